@@ -1,0 +1,56 @@
+"""Builders shared by the intake tests: a tiny merged roll, candidates files, typer runners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import typer
+from typer.testing import CliRunner
+
+from omov.appfactory import new_app
+from omov.errors import OmovError
+
+
+def write_members(path: Path, rows: list[tuple[str | None, bool, str]]) -> Path:
+    """members.parquet with the dedupe stage's columns; rows: (number, eligible, why)."""
+    n = len(rows)
+    table = pa.table({
+        "person_id": [f"p{i}" for i in range(n)],
+        "full_name": [f"Person {i}" for i in range(n)],
+        "first_name": ["P"] * n, "last_name": [str(i) for i in range(n)],
+        "email": [None] * n, "phone": [None] * n, "address": [None] * n, "town": [None] * n,
+        "postcode": [None] * n, "organisations": ["Org"] * n,
+        "membership_number": pa.array([r[0] for r in rows], pa.string()),
+        "eligible": [r[1] for r in rows],
+        "ineligible_reason": [r[2] or None for r in rows],
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return path
+
+
+def count_app() -> typer.Typer:
+    """A local stand-in for count.cli.app with our commands mounted as the lead will mount them."""
+    from count.candidates_cli import candidates_app
+    from count.intake_cli import register_intake
+    from count.report_cli import register_report
+
+    app = new_app("count", "test count app")
+    app.add_typer(candidates_app, name="candidates")
+    register_intake(app)
+    register_report(app)
+    return app
+
+
+def invoke(args: list[str]) -> tuple[int, str, str]:
+    """Run the local app in-process; OmovError becomes its exit code as omov.cli does."""
+    runner = CliRunner()
+    result = runner.invoke(count_app(), args, catch_exceptions=True)
+    exc = result.exception
+    if isinstance(exc, OmovError):
+        return int(exc.exit_code), result.stdout, result.stderr + exc.render()
+    if exc is not None and not isinstance(exc, SystemExit):
+        raise exc
+    return result.exit_code, result.stdout, result.stderr
