@@ -1,0 +1,363 @@
+"""Intake: turn returned ballot rows into counted papers and a list of rejections.
+
+Why a pure core: the rules that decide whether a returned paper counts (ERS97 §6 for the marks,
+first-use-wins for the token) are what a scrutineer must be able to check, so they live here with
+no files, no clock and no printing. The register is reached only through ``TokenRegister``, so
+the classification is tested with a fake and run against issue/'s SQLite register in production.
+
+Order of checks for one row (docs/formats-intake.md, "Classes"):
+
+1. the row itself (two fields) → ``malformed_row``;
+2. the token's format and check symbol → ``token_malformed``;
+3. the same token earlier in this intake run → ``token_repeated``;
+4. the register: first use wins atomically → ``token_unknown`` / ``token_revoked`` /
+   ``token_used`` (used by an earlier run or by a concurrent intake process);
+5. only for a token used *now*: the paper's marks → ``valid``, ``blank`` or ``invalid_*``.
+
+A spoilt or blank paper still uses its token (the member voted: TULRCA s.297A counts them as
+voting), so a second paper on the same token is rejected, never counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
+
+# ---- classes -------------------------------------------------------------------------------
+
+VALID = "valid"
+BLANK = "blank"
+INVALID_NO_FIRST = "invalid_no_first_preference"
+INVALID_FIRST_UNCERTAIN = "invalid_first_preference_uncertain"
+INVALID_EXTRA_MARKS = "invalid_marks_beyond_ballot"
+MALFORMED_ROW = "malformed_row"
+TOKEN_MALFORMED = "token_malformed"
+TOKEN_REPEATED = "token_repeated"
+TOKEN_UNKNOWN = "token_unknown"
+TOKEN_REVOKED = "token_revoked"
+TOKEN_USED = "token_used"
+
+PAPER_REJECTS: tuple[str, ...] = (BLANK, INVALID_NO_FIRST, INVALID_FIRST_UNCERTAIN,
+                                  INVALID_EXTRA_MARKS)
+TOKEN_REJECTS: tuple[str, ...] = (MALFORMED_ROW, TOKEN_MALFORMED, TOKEN_REPEATED, TOKEN_UNKNOWN,
+                                  TOKEN_REVOKED, TOKEN_USED)
+REJECT_CLASSES: tuple[str, ...] = PAPER_REJECTS + TOKEN_REJECTS
+ALL_CLASSES: tuple[str, ...] = (VALID, *REJECT_CLASSES)
+
+# Notes on valid papers (counted, but the scrutineer sees how many).
+NOTE_TRUNCATED_REPEATED = "truncated_repeated_rank"
+NOTE_TRUNCATED_MISSING = "truncated_missing_rank"
+NOTE_IGNORED_MARKS = "ignored_marks"
+NOTE_SINGLE_CROSS = "single_cross_as_first_preference"
+NOTES: tuple[str, ...] = (NOTE_TRUNCATED_REPEATED, NOTE_TRUNCATED_MISSING, NOTE_IGNORED_MARKS,
+                          NOTE_SINGLE_CROSS)
+
+#: Register answers (issue/'s ``consume_many``, or a fake in tests).
+STATE_CONSUMED = "consumed"  # unused until now: this call used it
+STATE_USED = "used"
+STATE_REVOKED = "revoked"
+STATE_UNKNOWN = "unknown"
+_STATE_REJECT = {STATE_USED: TOKEN_USED, STATE_REVOKED: TOKEN_REVOKED,
+                 STATE_UNKNOWN: TOKEN_UNKNOWN}
+
+#: A cross or tick standing alone on a paper is read as a first preference (documented choice).
+CROSS_MARKS = frozenset({"X", "x", "×", "✓", "✔", "✗", "✘", "V", "v"})
+
+Ranking = tuple[int, ...]  # 1-based ballot numbers in order of preference
+
+
+class TokenRegister(Protocol):
+    """What intake needs from the vote register: atomic first-use-wins over a batch.
+
+    ``consume_many`` returns one of ``consumed | used | revoked | unknown`` per canonical token,
+    in order; ``consumed`` must be returned at most once per token across all processes, ever.
+    """
+
+    def consume_many(self, tokens: Sequence[str]) -> Sequence[str]: ...
+
+
+#: Canonicalise a typed token: ``(canonical, "")`` or ``(None, reason)`` if malformed.
+TokenFormat = Callable[[str], tuple[str | None, str]]
+
+
+# ---- one paper -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paper:
+    """The verdict on one paper's marks: its class, its ranking if valid, and notes."""
+
+    status: str
+    ranking: Ranking = ()
+    notes: tuple[str, ...] = ()
+
+
+def _read_marks(preferences: str, ncand: int) -> list[str] | None:
+    """Positional marks padded to ``ncand``; None if a mark lies beyond the last candidate."""
+    marks = [m.strip() for m in preferences.split(";")]
+    if len(marks) > ncand:
+        if any(marks[ncand:]):
+            return None
+        marks = marks[:ncand]
+    return marks + [""] * (ncand - len(marks))
+
+
+def _ranks(marks: Sequence[str], ncand: int) -> tuple[dict[int, list[int]], list[int], int]:
+    """rank → ballot numbers holding it; ballot numbers with a cross; count of ignored marks."""
+    by_rank: dict[int, list[int]] = {}
+    crosses: list[int] = []
+    ignored = 0
+    for position, mark in enumerate(marks, start=1):
+        if not mark:
+            continue
+        if mark.isdigit() and mark.isascii() and 1 <= int(mark) <= ncand:
+            by_rank.setdefault(int(mark), []).append(position)
+        elif mark in CROSS_MARKS:
+            crosses.append(position)
+        else:
+            ignored += 1
+    return by_rank, crosses, ignored
+
+
+def classify_paper(preferences: str, ncand: int) -> Paper:
+    """ERS97 §6 applied to one positional paper (see the module and docs for the choices)."""
+    marks = _read_marks(preferences, ncand)
+    if marks is None:
+        return Paper(INVALID_EXTRA_MARKS)
+    if not any(marks):
+        return Paper(BLANK)
+    by_rank, crosses, ignored = _ranks(marks, ncand)
+    if not by_rank and len(crosses) == 1 and ignored == 0:
+        return Paper(VALID, (crosses[0],), (NOTE_SINGLE_CROSS,))
+    first = by_rank.get(1, [])
+    if not first:
+        return Paper(INVALID_NO_FIRST)
+    if len(first) > 1:
+        return Paper(INVALID_FIRST_UNCERTAIN)
+    ranking, note = _follow_ranks(by_rank)
+    notes = tuple(n for n in (note, NOTE_IGNORED_MARKS if ignored or crosses else "") if n)
+    return Paper(VALID, ranking, notes)
+
+
+def _follow_ranks(by_rank: dict[int, list[int]]) -> tuple[Ranking, str]:
+    """1, 2, 3 … while each rank is held by exactly one candidate (ERS97 6.10, 6.12)."""
+    ranking: list[int] = []
+    rank = 1
+    highest = max(by_rank)
+    while True:
+        holders = by_rank.get(rank, [])
+        if len(holders) == 1:
+            ranking.append(holders[0])
+            rank += 1
+            continue
+        if len(holders) > 1:
+            return tuple(ranking), NOTE_TRUNCATED_REPEATED
+        return tuple(ranking), (NOTE_TRUNCATED_MISSING if rank < highest else "")
+
+
+# ---- many rows -----------------------------------------------------------------------------
+
+
+class ReturnedRow(NamedTuple):
+    """One returned ballot as read from a channel file (``line`` is the file's line number)."""
+
+    channel: str
+    line: int
+    token: str
+    preferences: str
+    problem: str = ""  # non-empty: the row cannot be read (wrong number of fields, …)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One rejected row, for rejected.csv: where it is, why, and never the token or the marks."""
+
+    channel: str
+    line: int
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class ChannelTally:
+    """Counts for one channel: received = valid + sum(rejected) always."""
+
+    received: int = 0
+    valid: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
+
+    def balanced(self) -> bool:
+        return self.received == self.valid + sum(self.rejected.values())
+
+
+@dataclass
+class IntakeResult:
+    """Everything intake decided: grouped rankings (no tokens), rejections, per-channel tallies."""
+
+    ncand: int
+    rankings: Counter[Ranking] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+    channels: dict[str, ChannelTally] = field(default_factory=dict)
+
+    def tally(self, channel: str) -> ChannelTally:
+        return self.channels.setdefault(channel, ChannelTally())
+
+    def totals(self) -> ChannelTally:
+        total = ChannelTally()
+        for t in self.channels.values():
+            total.received += t.received
+            total.valid += t.valid
+            total.rejected.update(t.rejected)
+            total.notes.update(t.notes)
+        return total
+
+    def balanced(self) -> bool:
+        """valid + rejected = received per channel and overall; valid = ballots kept."""
+        return (all(t.balanced() for t in self.channels.values())
+                and self.totals().valid == sum(self.rankings.values()))
+
+
+@dataclass
+class _Pending:
+    row: ReturnedRow
+    token: str
+
+
+class IntakeRun:
+    """One intake run over many channel files, fed in batches so memory stays flat.
+
+    ``seen`` remembers every canonical token accepted for a register check in this run, so a
+    repeat within the run is rejected without asking the register (and named with the first
+    place it was seen, for the scrutineer).
+    """
+
+    def __init__(self, ncand: int, register: TokenRegister, normalise: TokenFormat) -> None:
+        self.result = IntakeResult(ncand)
+        self._register = register
+        self._normalise = normalise
+        self._seen: dict[str, tuple[str, int]] = {}
+        self._papers: dict[str, Paper] = {}
+
+    def feed(self, rows: Iterable[ReturnedRow]) -> None:
+        """Classify one batch: local checks first, then one ``consume_many`` call."""
+        pending = [p for p in map(self._precheck, rows) if p is not None]
+        if not pending:
+            return
+        states = self._register.consume_many([p.token for p in pending])
+        if len(states) != len(pending):
+            raise RuntimeError("register answered a different number of tokens than asked")
+        for item, state in zip(pending, states, strict=True):
+            self._settle(item.row, state)
+
+    def _reject(self, row: ReturnedRow, reason: str, detail: str = "") -> None:
+        self.result.tally(row.channel).rejected[reason] += 1
+        self.result.rejections.append(Rejection(row.channel, row.line, reason, detail))
+
+    def _precheck(self, row: ReturnedRow) -> _Pending | None:
+        self.result.tally(row.channel).received += 1
+        if row.problem:
+            self._reject(row, MALFORMED_ROW, row.problem)
+            return None
+        token, why = self._normalise(row.token)
+        if token is None:
+            self._reject(row, TOKEN_MALFORMED, why)
+            return None
+        first = self._seen.get(token)
+        if first is not None:
+            self._reject(row, TOKEN_REPEATED, f"first returned at {first[0]} line {first[1]}")
+            return None
+        self._seen[token] = (row.channel, row.line)
+        return _Pending(row, token)
+
+    def _settle(self, row: ReturnedRow, state: str) -> None:
+        if state != STATE_CONSUMED:
+            reason = _STATE_REJECT.get(state)
+            if reason is None:
+                raise RuntimeError(f"register answered an unknown state {state!r}")
+            self._reject(row, reason)
+            return
+        paper = self._paper(row.preferences)
+        if paper.status != VALID:
+            self._reject(row, paper.status)
+            return
+        tally = self.result.tally(row.channel)
+        tally.valid += 1
+        tally.notes.update(paper.notes)
+        self.result.rankings[paper.ranking] += 1
+
+    def _paper(self, preferences: str) -> Paper:
+        """Cached: identical mark strings are common and get the same verdict."""
+        paper = self._papers.get(preferences)
+        if paper is None:
+            paper = classify_paper(preferences, self.result.ncand)
+            if len(self._papers) < 1 << 20:
+                self._papers[preferences] = paper
+        return paper
+
+
+def batched(rows: Iterable[ReturnedRow], size: int) -> Iterator[list[ReturnedRow]]:
+    """Rows in lists of ``size`` (the register is asked once per list)."""
+    batch: list[ReturnedRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_intake(
+    rows: Iterable[ReturnedRow],
+    ncand: int,
+    register: TokenRegister,
+    normalise: TokenFormat,
+    *,
+    batch_size: int = 50_000,
+    progress: Callable[[int], None] | None = None,
+) -> IntakeResult:
+    """Classify every row; raises RuntimeError if the books do not balance (a bug, never data)."""
+    run = IntakeRun(ncand, register, normalise)
+    for batch in batched(rows, batch_size):
+        run.feed(batch)
+        if progress is not None:
+            progress(len(batch))
+    if not run.result.balanced():
+        raise RuntimeError("intake does not balance: valid + rejected != received")
+    return run.result
+
+
+# ---- anonymised outputs ----------------------------------------------------------------------
+
+
+def shuffled_groups(rankings: Counter[Ranking], random_bytes: Callable[[int], bytes]
+                    ) -> list[tuple[Ranking, int]]:
+    """Groups in an order fixed by fresh random sort keys (``secrets.token_bytes`` in use).
+
+    Sorting by 16 random bytes per item is a uniform shuffle (ties have probability ~2^-128) and
+    needs one call for all keys instead of one ``randbelow`` per item.
+    """
+    items = list(rankings.items())
+    keys = random_bytes(16 * len(items))
+    order = sorted(range(len(items)), key=lambda i: keys[16 * i: 16 * i + 16])
+    return [items[i] for i in order]
+
+
+def blt_quote(text: str) -> str:
+    """BLT has no escape for a double quote inside a name: it becomes a single quote."""
+    return '"' + text.replace('"', "'").replace("\n", " ") + '"'
+
+
+def blt_lines(groups: Sequence[tuple[Ranking, int]], names: Sequence[str], seats: int,
+              title: str) -> Iterator[str]:
+    """The standard BLT file: header, ``weight c1 … 0`` lines, ``0``, names, title."""
+    yield f"{len(names)} {seats}\n"
+    for ranking, weight in groups:
+        yield f"{weight} {' '.join(map(str, ranking))} 0\n"
+    yield "0\n"
+    for name in names:
+        yield blt_quote(name) + "\n"
+    yield blt_quote(title) + "\n"
