@@ -33,11 +33,11 @@ INVALID_NO_FIRST = "invalid_no_first_preference"
 INVALID_FIRST_UNCERTAIN = "invalid_first_preference_uncertain"
 INVALID_EXTRA_MARKS = "invalid_marks_beyond_ballot"
 MALFORMED_ROW = "malformed_row"
-TOKEN_MALFORMED = "token_malformed"
-TOKEN_REPEATED = "token_repeated"
-TOKEN_UNKNOWN = "token_unknown"
-TOKEN_REVOKED = "token_revoked"
-TOKEN_USED = "token_used"
+TOKEN_MALFORMED = "token_malformed"  # noqa: S105 (a class name, not a secret)
+TOKEN_REPEATED = "token_repeated"  # noqa: S105 (a class name, not a secret)
+TOKEN_UNKNOWN = "token_unknown"  # noqa: S105 (a class name, not a secret)
+TOKEN_REVOKED = "token_revoked"  # noqa: S105 (a class name, not a secret)
+TOKEN_USED = "token_used"  # noqa: S105 (a class name, not a secret)
 
 PAPER_REJECTS: tuple[str, ...] = (BLANK, INVALID_NO_FIRST, INVALID_FIRST_UNCERTAIN,
                                   INVALID_EXTRA_MARKS)
