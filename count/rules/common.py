@@ -1,0 +1,148 @@
+"""State shared by the rule modules: who is continuing, the vote totals, the stage records.
+
+A rule module drives a :class:`CountState`; the state keeps the bookkeeping identical across rules
+(stage records, conservation, tie records) so each rule module reads like its rule text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from count.ballots import Ballots
+from count.engine import Parcel
+from count.result import CountResult, Stage
+from count.ties import TieBreaker, TieDecision
+
+CONTINUING, ELECTED, EXCLUDED, WITHDRAWN = "continuing", "elected", "excluded", "withdrawn"
+
+
+@dataclass
+class CountOptions:
+    """Options every rule accepts (seats override, tie seed or decisions)."""
+
+    seats: int | None = None
+    tie_seed: str | None = None
+    tie_decisions: list[TieDecision] | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CountState:
+    """Mutable state of one Gregory-family count."""
+
+    ballots: Ballots
+    seats: int
+    scale: int
+    ties: TieBreaker
+    status: list[str] = field(default_factory=list)
+    votes: list[int] = field(default_factory=list)
+    holdings: list[list[Parcel]] = field(default_factory=list)
+    non_transferable: int = 0
+    loss: int = 0
+    elected: list[int] = field(default_factory=list)
+    history: list[tuple[int, ...]] = field(default_factory=list)  # totals after each stage
+    stages: list[Stage] = field(default_factory=list)
+    _last_votes: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = self.ballots.n_candidates
+        self.status = [WITHDRAWN if c in self.ballots.withdrawn else CONTINUING for c in range(n)]
+        self.votes = [0] * n
+        self._last_votes = tuple([0] * n)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.ballots.candidates
+
+    def continuing(self) -> list[int]:
+        """Continuing candidates (ERS97 6.3), in candidate order."""
+        return [c for c, s in enumerate(self.status) if s == CONTINUING]
+
+    def continuing_mask(self) -> np.ndarray:
+        """Boolean array: which candidates may receive papers now."""
+        return np.array([s == CONTINUING for s in self.status], dtype=bool)
+
+    def vacancies(self) -> int:
+        """Places not yet filled."""
+        return self.seats - len(self.elected)
+
+    def elect(self, c: int) -> None:
+        """Deem ``c`` elected."""
+        self.status[c] = ELECTED
+        self.elected.append(c)
+
+    def exclude(self, c: int) -> None:
+        """Exclude ``c``."""
+        self.status[c] = EXCLUDED
+
+    def check_conservation(self) -> None:
+        """Candidates + non-transferable + loss = valid vote, exactly (else a bug)."""
+        total = sum(self.votes) + self.non_transferable + self.loss
+        if total != self.ballots.valid * self.scale:
+            raise AssertionError(
+                f"vote not conserved: {total} != {self.ballots.valid * self.scale}")
+
+    def record(self, *, action: str, subjects: list[int], clause: str, description: str,
+               quota: int, elected: list[int], excluded: list[int] | None = None,
+               transfer_values: list[int] | None = None, extra: dict[str, str] | None = None,
+               history: bool = True) -> None:
+        """Close a stage: snapshot the totals, the changes and what happened."""
+        self.check_conservation()
+        votes = tuple(self.votes)
+        transfers = tuple(v - o for v, o in zip(votes, self._last_votes, strict=True))
+        self.stages.append(Stage(
+            number=len(self.stages) + 1, action=action,
+            subjects=tuple(self.names[c] for c in subjects), clause=clause,
+            description=description, votes=votes, transfers=transfers,
+            non_transferable=self.non_transferable, loss=self.loss, quota=quota,
+            elected=tuple(self.names[c] for c in elected),
+            excluded=tuple(self.names[c] for c in (excluded or [])),
+            transfer_values=tuple(transfer_values or ()), extra=dict(extra or {})))
+        self._last_votes = votes
+        if history:
+            self.history.append(votes)
+
+    def add_elected_to_last_stage(self, cands: list[int], note: str) -> None:
+        """Mark candidates elected without a transfer (ERS97 5.5.1, Scottish r. 52)."""
+        last = self.stages[-1]
+        self.stages[-1] = Stage(**{**last.__dict__,
+                                   "elected": last.elected + tuple(self.names[c] for c in cands),
+                                   "description": (last.description + " " + note).strip()})
+
+
+def result_from_state(state: CountState, *, rule: str, rule_title: str, dp: int, quota: int,
+                      final_quota: int, options: dict[str, str] | None = None) -> CountResult:
+    """Freeze a finished count into a :class:`CountResult`."""
+    state.ties.finish()
+    b = state.ballots
+    return CountResult(
+        rule=rule, rule_title=rule_title, title=b.title, seats=state.seats,
+        candidates=b.candidates,
+        withdrawn=tuple(b.candidates[c] for c in sorted(b.withdrawn)), dp=dp, valid=b.valid,
+        invalid=dict(b.invalid), truncated=dict(b.truncated), quota=quota,
+        final_quota=final_quota, elected=tuple(b.candidates[c] for c in state.elected),
+        stages=tuple(state.stages), ties=tuple(state.ties.records), tie_seed=state.ties.seed,
+        options=dict(options or {}))
+
+
+def order_by_votes(state: CountState, cands: list[int], *, stage: int, clause: str,
+                   forward: bool) -> list[int]:
+    """Candidates in descending order of votes; equal votes ordered by look-back, then lot."""
+    from count.ties import break_tie
+
+    remaining = list(cands)
+    out: list[int] = []
+    while remaining:
+        top = max(state.votes[c] for c in remaining)
+        tied = [c for c in remaining if state.votes[c] == top]
+        if len(tied) == 1:
+            pick = tied[0]
+        else:
+            pick = break_tie(state.ties, stage=stage, kind="order of election", tied=tied,
+                             history=state.history, highest=True,
+                             forward=forward, clause=clause)
+        out.append(pick)
+        remaining.remove(pick)
+    return out
