@@ -54,3 +54,48 @@ def invoke(args: list[str]) -> tuple[int, str, str]:
     if exc is not None and not isinstance(exc, SystemExit):
         raise exc
     return result.exit_code, result.stdout, result.stderr
+
+
+def make_ballot_def(path: Path, names: list[str], election: str = "e1", seats: int = 2) -> Path:
+    """A ballot definition as `count candidates pack` writes it."""
+    from count import candidates as cands
+    from omov.fileio import write_json_atomic
+
+    ballot = cands.BallotDefinition(
+        election_id=election, seats=seats, title="Test election", order="alphabetical",
+        candidates=tuple(cands.BallotCandidate(i, n, "Org") for i, n in enumerate(names, 1)))
+    write_json_atomic(path, cands.ballot_definition_to_dict(ballot))
+    return path
+
+
+def make_register(tmp: Path, unused: list[str], revoked: list[str] = (),  # type: ignore[assignment]
+                  used: list[str] = (), election: str = "e1") -> tuple[Path, Path]:  # type: ignore[assignment]
+    """register.sqlite + vote.key with the given canonical tokens in each state."""
+    import secrets
+
+    from issue.keys import VoteKey, write_vote_key
+    from issue.register import Register
+
+    key = VoteKey(election, secrets.token_bytes(32))
+    keyfile = tmp / "vote.key"
+    write_vote_key(keyfile, key)
+    db = tmp / "register.sqlite"
+    with Register.open(db, key, create=True) as reg:
+        reg.add_unused(key.token_hashes([*unused, *revoked, *used]))
+        if revoked:
+            reg.add_unused([], revoke=key.token_hashes(list(revoked)))
+        if used:
+            reg.consume_many_hashes(key.token_hashes(list(used)))
+    return db, keyfile
+
+
+def write_returns(path: Path, rows: list[tuple[str, str]]) -> Path:
+    """A channel file: header token,preferences then the rows."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["token", "preferences"])
+        w.writerows(rows)
+    return path

@@ -1,0 +1,307 @@
+"""``omov count intake``: check returned ballots against the vote register and write the
+anonymised ballot file the count takes.
+
+Thin edge over ``count.intake``: it reads the channel files, adapts issue/'s ``Register`` to the
+core's ``TokenRegister``, and writes ballots.blt, rejected.csv and the intake report. The counter
+needs only the register and ``vote.key`` (K_vote): never the issuance ledger or member files.
+
+Mount it on the count app with ``register_intake(app)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+import typer
+
+from count import intake as core
+from count.candidates import BallotDefinition
+from count.candidates_cli import read_ballot_definition
+from count.intake_io import render_html, write_csv
+from omov.errors import InputError, IntegrityError, UsageError
+from omov.fileio import atomic_open, sha256_file, write_json_atomic, write_text_atomic
+
+REPORT_FORMAT_VERSION = "omov.intake-report/1"
+REJECTED_FORMAT_VERSION = "omov.intake-rejected/1"
+REJECTED_COLUMNS = ("format_version", "channel", "file", "line", "reason", "detail")
+OUTPUT_NAMES = ("ballots.blt", "rejected.csv", "intake_report.json", "intake_report.html")
+_CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+CLASS_HELP: dict[str, str] = {
+    core.VALID: "counted (ERS97 §6: a clear first preference)",
+    core.BLANK: "blank paper: no mark at all (the member voted; not counted)",
+    core.INVALID_NO_FIRST: "no first preference (ERS97 5.1.2, 6.9)",
+    core.INVALID_FIRST_UNCERTAIN: "first preference void for uncertainty: '1' given to "
+                                  "more than one candidate (ERS97 6.9)",
+    core.INVALID_EXTRA_MARKS: "a mark beyond the last candidate on the ballot paper",
+    core.MALFORMED_ROW: "the row cannot be read (not exactly token,preferences)",
+    core.TOKEN_MALFORMED: "token has the wrong length, a foreign symbol or a wrong check symbol",
+    core.TOKEN_REPEATED: "token already returned earlier in this intake run",
+    core.TOKEN_UNKNOWN: "token not in the register (never issued)",
+    core.TOKEN_REVOKED: "token was revoked (a replacement was issued)",
+    core.TOKEN_USED: "token already used (an earlier intake run or a concurrent one)",
+}
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One channel file: its name (online, postal, …) and path."""
+
+    name: str
+    path: Path
+
+
+def parse_channels(files: Sequence[Path], specs: Sequence[str]) -> list[Channel]:
+    """Channels from plain paths (name = file stem) and ``NAME=PATH`` specs; names unique."""
+    channels = [Channel(p.stem, p) for p in files]
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise UsageError(f"--channel {spec!r}: expected NAME=PATH")
+        channels.append(Channel(name.strip(), Path(path)))
+    if not channels:
+        raise UsageError("no returned-ballot files given", fix="pass FILES or --channel NAME=PATH")
+    names = [c.name for c in channels]
+    for c in channels:
+        if not _CHANNEL.match(c.name):
+            raise UsageError(f"channel name {c.name!r}: use letters, digits, '.', '_' or '-'")
+        if names.count(c.name) > 1:
+            raise UsageError(f"channel {c.name!r} given twice",
+                             fix="name channels with --channel NAME=PATH")
+        if not c.path.is_file():
+            raise InputError("returned-ballot file not found", path=str(c.path))
+    return channels
+
+
+def read_rows(channel: Channel) -> Iterator[core.ReturnedRow]:
+    """Rows of one channel file; a bad header stops the run (exit 2) before anything is used."""
+    try:
+        fh = open(channel.path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (generator)
+    except OSError as exc:
+        raise InputError(f"cannot open ({exc})", path=str(channel.path)) from exc
+    with fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header] != ["token", "preferences"]:
+            raise InputError("expected the header 'token,preferences'", path=str(channel.path),
+                             line=1)
+        for fields in reader:
+            if not fields:
+                continue  # an empty line is not a returned paper
+            if len(fields) != 2:
+                yield core.ReturnedRow(channel.name, reader.line_num, "", "",
+                                       f"{len(fields)} fields, expected 2")
+            else:
+                yield core.ReturnedRow(channel.name, reader.line_num, fields[0], fields[1])
+
+
+def check_headers(channels: Sequence[Channel]) -> None:
+    """Fail on a bad header in any file before a single token is consumed."""
+    for channel in channels:
+        next(iter(read_rows(channel)), None)
+
+
+def normalise(text: str) -> tuple[str | None, str]:
+    """issue/'s lenient token reading; the error's reason (never the token) when malformed."""
+    from issue.tokens import TokenFormatError, normalise_token
+
+    try:
+        return normalise_token(text), ""
+    except TokenFormatError as exc:
+        return None, exc.reason
+
+
+class RegisterAdapter:
+    """issue.register.Register seen as the core's ``TokenRegister`` (canonical tokens in)."""
+
+    _STATES: ClassVar[dict[str, str]] = {"won": core.STATE_CONSUMED, "used": core.STATE_USED,
+                                         "revoked": core.STATE_REVOKED,
+                                         "unknown": core.STATE_UNKNOWN}
+
+    def __init__(self, register: Any) -> None:
+        self._register = register
+
+    def consume_many(self, tokens: Sequence[str]) -> list[str]:
+        hashes = self._register.key.token_hashes(list(tokens))
+        return [self._STATES[s] for s in self._register.consume_many_hashes(hashes)]
+
+
+def open_register(db: Path, keys: Path, ballot: BallotDefinition) -> Any:
+    """The vote register with K_vote; refuses a register or key of another election."""
+    from issue.register import Register
+
+    if not db.is_file():
+        raise InputError("vote register not found", path=str(db),
+                         fix="pass the register.sqlite written by `omov issue run`")
+    register = Register.open(db, keys)
+    if ballot.election_id and register.key.election != ballot.election_id:
+        register.close()
+        raise IntegrityError(f"the register is for election {register.key.election!r} but the "
+                             f"ballot definition is for {ballot.election_id!r}")
+    return register
+
+
+def _refuse_existing(out: Path) -> None:
+    """Never overwrite an earlier intake: its tokens are used, so its ballots exist only there."""
+    existing = [n for n in OUTPUT_NAMES if (out / n).exists()]
+    if existing:
+        raise UsageError(f"{out} already holds an intake ({', '.join(existing)}); refusing to "
+                         "overwrite it (those ballots' tokens are used and could not be re-read)",
+                         fix="give a new --out directory for this intake")
+
+
+def write_outputs(out: Path, result: core.IntakeResult, ballot: BallotDefinition,
+                  channels: Sequence[Channel]) -> dict[str, str]:
+    """ballots.blt (shuffled with ``secrets``) and rejected.csv; returns name → SHA-256."""
+    groups = core.shuffled_groups(result.rankings, secrets.token_bytes)
+    with atomic_open(out / "ballots.blt", "w") as fh:
+        fh.writelines(core.blt_lines(groups, ballot.names(), ballot.seats, ballot.title))
+    files = {c.name: str(c.path) for c in channels}
+    rows = ({"format_version": REJECTED_FORMAT_VERSION, "channel": r.channel,
+             "file": files.get(r.channel, ""), "line": r.line, "reason": r.reason,
+             "detail": r.detail} for r in result.rejections)
+    return {"ballots.blt": sha256_file(out / "ballots.blt"),
+            "rejected.csv": write_csv(out / "rejected.csv", REJECTED_COLUMNS, rows)}
+
+
+def _tally_dict(t: core.IntakeResult | core.ChannelTally) -> dict[str, Any]:
+    tally = t.totals() if isinstance(t, core.IntakeResult) else t
+    return {
+        "received": tally.received,
+        "valid": tally.valid,
+        "rejected": sum(tally.rejected.values()),
+        "by_class": {c: (tally.valid if c == core.VALID else tally.rejected.get(c, 0))
+                     for c in core.ALL_CLASSES},
+        "valid_notes": {n: tally.notes.get(n, 0) for n in core.NOTES},
+    }
+
+
+def build_report(result: core.IntakeResult, ballot: BallotDefinition, ballot_def: Path,
+                 inputs: list[dict[str, Any]], outputs: dict[str, str],
+                 register_counts: dict[str, int]) -> dict[str, Any]:
+    """The intake report (JSON): per channel and class, valid + rejected = received."""
+    return {
+        "format_version": REPORT_FORMAT_VERSION,
+        "election_id": ballot.election_id,
+        "title": ballot.title,
+        "seats": ballot.seats,
+        "candidates": ballot.names(),
+        "ballot_definition": {"file": str(ballot_def), "sha256": sha256_file(ballot_def)},
+        "inputs": inputs,
+        "channels": {name: _tally_dict(t) for name, t in sorted(result.channels.items())},
+        "totals": _tally_dict(result),
+        "balanced": result.balanced(),
+        "distinct_rankings": len(result.rankings),
+        "classes": CLASS_HELP,
+        "register_after": register_counts,
+        "outputs": outputs,
+    }
+
+
+def _inputs(channels: Sequence[Channel], result: core.IntakeResult) -> list[dict[str, Any]]:
+    return [{"channel": c.name, "file": str(c.path), "sha256": sha256_file(c.path),
+             "rows": result.channels.get(c.name, core.ChannelTally()).received}
+            for c in channels]
+
+
+def _audit(log: Path | None, event: str, **fields: Any) -> str | None:
+    if log is None:
+        return None
+    from issue import audit
+
+    return audit.append(log, event, **fields)
+
+
+def _progress_rows(channels: Sequence[Channel]) -> Iterator[core.ReturnedRow]:
+    for channel in channels:
+        yield from read_rows(channel)
+
+
+def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballot_def: Path,
+        out: Path, audit_log: Path | None, batch_size: int = 50_000) -> dict[str, Any]:
+    """The whole intake; returns the report dict (also written to OUT)."""
+    channels = parse_channels(files, specs)
+    ballot = read_ballot_definition(ballot_def)
+    _refuse_existing(out)
+    check_headers(channels)
+    out.mkdir(parents=True, exist_ok=True)
+    register = open_register(db, keys, ballot)
+    with register:
+        digests = {c.name: sha256_file(c.path) for c in channels}
+        _audit(audit_log, "intake.started", election=ballot.election_id,
+               ballot_definition_sha256=sha256_file(ballot_def), inputs=digests)
+        result = _run_with_progress(channels, len(ballot.candidates), register, batch_size)
+        outputs = write_outputs(out, result, ballot, channels)
+        report = build_report(result, ballot, ballot_def, _inputs(channels, result), outputs,
+                              register.counts())
+    write_report(out, report)
+    _audit(audit_log, "intake.finished", election=ballot.election_id, inputs=digests,
+           totals=report["totals"], outputs=report["outputs"])
+    return report
+
+
+def _run_with_progress(channels: Sequence[Channel], ncand: int, register: Any,
+                       batch_size: int) -> core.IntakeResult:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("intake: {task.completed:,} ballots"),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task("intake", total=None)
+        return core.run_intake(_progress_rows(channels), ncand, RegisterAdapter(register),
+                               normalise, batch_size=batch_size,
+                               progress=lambda n: bar.advance(task, n))
+
+
+def write_report(out: Path, report: dict[str, Any]) -> None:
+    """intake_report.json then intake_report.html (the HTML shows the JSON's figures)."""
+    write_json_atomic(out / "intake_report.json", report)
+    html = render_html("intake_report.html.j2", r=report, classes=core.ALL_CLASSES,
+                       notes=core.NOTES, format_version=REPORT_FORMAT_VERSION)
+    write_text_atomic(out / "intake_report.html", html)
+
+
+def register_intake(app: typer.Typer) -> None:
+    """Add the ``intake`` command to ``app`` (the count app)."""
+    app.command("intake")(intake)
+
+
+def intake(
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="Returned-ballot CSV files (token,preferences); channel = file stem.")] = None,
+    channel: Annotated[list[str] | None, typer.Option(
+        "--channel", help="NAME=PATH: a channel file with an explicit name (repeatable).")] = None,
+    register: Annotated[Path, typer.Option("--register", help="register.sqlite from issue.")
+                        ] = Path("out/issue/register.sqlite"),
+    keys: Annotated[Path, typer.Option("--keys", help="vote.key (K_vote only) from issue.")
+                    ] = Path("out/issue/vote.key"),
+    ballot_def: Annotated[Path, typer.Option("--ballot-def", help="ballot_definition.json from "
+                                             "`count candidates pack`.")
+                          ] = Path("out/pack/ballot_definition.json"),
+    out: Annotated[Path, typer.Option("--out", help="New output directory.")
+                   ] = Path("out/intake"),
+    audit_log: Annotated[Path | None, typer.Option("--audit-log", help="Append intake events "
+                                                   "to this audit log.")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per register "
+                                            "transaction batch.")] = 50_000,
+) -> None:
+    """Check returned ballots against the register (first use wins) and write ballots.blt.
+
+    Every row is counted once: valid + rejected = received, per channel, or nothing is written.
+
+    Example: omov count intake online.csv --channel postal=keyed.csv --register out/issue/register.sqlite --keys out/issue/vote.key --ballot-def out/pack/ballot_definition.json --out out/intake
+    """  # noqa: E501
+    report = run(files or [], channel or [], register, keys, ballot_def, out, audit_log,
+                 batch_size)
+    t = report["totals"]
+    typer.echo(f"received {t['received']:,}: valid {t['valid']:,}, rejected {t['rejected']:,}")
+    for name in OUTPUT_NAMES:
+        typer.echo(f"  {out / name}")

@@ -1,0 +1,5 @@
+import typer
+
+
+def register_report(app: typer.Typer) -> None:
+    """stub"""

@@ -1,0 +1,107 @@
+"""Intake end to end against issue/'s real SQLite register."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from intake_helpers import invoke, make_ballot_def, make_register, write_returns
+
+from issue.audit import read_entries, verify
+from issue.tokens import format_token, new_tokens
+
+NAMES = ["Ann Able", "Bob Baker", "Cat Cole", "Dan Dale", "Eve Eagle"]
+
+
+def _setup(tmp_path: Path) -> dict[str, object]:
+    toks = new_tokens(12)
+    db, key = make_register(tmp_path / "issue", unused=toks[:8], revoked=toks[8:10],
+                            used=toks[10:11])
+    bdef = make_ballot_def(tmp_path / "pack" / "ballot_definition.json", NAMES)
+    online = write_returns(tmp_path / "returns" / "online.csv", [
+        (toks[0], "1;2;3;;"), (format_token(toks[1]).lower(), "2;;1;3;"), (toks[2], ""),
+        (toks[3], "2;3;;;"), (toks[8], "1;;;;"), (toks[10], "1;;;;"), (new_tokens(1)[0], "1"),
+        ("NOPE", "1"),
+    ])
+    postal = write_returns(tmp_path / "returns" / "keyed.csv", [
+        (toks[0], "1;;;;"), (toks[4], ";;X;;"), (toks[5], "1;1;;;"), (toks[6], "1;2;2;;"),
+    ])
+    with postal.open("a") as fh:
+        fh.write("a,b,c\n")
+    return {"toks": toks, "db": db, "key": key, "bdef": bdef, "online": online,
+            "postal": postal}
+
+
+def test_intake_classifies_every_row(tmp_path: Path) -> None:
+    s = _setup(tmp_path)
+    out = tmp_path / "intake"
+    log = tmp_path / "audit.log"
+    code, _stdout, err = invoke([
+        "intake", str(s["online"]), "--channel", f"postal={s['postal']}",
+        "--register", str(s["db"]), "--keys", str(s["key"]), "--ballot-def", str(s["bdef"]),
+        "--out", str(out), "--audit-log", str(log)])
+    assert code == 0, err
+    report = json.loads((out / "intake_report.json").read_text())
+    t = report["totals"]
+    assert (t["received"], t["valid"], t["rejected"]) == (13, 4, 9)
+    online, postal = report["channels"]["online"], report["channels"]["postal"]
+    assert online["by_class"] == {
+        "valid": 2, "blank": 1, "invalid_no_first_preference": 1,
+        "invalid_first_preference_uncertain": 0, "invalid_marks_beyond_ballot": 0,
+        "malformed_row": 0, "token_malformed": 1, "token_repeated": 0, "token_unknown": 1,
+        "token_revoked": 1, "token_used": 1}
+    assert postal["by_class"]["token_repeated"] == 1
+    assert postal["by_class"]["invalid_first_preference_uncertain"] == 1
+    assert postal["by_class"]["malformed_row"] == 1
+    assert postal["valid_notes"]["single_cross_as_first_preference"] == 1
+    assert postal["valid_notes"]["truncated_repeated_rank"] == 1
+    assert report["balanced"] is True
+    blt = (out / "ballots.blt").read_text().splitlines()
+    assert blt[0] == "5 2"
+    assert sorted(blt[1:5]) == ["1 1 0", "1 1 2 3 0", "1 3 0", "1 3 1 4 0"]
+    assert blt[5:] == ["0", *[f'"{n}"' for n in NAMES], '"Test election"']
+    rejected = list(csv.DictReader((out / "rejected.csv").open()))
+    assert len(rejected) == 9
+    text = (out / "rejected.csv").read_text() + (out / "ballots.blt").read_text()
+    text += (out / "intake_report.json").read_text() + (out / "intake_report.html").read_text()
+    text += log.read_text()
+    for tok in s["toks"]:  # type: ignore[attr-defined]
+        assert tok not in text and format_token(tok) not in text
+    verify(log)
+    events = [e["event"] for e in read_entries(log)]
+    assert events == ["intake.started", "intake.finished"]
+    assert report["register_after"] == {"unused": 1, "used": 8, "revoked": 2}
+
+
+def test_intake_refuses_to_overwrite_and_bad_header(tmp_path: Path) -> None:
+    s = _setup(tmp_path)
+    out = tmp_path / "intake"
+    args = ["--register", str(s["db"]), "--keys", str(s["key"]), "--ballot-def", str(s["bdef"]),
+            "--out", str(out)]
+    assert invoke(["intake", str(s["online"]), *args])[0] == 0
+    code, _, err = invoke(["intake", str(s["online"]), *args])
+    assert code == 2 and "already holds an intake" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,prefs\nX,1\n")
+    code, _, err = invoke(["intake", str(bad), *args[:-1], str(tmp_path / "o2")])
+    assert code == 2 and "token,preferences" in err
+
+
+def test_second_run_sees_tokens_used(tmp_path: Path) -> None:
+    s = _setup(tmp_path)
+    args = ["--register", str(s["db"]), "--keys", str(s["key"]), "--ballot-def", str(s["bdef"])]
+    assert invoke(["intake", str(s["online"]), *args, "--out", str(tmp_path / "a")])[0] == 0
+    assert invoke(["intake", str(s["online"]), *args, "--out", str(tmp_path / "b")])[0] == 0
+    report = json.loads((tmp_path / "b" / "intake_report.json").read_text())
+    assert report["totals"]["valid"] == 0
+    assert report["totals"]["by_class"]["token_used"] == 5
+
+
+def test_wrong_election_is_refused(tmp_path: Path) -> None:
+    s = _setup(tmp_path)
+    bdef = make_ballot_def(tmp_path / "other.json", NAMES, election="other")
+    code, _, err = invoke(["intake", str(s["online"]), "--register", str(s["db"]), "--keys",
+                           str(s["key"]), "--ballot-def", str(bdef), "--out",
+                           str(tmp_path / "o")])
+    assert code == 4 and "election" in err
