@@ -128,21 +128,28 @@ def result_from_state(state: CountState, *, rule: str, rule_title: str, dp: int,
 
 
 def order_by_votes(state: CountState, cands: list[int], *, stage: int, clause: str,
-                   forward: bool) -> list[int]:
-    """Candidates in descending order of votes; equal votes ordered by look-back, then lot."""
-    from count.ties import break_tie
+                   forward: bool, history: list[tuple[int, ...]] | None = None) -> list[int]:
+    """Candidates in descending order of votes, equal votes ordered by the rule's look-back.
 
+    Only the *order of election* depends on this (who is elected does not), so candidates equal at
+    every point keep ballot-paper order instead of drawing a lot; the tie is still reported.
+    """
+    from count.ties import look_back
+
+    hist = state.history if history is None else history
     remaining = list(cands)
     out: list[int] = []
     while remaining:
         top = max(state.votes[c] for c in remaining)
         tied = [c for c in remaining if state.votes[c] == top]
-        if len(tied) == 1:
-            pick = tied[0]
-        else:
-            pick = break_tie(state.ties, stage=stage, kind="order of election", tied=tied,
-                             history=state.history, highest=True,
-                             forward=forward, clause=clause)
-        out.append(pick)
-        remaining.remove(pick)
+        if len(tied) > 1:
+            survivors, idx = look_back(tied, hist, highest=True, forward=forward)
+            while len(survivors) > 1 and idx is not None:
+                survivors, idx = look_back(survivors, hist, highest=True, forward=forward)
+            how = "ballot-paper order (equal at every point; order only)" if idx is None else \
+                "look-back"
+            state.ties.record(stage, "order of election", tied, [survivors[0]], how, clause)
+            tied = [survivors[0]]
+        out.append(tied[0])
+        remaining.remove(tied[0])
     return out
