@@ -1,0 +1,224 @@
+"""Dispatch files: the mail-merge CSVs (one per channel) and an HTML preview of one letter.
+
+These are the **only** files that ever hold plaintext tokens. Layout under ``OUT/``::
+
+    dispatch/batch-NNNN/dispatch_email.csv   # this batch's rows sent by email
+    dispatch/batch-NNNN/dispatch_post.csv    # this batch's rows sent by post (no email held)
+    dispatch/batch-NNNN/letter_preview.html  # one letter, self-contained, with a SPECIMEN token
+    dispatch_email.csv, dispatch_post.csv    # the live mailing list: every person's current token
+    letter_preview.html                      # the latest batch's preview
+
+Per-batch files never change once written (their SHA-256 is in the audit log); send the batch
+files for increments (late joiners, re-issues). The top-level files are maintained from them:
+each batch's rows are appended after dropping any earlier row of a person whose token that batch
+revoked or replaced, so the top-level files always list exactly the active tokens.
+
+Columns (``format_version`` = ``omov.dispatch/1`` on every row):
+
+* email: format_version, batch, person_id, token, full_name, first_name, email, vote_link
+* post:  format_version, batch, person_id, token, full_name, first_name, address, town, postcode,
+  vote_link
+
+``token`` is the grouped form ``XXXX-XXXX-XXXX-XXXX-XXXX-C``; ``vote_link`` is ``--vote-url``
+with ``{token}`` replaced by the canonical 21 symbols (no hyphens), so online voters never type.
+Channel: email when a non-empty email is held, otherwise post.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from issue.tokens import format_tokens
+from omov.errors import UsageError
+from omov.fileio import atomic_open, sha256_file, write_text_atomic
+
+FORMAT_VERSION = "omov.dispatch/1"
+DEFAULT_VOTE_URL = "https://vote.example.invalid/ballot?token={token}"
+CHANNELS = ("email", "post")
+EMAIL_COLUMNS = ("format_version", "batch", "person_id", "token", "full_name", "first_name",
+                 "email", "vote_link")
+POST_COLUMNS = ("format_version", "batch", "person_id", "token", "full_name", "first_name",
+                "address", "town", "postcode", "vote_link")
+COLUMNS = {"email": EMAIL_COLUMNS, "post": POST_COLUMNS}
+SPECIMEN_TOKEN = "0000-0000-0000-0000-0000-0"
+
+_LETTER = jinja2.Environment(autoescape=True).from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="omov-format-version" content="{{ format_version }}">
+<title>Ballot letter preview ({{ channel }})</title>
+<style>
+body{font-family:Georgia,serif;max-width:40em;margin:2em auto;line-height:1.5;color:#111}
+.addr{white-space:pre-line;margin-bottom:2em}.token{font:bold 1.4em monospace;letter-spacing:.1em;
+border:2px solid #111;padding:.4em .8em;display:inline-block}.specimen{color:#b00;font-weight:bold}
+.note{font-size:.9em;color:#444}
+</style></head><body>
+<p class="specimen">PREVIEW — the token below is a SPECIMEN; every real letter carries its own.</p>
+<div class="addr">{{ name }}
+{% for line in address_lines %}{{ line }}
+{% endfor %}</div>
+<p>Dear {{ first_name or name }},</p>
+<p>You are entitled to <strong>one vote</strong> in this election. Your personal ballot code is:</p>
+<p class="token">{{ token }}</p>
+<p>Vote online: <a href="{{ link }}">{{ link }}</a></p>
+<p>The code works once. The first ballot received with it is counted; later ones are not.
+Keep it private: anyone holding it can vote in your place.</p>
+<p class="note">If this letter is lost or spoilt, ask the scrutineer for a new code; the old one
+will stop working.</p>
+</body></html>
+"""
+)
+
+
+@dataclass(frozen=True)
+class BatchFiles:
+    """What was written for one batch (paths and SHA-256 digests; row counts by channel)."""
+
+    directory: Path
+    rows: dict[str, int]
+    digests: dict[str, str]
+
+
+def check_vote_url(url: str) -> str:
+    if "{token}" not in url:
+        raise UsageError(
+            f"--vote-url {url!r} has no {{token}} placeholder",
+            fix="e.g. --vote-url 'https://vote.example.org/ballot?token={token}'",
+        )
+    return url
+
+
+def channels_of(email: pa.Array) -> pa.Array:
+    """'email' where a non-empty email is held, else 'post'."""
+    has = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(email)), 0), False)
+    return pc.if_else(has, "email", "post")
+
+
+def _links(url: str, tokens: list[str]) -> list[str]:
+    head, _, tail = url.partition("{token}")
+    return [f"{head}{t}{tail}" for t in tokens]
+
+
+def _write_csv(path: Path, table: pa.Table) -> str:
+    opts = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+    with atomic_open(path, "wb") as fh:
+        pacsv.write_csv(table, fh, write_options=opts)
+    return sha256_file(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _preview(table: pa.Table, channel: str, url: str) -> str:
+    row = table.slice(0, 1).to_pylist()[0] if table.num_rows else {}
+    lines = (
+        [row.get("email") or ""]
+        if channel == "email"
+        else [row.get(k) or "" for k in ("address", "town", "postcode")]
+    )
+    return _LETTER.render(
+        format_version=FORMAT_VERSION,
+        channel=channel,
+        name=row.get("full_name") or "(name)",
+        first_name=row.get("first_name"),
+        address_lines=[x for x in lines if x],
+        token=SPECIMEN_TOKEN,
+        link=_links(url, [SPECIMEN_TOKEN.replace("-", "")])[0],
+    )
+
+
+def write_batch(
+    directory: Path, batch: int, people: pa.Table, tokens: list[str], channels: pa.Array, url: str
+) -> BatchFiles:
+    """Write one batch's CSVs and preview into ``directory`` (fsynced; the caller renames it).
+
+    ``people`` has the roll's columns for the persons of this batch, row-aligned with ``tokens``
+    (canonical) and ``channels``.
+    """
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    n = people.num_rows
+    full = people.append_column("token", pa.array(format_tokens(tokens), pa.string()))
+    full = full.append_column("vote_link", pa.array(_links(url, tokens), pa.string()))
+    full = full.append_column("batch", pa.array([str(batch)] * n, pa.string()))
+    full = full.append_column("format_version", pa.array([FORMAT_VERSION] * n, pa.string()))
+    rows: dict[str, int] = {}
+    digests: dict[str, str] = {}
+    preview_source: tuple[pa.Table, str] | None = None
+    for channel in CHANNELS:
+        part = full.filter(pc.equal(channels, channel)).select(list(COLUMNS[channel]))
+        part = part.cast(pa.schema([(c, pa.string()) for c in COLUMNS[channel]]))
+        name = f"dispatch_{channel}.csv"
+        digests[name] = _write_csv(directory / name, part)
+        rows[channel] = part.num_rows
+        if part.num_rows and (preview_source is None or channel == "post"):
+            preview_source = (part, channel)
+    table, channel = preview_source or (full.slice(0, 0), "post")
+    digests["letter_preview.html"] = write_text_atomic(
+        directory / "letter_preview.html", _preview(table, channel, url)
+    )
+    _fsync_dir(directory)
+    _fsync_dir(directory.parent)
+    return BatchFiles(directory, rows, digests)
+
+
+def _read_dispatch_csv(path: Path, channel: str) -> pa.Table:
+    types = {c: pa.string() for c in COLUMNS[channel]}
+    return pacsv.read_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    )
+
+
+def update_live_files(
+    out: Path,
+    batch_dir: Path | None,
+    batch: int,
+    drop_pids: set[bytes],
+    pseudonyms: Callable[[list[str]], list[bytes]],
+) -> dict[str, str]:
+    """Bring ``OUT/dispatch_*.csv`` up to date with ``batch`` (idempotent; atomic per file).
+
+    Drops rows of this batch (so a re-run after a crash never duplicates them) and rows of
+    persons in ``drop_pids`` (their token was revoked or replaced), then appends the batch's rows.
+    Returns the new files' SHA-256 digests.
+    """
+    digests: dict[str, str] = {}
+    for channel in CHANNELS:
+        name = f"dispatch_{channel}.csv"
+        live, new = out / name, (batch_dir / name if batch_dir else None)
+        if not live.exists():
+            if new is not None:
+                with atomic_open(live, "wb") as fh, open(new, "rb") as src:
+                    shutil.copyfileobj(src, fh, 1 << 20)
+            else:
+                _write_csv(live, pa.table({c: pa.array([], pa.string()) for c in COLUMNS[channel]}))
+            digests[name] = sha256_file(live)
+            continue
+        table = _read_dispatch_csv(live, channel)
+        keep = pc.not_equal(table.column("batch"), str(batch))
+        if drop_pids and table.num_rows:
+            pids = pseudonyms(table.column("person_id").to_pylist())
+            keep = pc.and_(keep, pa.array([p not in drop_pids for p in pids], pa.bool_()))
+        table = table.filter(keep)
+        if new is not None:
+            table = pa.concat_tables([table, _read_dispatch_csv(new, channel)])
+        digests[name] = _write_csv(live, table)
+    if batch_dir is not None and (batch_dir / "letter_preview.html").exists():
+        shutil.copyfile(batch_dir / "letter_preview.html", out / "letter_preview.html")
+    return digests

@@ -1,0 +1,623 @@
+"""Issuing, re-issuing and revoking tokens, crash-safely, across register, ledger and dispatch.
+
+Public API (the CLI is a thin layer over these; all return frozen summaries, none print):
+
+* ``issue_run(members, election, out, *, keys=None, vote_url=..., on_roll_change="refuse")``
+* ``reissue(person_id, reason, members, out, *, keys=None, vote_url=...)``
+* ``revoke(person_id, reason, out, *, keys=None)``
+* ``status(out) -> dict`` — aggregates only (never a per-person "voted" flag).
+* ``verify_consistency(out, members, *, keys=None) -> list[str]`` — problems found (empty = good).
+
+Files under ``OUT/``: ``register.sqlite`` (counter's), ``vote.key`` (counter's, K_vote only),
+``ledger.sqlite`` (scrutineer's), ``keys/scrutineer.key`` (default ``--keys``), ``audit.log``,
+``dispatch*`` (see ``issue.dispatch``), ``roll_changes.json`` when the roll changed.
+
+Crash safety. Plaintext tokens are never stored in a database, and the register and ledger are
+two SQLite files (so the counter can have one without the other); SQLite in WAL mode does not
+commit two files atomically. So every batch (issue, re-issue, revoke) is a small write-ahead
+protocol whose every prefix is recoverable:
+
+1. write the batch's dispatch files into ``dispatch/.batch-NNNN.pending/`` and fsync them —
+   the plaintext tokens are durable *before* any database knows them;
+2. ledger transaction A: the batch row as ``pending`` with its (pid, token hash) rows and the
+   revocations it will make;
+3. register transaction B: insert the new hashes as unused and revoke the old ones (refused, and
+   the batch aborted, if an old one was used meanwhile);
+4. audit entry for the batch; ledger transaction C: the batch becomes ``committed``;
+5. rename the pending directory to ``dispatch/batch-NNNN``, rebuild the live dispatch files,
+   audit entry ``dispatch_written`` (SHA-256 of each file), batch becomes ``dispatched``.
+
+Every command that writes first runs ``recover``: a ``pending`` batch whose hashes are all in
+the register (B happened) is rolled forward (C, then 5); one whose hashes are absent is rolled
+back (its ledger rows deleted, its pending directory removed: those tokens never existed); a
+``committed`` batch gets step 5 (idempotent). Stray pending directories without a batch row (a
+crash during step 1) are deleted. So after ``kill -9`` at any moment and a re-run, each eligible
+person holds exactly one active token and every dispatch row's token is in the register.
+The audit entries that recovery writes are skipped if the log already has them.
+
+Roll changes between runs (dedupe re-run after auditor decisions merges or splits persons): the
+ledger's active persons are compared with the roll's eligible persons. *New* persons get tokens
+as usual. *Vanished* persons (in the ledger, not eligible in this roll: merged away, split,
+made ineligible) are a risk of one real person holding two live tokens, so by default the run
+refuses (exit 3) and writes ``roll_changes.json`` (counts and the vanished pseudonyms with their
+token state). ``--on-roll-change revoke-vanished`` revokes their unused tokens in the same batch
+as the new tokens are issued; if any vanished person's token was already **used**, the run is
+refused even then (exit 3), because issuing a token to the merged or split person could let the
+same human vote twice: the scrutineer must decide case by case.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from issue import audit, dispatch
+from issue.keys import (
+    MemberKey,
+    VoteKey,
+    check_election_id,
+    load_or_create_scrutineer_keys,
+    write_vote_key,
+)
+from issue.ledger import Ledger
+from issue.register import USED, Register
+from issue.schema import read_roll
+from issue.tokens import new_tokens, normalise_token
+from omov.errors import IntegrityError, ProblemsFound, UsageError
+from omov.fileio import sha256_file, write_json_atomic
+
+ROLL_CHANGE_POLICIES = ("refuse", "revoke-vanished")
+REASONS = ("lost", "spoilt", "not-received", "stolen", "ineligible", "duplicate", "other")
+
+
+# ------------------------------------------------------------------ paths, keys, lock
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where one election's files live."""
+
+    out: Path
+    keys: Path
+
+    @classmethod
+    def of(cls, out: Path, keys: Path | None = None) -> Paths:
+        return cls(out, keys if keys is not None else out / "keys" / "scrutineer.key")
+
+    register = property(lambda self: self.out / "register.sqlite")
+    ledger = property(lambda self: self.out / "ledger.sqlite")
+    vote_key = property(lambda self: self.out / "vote.key")
+    audit = property(lambda self: self.out / "audit.log")
+    dispatch = property(lambda self: self.out / "dispatch")
+    lock = property(lambda self: self.out / ".issue.lock")
+    roll_changes = property(lambda self: self.out / "roll_changes.json")
+
+    def batch_dir(self, batch: int) -> Path:
+        return self.dispatch / f"batch-{batch:04d}"
+
+    def pending_dir(self, batch: int) -> Path:
+        return self.dispatch / f".batch-{batch:04d}.pending"
+
+
+def _kill_point(name: str) -> None:
+    """Test hook: ``OMOV_TEST_KILL_AT=name`` makes the process SIGKILL itself here."""
+    if os.environ.get("OMOV_TEST_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextmanager
+def _locked(paths: Paths) -> Iterator[None]:
+    """One writer per election directory (the intake writes the register, never this lock)."""
+    paths.out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"another `omov issue` command is working on {paths.out}; wait for it"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class _Session:
+    """Open keys and databases for one command (closed by ``_session``)."""
+
+    paths: Paths
+    member_key: MemberKey
+    vote_key: VoteKey
+    register: Register
+    ledger: Ledger
+    recovered: list[str] = field(default_factory=list)
+
+
+def _election_of_key_file(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["election"])
+    except (OSError, ValueError, KeyError):
+        raise UsageError(
+            f"key file {path} is missing or unreadable", fix="give --keys, or run `omov issue run`"
+        ) from None
+
+
+@contextmanager
+def _session(paths: Paths, election: str | None, *, create: bool) -> Iterator[_Session]:
+    with _locked(paths):
+        if election is None:
+            election = _election_of_key_file(paths.keys)
+        check_election_id(election)
+        if not create and not paths.ledger.exists():
+            raise UsageError(f"no ledger in {paths.out}", fix="run `omov issue run` first")
+        member_key, vote_key, created = load_or_create_scrutineer_keys(paths.keys, election)
+        if created:
+            audit.append(paths.audit, "key_created", kind="scrutineer", election=election,
+                         vote_key_check=vote_key.check_value,
+                         member_key_check=member_key.check_value)
+        if write_vote_key(paths.vote_key, vote_key):
+            audit.append(paths.audit, "vote_key_exported", election=election,
+                         vote_key_check=vote_key.check_value)
+        register = Register.open(paths.register, vote_key, create=create)
+        try:
+            ledger = Ledger.open(paths.ledger, member_key, create=create)
+        except BaseException:
+            register.close()
+            raise
+        s = _Session(paths, member_key, vote_key, register, ledger)
+        try:
+            recover(s)
+            yield s
+        finally:
+            register.close()
+            ledger.close()
+
+
+# -------------------------------------------------------------------------- recovery
+
+
+def _already_logged(log: Path, event: str, batch: int) -> bool:
+    if not log.exists():
+        return False
+    needle = f'"batch":{batch},'
+    with open(log, encoding="utf-8") as fh:
+        for line in fh:
+            if needle in line and f'"event":"{event}"' in line:
+                return True
+    return False
+
+
+def _log_once(s: _Session, event: str, batch: int, **fields: Any) -> None:
+    if not _already_logged(s.paths.audit, event, batch):
+        audit.append(s.paths.audit, event, batch=batch, **fields)
+
+
+def recover(s: _Session) -> None:
+    """Finish or undo whatever a crashed command left (see the module docstring)."""
+    known = set()
+    for b in s.ledger.batches():
+        known.add(b.batch)
+        if b.state == "pending":
+            new = s.ledger.batch_hashes(b.batch)
+            old = [h for _, h in s.ledger.revoked_in(b.batch)]
+            states = s.register.states(new + old)
+            present = sum(1 for h in new if h in states)
+            revoked = sum(1 for h in old if states.get(h) == "revoked")
+            if new and 0 < present < len(new):
+                raise IntegrityError(f"batch {b.batch}: register holds only part of its tokens")
+            happened = present == len(new) and revoked == len(old) and (new or old)
+            if happened:
+                _log_batch(s, b.batch, b.kind, len(new), len(old), b.reason, recovered=True)
+                s.ledger.commit_batch(b.batch)
+                s.recovered.append(f"batch {b.batch}: rolled forward")
+            else:
+                s.ledger.abort_batch(b.batch)
+                shutil.rmtree(s.paths.pending_dir(b.batch), ignore_errors=True)
+                _log_once(s, "batch_aborted", b.batch, kind=b.kind)
+                s.recovered.append(f"batch {b.batch}: rolled back (never reached the register)")
+                continue
+        if b.state in ("pending", "committed"):
+            _finalise_dispatch(s, b.batch, b.n_issued)
+            if b.state == "committed":
+                s.recovered.append(f"batch {b.batch}: dispatch files completed")
+    if s.paths.dispatch.is_dir():
+        for d in s.paths.dispatch.glob(".batch-*.pending"):
+            number = int(d.name.split("-")[1].split(".")[0])
+            if number not in known:
+                shutil.rmtree(d, ignore_errors=True)
+                s.recovered.append(f"batch {number}: unfinished dispatch files removed")
+
+
+def _log_batch(s: _Session, batch: int, kind: str, issued: int, revoked: int,
+               reason: str | None, *, recovered: bool = False) -> None:
+    event = {"issue": "issue_batch", "reissue": "reissue", "revoke": "revoke"}[kind]
+    _log_once(s, event, batch, issued=issued, revoked=revoked, reason=reason,
+              recovered=recovered)
+
+
+def _finalise_dispatch(s: _Session, batch: int, n_issued: int) -> None:
+    """Step 5: publish the batch's files and bring the live files up to date (idempotent)."""
+    pending, final = s.paths.pending_dir(batch), s.paths.batch_dir(batch)
+    if n_issued:
+        if pending.is_dir() and not final.exists():
+            os.replace(pending, final)
+            dispatch._fsync_dir(s.paths.dispatch)
+        if not final.is_dir():
+            raise IntegrityError(
+                f"batch {batch}: its dispatch files are missing, so its tokens cannot be sent",
+                fix="restore dispatch/ from backup, or revoke and re-issue that batch's persons",
+            )
+    drop = {pid for pid, _ in s.ledger.revoked_in(batch)}
+    drop.update(s.ledger.batch_pids(batch))
+    digests = dispatch.update_live_files(
+        s.paths.out, final if n_issued else None, batch, drop, s.member_key.pseudonyms
+    )
+    if n_issued:
+        digests.update({f"batch-{batch:04d}/{k}": sha256_file(final / k)
+                        for k in ("dispatch_email.csv", "dispatch_post.csv", "letter_preview.html")})
+    _log_once(s, "dispatch_written", batch, files=dict(sorted(digests.items())))
+    s.ledger.mark_dispatched(batch)
+
+
+# ------------------------------------------------------------------------ one batch
+
+
+def _run_batch(
+    s: _Session,
+    kind: str,
+    people: pa.Table,
+    pids: list[bytes],
+    revoke_pids: list[bytes],
+    revoke_hashes: list[bytes],
+    reason: str | None,
+    vote_url: str,
+) -> int:
+    """Steps 1–5 for one batch; returns its number."""
+    batch = s.ledger.next_batch()
+    n = people.num_rows
+    tokens = new_tokens(n)
+    hashes = s.vote_key.token_hashes(tokens)
+    channels = dispatch.channels_of(people.column("email")) if n else pa.array([], pa.string())
+    if n:
+        dispatch.write_batch(s.paths.pending_dir(batch), batch, people, tokens, channels, vote_url)
+    del tokens
+    _kill_point("after_dispatch_pending")
+    rows = list(zip(pids, hashes, channels.to_pylist(), strict=True))
+    s.ledger.begin_batch(batch, kind, rows, revoke=revoke_pids, reason=reason,
+                         new_status="pending" if kind == "reissue" else "active")
+    _kill_point("after_ledger_pending")
+    try:
+        s.register.add_unused(hashes, revoke=revoke_hashes)
+    except IntegrityError:
+        s.ledger.abort_batch(batch)
+        shutil.rmtree(s.paths.pending_dir(batch), ignore_errors=True)
+        _log_once(s, "batch_aborted", batch, kind=kind, why="token to revoke was not unused")
+        raise
+    _kill_point("after_register")
+    _log_batch(s, batch, kind, n, len(revoke_pids), reason)
+    s.ledger.commit_batch(batch)
+    _kill_point("after_commit")
+    _finalise_dispatch(s, batch, n)
+    _kill_point("after_dispatch")
+    return batch
+
+
+# ---------------------------------------------------------------------- issue run
+
+
+@dataclass(frozen=True)
+class IssueSummary:
+    """What ``issue_run`` did, in aggregates."""
+
+    election: str
+    batch: int | None
+    persons: int
+    eligible: int
+    already_held: int
+    issued: int
+    revoked_vanished: int
+    by_channel: dict[str, int]
+    recovered: list[str]
+    no_contact: int
+    audit_head: str
+
+
+def _roll_change_report(
+    s: _Session, vanished: list[bytes], new: int, states: dict[bytes, str], active: dict[bytes, Any]
+) -> dict[str, Any]:
+    rows = [{"pseudonym": p.hex(), "token_state": states.get(active[p].h, "unknown")}
+            for p in sorted(vanished)]
+    return {
+        "format_version": "omov.roll-changes/1",
+        "vanished": len(vanished),
+        "vanished_used": sum(1 for r in rows if r["token_state"] == USED),
+        "new": new,
+        "vanished_persons": rows,
+        "explanation": (
+            "Persons in the issuance ledger who are not eligible in this roll (merged into "
+            "another person, split, or made ineligible) still hold a live token. Re-run with "
+            "--on-roll-change revoke-vanished to revoke their unused tokens; a used token needs "
+            "the scrutineer's decision."
+        ),
+    }
+
+
+def issue_run(
+    members: Path,
+    election: str,
+    out: Path,
+    *,
+    keys: Path | None = None,
+    vote_url: str = dispatch.DEFAULT_VOTE_URL,
+    on_roll_change: str = "refuse",
+) -> IssueSummary:
+    """One token per eligible person without one; idempotent and crash-safe (module docstring)."""
+    dispatch.check_vote_url(vote_url)
+    if on_roll_change not in ROLL_CHANGE_POLICIES:
+        raise UsageError(f"--on-roll-change must be one of {', '.join(ROLL_CHANGE_POLICIES)}")
+    check_election_id(election)
+    roll = read_roll(members)  # validate before creating anything
+    paths = Paths.of(out, keys)
+    with _session(paths, election, create=True) as s:
+        audit.append(paths.audit, "roll_loaded", input_sha256=sha256_file(members),
+                     persons=roll.persons, eligible=roll.eligible,
+                     input_format_version=roll.format_version)
+        person_ids = roll.table.column("person_id").to_pylist()
+        pids = s.member_key.pseudonyms(person_ids)
+        del person_ids
+        active = s.ledger.active()
+        roll_pids = set(pids)
+        new_idx = [i for i, p in enumerate(pids) if p not in active]
+        vanished = [p for p in active if p not in roll_pids]
+        revoke_hashes: list[bytes] = []
+        if vanished:
+            states = s.register.states([active[p].h for p in vanished])
+            report = _roll_change_report(s, vanished, len(new_idx), states, active)
+            write_json_atomic(paths.roll_changes, report)
+            audit.append(paths.audit, "roll_changed", vanished=report["vanished"],
+                         vanished_used=report["vanished_used"], new=len(new_idx),
+                         policy=on_roll_change)
+            if on_roll_change == "refuse" or report["vanished_used"]:
+                raise ProblemsFound(
+                    f"the roll changed since the last run: {len(vanished)} person(s) holding a "
+                    f"token are no longer eligible in it ({report['vanished_used']} already "
+                    f"voted), {len(new_idx)} are new; nothing was issued. "
+                    f"Report: {paths.roll_changes}",
+                    fix="check the dedupe changes; then re-run with --on-roll-change "
+                    "revoke-vanished" if not report["vanished_used"] else
+                    "a vanished person already voted: the scrutineer must resolve it by hand "
+                    "(e.g. keep the old person eligible) before anyone new is issued a token",
+                )
+            revoke_hashes = [active[p].h for p in vanished]
+        batch = None
+        by_channel = {"email": 0, "post": 0}
+        no_contact = 0
+        if new_idx or vanished:
+            take = pa.array(new_idx, pa.int64())
+            people = roll.table.take(take)
+            new_pids = [pids[i] for i in new_idx]
+            batch = _run_batch(s, "issue", people, new_pids, vanished, revoke_hashes,
+                               "roll-change" if vanished else None, vote_url)
+            if people.num_rows:
+                ch = dispatch.channels_of(people.column("email"))
+                by_channel["email"] = int(pc.sum(pc.equal(ch, "email")).as_py() or 0)
+                by_channel["post"] = people.num_rows - by_channel["email"]
+                no_addr = pc.and_(
+                    pc.equal(ch, "post"),
+                    pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(
+                        people.column("address"))), 0), True))
+                no_contact = int(pc.sum(no_addr).as_py() or 0)
+        head = audit.append(paths.audit, "issue_run_done", batch=batch, issued=len(new_idx),
+                            revoked=len(vanished), eligible=roll.eligible,
+                            active=len(active) - len(vanished) + len(new_idx))
+        return IssueSummary(
+            election=election, batch=batch, persons=roll.persons, eligible=roll.eligible,
+            already_held=len(active) - len(vanished), issued=len(new_idx),
+            revoked_vanished=len(vanished), by_channel=by_channel, recovered=s.recovered,
+            no_contact=no_contact, audit_head=head,
+        )
+
+
+# ------------------------------------------------------------- reissue and revoke
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """What a re-issue or revoke did (no token, no person data)."""
+
+    batch: int
+    kind: str
+    reason: str
+    channel: str | None
+    dispatch_dir: Path | None
+    audit_head: str
+
+
+def _check_reason(reason: str) -> str:
+    if reason not in REASONS:
+        raise UsageError(f"--reason must be one of: {', '.join(REASONS)}")
+    return reason
+
+
+def _active_of(s: _Session, pid: bytes) -> tuple[bytes, str]:
+    row = s.ledger.conn.execute(
+        "SELECT h, channel FROM issuance WHERE pid = ? AND status = 'active'", (pid,)
+    ).fetchone()
+    if row is None:
+        raise UsageError(
+            "that person holds no active token",
+            fix="check the person id; a person never issued a token gets one from `omov issue run`",
+        )
+    return bytes(row[0]), str(row[1])
+
+
+def _refuse_if_used(s: _Session, h: bytes, kind: str, reason: str) -> None:
+    state = s.register.check_hash(h)
+    if state == USED:
+        audit.append(s.paths.audit, f"{kind}_refused", reason=reason, why="token already used")
+        raise IntegrityError(
+            f"{kind} refused: the person's token has already been used to vote",
+            fix="a used token is never replaced; refer the case to the scrutineer",
+        )
+    if state != "unused":
+        raise IntegrityError(f"{kind} refused: the ledger's active token is {state} in the register")
+
+
+def reissue(
+    person_id: str,
+    reason: str,
+    members: Path,
+    out: Path,
+    *,
+    keys: Path | None = None,
+    vote_url: str = dispatch.DEFAULT_VOTE_URL,
+) -> ChangeSummary:
+    """Revoke the person's token and issue a new one (one batch); exit 4 if it was used."""
+    _check_reason(reason)
+    dispatch.check_vote_url(vote_url)
+    roll = read_roll(members)
+    person = roll.table.filter(pc.equal(roll.table.column("person_id"), person_id))
+    if person.num_rows != 1:
+        raise UsageError("that person id is not an eligible person in the roll given by --members")
+    paths = Paths.of(out, keys)
+    with _session(paths, None, create=False) as s:
+        (pid,) = s.member_key.pseudonyms([person_id])
+        old_h, _ = _active_of(s, pid)
+        _refuse_if_used(s, old_h, "reissue", reason)
+        batch = _run_batch(s, "reissue", person, [pid], [pid], [old_h], reason, vote_url)
+        channel = str(dispatch.channels_of(person.column("email"))[0].as_py())
+        return ChangeSummary(batch, "reissue", reason, channel, paths.batch_dir(batch),
+                             audit.head(paths.audit).hash)
+
+
+def revoke(person_id: str, reason: str, out: Path, *, keys: Path | None = None) -> ChangeSummary:
+    """Revoke the person's token without a replacement; exit 4 if it was used."""
+    _check_reason(reason)
+    paths = Paths.of(out, keys)
+    with _session(paths, None, create=False) as s:
+        (pid,) = s.member_key.pseudonyms([person_id])
+        old_h, _ = _active_of(s, pid)
+        _refuse_if_used(s, old_h, "revoke", reason)
+        empty = pa.table({c: pa.array([], pa.string()) for c in ("person_id", "email")})
+        batch = _run_batch(s, "revoke", empty, [], [pid], [old_h], reason, dispatch.DEFAULT_VOTE_URL)
+        return ChangeSummary(batch, "revoke", reason, None, None, audit.head(paths.audit).hash)
+
+
+# --------------------------------------------------------------- status, consistency
+
+
+def _ro(path: Path) -> Any:
+    import sqlite3
+
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def status(out: Path) -> dict[str, Any]:
+    """Aggregates only: tokens by register state, persons by channel, batches by kind."""
+    paths = Paths.of(out)
+    if not paths.register.exists():
+        raise UsageError(f"no register in {out}", fix="run `omov issue run` first")
+    result: dict[str, Any] = {}
+    conn = _ro(paths.register)
+    try:
+        result["register"] = {"unused": 0, "used": 0, "revoked": 0} | {
+            str(k): int(v) for k, v in conn.execute("SELECT state, count(*) FROM tokens GROUP BY 1")
+        }
+        result["election"] = conn.execute(
+            "SELECT value FROM meta WHERE key = 'election'").fetchone()[0]
+    finally:
+        conn.close()
+    result["register"]["issued"] = sum(result["register"].values())
+    if paths.ledger.exists():
+        conn = _ro(paths.ledger)
+        try:
+            done = "batch IN (SELECT batch FROM batches WHERE state IN ('committed','dispatched'))"
+            result["ledger"] = {
+                "persons_with_active_token": conn.execute(
+                    f"SELECT count(*) FROM issuance WHERE status='active' AND {done}"  # noqa: S608
+                ).fetchone()[0],
+                "active_by_channel": {str(k): int(v) for k, v in conn.execute(
+                    f"SELECT channel, count(*) FROM issuance WHERE status='active' AND {done} "  # noqa: S608
+                    "GROUP BY 1")},
+                "revoked": conn.execute(
+                    "SELECT count(*) FROM issuance WHERE status='revoked'").fetchone()[0],
+                "batches": {f"{k}/{st}": int(v) for k, st, v in conn.execute(
+                    "SELECT kind, state, count(*) FROM batches GROUP BY 1, 2")},
+            }
+        finally:
+            conn.close()
+    if paths.audit.exists():
+        h = audit.head(paths.audit)
+        result["audit"] = {"entries": h.entries, "head": h.hash}
+    return result
+
+
+def verify_consistency(out: Path, members: Path, *, keys: Path | None = None) -> list[str]:
+    """Check the invariants (read-only apart from recovery); return the problems found.
+
+    * every eligible person in ``members`` holds exactly one active token (ledger), and nobody
+      else does;
+    * every active token is in the register, unused or used;
+    * the live dispatch files list each active token exactly once, and every dispatch row's
+      token (in every batch file of a committed batch) is in the register.
+    """
+    paths = Paths.of(out, keys)
+    roll = read_roll(members)
+    problems: list[str] = []
+    with _session(paths, None, create=False) as s:
+        pids = s.member_key.pseudonyms(roll.table.column("person_id").to_pylist())
+        active = s.ledger.active()
+        if set(pids) != set(active):
+            problems.append(
+                f"{len(set(pids) - set(active))} eligible person(s) without an active token, "
+                f"{len(set(active) - set(pids))} active token(s) for persons not eligible")
+        (dupes,) = s.ledger.conn.execute(
+            "SELECT count(*) FROM (SELECT pid FROM issuance WHERE status='active' "
+            "GROUP BY pid HAVING count(*) > 1)").fetchone()
+        if dupes:
+            problems.append(f"{dupes} person(s) hold more than one active token")
+        states = s.register.states([a.h for a in active.values()])
+        bad = sum(1 for a in active.values() if states.get(a.h) not in ("unused", "used"))
+        if bad:
+            problems.append(f"{bad} active token(s) missing from the register or revoked there")
+        active_h = {a.h for a in active.values()}
+        live: list[bytes] = []
+        for channel in dispatch.CHANNELS:
+            f = out / f"dispatch_{channel}.csv"
+            if f.exists():
+                t = pacsv.read_csv(f, convert_options=pacsv.ConvertOptions(
+                    column_types={"token": pa.string()}))
+                live += s.vote_key.token_hashes(
+                    [normalise_token(x) for x in t.column("token").to_pylist()])
+        if len(live) != len(set(live)) or set(live) != active_h:
+            problems.append(
+                f"live dispatch files list {len(live)} row(s) ({len(set(live))} distinct) for "
+                f"{len(active_h)} active token(s), {len(set(live) - active_h)} not active")
+        for b in s.ledger.batches(["committed", "dispatched"]):
+            d = paths.batch_dir(b.batch)
+            for channel in dispatch.CHANNELS:
+                f = d / f"dispatch_{channel}.csv"
+                if not f.exists():
+                    continue
+                t = pacsv.read_csv(f, convert_options=pacsv.ConvertOptions(
+                    column_types={"token": pa.string()}))
+                hs = s.vote_key.token_hashes(
+                    [normalise_token(x) for x in t.column("token").to_pylist()])
+                st = s.register.states(hs)
+                if len(st) != len(set(hs)):
+                    problems.append(f"batch {b.batch}: {len(set(hs)) - len(st)} dispatch row(s) "
+                                    "carry a token the register lacks")
+    return problems

@@ -1,0 +1,203 @@
+"""Key files: the scrutineer's key file (K_member + K_vote) and the counter's vote key (K_vote only).
+
+Why two files (issuing-notes §3.2, "split the roll from the ballots"):
+
+* ``scrutineer.key`` holds ``K_member`` (pseudonymises persons in the issuance ledger) and
+  ``K_vote`` (hashes tokens in the register). Only the scrutineer holds it.
+* ``vote.key`` holds ``K_vote`` alone. The counter / ballot intake gets ``register.sqlite`` and
+  ``vote.key`` and nothing else: it can check and consume tokens but cannot compute any person's
+  pseudonym, so even with the ledger it could not link a token hash to a member.
+
+Both are JSON files created on first use with mode 0600 (``O_EXCL``, fsynced) and refused if group-
+or world-readable. Secrets are ``repr=False`` so no traceback, log or ``print`` shows them; the
+register and ledger store only a *key check value* (an HMAC of a fixed label) to detect the wrong
+key, never the key.
+
+Token hash: ``HMAC-SHA256(K_vote, "omov/v1" 0x1F election 0x1F canonical_token)``; person pseudonym:
+``HMAC-SHA256(K_member, "omov/v1/person" 0x1F election 0x1F person_id)``. The 0x1F separators make
+the concatenation unambiguous, and the election id binds both to one election.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omov.errors import IntegrityError, UsageError
+
+FORMAT_VERSION = "omov.keys/1"
+_ELECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SEP = b"\x1f"
+
+
+def check_election_id(election: str) -> str:
+    """Election ids are short and plain so they can sit in file names and HMAC inputs."""
+    if not _ELECTION.match(election):
+        raise UsageError(
+            f"election id {election!r} is not allowed",
+            fix="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    return election
+
+
+@dataclass(frozen=True)
+class VoteKey:
+    """K_vote bound to one election: hashes tokens for the register."""
+
+    election: str
+    secret: bytes = field(repr=False)
+
+    @property
+    def prefix(self) -> bytes:
+        return b"omov/v1" + _SEP + self.election.encode("ascii") + _SEP
+
+    def token_hash(self, canonical: str) -> bytes:
+        """The 32-byte register key of a canonical token."""
+        return hmac.digest(self.secret, self.prefix + canonical.encode("ascii"), "sha256")
+
+    def token_hashes(self, canonical: list[str]) -> list[bytes]:
+        """``token_hash`` over a list (hot path: ~1 µs each)."""
+        key, prefix = self.secret, self.prefix
+        return [hmac.digest(key, prefix + t.encode("ascii"), "sha256") for t in canonical]
+
+    @property
+    def check_value(self) -> str:
+        """Public fingerprint proving which key a register was made with (not the key)."""
+        return hmac.new(self.secret, b"omov/v1/key-check/vote", hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class MemberKey:
+    """K_member bound to one election: pseudonymises person ids for the ledger."""
+
+    election: str
+    secret: bytes = field(repr=False)
+
+    def pseudonyms(self, person_ids: list[str]) -> list[bytes]:
+        """32-byte keyed pseudonyms of person ids (an unkeyed hash would be reversible)."""
+        key = self.secret
+        prefix = b"omov/v1/person" + _SEP + self.election.encode("ascii") + _SEP
+        return [hmac.digest(key, prefix + p.encode("utf-8"), "sha256") for p in person_ids]
+
+    @property
+    def check_value(self) -> str:
+        return hmac.new(self.secret, b"omov/v1/key-check/member", hashlib.sha256).hexdigest()[:32]
+
+
+def _write_new_key_file(path: Path, doc: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _read_key_file(path: Path, kind: str) -> dict[str, str]:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as exc:
+        raise UsageError(f"key file {path} does not exist") from exc
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(
+            f"key file {path} can be read by other users; refusing to use it",
+            fix=f"chmod 600 {path}",
+        )
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"key file {path} cannot be read as an omov key file") from None
+    if not isinstance(doc, dict) or doc.get("format_version") != FORMAT_VERSION:
+        raise UsageError(f"key file {path} is not an {FORMAT_VERSION} file")
+    if doc.get("kind") not in (kind, "scrutineer"):
+        raise UsageError(f"key file {path} is a {doc.get('kind')!r} key, expected {kind!r}")
+    return {str(k): str(v) for k, v in doc.items()}
+
+
+def _secret(doc: dict[str, str], name: str, path: Path) -> bytes:
+    try:
+        raw = bytes.fromhex(doc[name])
+    except (KeyError, ValueError):
+        raise UsageError(f"key file {path} has no valid {name}") from None
+    if len(raw) != 32:
+        raise UsageError(f"key file {path}: {name} must be 32 bytes")
+    return raw
+
+
+def _check_election(doc: dict[str, str], election: str | None, path: Path) -> str:
+    found = doc.get("election", "")
+    if election is not None and found != election:
+        raise IntegrityError(
+            f"key file {path} belongs to election {found!r}, not {election!r}",
+            fix="use the key file made for this election, or a new --out directory",
+        )
+    return check_election_id(found)
+
+
+def load_or_create_scrutineer_keys(path: Path, election: str) -> tuple[MemberKey, VoteKey, bool]:
+    """The scrutineer's keys for ``election``, created (0600) if the file does not exist yet.
+
+    Returns ``(member_key, vote_key, created)``; the caller logs "key_created" (never the key).
+    """
+    created = False
+    if not path.exists():
+        doc = {
+            "format_version": FORMAT_VERSION,
+            "kind": "scrutineer",
+            "election": check_election_id(election),
+            "k_member": secrets.token_hex(32),
+            "k_vote": secrets.token_hex(32),
+        }
+        try:
+            _write_new_key_file(path, doc)
+            created = True
+        except FileExistsError:
+            pass  # another process made it first: read theirs
+    doc = _read_key_file(path, "scrutineer")
+    if doc.get("kind") != "scrutineer":
+        raise UsageError(f"key file {path} is a vote-only key; issuing needs the scrutineer key")
+    _check_election(doc, election, path)
+    return (
+        MemberKey(election, _secret(doc, "k_member", path)),
+        VoteKey(election, _secret(doc, "k_vote", path)),
+        created,
+    )
+
+
+def write_vote_key(path: Path, key: VoteKey) -> bool:
+    """Export K_vote alone for the counter (0600); True if written, False if already there."""
+    if path.exists():
+        existing = load_vote_key(path, key.election)
+        if existing.check_value != key.check_value:
+            raise IntegrityError(f"vote key {path} does not match the scrutineer key file")
+        return False
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "kind": "vote",
+        "election": key.election,
+        "k_vote": key.secret.hex(),
+    }
+    try:
+        _write_new_key_file(path, doc)
+    except FileExistsError:
+        return False
+    return True
+
+
+def load_vote_key(path: Path, election: str | None = None) -> VoteKey:
+    """K_vote from a vote key file (or from the scrutineer's file, which also holds it)."""
+    doc = _read_key_file(path, "vote")
+    found = _check_election(doc, election, path)
+    return VoteKey(found, _secret(doc, "k_vote", path))
