@@ -1,0 +1,308 @@
+"""Per-field comparison levels for candidate pairs (Splink-style, vectorised).
+
+Each comparison maps a pair to a small integer level; level 0 always means "one side is
+missing" and carries no evidence (a blank DOB is not a disagreement). Levels are declared as
+data (``COMPARISONS``) so the report can name them and the model can weigh them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+from rapidfuzz.fuzz import token_set_ratio
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A field comparison: its name and the label of each level (index = level)."""
+
+    name: str
+    levels: tuple[str, ...]
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("number", ("missing", "exact", "1 edit apart", "different")),
+    Comparison("first_name", ("missing", "exact", "nickname", "similar", "initial", "different")),
+    Comparison("last_name", ("missing", "exact", "similar", "contains", "different")),
+    Comparison("date_of_birth", ("missing", "exact", "day/month swapped or 1 digit",
+                                 "same year", "different")),
+    Comparison("email", ("missing", "exact", "1 edit or same user", "different")),
+    Comparison("phone", ("missing", "exact", "different")),
+    Comparison("postcode", ("missing", "exact", "same sector", "same district", "different")),
+    Comparison("address", ("missing", "exact", "similar", "same house number", "different")),
+    Comparison("town", ("missing", "exact", "different")),
+    Comparison("suffix", ("none", "same", "one side only", "conflict")),
+)
+NAMES = tuple(c.name for c in COMPARISONS)
+
+
+def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Numpy views of the normalised records used by the comparisons (strings '' = missing)."""
+    def s(col: str) -> np.ndarray:
+        return r[col].fillna("").astype(str).to_numpy(dtype=object)
+
+    def code(col: str) -> np.ndarray:
+        return pd.factorize(r[col], use_na_sentinel=True)[0].astype(np.int64)
+
+    pc = r["postcode"].fillna("")
+    valid = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
+    sector = (pc.str.slice(0, -2)).where(valid & (pc != ""), None)
+    outward = pc.str.split(" ").str[0].where(valid & (pc != ""), None)
+    house = r["addr_key"].fillna("").str.extract(r"^(?:flat \w+ )?(\d+\w?)")[0]
+    return {
+        "number": s("number"), "number_c": code("number"),
+        "number_z": r["number"].fillna("").str.lstrip("0").to_numpy(dtype=object),
+        "first": s("first_key"), "first_c": code("first_key"), "nick_c": code("nick_key"),
+        "last": s("last_key"), "last_c": code("last_key"),
+        "middle": s("middle_key"),
+        "dob": r["dob"].to_numpy(dtype=np.int64),
+        "email": s("email"), "email_c": code("email"),
+        "email_user": r["email"].fillna("").str.split("@").str[0].to_numpy(dtype=object),
+        "phone_c": code("phone"),
+        "pc_c": code("postcode"),
+        "sector_c": pd.factorize(sector, use_na_sentinel=True)[0].astype(np.int64),
+        "outward_c": pd.factorize(outward, use_na_sentinel=True)[0].astype(np.int64),
+        "addr": s("addr_key"), "addr_c": code("addr_key"),
+        "house_c": pd.factorize(house, use_na_sentinel=True)[0].astype(np.int64),
+        "town_c": code("town_key"),
+        "suffix": s("suffix"),
+    }
+
+
+def _exact(c: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = c[i], c[j]
+    present = (a >= 0) & (b >= 0)
+    return present, present & (a == b)
+
+
+def _pairwise(scorer: object, a: np.ndarray, b: np.ndarray, dtype: object = np.float32,
+              **kw: object) -> np.ndarray:
+    """scorer(a[k], b[k]) for every k, in C, on both cores."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=dtype)  # type: ignore[arg-type]
+    return process.cpdist(list(a), list(b), scorer=scorer, dtype=dtype, workers=-1, **kw)  # type: ignore[arg-type, call-overload, no-any-return]
+
+
+def _dl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _pairwise(DamerauLevenshtein.distance, a, b, dtype=np.int32)
+
+
+def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    present, same = _exact(A["number_c"], i, j)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 3
+    lvl[same] = 1
+    rest = np.flatnonzero(present & ~same)
+    if len(rest):
+        d = np.minimum(_dl(A["number"][i[rest]], A["number"][j[rest]]),
+                       _dl(A["number_z"][i[rest]], A["number_z"][j[rest]]))
+        lvl[rest[d <= 1]] = 2
+    return lvl
+
+
+def numbers_far(a: str, b: str) -> bool:
+    """Two membership numbers 2+ edits apart, also after dropping leading zeros.
+
+    Why both: a padded "06934535" that lost a digit reads "0693535"; against the real
+    "6934535" that is 2 edits, but 1 edit once the padding zero is gone.
+    """
+    if a == b:
+        return False
+    if DamerauLevenshtein.distance(a, b, score_cutoff=2) < 2:
+        return False
+    return DamerauLevenshtein.distance(a.lstrip("0"), b.lstrip("0"), score_cutoff=2) >= 2
+
+
+def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    present, same = _exact(A["first_c"], i, j)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 5
+    rest = np.flatnonzero(present & ~same)
+    a, b = A["first"][i[rest]], A["first"][j[rest]]
+    if len(rest):
+        la = np.fromiter((len(x) for x in a), np.int32, len(a))
+        lb = np.fromiter((len(x) for x in b), np.int32, len(b))
+        first_a = np.array([x[:1] for x in a], dtype=object)
+        first_b = np.array([x[:1] for x in b], dtype=object)
+        initial = ((la == 1) | (lb == 1)) & (first_a == first_b)
+        # A short form that starts the long one (Ant/Anthony, Sam/Samantha) is a nickname.
+        prefix = np.array([(len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x)))
+                           for x, y in zip(a, b, strict=True)], dtype=bool)
+        # A middle name used as the first name ("A. John Smith" vs "John Smith").
+        mid_b = A["middle"][j[rest]]
+        mid_a = A["middle"][i[rest]]
+        mid = np.array([(x != "" and (x == ym or x == yn)) for x, ym, yn in
+                        zip(a, mid_b, mid_a, strict=True)], dtype=bool) | np.array(
+            [(y != "" and y == xm) for y, xm in zip(b, mid_a, strict=True)], dtype=bool)
+        jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
+        dl = _dl(a, b)
+        typo = (jw >= 0.88) | ((dl <= 1) & (np.minimum(la, lb) >= 3)) | (
+            (dl <= 2) & (np.minimum(la, lb) >= 5) & (first_a == first_b))
+        sub = np.full(len(rest), 5, np.int8)
+        sub[initial | mid] = 4
+        sub[typo & (la > 1) & (lb > 1)] = 3
+        nick = A["nick_c"][i[rest]] == A["nick_c"][j[rest]]
+        sub[nick | prefix] = 2
+        lvl[rest] = sub
+    lvl[same] = 1
+    return lvl
+
+
+def last_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    present, same = _exact(A["last_c"], i, j)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 4
+    rest = np.flatnonzero(present & ~same)
+    if len(rest):
+        a, b = A["last"][i[rest]], A["last"][j[rest]]
+        jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
+        contains = np.array([(len(x) > 2 and x in y) or (len(y) > 2 and y in x)
+                             for x, y in zip(a, b, strict=True)], dtype=bool)
+        sub = np.full(len(rest), 4, np.int8)
+        sub[contains] = 3
+        sub[jw >= 0.9] = 2
+        lvl[rest] = sub
+    lvl[same] = 1
+    return lvl
+
+
+def swapped_names(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """First and last name exchanged between the two records (a common data-entry slip)."""
+    f, last = A["first_c"], A["last_c"]
+    fl = (A["first"][i] == A["last"][j]) & (A["last"][i] == A["first"][j])
+    return fl & (f[i] >= 0) & (last[i] >= 0) & (A["first"][i] != A["last"][i])
+
+
+def dob_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Same date, day/month swapped, or one digit off: a typo, not another person."""
+    same = a == b
+    ya, ma, da = a // 10000, (a // 100) % 100, a % 100
+    yb, mb, db = b // 10000, (b // 100) % 100, b % 100
+    swap = (ya == yb) & (ma == db) & (da == mb)
+    diffs = np.zeros(len(a), np.int32)
+    x, y = a.copy(), b.copy()
+    for _ in range(8):
+        diffs += (x % 10) != (y % 10)
+        x //= 10
+        y //= 10
+    # Adjacent transposed digits (1956 vs 1965) count as one edit.
+    sa, sb = a.astype(str).astype(object), b.astype(str).astype(object)
+    trans = np.zeros(len(a), bool)
+    cand = np.flatnonzero(diffs == 2)
+    if len(cand):
+        trans[cand] = _dl(sa[cand], sb[cand]) <= 1
+    return same | swap | (diffs <= 1) | trans
+
+
+def dob_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    a, b = A["dob"][i], A["dob"][j]
+    present = (a > 0) & (b > 0)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 4
+    idx = np.flatnonzero(present)
+    compat = dob_compatible(a[idx], b[idx])
+    sameyear = (a[idx] // 10000) == (b[idx] // 10000)
+    sub = np.full(len(idx), 4, np.int8)
+    sub[sameyear] = 3
+    sub[compat] = 2
+    sub[a[idx] == b[idx]] = 1
+    lvl[idx] = sub
+    return lvl
+
+
+def email_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    present, same = _exact(A["email_c"], i, j)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 3
+    rest = np.flatnonzero(present & ~same)
+    if len(rest):
+        d = _dl(A["email"][i[rest]], A["email"][j[rest]])
+        user = A["email_user"][i[rest]] == A["email_user"][j[rest]]
+        ulen = np.fromiter((len(u) for u in A["email_user"][i[rest]]), np.int32, len(rest))
+        lvl[rest[(d <= 1) | (user & (ulen >= 6))]] = 2
+    lvl[same] = 1
+    return lvl
+
+
+def phone_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    present, same = _exact(A["phone_c"], i, j)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 2
+    lvl[same] = 1
+    return lvl
+
+
+def postcode_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    present, same = _exact(A["pc_c"], i, j)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 4
+    _, out = _exact(A["outward_c"], i, j)
+    _, sec = _exact(A["sector_c"], i, j)
+    lvl[present & out] = 3
+    lvl[present & sec] = 2
+    lvl[same] = 1
+    return lvl
+
+
+def address_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    present, same = _exact(A["addr_c"], i, j)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 4
+    rest = np.flatnonzero(present & ~same)
+    if len(rest):
+        sim = _pairwise(token_set_ratio, A["addr"][i[rest]], A["addr"][j[rest]])
+        _, house = _exact(A["house_c"], i[rest], j[rest])
+        sub = np.full(len(rest), 4, np.int8)
+        sub[house] = 3
+        sub[(sim >= 85) & house] = 2
+        sub[(sim >= 92)] = 2
+        lvl[rest] = sub
+    lvl[same] = 1
+    return lvl
+
+
+def town_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    present, same = _exact(A["town_c"], i, j)
+    lvl = np.zeros(len(i), np.int8)
+    lvl[present] = 2
+    lvl[same] = 1
+    return lvl
+
+
+def suffix_conflict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two different generation suffixes (Jr vs Sr, II vs III): never one person."""
+    return (a != "") & (b != "") & (a != b)
+
+
+def suffix_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    a, b = A["suffix"][i], A["suffix"][j]
+    lvl = np.zeros(len(i), np.int8)
+    lvl[(a != "") & (a == b)] = 1
+    lvl[(a == "") != (b == "")] = 2
+    lvl[suffix_conflict(a, b)] = 3
+    return lvl
+
+
+_FUNCS = (number_level, first_level, last_level, dob_level, email_level, phone_level,
+          postcode_level, address_level, town_level, suffix_level)
+
+
+def compare(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Level matrix (pairs × comparisons, int8) for candidate pairs (i, j)."""
+    out = np.zeros((len(i), len(COMPARISONS)), np.int8)
+    for k, fn in enumerate(_FUNCS):
+        out[:, k] = fn(A, i, j)
+    sw = swapped_names(A, i, j)
+    out[sw, 1] = 1
+    out[sw, 2] = 1
+    # Postcode, street and town describe one fact (where someone lives): a move must not be
+    # counted three times, so town only speaks when a postcode is missing, and a street that
+    # differs adds nothing once the postcodes already differ.
+    pc = out[:, 6]
+    out[pc > 0, 8] = 0
+    out[(pc == 4) & (out[:, 7] == 4), 7] = 0
+    return out

@@ -1,0 +1,139 @@
+"""Fellegi–Sunter weights estimated from the data itself (no labels needed).
+
+* u (chance agreement) comes from random record pairs: almost all are different people, so
+  the level frequencies among them are what chance produces.
+* m (agreement among true matches) comes from EM over the candidate pairs' comparison
+  patterns, with u held fixed (Splink's recipe); identical patterns are aggregated first, so EM
+  costs microseconds whatever the row count.
+* A level's weight is log2(m/u); level 0 (missing) weighs 0. A pair's match weight is the
+  prior log-odds among candidates plus the sum of its field weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedupe.compare import COMPARISONS, compare
+
+PSEUDO = 1.0  # pseudo-count per level: no level is ever impossible
+
+
+@dataclass(frozen=True)
+class Model:
+    """Estimated m and u per comparison level, and the weights they imply."""
+
+    m: tuple[tuple[float, ...], ...]
+    u: tuple[tuple[float, ...], ...]
+    prior: float  # proportion of matches among candidate pairs
+    em_iterations: int
+    u_sample: int
+
+    @property
+    def weights(self) -> np.ndarray:
+        """weights[k, level] = log2(m/u); 0 for the missing level; padded with 0."""
+        width = max(len(c.levels) for c in COMPARISONS)
+        w = np.zeros((len(COMPARISONS), width))
+        for k, (mk, uk) in enumerate(zip(self.m, self.u, strict=True)):
+            for lvl in range(1, len(mk)):
+                w[k, lvl] = np.log2(mk[lvl] / uk[lvl])
+        return w
+
+    @property
+    def prior_weight(self) -> float:
+        return float(np.log2(self.prior / (1 - self.prior)))
+
+    def as_dict(self) -> dict[str, object]:
+        """For summary.json: every level's m, u and weight, rounded."""
+        w = self.weights
+        return {
+            "prior_match_share": round(self.prior, 6),
+            "prior_weight": round(self.prior_weight, 4),
+            "em_iterations": self.em_iterations,
+            "u_random_pairs": self.u_sample,
+            "comparisons": {
+                c.name: {lvl: {"m": round(self.m[k][x], 6), "u": round(self.u[k][x], 6),
+                               "weight": round(float(w[k, x]), 4)}
+                         for x, lvl in enumerate(c.levels) if x > 0}
+                for k, c in enumerate(COMPARISONS)},
+        }
+
+
+def _level_freqs(levels: np.ndarray, weights: np.ndarray | None = None) -> list[np.ndarray]:
+    """Per comparison: share of each non-missing level (pseudo-counted)."""
+    out = []
+    for k, c in enumerate(COMPARISONS):
+        n = len(c.levels)
+        cnt = np.bincount(levels[:, k], weights=weights, minlength=n).astype(float)[:n]
+        cnt[1:] += PSEUDO
+        cnt[0] = 0.0
+        out.append(cnt / cnt[1:].sum())
+    return out
+
+
+def estimate_u(A: dict[str, np.ndarray], n: int, sample: int = 200_000, seed: int = 20261125) -> tuple[list[np.ndarray], int]:
+    """u from random pairs (fixed seed over the canonical record order: reproducible)."""
+    rng = np.random.default_rng(seed)
+    size = min(sample, max(1, n * (n - 1) // 2))
+    i = rng.integers(0, n, size)
+    j = rng.integers(0, n, size)
+    keep = i != j
+    i, j = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
+    return _level_freqs(compare(A, i, j)), int(len(i))
+
+
+_M_START = {  # a neutral starting point for EM: agreement levels likely among matches
+    "number": (0, .85, .1, .05), "first_name": (0, .8, .05, .08, .04, .03),
+    "last_name": (0, .85, .06, .03, .06), "date_of_birth": (0, .9, .05, .02, .03),
+    "email": (0, .6, .05, .35), "phone": (0, .7, .3),
+    "postcode": (0, .75, .03, .04, .18), "address": (0, .7, .1, .03, .17),
+    "town": (0, .8, .2), "suffix": (0, .5, .4, .1),
+}
+
+
+def estimate_m(levels: np.ndarray, u: list[np.ndarray], max_iter: int = 100,
+               tol: float = 1e-7) -> tuple[list[np.ndarray], float, int]:
+    """EM over aggregated comparison patterns with u fixed: returns m, match share, iterations."""
+    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    counts = counts.astype(float)
+    m = [np.array(_M_START[c.name], float) for c in COMPARISONS]
+    lam = 0.3
+    it = 0
+    logu = np.zeros(len(patterns))
+    for k in range(len(COMPARISONS)):
+        col = patterns[:, k]
+        logu += np.where(col > 0, np.log(u[k][col] + 1e-300), 0.0)
+    for it in range(1, max_iter + 1):  # noqa: B007
+        logm = np.zeros(len(patterns))
+        for k in range(len(COMPARISONS)):
+            col = patterns[:, k]
+            logm += np.where(col > 0, np.log(m[k][col] + 1e-300), 0.0)
+        a = np.log(lam) + logm
+        b = np.log(1 - lam) + logu
+        p = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
+        w = counts * p
+        new_m = _level_freqs(patterns, w)
+        new_lam = float(np.clip(w.sum() / counts.sum(), 1e-6, 1 - 1e-6))
+        delta = max(float(np.abs(x - y).max()) for x, y in zip(new_m, m, strict=True))
+        m, lam = new_m, new_lam
+        if delta < tol:
+            break
+    return m, lam, it
+
+
+def fit(A: dict[str, np.ndarray], levels: np.ndarray, n: int) -> Model:
+    """Estimate u from random pairs and m by EM over the candidate pairs."""
+    u, n_u = estimate_u(A, n)
+    m, lam, it = estimate_m(levels, u)
+    return Model(tuple(tuple(float(x) for x in mk) for mk in m),
+                 tuple(tuple(float(x) for x in uk) for uk in u), lam, it, n_u)
+
+
+def pair_weights(model: Model, levels: np.ndarray) -> np.ndarray:
+    """Match weight of each pair: prior log-odds + sum of field weights (float64)."""
+    w = model.weights
+    total = np.full(len(levels), model.prior_weight)
+    for k in range(levels.shape[1]):
+        total += w[k, levels[:, k]]
+    return total

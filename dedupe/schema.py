@@ -1,0 +1,129 @@
+"""Canonical fields, the header alias table and the output schemas of the dedupe stage.
+
+Why one place: the issue stage reads ``members.parquet`` built in parallel by another team, and
+auditors read the CSVs; names and types must not drift between writer, docs and tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+FORMAT_VERSION = "1"
+
+#: Canonical input fields an export column can be mapped to.
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "membership_number", "title", "first_name", "middle_names", "last_name", "full_name",
+    "suffix", "date_of_birth", "email", "phone", "address", "town", "postcode",
+    "org_member_id", "status", "consent",
+)
+
+#: Fields that may be fed by several columns (joined with ", " in header order).
+MULTI_COLUMN_FIELDS = frozenset({"address", "middle_names"})
+
+#: Mapping target that says "read nothing from this column" (silences the unmapped-header note).
+IGNORE = "ignore"
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "membership_number": (
+        "membership number", "membership no", "membership num", "labour membership number",
+        "labour membership no", "labour membership", "labour number", "labour no",
+        "labour party number", "labour party membership number", "lp number", "lp no", "lp",
+        "lp id", "lp membership number", "lp membership no", "lp num", "labour id",
+        "membership number labour", "labour member number", "labour member no", "party number",
+        "party membership number",
+    ),
+    "title": ("title", "salutation", "honorific", "prefix"),
+    "first_name": (
+        "first name", "firstname", "forename", "forenames", "given name", "given names",
+        "christian name", "first", "fname", "first names",
+    ),
+    "middle_names": ("middle name", "middle names", "middle initial", "middle initials",
+                     "other names", "middle"),
+    "last_name": ("last name", "lastname", "surname", "family name", "lname", "last",
+                  "second name"),
+    "full_name": ("name", "full name", "fullname", "member name", "contact name", "display name",
+                  "members name", "member full name"),
+    "suffix": ("suffix", "name suffix", "generation"),
+    "date_of_birth": ("date of birth", "dob", "d o b", "birth date", "birthdate", "birthday",
+                      "date born", "born"),
+    "email": ("email", "e mail", "email address", "e mail address", "emailaddress",
+              "primary email", "personal email", "contact email", "mail"),
+    "phone": ("phone", "telephone", "tel", "mobile", "mobile number", "mobile phone",
+              "phone number", "telephone number", "tel no", "contact number", "landline",
+              "mobile no", "phone no", "cell", "home phone"),
+    "address": ("address", "address line 1", "address line 2", "address line 3", "address 1",
+                "address 2", "address 3", "address1", "address2", "address3", "addr1", "addr2",
+                "street", "street address", "line 1", "line 2", "home address",
+                "postal address", "house", "house number", "street name", "full address"),
+    "town": ("town", "city", "town city", "post town", "locality", "town or city"),
+    "postcode": ("postcode", "post code", "postal code", "zip", "zip code", "postcode zip"),
+    "org_member_id": ("id", "member id", "ref", "reference", "contact id", "record id", "rec id",
+                      "member ref", "member reference", "supporter id", "urn", "membership id",
+                      "member no", "member number", "org member id", "contact ref"),
+    "status": ("status", "membership status", "member status", "standing", "membership state"),
+    "consent": ("consent", "ballot consent", "data consent", "gdpr consent", "consent to contact",
+                "opt in", "contact consent", "consented", "gdpr", "data sharing consent"),
+}
+
+
+def header_key(header: str) -> str:
+    """Case-, punctuation- and spacing-insensitive form of a header ("E-mail" -> "e mail")."""
+    key = re.sub(r"[^0-9a-z]+", " ", header.strip().lower()).strip()
+    # "Membership Number (Labour)" and "Labour Membership Number" are the same header.
+    return key
+
+
+def _build_alias_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for field, aliases in _ALIASES.items():
+        for alias in (field.replace("_", " "), *aliases):
+            index[header_key(alias)] = field
+    return index
+
+
+ALIAS_INDEX: dict[str, str] = _build_alias_index()
+
+
+def lookup_header(header: str) -> str | None:
+    """The canonical field a header means, or None when no alias knows it."""
+    key = header_key(header)
+    if key in ALIAS_INDEX:
+        return ALIAS_INDEX[key]
+    # Word-order variants: "Membership Number (Labour)" == "Labour Membership Number".
+    words = tuple(sorted(key.split()))
+    for alias, field in ALIAS_INDEX.items():
+        if tuple(sorted(alias.split())) == words:
+            return field
+    return None
+
+
+#: members.parquet — the contract with the issue stage. Keep names and types stable.
+MEMBERS_SCHEMA = pa.schema([
+    ("person_id", pa.string()),
+    ("full_name", pa.string()),
+    ("first_name", pa.string()),
+    ("last_name", pa.string()),
+    ("email", pa.string()),
+    ("phone", pa.string()),
+    ("address", pa.string()),
+    ("town", pa.string()),
+    ("postcode", pa.string()),
+    ("organisations", pa.string()),
+    ("membership_number", pa.string()),
+    ("eligible", pa.bool_()),
+    ("ineligible_reason", pa.string()),
+    ("title", pa.string()),
+    ("suffix", pa.string()),
+    ("date_of_birth", pa.string()),
+    ("n_records", pa.int32()),
+    ("min_link_weight", pa.float64()),
+])
+
+CLUSTERS_COLUMNS = ("source_org", "row_id", "person_id")
+REJECTED_COLUMNS = ("source_org", "row_id", "file", "line", "reason", "fix")
+WARNINGS_COLUMNS = ("source_org", "row_id", "line", "field", "warning")
+EXCLUDED_COLUMNS = ("person_id", "full_name", "organisations", "reason")
+DECISION_COLUMNS = ("item_id", "source_org_a", "row_id_a", "fingerprint_a", "source_org_b",
+                    "row_id_b", "fingerprint_b", "records", "decision", "note")
