@@ -1,0 +1,99 @@
+"""Scrutineer's report: golden-ish checks of the JSON after a real intake and an ERS97 count."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from intake_helpers import invoke, make_ballot_def, make_register, write_returns
+
+from count import report as core
+from count.blt import read_blt
+from count.rules import ers97
+from issue import audit
+from issue.tokens import new_tokens
+from omov.fileio import sha256_file, write_json_atomic
+
+NAMES = ["Ann Able", "Bob Baker", "Cat Cole", "Dan Dale"]
+
+
+def build_election(tmp_path: Path) -> dict[str, Path]:
+    """A small election end to end: register, two channels, intake, ERS97 count, audit log."""
+    toks = new_tokens(30)
+    db, key = make_register(tmp_path / "issue", unused=toks[:26], revoked=toks[26:28])
+    bdef = make_ballot_def(tmp_path / "pack" / "ballot_definition.json", NAMES, seats=2)
+    log = tmp_path / "issue" / "audit.log"
+    audit.append(log, "roll.loaded", rows=26)
+    marks = ["1;2;3;4", "2;1;;", "1;;2;", ";1;;2", "1;;;", ";;1;2", "3;;1;2", "1;2;;3"]
+    online = write_returns(tmp_path / "online.csv",
+                           [(t, marks[i % 8]) for i, t in enumerate(toks[:14])] +
+                           [(toks[26], "1;;;"), ("BAD", "1")])
+    postal = write_returns(tmp_path / "postal.csv",
+                           [(t, marks[(i + 3) % 8]) for i, t in enumerate(toks[14:22])] +
+                           [(toks[22], ""), (toks[23], "2;2;;"), (toks[0], "1;;;")])
+    intake = tmp_path / "intake"
+    code, _, err = invoke(["intake", str(online), str(postal), "--register", str(db), "--keys",
+                           str(key), "--ballot-def", str(bdef), "--out", str(intake),
+                           "--audit-log", str(log)])
+    assert code == 0, err
+    blt = intake / "ballots.blt"
+    result = ers97.count(read_blt(blt)).to_dict()
+    result["ballots_sha256"] = sha256_file(blt)
+    write_json_atomic(tmp_path / "count" / "result.json", result)
+    return {"db": db, "key": key, "bdef": bdef, "log": log, "intake": intake,
+            "count": tmp_path / "count", "out": tmp_path / "report"}
+
+
+def _report_args(e: dict[str, Path]) -> list[str]:
+    return ["report", "--intake", str(e["intake"]), "--result", str(e["count"]), "--register",
+            str(e["db"]), "--keys", str(e["key"]), "--audit-log", str(e["log"]), "--ballot-def",
+            str(e["bdef"]), "--scrutineer", "A. Scrutineer", "--out", str(e["out"])]
+
+
+def test_report_json_shape_and_figures(tmp_path: Path) -> None:
+    e = build_election(tmp_path)
+    head_before = audit.head(e["log"]).hash
+    code, out, err = invoke(_report_args(e))
+    assert code == 0, err
+    r = json.loads((e["out"] / "scrutineer_report.json").read_text())
+    assert r["format_version"] == core.REPORT_FORMAT_VERSION
+    p = r["papers"]
+    assert p["distributed"] == {"issued": 28, "revoked_and_replaced": 2,
+                                "valid_papers_distributed": 26}
+    assert p["returned"] == 27
+    assert p["valid"] == 22
+    assert p["not_counted"] == 5
+    assert {k: v for k, v in p["not_counted_by_reason"].items() if v} == {
+        "blank": 1, "invalid_no_first_preference": 1, "token_malformed": 1,
+        "token_revoked": 1, "token_repeated": 1}
+    assert p["returned_by_members"] == 24  # valid + blank + invalid paper on a first-used token
+    assert p["turnout_percent"] == "92.30"  # 24 / 26, truncated
+    assert p["by_channel"]["online"] == {"received": 16, "valid": 14, "rejected": 2}
+    c = r["count"]
+    assert c["rule"] == "ers97" and c["seats"] == 2 and len(c["elected"]) == 2
+    assert c["candidates"] == NAMES
+    assert all(len(s["votes"]) == 4 for s in c["stages"])
+    assert r["all_checks_pass"] is True
+    assert r["audit_log"]["head_hash"] == head_before
+    assert audit.verify(e["log"]).hash != head_before  # report.written appended after
+    assert [s["answer"] for s in r["statements"]] == [None] * 5
+    roles = {f["role"] for f in r["files"]}
+    assert {"ballot definition", "intake 1 output", "count output"} <= roles
+    assert "publish it" in out
+
+
+def test_report_detects_a_changed_ballot_file(tmp_path: Path) -> None:
+    e = build_election(tmp_path)
+    with (e["intake"] / "ballots.blt").open("a") as fh:
+        fh.write("\n")
+    code, _, err = invoke(_report_args(e))
+    assert code == 4
+    assert "ballots.blt unchanged" in err
+    r = json.loads((e["out"] / "scrutineer_report.json").read_text())
+    assert r["all_checks_pass"] is False
+
+
+def test_percent_is_exact() -> None:
+    assert core._percent(1, 3) == "33.33"
+    assert core._percent(2, 3) == "66.66"
+    assert core._percent(0, 0) == "0.00"
