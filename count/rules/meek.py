@@ -1,0 +1,417 @@
+"""Meek STV, two published variants, in exact fixed-point integers.
+
+* ``meek`` — OpaVote / OpenSTV "Meek STV" (the rule that produced the Stack Exchange moderator
+  election results): precision 6, Droop dynamic threshold (fractional, or whole as an option),
+  delayed surplus transfer while "sure losers" can be excluded, backward look-back ties. Each
+  *round* of the published result is one stage here.
+* ``meek-prf`` — the PR Foundation *Reference Meek Rule* (9-decimal fixed point, rounding up,
+  omega = 10**-6, no batch defeats): steps A, B.1-B.4, C, T are cited below. One stage per action
+  (elect / defeat), as Droop's reference reports show them.
+
+Both rules re-walk every ballot at every iteration. Why a prefix tree: ballots sharing a prefix of
+non-excluded candidates up to their first hopeful candidate receive identical treatment, so the walk
+is done once per tree *node* (OpenSTV's tree, built here as numpy arrays level by level) with the
+node's total weight — exact, and hundreds of times fewer operations on real data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from count.ballots import PAD, Ballots
+from count.result import CountResult, Stage
+from count.rules.common import CountOptions
+from count.ties import TieBreaker, break_tie
+
+IntArray = npt.NDArray[np.int64]
+
+NAME, NAME_PRF = "meek", "meek-prf"
+TITLE = "Meek STV (OpaVote/OpenSTV 'Meek STV', precision 6, Droop dynamic threshold)"
+TITLE_PRF = "Meek STV (PR Foundation Reference Meek Rule, 9-place fixed point)"
+
+HOPEFUL, ELECTED, DEFEATED = "hopeful", "elected", "defeated"
+
+
+@dataclass
+class Level:
+    """One depth of the prefix tree: nodes sorted by candidate."""
+
+    cand: IntArray
+    parent: IntArray  # index into the previous level (unused at depth 0)
+    n: IntArray  # total weight of ballots through the node
+    starts: IntArray  # where each run of one candidate starts (for per-candidate sums)
+    run_cand: IntArray
+
+
+def build_tree(ballots: Ballots, excluded: npt.NDArray[np.bool_], hopeful: npt.NDArray[np.bool_],
+               big: bool) -> list[Level]:
+    """Levels of distinct ranking prefixes over non-excluded candidates, each ending at the first
+    hopeful candidate (or at the ballot's end)."""
+    prefs = ballots.prefs
+    if prefs.shape[0] == 0:
+        return []
+    ext_ex = np.append(excluded, True)  # padding behaves as excluded (dropped)
+    keep = ~ext_ex[prefs]
+    order = np.argsort(~keep, axis=1, kind="stable")
+    comp = np.where(np.take_along_axis(keep, order, axis=1),
+                    np.take_along_axis(prefs, order, axis=1), PAD)
+    ext_h = np.append(hopeful, False)
+    is_h = ext_h[comp]
+    n_kept = keep.sum(axis=1)
+    first_h = np.where(is_h.any(axis=1), is_h.argmax(axis=1) + 1, n_kept)
+    weights = ballots.weights.astype(object) if big else ballots.weights
+    levels: list[Level] = []
+    node_of_row = np.zeros(prefs.shape[0], dtype=np.int64)
+    rows = np.arange(prefs.shape[0])
+    for d in range(int(first_h.max()) if first_h.size else 0):
+        live = first_h > d
+        rows = rows[live[rows]]
+        cand = comp[rows, d].astype(np.int64)
+        parent = node_of_row[rows] if d else np.zeros(rows.size, dtype=np.int64)
+        key = cand * (int(parent.max()) + 1 if parent.size else 1) + parent
+        uniq, first_idx, inv = np.unique(key, return_index=True, return_inverse=True)
+        inv = inv.ravel()
+        srt = np.argsort(inv, kind="stable")
+        bounds = np.concatenate(([0], np.flatnonzero(np.diff(inv[srt])) + 1))
+        n = np.add.reduceat(weights[rows][srt], bounds)
+        ncand = cand[first_idx]
+        nparent = parent[first_idx]
+        run_starts = np.concatenate(([0], np.flatnonzero(np.diff(ncand)) + 1))
+        levels.append(Level(ncand, nparent, np.asarray(n), run_starts, ncand[run_starts]))
+        node_of_row[rows] = inv
+    return levels
+
+
+def distribute(levels: list[Level], kf: list[int], p: int, n_cand: int, *, round_up: bool,
+               big: bool) -> list[int]:
+    """One pass over the tree: each candidate's vote (scaled by ``p``).
+
+    OpenSTV (``round_up=False``): a node credits ``r·kf·n // p`` and passes on ``r·(p−kf) // p``.
+    PRF B.2.a (``round_up=True``): each ballot keeps ``⌈r·kf / p⌉`` and passes on the rest.
+    """
+    votes = [0] * n_cand
+    kfa = np.array(kf, dtype=object if big else np.int64)
+    r_prev: IntArray | None = None
+    for d, lv in enumerate(levels):
+        if d == 0:
+            r_in = np.full(lv.cand.size, p, dtype=object if big else np.int64)
+        else:
+            assert r_prev is not None
+            r_in = r_prev[lv.parent]
+        k = kfa[lv.cand]
+        if round_up:
+            keep = -((-(r_in * k)) // p)
+            contrib = keep * lv.n
+            r_prev = r_in - keep
+        else:
+            contrib = r_in * k * lv.n // p
+            r_prev = r_in * (p - k) // p
+        sums = np.add.reduceat(contrib, lv.starts)
+        for c, v in zip(lv.run_cand.tolist(), sums.tolist(), strict=True):
+            votes[c] += int(v)
+    return votes
+
+
+class _Meek:
+    """Shared state of a Meek count (statuses, keep factors, stage records)."""
+
+    def __init__(self, ballots: Ballots, options: CountOptions, dp: int) -> None:
+        self.b = ballots
+        self.seats = options.seats or ballots.seats
+        self.p = 10**dp
+        self.dp = dp
+        n = ballots.n_candidates
+        self.status = [DEFEATED if c in ballots.withdrawn else HOPEFUL for c in range(n)]
+        self.kf = [0 if c in ballots.withdrawn else self.p for c in range(n)]
+        self.ties = TieBreaker(ballots.candidates, seed=options.tie_seed,
+                               decisions=options.tie_decisions)
+        self.elected: list[int] = []
+        self.stages: list[Stage] = []
+        self.history: list[list[int]] = []
+        self.total = ballots.valid * self.p
+        self.big = self.p * self.p * max(ballots.valid, 1) >= 2**62
+        self._tree_key: tuple[str, ...] | None = None
+        self._levels: list[Level] = []
+        self._last = [0] * n
+
+    def tree(self) -> list[Level]:
+        key = tuple(self.status)
+        if key != self._tree_key:
+            excluded = np.array([s == DEFEATED for s in self.status])
+            hopeful = np.array([s == HOPEFUL for s in self.status])
+            self._levels = build_tree(self.b, excluded, hopeful, self.big)
+            self._tree_key = key
+        return self._levels
+
+    def hopeful(self) -> list[int]:
+        return [c for c, s in enumerate(self.status) if s == HOPEFUL]
+
+    def record(self, *, action: str, subjects: list[int], clause: str, description: str,
+               votes: list[int], quota: int, elected: list[int], excluded: list[int],
+               extra: dict[str, str]) -> None:
+        nt = self.total - sum(votes)
+        names = self.b.candidates
+        self.stages.append(Stage(
+            number=len(self.stages) + 1, action=action,
+            subjects=tuple(names[c] for c in subjects), clause=clause, description=description,
+            votes=tuple(votes), transfers=tuple(v - o for v, o in zip(votes, self._last,
+                                                                     strict=True)),
+            non_transferable=nt, loss=0, quota=quota,
+            elected=tuple(names[c] for c in elected), excluded=tuple(names[c] for c in excluded),
+            extra=extra))
+        self._last = list(votes)
+
+    def result(self, rule: str, title: str, quota0: int, quota: int,
+               options: dict[str, str]) -> CountResult:
+        self.ties.finish()
+        b = self.b
+        return CountResult(
+            rule=rule, rule_title=title, title=b.title, seats=self.seats, candidates=b.candidates,
+            withdrawn=tuple(b.candidates[c] for c in sorted(b.withdrawn)), dp=self.dp,
+            valid=b.valid, invalid=dict(b.invalid), truncated=dict(b.truncated), quota=quota0,
+            final_quota=quota, elected=tuple(b.candidates[c] for c in self.elected),
+            stages=tuple(self.stages), ties=tuple(self.ties.records), tie_seed=self.ties.seed,
+            options=options)
+
+
+# --------------------------------------------------------------------------------------------
+# meek: OpaVote / OpenSTV "Meek STV"
+# --------------------------------------------------------------------------------------------
+
+def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
+    """Count under OpaVote/OpenSTV Meek STV (options.extra: ``precision``, ``threshold``)."""
+    opts = options or CountOptions()
+    dp = int(opts.extra.get("precision", "6"))
+    whole = opts.extra.get("threshold", "fractional") == "whole"
+    m = _Meek(ballots, opts, dp)
+    p, seats = m.p, m.seats
+    n = ballots.n_candidates
+    surplus_hist: list[int] = []
+    kf_hist: list[list[int]] = []
+    first_elim = True
+
+    def threshold(votes: list[int]) -> int:
+        # Droop, dynamic: (p·N − exhausted) ÷ (seats+1); fractional adds one unit of the last
+        # place, whole rounds down to a whole vote and adds one vote.
+        num = sum(votes)
+        return num // (seats + 1) // p * p + p if whole else num // (seats + 1) + 1
+
+    def surplus_of(votes: list[int], thr: int) -> int:
+        return sum(votes[c] - thr for c in range(n)
+                   if m.status[c] in (HOPEFUL, ELECTED) and votes[c] > thr)
+
+    def sure_losers(votes: list[int], surplus: int) -> list[int]:
+        # Candidates who cannot win even with every surplus (strict '<', OpenSTV "Losers").
+        hop = m.hopeful()
+        max_out = len(hop) + len(m.elected) - seats
+        if sum(votes[c] for c in hop) == 0 and surplus == 0:
+            return hop
+        hop.sort(key=lambda c: votes[c])
+        clusters: list[list[int]] = []
+        for c in hop:
+            if clusters and votes[clusters[-1][0]] == votes[c]:
+                clusters[-1].append(c)
+            else:
+                clusters.append([c])
+        s, group, best = surplus, [], []
+        for i, cl in enumerate(clusters[:-1]):
+            s += len(cl) * votes[cl[0]]
+            group = group + cl
+            if s < votes[clusters[i + 1][0]] and len(group) <= max_out:
+                best = list(group)
+        return best
+
+    def lowest(votes: list[int], cands: list[int], stage: int) -> int:
+        low = min(votes[c] for c in cands)
+        tied = [c for c in cands if votes[c] == low]
+        if len(tied) == 1:
+            return tied[0]
+        return break_tie(m.ties, stage=stage, kind="exclusion", tied=tied, history=m.history,
+                         highest=False, forward=False, clause="weak tie: backward look-back",
+                         label=lambda i: f"round {i + 1}")
+
+    def finish_round(action: str, subjects: list[int], desc: str, excluded: list[int]) -> tuple[
+            list[int], int, int]:
+        votes = distribute(m.tree(), m.kf, p, n, round_up=False, big=m.big)
+        thr = threshold(votes)
+        sur = surplus_of(votes, thr)
+        new = sorted([c for c in m.hopeful() if votes[c] >= thr], key=lambda c: (-votes[c], c))
+        for c in new:
+            m.status[c] = ELECTED
+            m.elected.append(c)
+        sur = surplus_of(votes, thr)
+        m.record(action=action, subjects=subjects, clause="OpenSTV Meek STV round",
+                 description=desc, votes=votes, quota=thr, elected=new, excluded=excluded,
+                 extra={"surplus": _fmt(sur, dp),
+                        "keep_factors": " ".join(_fmt(k, dp) for k in m.kf)})
+        m.history.append(votes)
+        surplus_hist.append(sur)
+        kf_hist.append(list(m.kf))
+        return votes, thr, sur
+
+    votes, thr, sur = finish_round("first", [], "Count of first choices", [])
+    quota0 = thr
+
+    def over() -> bool:
+        return len(m.elected) >= seats or len(m.hopeful()) + len(m.elected) <= seats
+
+    while not over():
+        stage = len(m.stages) + 1
+        stuck = len(kf_hist) > 1 and kf_hist[-1] == kf_hist[-2]
+        losers = sure_losers(votes, sur)
+        if sur >= 1 and not losers and not stuck:
+            # Surplus round: every elected candidate over the threshold gets kf ← ⌈kf·thr/v⌉.
+            for c in list(m.elected):
+                if votes[c] > thr:
+                    m.kf[c] = -(-(m.kf[c] * thr) // votes[c])
+            votes, thr, sur = finish_round("surplus", [], "Count after transferring surplus "
+                                           "votes", [])
+            continue
+        if stuck:
+            elim = [lowest(votes, m.hopeful(), stage)]
+        else:
+            elim = list(losers)
+            if first_elim and sur == 0:
+                rest = [c for c in m.hopeful() if c not in elim]
+                if len(rest) + len(m.elected) > seats and sum(votes[c] for c in elim) == 0:
+                    elim.append(lowest(votes, rest, stage))
+            if not elim:
+                elim = [lowest(votes, m.hopeful(), stage)]
+        first_elim = False
+        for c in elim:
+            m.status[c] = DEFEATED
+            m.kf[c] = 0
+        names = ", ".join(ballots.candidates[c] for c in sorted(elim))
+        votes, thr, sur = finish_round("exclusion", sorted(elim), f"Count after eliminating "
+                                       f"{names}", sorted(elim))
+    # End: seats full -> the rest are defeated; otherwise the remaining hopefuls are elected.
+    if len(m.elected) < seats:
+        hop = m.hopeful()
+        rest = sorted(hop, key=lambda c: (-votes[c], c))
+        zero = [c for c in rest if votes[c] == 0]
+        rest = [c for c in rest if votes[c] > 0]
+        if len(rest) + len(m.elected) > seats:
+            out = lowest(votes, rest, len(m.stages))
+            rest.remove(out)
+        for c in rest:
+            m.status[c] = ELECTED
+            m.elected.append(c)
+        _mark_last(m, rest, "Remaining candidates elected.")
+        del zero
+    return m.result(NAME, TITLE, quota0, thr,
+                    {"precision": str(dp), "threshold": "whole" if whole else "fractional"})
+
+
+def _mark_last(m: _Meek, cands: list[int], note: str) -> None:
+    if not cands or not m.stages:
+        return
+    last = m.stages[-1]
+    m.stages[-1] = Stage(**{**last.__dict__,
+                            "elected": last.elected + tuple(m.b.candidates[c] for c in cands),
+                            "description": (last.description + ". " + note).strip()})
+
+
+def _fmt(v: int, dp: int) -> str:
+    from count.result import fmt
+
+    return fmt(v, dp)
+
+
+# --------------------------------------------------------------------------------------------
+# meek-prf: PR Foundation Reference Meek Rule
+# --------------------------------------------------------------------------------------------
+
+def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
+    """Count under the PR Foundation Reference Meek Rule (9 places, omega 10**-6)."""
+    opts = options or CountOptions()
+    m = _Meek(ballots, opts, 9)
+    p, seats, n = m.p, m.seats, ballots.n_candidates
+    omega = 10**3  # A: omega = 0.000001 in units of 10**-9
+    eps = 1
+    quota = ballots.valid * p // (seats + 1) + eps
+    quota0 = quota
+    votes = [0] * n
+    round_no = 0
+    # B.1: continue while hopeful candidates outnumber the seats left to fill (and seats remain).
+    while len(m.hopeful()) > seats - len(m.elected) > 0:
+        round_no += 1
+        status = "iterate"
+        last_surplus = ballots.valid * p
+        iterations = 0
+        while True:
+            iterations += 1
+            # B.2.a distribute votes (each ballot keeps ⌈w·kf⌉ at each candidate, rounded up).
+            votes = distribute(m.tree(), m.kf, p, n, round_up=True, big=m.big)
+            # B.2.b quota: total vote ÷ (seats+1), truncated to 9 places, plus 10**-9.
+            quota = sum(votes) // (seats + 1) + eps
+            # B.2.c elect every hopeful candidate with vote >= quota.
+            new = [c for c in m.hopeful() if votes[c] >= quota]
+            for c in new:
+                m.status[c] = ELECTED
+                m.elected.append(c)
+            # B.2.d total surplus of elected candidates (not below 0).
+            surplus = max(sum(votes[c] - quota for c in m.elected), 0)
+            if new:
+                status = "elected"
+                m.record(action="elect", subjects=new, clause="PRF B.2.c",
+                         description="Elect: " + ", ".join(ballots.candidates[c] for c in new),
+                         votes=votes, quota=quota, elected=new, excluded=[],
+                         extra=_prf_extra(m, surplus, round_no, iterations))
+                m.history.append(votes)
+                break
+            # B.2.e iteration finished when surplus < omega, or not decreasing.
+            if surplus < omega:
+                status = "omega"
+                break
+            if surplus >= last_surplus:
+                status = "stable"
+                break
+            last_surplus = surplus
+            # B.2.f kf ← ⌈⌈kf·q⌉ / v⌉ for each elected candidate.
+            for c in m.elected:
+                m.kf[c] = -(-(-(-(m.kf[c] * quota) // p) * p) // votes[c])
+        if status == "elected":
+            continue
+        # B.3 defeat the lowest hopeful; candidates within the total surplus of the lowest are
+        # tied (T: the tie order drawn before the count — the ballot file's candidate order —
+        # unless a seed or decisions file is given).
+        hop = m.hopeful()
+        low = min(votes[c] for c in hop)
+        tied = [c for c in hop if votes[c] <= low + surplus]
+        loser = tied[0] if len(tied) == 1 else _prf_tie(m, tied, len(m.stages) + 1)
+        m.status[loser] = DEFEATED
+        m.kf[loser] = 0
+        m.record(action="defeat", subjects=[loser], clause=f"PRF B.3 ({status})",
+                 description=f"Defeat ({status}): {ballots.candidates[loser]}", votes=votes,
+                 quota=quota, elected=[], excluded=[loser],
+                 extra=_prf_extra(m, surplus, round_no, iterations))
+        m.history.append(votes)
+    # C.1 elect remaining hopefuls if seats are unfilled; C.2 otherwise defeat them.
+    hop = m.hopeful()
+    if hop and len(m.elected) < seats:
+        for c in hop:
+            m.status[c] = ELECTED
+            m.elected.append(c)
+        _mark_last(m, hop, "Elect remaining (PRF C.1).")
+    return m.result(NAME_PRF, TITLE_PRF, quota0, quota, {"precision": "9", "omega": "0.000001"})
+
+
+def _prf_extra(m: _Meek, surplus: int, round_no: int, iterations: int) -> dict[str, str]:
+    return {"surplus": _fmt(surplus, 9), "round": str(round_no), "iterations": str(iterations),
+            "keep_factors": " ".join(_fmt(k, 9) for k in m.kf)}
+
+
+def _prf_tie(m: _Meek, tied: list[int], stage: int) -> int:
+    """PRF T: with a seed or decisions file, by lot; otherwise the pre-drawn tie order, which is
+    the candidate order of the ballot file (as in Droop's reference runs). Always reported."""
+    if m.ties.seed is not None or m.ties.decisions is not None:
+        pick = m.ties.lot(stage, "defeat", tied)[0]
+        m.ties.record(stage, "defeat", tied, [pick], m.ties.method(), "PRF T")
+        return pick
+    pick = min(tied)
+    m.ties.record(stage, "defeat", tied, [pick], "tie order (ballot-file candidate order)",
+                  "PRF T")
+    return pick
