@@ -99,3 +99,39 @@ def write_returns(path: Path, rows: list[tuple[str, str]]) -> Path:
         w.writerow(["token", "preferences"])
         w.writerows(rows)
     return path
+
+
+ELECTION_NAMES = ["Ann Able", "Bob Baker", "Cat Cole", "Dan Dale"]
+
+
+def build_election(tmp_path: Path) -> dict[str, Path]:
+    """A small election end to end: register, two channels, intake, ERS97 count, audit log."""
+    from count.blt import read_blt
+    from count.rules import ers97
+    from issue import audit
+    from issue.tokens import new_tokens
+    from omov.fileio import sha256_file, write_json_atomic
+
+    toks = new_tokens(30)
+    db, key = make_register(tmp_path / "issue", unused=toks[:26], revoked=toks[26:28])
+    bdef = make_ballot_def(tmp_path / "pack" / "ballot_definition.json", ELECTION_NAMES, seats=2)
+    log = tmp_path / "issue" / "audit.log"
+    audit.append(log, "roll.loaded", rows=26)
+    marks = ["1;2;3;4", "2;1;;", "1;;2;", ";1;;2", "1;;;", ";;1;2", "3;;1;2", "1;2;;3"]
+    online = write_returns(tmp_path / "online.csv",
+                           [(t, marks[i % 8]) for i, t in enumerate(toks[:14])] +
+                           [(toks[26], "1;;;"), ("BAD", "1")])
+    postal = write_returns(tmp_path / "postal.csv",
+                           [(t, marks[(i + 3) % 8]) for i, t in enumerate(toks[14:22])] +
+                           [(toks[22], ""), (toks[23], "2;2;;"), (toks[0], "1;;;")])
+    intake = tmp_path / "intake"
+    code, _, err = invoke(["intake", str(online), str(postal), "--register", str(db), "--keys",
+                           str(key), "--ballot-def", str(bdef), "--out", str(intake),
+                           "--audit-log", str(log)])
+    assert code == 0, err
+    blt = intake / "ballots.blt"
+    result = ers97.count(read_blt(blt)).to_dict()
+    result["ballots_sha256"] = sha256_file(blt)
+    write_json_atomic(tmp_path / "count" / "result.json", result)
+    return {"db": db, "key": key, "bdef": bdef, "log": log, "intake": intake,
+            "count": tmp_path / "count", "out": tmp_path / "report"}
