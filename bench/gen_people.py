@@ -1,0 +1,294 @@
+"""The true person table: who exists, where they live, and which of them look alike on purpose.
+
+Why a separate step: every organisation's export is a noisy *view* of this table, so the hidden
+truth is exact by construction. Everything is drawn column-wise with numpy (no per-person Python
+loop except on small subsets such as double-barrelled surnames).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gen_lists import CULTURES, EMAIL_DOMAIN_W, EMAIL_DOMAINS, STREET_TYPE_W, STREET_TYPES, ascii_fold, load_lists
+
+REF_DATE = np.datetime64("2026-11-01")
+INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"), dtype=object)
+LP_LOW, LP_HIGH = 100_000, 10_000_000
+MIN_PAIRS = 4  # even a small sample has a few twins, father/son pairs and namesakes  # 7 digits shown zero-padded: 0100000 … 9999999
+
+PERSON_RATES: dict[str, float] = {
+    "no_lp": 0.025,  # the person's number is known to no organisation
+    "middle_name": 0.30,
+    "double_barrelled": 0.025,
+    "couple": 0.34,  # share of people living with a partner (same address and landline)
+    "couple_same_surname": 0.55,
+    "married_name": 0.45,  # of same-surname couples: one partner changed name (maiden on file)
+    "couple_consecutive_lp": 0.20,  # joined together: numbers one apart
+    "couple_shared_email": 0.06,
+    "twins": 0.005,
+    "junior": 0.004,  # father and son with the same name at one address ("Jr")
+    "namesake": 0.003,  # same first and last name living on the same street
+    "moved": 0.12,
+    "email_changed": 0.15,
+    "phone_changed": 0.08,
+    "landline": 0.40,
+    "mobile": 0.92,
+    "flat": 0.12,
+}
+
+
+def _s(a: np.ndarray) -> np.ndarray:
+    """Integers to an object array of str, so ``+`` concatenates element-wise."""
+    return a.astype(str).astype(object)
+
+
+def _draw_names(rng: np.random.Generator, culture: np.ndarray, gender: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First-name and surname indices, by culture and gender (some cultures mix British names)."""
+    lists = load_lists()
+    first = np.zeros(len(culture), dtype=np.int64)
+    last = np.zeros(len(culture), dtype=np.int64)
+    for c, (_, origin, native, sur_origin) in CULTURES.items():
+        in_c = culture == c
+        for g in ("F", "M"):
+            rows = np.flatnonzero(in_c & (gender == g))
+            if not len(rows):
+                continue
+            use_native = rng.random(len(rows)) < native
+            for flag, org in ((True, origin), (False, "british")):
+                sub = rows[use_native == flag]
+                pool = lists.first_pools[(org, g)]
+                first[sub] = rng.choice(pool.idx, size=len(sub), p=pool.p)
+        rows = np.flatnonzero(in_c)
+        pool = lists.last_pools[sur_origin]
+        last[rows] = rng.choice(pool.idx, size=len(rows), p=pool.p)
+    return first, last
+
+
+def _key(names: np.ndarray) -> np.ndarray:
+    """Lower-case ASCII local-part fragment of each name (for e-mail addresses)."""
+    uniq, inv = np.unique(names.astype(str), return_inverse=True)
+    keys = np.array(
+        [ascii_fold(u).lower().replace("'", "").replace(" ", "").replace("-", "") for u in uniq],
+        dtype=object,
+    )
+    return keys[inv]
+
+
+def _emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray, dob_year: np.ndarray) -> np.ndarray:
+    """E-mail addresses in the patterns people really use (first.last, flast, first87 …)."""
+    n = len(first)
+    fk, lk = _key(first), _key(last)
+    num = _s(rng.integers(1, 100, n))
+    yr = _s(dob_year % 100)
+    init = np.array([k[:1] for k in fk], dtype=object)
+    patterns = [
+        fk + "." + lk, fk + lk, fk + "." + lk + num, init + lk, fk + "_" + lk,
+        lk + init + num, fk + num, fk + np.array([k[:1] for k in lk], dtype=object), lk + "." + fk,
+        fk + lk + yr,
+    ]
+    which = rng.choice(len(patterns), size=n, p=[0.24, 0.1, 0.1, 0.1, 0.08, 0.08, 0.1, 0.05, 0.05, 0.1])
+    local = np.choose(which, patterns)
+    domain = rng.choice(EMAIL_DOMAINS, size=n, p=EMAIL_DOMAIN_W / EMAIL_DOMAIN_W.sum())
+    email = local + "@" + domain
+    dup = pd.Series(email).duplicated().to_numpy()
+    if dup.any():  # two different people never own one mailbox by accident
+        email[dup] = local[dup] + _s(rng.integers(100, 1000, dup.sum())) + "@" + domain[dup]
+    return email
+
+
+def _addresses(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """n independent UK-style addresses with real postcode areas and their area's dialling code."""
+    lists = load_lists()
+    town = rng.choice(len(lists.town), size=n, p=lists.town_p)
+    district = rng.integers(lists.dmin[town], lists.dmax[town] + 1)
+    inward = (_s(rng.integers(0, 10, n)) + rng.choice(INWARD_LETTERS, n) + rng.choice(INWARD_LETTERS, n))
+    street = (rng.choice(lists.street, size=n, p=lists.street_p) + " "
+              + rng.choice(STREET_TYPES, size=n, p=STREET_TYPE_W / STREET_TYPE_W.sum()))
+    house = np.minimum(rng.geometric(1 / 60, n), 400)
+    flat = rng.random(n) < PERSON_RATES["flat"]
+    addr1 = _s(house) + " " + street
+    addr1[flat] = "Flat " + _s(rng.integers(1, 30, flat.sum())) + ", " + addr1[flat]
+    std = lists.std[town]
+    sub_len = 11 - np.array([len(s) for s in lists.std])[town]
+    subscriber = rng.integers(2 * 10 ** 7, 10 ** 8, n)  # 8 digits, cut to the code's length
+    landline = std + np.array([str(s)[:k] for s, k in zip(subscriber, sub_len, strict=True)], dtype=object)
+    return {
+        "house": house, "street": street, "addr1": addr1, "town": lists.town[town],
+        "region": lists.region[town], "postcode": lists.area[town] + _s(district) + " " + inward,
+        "landline": landline,
+    }
+
+
+def _mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
+    return "07" + _s(rng.integers(3, 10, n)) + _s(rng.integers(10 ** 7, 10 ** 8, n))
+
+
+def _take_pairs(rng: np.random.Generator, free: np.ndarray, n_pairs: int, eligible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint (a, b) index pairs among free people; marks them used."""
+    cand = np.flatnonzero(free if eligible is None else free & eligible)
+    n_pairs = min(n_pairs, len(cand) // 2)
+    pick = rng.permutation(cand)[: 2 * n_pairs]
+    free[pick] = False
+    return pick[:n_pairs], pick[n_pairs:]
+
+
+def make_persons(n: int, rng: np.random.Generator, rates: dict[str, float] | None = None) -> pd.DataFrame:
+    """The true people: names, DOB, number, contacts, old contacts, and the look-alike relations."""
+    r = dict(PERSON_RATES, **(rates or {}))
+    lists = load_lists()
+    names = list(CULTURES)
+    shares = np.array([CULTURES[c][0] for c in names])
+    culture = np.array(names, dtype=object)[rng.choice(len(names), n, p=shares / shares.sum())]
+    gender = rng.choice(np.array(["F", "M", "X"], dtype=object), n, p=[0.52, 0.47, 0.01])
+    name_gender = np.where(gender == "X", rng.choice(np.array(["F", "M"], dtype=object), n), gender)
+    fi, li = _draw_names(rng, culture, name_gender)
+    mi, _ = _draw_names(rng, culture, name_gender)
+    first, last = lists.first[fi].copy(), lists.last[li].copy()
+    middle = np.where(rng.random(n) < r["middle_name"], lists.first[mi], "").astype(object)
+    middle[middle == first] = ""
+    dbl = np.flatnonzero(rng.random(n) < r["double_barrelled"])
+    other = lists.last[rng.choice(len(lists.last), len(dbl))]
+    last[dbl] = np.array([a if a == b else f"{a}-{b}" for a, b in zip(last[dbl], other, strict=True)], dtype=object)
+    young = rng.random(n) < 0.2
+    age_days = np.where(young, rng.uniform(16, 30, n), np.clip(rng.normal(56, 15, n), 30, 97)) * 365.25
+    dob = (REF_DATE - age_days.astype("timedelta64[D]")).astype("datetime64[D]")
+    lp = rng.choice(LP_HIGH - LP_LOW, size=n, replace=False).astype(np.int64) + LP_LOW
+    p = pd.DataFrame({
+        "person_id": np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object),
+        "culture": culture, "gender": gender, "first_name": first, "first_idx": fi,
+        "middle_name": middle, "last_name": last, "maiden_name": "", "suffix": "", "dob": dob, "lp": lp,
+    })
+    addr = _addresses(rng, n)
+    for k, v in addr.items():
+        p[k] = v
+    p["landline"] = np.where(rng.random(n) < r["landline"], p["landline"], "")
+    p["mobile"] = np.where(rng.random(n) < r["mobile"], _mobiles(rng, n), "")
+    p["household"] = np.arange(n)
+    p["hard_case"] = ""
+    p["related_to"] = ""
+    p["partner"] = -1
+    _relations(p, rng, r)
+    p["email"] = _emails(rng, p["first_name"].to_numpy(), p["last_name"].to_numpy(),
+                         p["dob"].to_numpy().astype("datetime64[Y]").astype(int) + 1970)
+    _couple_email(p, rng, r)
+    _history(p, rng, r)
+    p.loc[rng.random(n) < r["no_lp"], "lp"] = -1
+    return p
+
+
+def _copy(p: pd.DataFrame, a: np.ndarray, b: np.ndarray, cols: list[str]) -> None:
+    for c in cols:
+        p.iloc[b, p.columns.get_loc(c)] = p[c].to_numpy()[a]
+
+
+HOME = ["house", "street", "addr1", "town", "region", "postcode", "landline", "household"]
+
+
+def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -> None:
+    """Twins, father/"Jr" son, same-name neighbours, then couples, among disjoint people."""
+    n = len(p)
+    lists = load_lists()
+    free = np.ones(n, dtype=bool)
+    pid = p["person_id"].to_numpy()
+    # Twins: same DOB, surname and home; different first names.
+    a, b = _take_pairs(rng, free, max(int(n * r["twins"] / 2), MIN_PAIRS))
+    _copy(p, a, b, [*HOME, "last_name", "dob", "culture"])
+    fi = p["first_idx"].to_numpy()
+    same = fi[a] == fi[b]
+    for i, j in zip(a[same], b[same], strict=True):  # rare: redraw until the names differ
+        pool = lists.first_pools[(lists.first_origin[fi[i]], lists.first_gender[fi[i]])].idx
+        choices = pool[pool != fi[i]]
+        fi[j] = choices[rng.integers(len(choices))]
+        p.iat[j, p.columns.get_loc("first_name")] = lists.first[fi[j]]
+    p["first_idx"] = fi
+    _mark(p, a, b, "twin", "twin", pid)
+    # Father and son: same first/middle/last name, son 20-40 years younger, same home.
+    old = (p["dob"].to_numpy() < np.datetime64("1975-01-01")) & (p["gender"].to_numpy() == "M")
+    a, b = _take_pairs(rng, free, max(int(n * r["junior"] / 2), MIN_PAIRS), eligible=old)
+    a = a[np.isin(a, np.flatnonzero(old))]
+    b = b[: len(a)]
+    _copy(p, a, b, [*HOME, "first_name", "first_idx", "middle_name", "last_name", "culture", "gender"])
+    gap = rng.integers(20 * 365, 40 * 365, len(a)).astype("timedelta64[D]")
+    son_dob = np.minimum(p["dob"].to_numpy()[a] + gap, REF_DATE - np.timedelta64(17 * 365, "D"))
+    p.iloc[b, p.columns.get_loc("dob")] = son_dob
+    p.iloc[b, p.columns.get_loc("suffix")] = "Jr"
+    p.iloc[a, p.columns.get_loc("suffix")] = "Sr"
+    _mark(p, a, b, "senior", "junior", pid)
+    # Same-name neighbours: same first and last name, same street and postcode, another house.
+    a, b = _take_pairs(rng, free, max(int(n * r["namesake"] / 2), MIN_PAIRS))
+    _copy(p, a, b, ["first_name", "first_idx", "last_name", "street", "town", "region", "postcode"])
+    house = p["house"].to_numpy()[a] + rng.integers(1, 12, len(a)) * 2
+    p.iloc[b, p.columns.get_loc("house")] = house
+    p.iloc[b, p.columns.get_loc("addr1")] = _s(house) + " " + p["street"].to_numpy()[a]
+    _mark(p, a, b, "namesake", "namesake", pid)
+    # Couples: same home and landline; often the same surname; some joined together.
+    # (mostly a man and a woman; the woman is b, the one who may have taken the other's surname)
+    n_couples = int(n * r["couple"] / 2)
+    g = p["gender"].to_numpy()
+    n_same = int(n_couples * 0.08)
+    a1, b1 = _take_pairs(rng, free, n_same)
+    men, women = np.flatnonzero(free & (g == "M")), np.flatnonzero(free & (g == "F"))
+    k = min(n_couples - len(a1), len(men), len(women))
+    a2, b2 = rng.choice(men, k, replace=False), rng.choice(women, k, replace=False)
+    free[a2] = free[b2] = False
+    a, b = np.concatenate([a1, a2]), np.concatenate([b1, b2])
+    _copy(p, a, b, HOME)
+    p.iloc[a, p.columns.get_loc("partner")] = b
+    p.iloc[b, p.columns.get_loc("partner")] = a
+    dob_b = p["dob"].to_numpy()[a] + rng.normal(0, 4 * 365, len(a)).astype("timedelta64[D]")
+    p.iloc[b, p.columns.get_loc("dob")] = np.minimum(dob_b, REF_DATE - np.timedelta64(17 * 365, "D"))
+    same_name = rng.random(len(a)) < r["couple_same_surname"]
+    changed = same_name & (rng.random(len(a)) < r["married_name"])
+    last = p["last_name"].to_numpy()
+    p.iloc[b[changed], p.columns.get_loc("maiden_name")] = last[b[changed]]
+    p.iloc[b[same_name], p.columns.get_loc("last_name")] = last[a[same_name]]
+    consec = rng.random(len(a)) < r["couple_consecutive_lp"]
+    lp = p["lp"].to_numpy()
+    lp[b[consec]] = np.minimum(lp[a[consec]] + 1, LP_HIGH - 1)
+    _unique_numbers(lp, rng)
+    p["lp"] = lp
+
+
+def _unique_numbers(lp: np.ndarray, rng: np.random.Generator) -> None:
+    """Give a fresh unused number to any later holder of a duplicated one (in place)."""
+    dup = pd.Series(lp).duplicated().to_numpy()
+    while dup.any():
+        lp[dup] = rng.integers(LP_LOW, LP_HIGH, dup.sum())
+        dup = pd.Series(lp).duplicated().to_numpy()
+
+
+def _mark(p: pd.DataFrame, a: np.ndarray, b: np.ndarray, ka: str, kb: str, pid: np.ndarray) -> None:
+    p.iloc[a, p.columns.get_loc("hard_case")] = ka
+    p.iloc[b, p.columns.get_loc("hard_case")] = kb
+    p.iloc[a, p.columns.get_loc("related_to")] = pid[b]
+    p.iloc[b, p.columns.get_loc("related_to")] = pid[a]
+
+
+def _couple_email(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -> None:
+    """A few couples share one mailbox: household evidence, not person evidence."""
+    partner = p["partner"].to_numpy()
+    a = np.flatnonzero((partner >= 0) & (np.arange(len(p)) < partner))
+    a = a[rng.random(len(a)) < r["couple_shared_email"]]
+    email = p["email"].to_numpy()
+    email[partner[a]] = email[a]
+    p["email"] = email
+
+
+def _history(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -> None:
+    """Previous address, e-mail and mobile for people who moved or changed them (stale copies)."""
+    n = len(p)
+    household = p["household"].to_numpy()
+    moved_home = rng.random(n) < r["moved"]
+    moved = moved_home[household]  # a household moves together
+    old = _addresses(rng, n)
+    for c in ("addr1", "town", "postcode"):
+        p["old_" + c] = np.where(moved, old[c][household], "").astype(object)
+    changed = rng.random(n) < r["email_changed"]
+    dom = rng.choice(EMAIL_DOMAINS, n, p=EMAIL_DOMAIN_W / EMAIL_DOMAIN_W.sum())
+    local = np.array([e.split("@", 1)[0] for e in p["email"].to_numpy()], dtype=object)
+    alt = _emails(rng, p["first_name"].to_numpy(), p["last_name"].to_numpy(), rng.integers(1940, 2008, n))
+    alt_local = np.array([e.split("@", 1)[0] for e in alt], dtype=object)
+    old_email = np.where(rng.random(n) < 0.5, local + "@" + dom, alt_local + "@" + dom)
+    p["old_email"] = np.where(changed & (old_email != p["email"].to_numpy()), old_email, "").astype(object)
+    p["old_mobile"] = np.where(rng.random(n) < r["phone_changed"], _mobiles(rng, n), "").astype(object)
