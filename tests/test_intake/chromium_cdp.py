@@ -12,6 +12,7 @@ logs an error and fails the test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -147,10 +148,8 @@ class Chromium:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, queue.Empty, OSError):
             self.send("Browser.close")
-        except (RuntimeError, queue.Empty, OSError):
-            pass
         try:
             self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
