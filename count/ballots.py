@@ -13,7 +13,8 @@ Validation follows ERS97 §6 (the glossary the three rules share in substance):
   valid).
 * A candidate ranked twice keeps only the first ranking: by the time a paper reaches the second
   mark that candidate is already elected or excluded, so every rule passes over it; dropping it
-  changes nothing in an ERS97 or Scottish count and stops a Meek count crediting one candidate twice.
+  changes nothing in an ERS97 or Scottish count, and stops a Meek count crediting a candidate
+  twice.
 * Withdrawn candidates are passed over, as if never on the paper.
 
 Each class is counted (number of papers) and reported.
@@ -245,7 +246,7 @@ def build_ballots(
     arr = np.full((len(rows), width), PAD, dtype=np.int32)
     n = len(candidates)
     for i, r in enumerate(rows):
-        for j, c in enumerate(r):
+        for _j, c in enumerate(r):
             if not (c == UNCERTAIN or 0 <= c < n):
                 raise InputError(f"ranking {i + 1}: candidate index {c} out of range 0..{n - 1}")
         arr[i, : len(r)] = r

@@ -11,7 +11,8 @@ Layout::
     ...
     "Title"             the election title
 
-Why a byte-level reader: a 1M-ballot file is ~25 MB and ~10M numbers; tokenising it with numpy on the
+Why a byte-level reader: a 1M-ballot file is ~25 MB and ~10M numbers; tokenising it with numpy on
+the
 raw bytes takes a fraction of a second where a per-token Python loop takes many seconds. Lines the
 fast path cannot read (ballot ids in parentheses, "=" ties, "-" skipped ranks) fall back to a
 per-line reader that also names the offending line.
@@ -72,7 +73,8 @@ def parse_blt(data: bytes, path: str = "<blt>", *, seats: int | None = None) -> 
         try:
             withdrawn = [-int(x) - 1 for x in first.split()]
         except ValueError:
-            raise InputError("bad withdrawn-candidates line", path=path, line=line, fix=_FIX) from None
+            raise InputError("bad withdrawn-candidates line", path=path, line=line,
+                             fix=_FIX) from None
         if any(not (0 <= w < n_cand) for w in withdrawn):
             raise InputError("withdrawn candidate number out of range", path=path, line=line)
         pos, line = (len(data) if nl < 0 else nl + 1), line + 1
@@ -115,7 +117,8 @@ def _parse_fast(
     bad = per_line < 2
     if bad.any():
         ln = int(line_ids[np.argmax(bad)]) + line0
-        raise InputError("a ballot line needs a weight and a closing 0", path=path, line=ln, fix=_FIX)
+        raise InputError("a ballot line needs a weight and a closing 0", path=path, line=ln,
+                         fix=_FIX)
     last_tok = first_tok + per_line - 1
     if (vals[last_tok] != 0).any():
         ln = int(line_ids[np.argmax(vals[last_tok] != 0)]) + line0
@@ -139,7 +142,7 @@ def _parse_fast(
 def _parse_slow(
     section: bytes, path: str, line0: int, n_cand: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
-    """Line-by-line reader for the rarer BLT dialects: ``(id)``, ``a=b`` ties, ``-`` skipped ranks."""
+    """Line-by-line reader for rarer BLT dialects: ``(id)``, ``a=b`` ties, ``-`` skipped ranks."""
     rows: list[list[int]] = []
     weights: list[int] = []
     for i, raw in enumerate(section.decode("utf-8", "replace").splitlines()):

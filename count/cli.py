@@ -1,5 +1,68 @@
-"""``omov count …`` — thin typer commands over the count core."""
+"""``omov count …`` — thin typer commands over the count core.
 
+Each command parses options, calls the core (``count.outputs``), and reports on stderr; errors are
+``omov.errors`` exceptions that ``omov.cli`` maps to exit codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from count.outputs import count_file, read_tie_decisions, verify_dir, write_result
+from count.rules import RULES
 from omov.appfactory import new_app
+from omov.errors import UsageError
 
 app = new_app("count", "Validate returned ballots and count them exactly by STV.")
+
+
+@app.command("run")
+def run_cmd(
+    ballots: Annotated[Path, typer.Argument(help="Ballot file: BLT, or omov's CSV (.csv).")],
+    rule: Annotated[str, typer.Option("--rule", help="ers97 | scottish | meek | meek-prf")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for result.json/.csv/.txt/.html.")],
+    seats: Annotated[int | None, typer.Option(
+        "--seats", min=1, help="Places to fill (default: from the ballot file).")] = None,
+    tie_seed: Annotated[str | None, typer.Option(
+        "--tie-seed", help="Seed for ties decided by lot (echoed in the result).")] = None,
+    tie_decisions: Annotated[Path | None, typer.Option(
+        "--tie-decisions", help="JSON file of lots already drawn, in order.")] = None,
+    threshold: Annotated[str, typer.Option(
+        "--threshold", help="meek only: Droop threshold 'fractional' or 'whole'.")] = "fractional",
+    precision: Annotated[int, typer.Option(
+        "--precision", min=1, max=12, help="meek only: decimal places (OpaVote: 6).")] = 6,
+) -> None:
+    """Count a ballot file by an STV rule and write the result files.
+
+    Example: omov count run ballots.blt --rule scottish --out out/count --tie-seed "2026-05-01"
+    """
+    if rule not in RULES:
+        raise UsageError(f"unknown rule {rule!r}", fix=f"use one of: {', '.join(RULES)}")
+    if tie_seed is not None and tie_decisions is not None:
+        raise UsageError("give --tie-seed or --tie-decisions, not both")
+    if threshold not in ("fractional", "whole"):
+        raise UsageError("--threshold must be 'fractional' or 'whole'")
+    extra = {"threshold": threshold, "precision": str(precision)} if rule == "meek" else {}
+    decisions = read_tie_decisions(tie_decisions) if tie_decisions else None
+    result = count_file(ballots, rule, seats=seats, tie_seed=tie_seed, tie_decisions=decisions,
+                        extra=extra)
+    write_result(result, out)
+    typer.echo(f"elected: {', '.join(result.elected)}", err=True)
+    typer.echo(f"wrote {out}/result.json, result.csv, result.txt, result.html", err=True)
+
+
+@app.command("verify")
+def verify_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="A directory written by `omov count run`.")],
+    ballots: Annotated[Path | None, typer.Option(
+        "--ballots", help="Ballot file (default: the one named in result.json).")] = None,
+) -> None:
+    """Recount from the ballots and check every result file; exit 4 on any difference.
+
+    Example: omov count verify out/count
+    """
+    verify_dir(out_dir, ballots)
+    typer.echo(f"verified: {out_dir} matches a recount of the ballots", err=True)

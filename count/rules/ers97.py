@@ -33,7 +33,7 @@ from count.ties import break_tie, look_back
 NAME = "ers97"
 TITLE = "ERS97 (Electoral Reform Society, How to conduct an election by STV, 3rd ed. 1997)"
 DP = 2
-SCALE = 10**DP
+SCALE: int = 10**DP
 
 
 def quota_for(valid_scaled: int, seats: int) -> int:

@@ -72,7 +72,7 @@ def build_tree(ballots: Ballots, excluded: npt.NDArray[np.bool_], hopeful: npt.N
         cand = comp[rows, d].astype(np.int64)
         parent = node_of_row[rows] if d else np.zeros(rows.size, dtype=np.int64)
         key = cand * (int(parent.max()) + 1 if parent.size else 1) + parent
-        uniq, first_idx, inv = np.unique(key, return_index=True, return_inverse=True)
+        _uniq, first_idx, inv = np.unique(key, return_index=True, return_inverse=True)
         inv = inv.ravel()
         srt = np.argsort(inv, kind="stable")
         bounds = np.concatenate(([0], np.flatnonzero(np.diff(inv[srt])) + 1))
@@ -216,7 +216,7 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
                 clusters[-1].append(c)
             else:
                 clusters.append([c])
-        s, group, best = surplus, [], []
+        s, group, best = surplus, list[int](), list[int]()
         for i, cl in enumerate(clusters[:-1]):
             s += len(cl) * votes[cl[0]]
             group = group + cl

@@ -16,7 +16,7 @@ from count.ties import TieBreaker, break_tie
 NAME = "scottish"
 TITLE = "Scottish STV (SSI 2007/42 Sch. 1 rr. 45-52)"
 DP = 5
-SCALE = 10**DP
+SCALE: int = 10**DP
 
 
 def quota_for(valid: int, seats: int) -> int:

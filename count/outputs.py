@@ -1,0 +1,99 @@
+"""Writing a count's output files, reading tie decisions, and ``verify`` (recount and compare).
+
+The thin I/O edge of the count: the core (rules) returns a result; this module writes the rendered
+files atomically and, for ``verify``, recounts the ballots named in ``result.json`` and compares
+every output byte for byte with a fresh rendering.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from count.ballot_files import load_ballots
+from count.render import RENDERERS
+from count.result import CountResult
+from count.rules import run_rule
+from count.rules.common import CountOptions
+from count.ties import TieDecision
+from omov.errors import InputError, IntegrityError
+from omov.fileio import sha256_file, write_text_atomic
+
+
+def count_file(path: str | Path, rule: str, *, seats: int | None = None,
+               tie_seed: str | None = None, tie_decisions: list[TieDecision] | None = None,
+               extra: dict[str, str] | None = None) -> CountResult:
+    """Load a ballot file and count it; the result names the file and its SHA-256."""
+    ballots = load_ballots(path, seats=seats)
+    result = run_rule(rule, ballots, CountOptions(seats=seats, tie_seed=tie_seed,
+                                                  tie_decisions=tie_decisions,
+                                                  extra=dict(extra or {})))
+    return dataclasses.replace(result, source=str(Path(path).resolve()),
+                               ballots_sha256=sha256_file(path))
+
+
+def write_result(result: CountResult, out_dir: str | Path) -> dict[str, str]:
+    """Write result.json/.csv/.txt/.html atomically; returns each file's SHA-256."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return {name: write_text_atomic(out / name, render(result))
+            for name, render in RENDERERS.items()}
+
+
+def read_tie_decisions(path: str | Path) -> list[TieDecision]:
+    """A decisions file: JSON ``{"format_version": 1, "decisions": [{"among": [...],
+    "chosen": [...]}, ...]}`` (or just the list), in the order the count meets the ties."""
+    p = Path(path)
+    try:
+        doc: Any = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read tie decisions: {exc}", path=str(p),
+                         fix="see docs/formats-count.md (tie decisions file)") from None
+    items = doc.get("decisions") if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        raise InputError("expected a list of decisions", path=str(p))
+    out = []
+    for i, d in enumerate(items):
+        if not (isinstance(d, dict) and isinstance(d.get("among"), list)
+                and isinstance(d.get("chosen"), list) and d["chosen"]):
+            raise InputError(f"decision {i + 1} needs 'among' and 'chosen' lists", path=str(p))
+        out.append(TieDecision(tuple(map(str, d["among"])), tuple(map(str, d["chosen"]))))
+    return out
+
+
+def verify_dir(out_dir: str | Path, ballots: str | Path | None = None) -> list[str]:
+    """Recount from the ballots and re-render; raise IntegrityError listing every difference."""
+    out = Path(out_dir)
+    try:
+        doc = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read result.json: {exc}", path=str(out / "result.json"),
+                         fix="give the --out directory of an `omov count run`") from None
+    src = Path(ballots) if ballots else Path(doc.get("ballots_file") or "")
+    if not src.is_file():
+        raise InputError("the ballot file named in result.json is not there", path=str(src),
+                         fix="pass --ballots PATH")
+    problems: list[str] = []
+    digest = sha256_file(src)
+    if doc.get("ballots_sha256") and digest != doc["ballots_sha256"]:
+        problems.append(f"ballot file SHA-256 {digest} differs from result.json's "
+                        f"{doc['ballots_sha256']}")
+    decisions = [TieDecision(tuple(t["among"]), tuple(t["chosen"])) for t in doc.get("ties", [])
+                 if t.get("method") == "lot (decisions file)"]
+    result = count_file(src, doc["rule"], seats=int(doc["seats"]), tie_seed=doc.get("tie_seed"),
+                        tie_decisions=decisions or None, extra=doc.get("options") or {})
+    if ballots:
+        result = dataclasses.replace(result, source=doc.get("ballots_file"))
+    for name, render in RENDERERS.items():
+        path = out / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif path.read_text(encoding="utf-8") != render(result):
+            problems.append(f"{name} differs from a recount of the ballots")
+    if problems:
+        raise IntegrityError("verify failed:\n  " + "\n  ".join(problems),
+                             fix="the outputs do not match the ballots: recount with "
+                                 "`omov count run` and investigate the change")
+    return []

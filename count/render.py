@@ -1,0 +1,191 @@
+"""Renderers: a :class:`CountResult` to JSON, an ERS-style CSV result sheet, text and HTML.
+
+Pure functions from a result object to text (no I/O), so ``verify`` can re-render and compare
+byte for byte. The HTML is self-contained (inline CSS and SVG, no scripts, no CDN) so it opens
+offline and can be mailed to members.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from count.result import FORMAT_VERSION, CountResult, fmt
+
+PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+           "#666666", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#ff7f00", "#6a3d9a")
+
+
+def render_json(result: CountResult) -> str:
+    """``result.json``: sorted keys, two-space indent, final newline (equal data, equal bytes)."""
+    return json.dumps(result.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _status_marks(result: CountResult) -> tuple[dict[str, int], dict[str, int]]:
+    """Stage number at which each candidate was elected / excluded."""
+    elected: dict[str, int] = {}
+    excluded: dict[str, int] = {}
+    for s in result.stages:
+        for n in s.elected:
+            elected.setdefault(n, s.number)
+        for n in s.excluded:
+            excluded.setdefault(n, s.number)
+    return elected, excluded
+
+
+def sheet_rows(result: CountResult) -> list[list[str]]:
+    """The result sheet as rows of strings: per stage a transfer and a total column."""
+    d = result.dp
+    _elected_at, excluded_at = _status_marks(result)
+    head1 = ["", "Stage 1"]
+    head2 = ["Candidates", "First preferences"]
+    for s in result.stages[1:]:
+        head1 += [f"Stage {s.number}", ""]
+        head2 += [s.description, "total"]
+    head1.append("")
+    head2.append("Result")
+    rows = [head1, head2]
+    order = {n: i for i, n in enumerate(result.elected)}
+    for i, name in enumerate(result.candidates):
+        if name in result.withdrawn:
+            rows.append([name] + ["withdrawn"] + [""] * (2 * (len(result.stages) - 1)) + [""])
+            continue
+        row = [name, fmt(result.stages[0].votes[i], d)]
+        for s in result.stages[1:]:
+            gone = name in excluded_at and excluded_at[name] < s.number and s.votes[i] == 0
+            t = s.transfers[i]
+            row.append("" if t == 0 else ("+" if t > 0 else "") + fmt(t, d))
+            row.append("-" if gone else fmt(s.votes[i], d))
+        row.append(f"Elected ({order[name] + 1})" if name in order else "")
+        rows.append(row)
+    for label, attr in (("Non-transferable", "non_transferable"), ("Rounding loss", "loss")):
+        if attr == "loss" and not any(s.loss for s in result.stages):
+            continue
+        prev = 0
+        row = [label, fmt(getattr(result.stages[0], attr), d)]
+        for s in result.stages[1:]:
+            v = getattr(s, attr)
+            row += ["" if v == prev else ("+" if v > prev else "") + fmt(v - prev, d), fmt(v, d)]
+            prev = v
+        rows.append([*row, ""])
+    total = [["Total", fmt(sum(result.stages[0].votes) + result.stages[0].non_transferable
+                               + result.stages[0].loss, d)]]
+    for s in result.stages[1:]:
+        total[0] += ["", fmt(sum(s.votes) + s.non_transferable + s.loss, d)]
+    rows.append(total[0] + [""])
+    quota = ["Quota", fmt(result.stages[0].quota, d)]
+    for s in result.stages[1:]:
+        quota += ["", fmt(s.quota, d)]
+    rows.append([*quota, ""])
+    return rows
+
+
+def render_csv(result: CountResult) -> str:
+    """``result.csv``: a few facts, then the ERS-style result sheet."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["format_version", FORMAT_VERSION])
+    w.writerow(["Election", result.title])
+    w.writerow(["Rule", result.rule_title])
+    w.writerow(["Number to be elected", result.seats])
+    w.writerow(["Valid votes", result.valid])
+    w.writerow(["Invalid votes", sum(result.invalid.values())])
+    w.writerow(["Quota", fmt(result.quota, result.dp)])
+    if result.final_quota != result.quota:
+        w.writerow(["Final quota", fmt(result.final_quota, result.dp)])
+    w.writerow([])
+    w.writerows(sheet_rows(result))
+    return buf.getvalue()
+
+
+def render_txt(result: CountResult) -> str:
+    """``result.txt``: a readable summary, then one block per stage."""
+    d = result.dp
+    out = [f"omov count result (format_version {FORMAT_VERSION})",
+           f"Election: {result.title}", f"Rule: {result.rule_title}",
+           f"Seats: {result.seats}", f"Valid votes: {result.valid}",
+           f"Invalid votes: {sum(result.invalid.values())}"]
+    out += [f"  {k}: {v}" for k, v in sorted(result.invalid.items())]
+    if result.truncated:
+        out.append("Valid papers cut short or cleaned:")
+        out += [f"  {k}: {v}" for k, v in sorted(result.truncated.items())]
+    out.append(f"Quota: {fmt(result.quota, d)}")
+    if result.final_quota != result.quota:
+        out.append(f"Final quota: {fmt(result.final_quota, d)}")
+    if result.tie_seed is not None:
+        out.append(f"Tie seed: {result.tie_seed}")
+    out.append("")
+    width = max(len(n) for n in result.candidates) if result.candidates else 10
+    for s in result.stages:
+        out.append(f"Stage {s.number}: {s.description} [{s.clause}]")
+        if s.transfer_values:
+            out.append("  transfer value(s): " + ", ".join(fmt(v, d) for v in s.transfer_values))
+        for i, n in enumerate(result.candidates):
+            t = s.transfers[i]
+            tt = ("+" if t > 0 else "") + fmt(t, d) if t and s.number > 1 else ""
+            out.append(f"  {n:<{width}}  {tt:>16}  {fmt(s.votes[i], d):>16}")
+        out.append(f"  {'Non-transferable':<{width}}  {'':>16}  {fmt(s.non_transferable, d):>16}")
+        if s.loss:
+            out.append(f"  {'Rounding loss':<{width}}  {'':>16}  {fmt(s.loss, d):>16}")
+        if s.elected:
+            out.append("  Elected: " + ", ".join(s.elected))
+        out.append("")
+    if result.ties:
+        out.append("Ties:")
+        for tie in result.ties:
+            out.append(f"  stage {tie.stage} {tie.kind} among {', '.join(tie.among)} -> "
+                       f"{', '.join(tie.chosen) or 'none'} by {tie.method} ({tie.clause})")
+        out.append("")
+    out.append("Elected, in order: " + ", ".join(result.elected))
+    return "\n".join(out) + "\n"
+
+
+def chart_svg(result: CountResult, width: int = 760, height: int = 320) -> dict[str, Any]:
+    """Integer SVG coordinates for a votes-by-stage line chart (no floats: pixels are ints)."""
+    left, right, top, bottom = 60, 170, 16, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n_st = len(result.stages)
+    peak = max([max(s.votes) for s in result.stages] + [result.final_quota, 1])
+    def x(i: int) -> int:
+        return left + (plot_w * i // max(n_st - 1, 1))
+    def y(v: int) -> int:
+        return top + plot_h - (plot_h * v // peak)
+    lines: list[dict[str, Any]] = []
+    for ci, name in enumerate(result.candidates):
+        if name in result.withdrawn:
+            continue
+        pts = " ".join(f"{x(i)},{y(s.votes[ci])}" for i, s in enumerate(result.stages))
+        lines.append({"name": name, "points": pts, "color": PALETTE[ci % len(PALETTE)],
+                      "elected": name in result.elected,
+                      "label_y": top + 14 * len(lines) + 10})
+    ticks = [{"y": y(peak * k // 4), "label": fmt(peak * k // 4 // 10**result.dp * 10**result.dp,
+                                                   result.dp).split(".")[0]} for k in range(5)]
+    stages = [{"x": x(i), "label": str(s.number)} for i, s in enumerate(result.stages)]
+    return {"width": width, "height": height, "lines": lines, "ticks": ticks, "stages": stages,
+            "quota_y": y(result.final_quota), "left": left, "right_x": width - right,
+            "bottom_y": top + plot_h, "legend_x": width - right + 12}
+
+
+def render_html(result: CountResult) -> str:
+    """``result.html``: summary, result sheet and chart, all inline (jinja2 auto-escapes names)."""
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    src = resources.files("count").joinpath("templates/result.html.j2").read_text("utf-8")
+    rows = sheet_rows(result)
+    return env.from_string(src).render(
+        r=result, fv=FORMAT_VERSION, head=rows[:2], body=rows[2:], chart=chart_svg(result),
+        quota=fmt(result.quota, result.dp), final_quota=fmt(result.final_quota, result.dp),
+        invalid_total=sum(result.invalid.values()))
+
+
+RENDERERS = {
+    "result.json": render_json,
+    "result.csv": render_csv,
+    "result.txt": render_txt,
+    "result.html": render_html,
+}
