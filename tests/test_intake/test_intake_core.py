@@ -13,11 +13,15 @@ from count import intake as core
 from issue.tokens import TokenFormatError, format_token, new_tokens, normalise_token
 
 
-def normalise(text: str) -> tuple[str | None, str]:
+def normalise_one(text: str) -> tuple[str | None, str]:
     try:
         return normalise_token(text), ""
     except TokenFormatError as exc:
         return None, exc.reason
+
+
+def normalise(texts: Sequence[str]) -> list[tuple[str | None, str]]:
+    return [normalise_one(t) for t in texts]
 
 
 class FakeRegister:
@@ -120,7 +124,7 @@ def test_conservation_and_no_token_counted_twice(kinds: list[str], batch: int) -
     assert papers_counted == sum(reg.wins.values())  # a paper is judged only on a won token
     assert len(result.rejections) == sum(totals.rejected.values())
     assert sum(result.rankings.values()) == totals.valid
-    expected_valid_tokens = {normalise(r.token)[0] for r, k in zip(rows, kinds, strict=True)
+    expected_valid_tokens = {normalise_one(r.token)[0] for r, k in zip(rows, kinds, strict=True)
                              if k == "valid"}
     assert set(reg.wins) == expected_valid_tokens
 
@@ -144,7 +148,7 @@ def test_malformed_detail_is_reason_not_token() -> None:
                               core.ReturnedRow("p", 3, "", "1"),
                               core.ReturnedRow("p", 4, "x", "1", "3 fields")],
                              2, FakeRegister(), normalise)
-    reasons = [(r.reason, r.detail) for r in result.rejections]
+    reasons = [(r.reason, r.detail) for r in sorted(result.rejections, key=lambda r: r.line)]
     assert reasons == [(core.TOKEN_MALFORMED, "check"), (core.TOKEN_MALFORMED, "length"),
                        (core.MALFORMED_ROW, "3 fields")]
 
@@ -158,3 +162,17 @@ def test_blt_and_shuffle() -> None:
     assert lines[0] == "3 2"
     assert sorted(lines[1:4]) == ["1 2 0", "2 3 1 2 0", "3 1 2 0"]
     assert lines[4:] == ["0", '"A"', "\"B 'Bee'\"", '"C"', '"T"']
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet="0123456789ABCDEFGHJKMNPQRSTVWXYZabcOoIiLl- \t", min_size=19, max_size=28),
+    st.sampled_from(new_tokens(5)).map(lambda t: format_token(t).lower()),
+    st.tuples(st.sampled_from(new_tokens(5)), st.integers(0, 20), st.sampled_from("0AZ9"))
+      .map(lambda x: x[0][:x[1]] + x[2] + x[0][x[1] + 1:]),
+), max_size=30))
+def test_vectorised_normalise_agrees_with_issue_tokens(texts: list[str]) -> None:
+    from count.intake_cli import normalise as fast
+
+    assert fast(texts) == normalise(texts)

@@ -1,0 +1,177 @@
+"""Bench (not a test): intake of N returned ballots against an N-token register.
+
+Target (issue 7): 1M returned ballots, 1M-token register, <= 20 s and <= 1 GB peak RSS.
+
+    .venv/bin/python bench/bench_intake.py --n 1000000 --work /tmp/omov-bench-intake
+
+Setup (tokens, register, returned-ballot file) is not timed. The intake runs in a child process
+(``count.intake_cli.run``, exactly what ``omov count intake`` does), so its peak RSS is the
+child's alone. Then each phase is timed on its own over the same rows, for the split.
+The machine is shared: timings are pessimistic when others are busy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CHILD = """
+import sys, time
+from pathlib import Path
+from count.intake_cli import run
+a = [Path(x) for x in sys.argv[1:6]]
+t = time.perf_counter()
+report = run([a[0]], [], a[1], a[2], a[3], a[4], None)
+print(time.perf_counter() - t)
+"""
+
+
+def setup(n: int, ncand: int, work: Path, seed: int) -> dict[str, Path]:
+    """Register with n tokens (1 % revoked), and n returned rows of mixed kinds."""
+    sys.path.insert(0, str(ROOT))
+    from count import candidates as cands
+    from issue.keys import VoteKey, write_vote_key
+    from issue.register import Register
+    from issue.tokens import new_tokens
+    from omov.fileio import write_json_atomic
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    tokens = new_tokens(n)
+    key = VoteKey("bench", bytes(rng.integers(0, 256, 32, dtype=np.uint8)))
+    write_vote_key(work / "vote.key", key)
+    db = work / "register.sqlite"
+    revoked = tokens[: n // 100]
+    with Register.open(db, key, create=True) as reg:
+        reg.add_unused(key.token_hashes(tokens))
+        reg.add_unused([], revoke=key.token_hashes(revoked))
+    ballot = cands.BallotDefinition("bench", 9, "Bench", "alphabetical", tuple(
+        cands.BallotCandidate(i, f"Candidate {i:02d}", "Org") for i in range(1, ncand + 1)))
+    write_json_atomic(work / "ballot.json", cands.ballot_definition_to_dict(ballot))
+    returns = work / "online.csv"
+    _write_returns(returns, tokens, n, ncand, rng)
+    return {"returns": returns, "db": db, "key": work / "vote.key",
+            "ballot": work / "ballot.json"}
+
+
+def _marks(rng: np.random.Generator, ncand: int) -> str:
+    k = int(rng.integers(1, 16))
+    who = rng.permutation(ncand)[:k]
+    marks = [""] * ncand
+    for rank, c in enumerate(who, start=1):
+        marks[int(c)] = str(rank)
+    return ";".join(marks)
+
+
+def _write_returns(path: Path, tokens: list[str], n: int, ncand: int,
+                   rng: np.random.Generator) -> None:
+    """~95 % first use, 1 % each re-used, revoked, unknown, malformed, blank."""
+    from issue.tokens import format_token, new_tokens
+
+    pool = [_marks(rng, ncand) for _ in range(min(n, 200_000))]  # ~80 % distinct at 1M
+    kinds = rng.integers(0, 100, n)
+    unknown = iter(new_tokens(n // 50 + 10))
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["token", "preferences"])
+        nxt = n // 100  # tokens before this are revoked
+        for i in range(n):
+            kind = int(kinds[i])
+            prefs = pool[int(rng.integers(0, len(pool)))] if i % 5 else _marks(rng, ncand)
+            if kind == 0 and i > 0:
+                tok = tokens[max(n // 100, nxt - 1)]  # re-used
+            elif kind == 1:
+                tok = tokens[i % (n // 100)]  # revoked
+            elif kind == 2:
+                tok = next(unknown)
+            elif kind == 3:
+                tok = "BAD-" + str(i)
+            else:
+                tok = tokens[nxt] if nxt < n else next(unknown)
+                nxt += 1
+            if kind == 4:
+                prefs = ""
+            w.writerow([format_token(tok) if i % 2 and len(tok) == 21 else tok, prefs])
+
+
+def run_child(paths: dict[str, Path], out: Path) -> tuple[float, float, int]:
+    """Wall time, in-process time and peak RSS (KiB) of one intake in a child process."""
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(paths["returns"]), str(paths["db"]),
+                           str(paths["key"]), str(paths["ballot"]), str(out)],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, float(proc.stdout.strip().splitlines()[-1]), rss
+
+
+def phases(paths: dict[str, Path], work: Path) -> dict[str, float]:
+    """Each phase alone over the same file (on a fresh copy of the register)."""
+    from count import intake as core
+    from count.intake_cli import Channel, normalise, read_rows
+    from issue.register import Register
+
+    split: dict[str, float] = {}
+    t = time.perf_counter()
+    rows = list(read_rows(Channel("online", paths["returns"])))
+    split["read_csv"] = time.perf_counter() - t
+    t = time.perf_counter()
+    canon = [normalise(r.token)[0] for r in rows]
+    split["normalise_tokens"] = time.perf_counter() - t
+    good = [c for c in canon if c is not None]
+    shutil.copy(paths["db"], work / "copy.sqlite")
+    with Register.open(work / "copy.sqlite", paths["key"]) as reg:
+        t = time.perf_counter()
+        hashes = reg.key.token_hashes(good)
+        split["hmac"] = time.perf_counter() - t
+        t = time.perf_counter()
+        reg.consume_many_hashes(hashes)
+        split["register_consume"] = time.perf_counter() - t
+    t = time.perf_counter()
+    cache: dict[str, core.Paper] = {}
+    for r in rows:
+        if r.preferences not in cache:
+            cache[r.preferences] = core.classify_paper(r.preferences, 30)
+    split["classify_papers"] = time.perf_counter() - t
+    return split
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--cands", type=int, default=30)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/omov-bench-intake"))
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--no-phases", action="store_true")
+    args = ap.parse_args()
+    t = time.perf_counter()
+    paths = setup(args.n, args.cands, args.work, args.seed)
+    print(f"setup (not timed): {time.perf_counter() - t:.1f} s", flush=True)
+    shutil.copy(paths["db"], args.work / "pristine.sqlite")
+    wall, inner, rss = run_child(paths, args.work / "out")
+    report = json.loads((args.work / "out" / "intake_report.json").read_text())
+    result = {"n": args.n, "candidates": args.cands, "wall_s": round(wall, 2),
+              "intake_run_s": round(inner, 2), "peak_rss_mib": round(rss / 1024, 1),
+              "totals": {k: v for k, v in report["totals"]["by_class"].items() if v}}
+    if not args.no_phases:
+        shutil.copy(args.work / "pristine.sqlite", paths["db"])
+        result["phases_s"] = {k: round(v, 2) for k, v in phases(paths, args.work).items()}
+    print(json.dumps(result, indent=2))
+    ok = wall <= 20 and rss / 1024 <= 1024
+    print(f"target <= 20 s and <= 1024 MiB: {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
