@@ -28,25 +28,60 @@ class Clustering:
     forced: list[tuple[int, int, str]] = field(default_factory=list)  # rec a, rec b, decision
 
 
-def pair_refusal(levels: np.ndarray) -> np.ndarray:
-    """Per pair: '' (may link) or the reason this pair can never be one person on its own."""
+NUMBER_OVERRIDE = "merged although the membership numbers are 2+ edits apart"
+DOB_OVERRIDE = "merged although the dates of birth are incompatible"
+
+
+def pair_rules(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: the reason it may never link on its own ('' = may link), and overrides.
+
+    A hard constraint gives way only to overwhelming independent evidence, and then the merge
+    is queued for the auditor: numbers 2+ edits apart yield to the same full name, the same
+    date of birth and a shared email/phone/address (a number corrupted in several digits);
+    incompatible dates of birth yield to the same number and the same full name (a DOB
+    corrupted in several digits). A father and son differ in number; twins in first name.
+    """
     reason = np.full(len(levels), "", dtype=object)
-    num_agree = (levels[:, NUM] == 1) | (levels[:, NUM] == 2)
+    override = np.full(len(levels), "", dtype=object)
+    num_exact = levels[:, NUM] == 1
+    num_agree = num_exact | (levels[:, NUM] == 2)
     dob_agree = (levels[:, DOB] == 1) | (levels[:, DOB] == 2)
     first_agree = np.isin(levels[:, FIRST], (1, 2, 3))
     last_agree = np.isin(levels[:, LAST], (1, 2, 3))
-    corroborated = dob_agree | first_agree | (last_agree & (levels[:, FIRST] == 4))
+    contact = (levels[:, EMAIL] == 1) | (levels[:, PHONE] == 1) | (levels[:, ADDR] == 1)
+    two_contacts = (levels[:, EMAIL] == 1) & (levels[:, PHONE] == 1)
+    corroborated = dob_agree | first_agree | (levels[:, LAST] == 1) | (
+        last_agree & ((levels[:, FIRST] == 4) | contact)) | (num_exact & two_contacts)
     personal = (num_agree | (levels[:, DOB] == 1) | (levels[:, EMAIL] == 1)
                 | (levels[:, PHONE] == 1))
     reason[(levels[:, LAST] == 4) & ~personal] = (
         "last names differ and no personal identifier agrees")
-    reason[(levels[:, FIRST] == 5) & ~(num_agree & dob_agree)] = "first names differ"
-    reason[(levels[:, SUFFIX] == 2) & (levels[:, DOB] != 1)] = "Jr on one side only"
+    first_ok = (num_agree & dob_agree) | (num_exact & ~np.isin(levels[:, DOB], (3, 4)) & (
+        ((levels[:, LAST] == 1) & contact) | two_contacts))
+    reason[(levels[:, FIRST] == 5) & ~first_ok] = "first names differ"
+    reason[(levels[:, SUFFIX] == 2) & (levels[:, DOB] != 1) & ~num_agree] = "Jr on one side only"
     reason[num_agree & ~corroborated] = "number agrees but neither name nor date of birth does"
     reason[levels[:, SUFFIX] == 3] = "Jr/Sr conflict"
-    reason[np.isin(levels[:, DOB], (3, 4))] = "dates of birth incompatible"
-    reason[levels[:, NUM] == 3] = "membership numbers 2+ edits apart"
-    return reason
+    dob_bad = np.isin(levels[:, DOB], (3, 4))
+    dob_over = dob_bad & first_agree & last_agree & (levels[:, SUFFIX] != 3) & (
+        num_exact | (two_contacts & (levels[:, FIRST] == 1) & (levels[:, LAST] == 1)))
+    reason[dob_bad & ~dob_over] = "dates of birth incompatible"
+    override[dob_over] = DOB_OVERRIDE
+    num_bad = levels[:, NUM] == 3
+    n_contacts = ((levels[:, EMAIL] == 1).astype(int) + (levels[:, PHONE] == 1)
+                  + ((levels[:, ADDR] == 1) | (levels[:, PC] == 1)))
+    num_over = (num_bad & first_agree & last_agree & (levels[:, SUFFIX] < 2) & (
+        ((levels[:, DOB] == 1) & contact) | ((levels[:, DOB] == 0) & (n_contacts >= 2))))
+    reason[num_bad & ~num_over] = "membership numbers 2+ edits apart"
+    override[num_over] = NUMBER_OVERRIDE
+    reason[num_over & dob_bad] = "membership numbers 2+ edits apart"
+    override[num_over & dob_bad] = ""
+    return reason, override
+
+
+def pair_refusal(levels: np.ndarray) -> np.ndarray:
+    """Per pair: '' (may link) or the reason this pair can never be one person on its own."""
+    return pair_rules(levels)[0]
 
 
 class _Constraints:
@@ -69,16 +104,21 @@ class _Constraints:
             p[x], x = root, p[x]
         return root
 
-    def conflict(self, ra: int, rb: int) -> str:
-        for a in self.numbers[ra]:
-            for b in self.numbers[rb]:
-                if numbers_far(a, b):
-                    return "would join membership numbers 2+ edits apart"
-        if self.dobs[ra] and self.dobs[rb]:
+    def conflict(self, ra: int, rb: int, override: str = "") -> str:
+        """Why clusters ra and rb may not merge ('' = they may).
+
+        A conflict needs *no* compatible pair across the two clusters: a cluster that already
+        holds a corrupted number (merged by an override) is still joined by its true number.
+        """
+        na, nb = self.numbers[ra], self.numbers[rb]
+        if na and nb and override != NUMBER_OVERRIDE and all(
+                numbers_far(a, b) for a in na for b in nb):
+            return "would join membership numbers 2+ edits apart"
+        if self.dobs[ra] and self.dobs[rb] and override != DOB_OVERRIDE:
             da = np.fromiter(self.dobs[ra], np.int64)
             db = np.fromiter(self.dobs[rb], np.int64)
             aa, bb = np.repeat(da, len(db)), np.tile(db, len(da))
-            if not dob_compatible(aa, bb).all():
+            if not dob_compatible(aa, bb).any():
                 return "would join incompatible dates of birth"
         sa, sb = self.suffix[ra], self.suffix[rb]
         if sa and sb and len(sa | sb) > 1:
@@ -123,7 +163,7 @@ def constrained_clusters(
         cs.forbid.setdefault(cs.find(a), set()).add(b)
         cs.forbid.setdefault(cs.find(b), set()).add(a)
         out.forced.append((a, b, "different"))
-    reason = pair_refusal(levels)
+    reason, override = pair_rules(levels)
     cand = np.flatnonzero(weight >= threshold)
     order = cand[np.lexsort((j[cand], i[cand], -weight[cand]))]
     for p in order.tolist():
@@ -132,11 +172,11 @@ def constrained_clusters(
             continue
         why = reason[p]
         if not why:
-            why = cs.conflict(ra, rb)
+            why = cs.conflict(ra, rb, override[p])
         if why:
             out.refused.append((p, why))
             continue
         cs.union(ra, rb)
-        out.merges.append((p, ra, rb, "model"))
+        out.merges.append((p, ra, rb, override[p] or "model"))
     out.labels = np.fromiter((cs.find(x) for x in range(n)), np.int64, n)
     return out

@@ -30,7 +30,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("last_name", ("missing", "exact", "similar", "contains", "different")),
     Comparison("date_of_birth", ("missing", "exact", "day/month swapped or 1 digit",
                                  "same year", "different")),
-    Comparison("email", ("missing", "exact", "1 edit or same user", "different")),
+    Comparison("email", ("missing", "exact", "1 edit apart", "different")),
     Comparison("phone", ("missing", "exact", "different")),
     Comparison("postcode", ("missing", "exact", "same sector", "same district", "different")),
     Comparison("address", ("missing", "exact", "similar", "same house number", "different")),
@@ -58,10 +58,13 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "number_z": r["number"].fillna("").str.lstrip("0").to_numpy(dtype=object),
         "first": s("first_key"), "first_c": code("first_key"), "nick_c": code("nick_key"),
         "last": s("last_key"), "last_c": code("last_key"),
+        "last1": r["last_name"].fillna("").str.split().str[0].fillna("").map(
+            lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z")).to_numpy(dtype=object),
         "middle": s("middle_key"),
         "dob": r["dob"].to_numpy(dtype=np.int64),
         "email": s("email"), "email_c": code("email"),
-        "email_user": r["email"].fillna("").str.split("@").str[0].to_numpy(dtype=object),
+        "email_digits": r["email"].fillna("").str.replace(r"[^0-9@]", "", regex=True).to_numpy(
+            dtype=object),
         "phone_c": code("phone"),
         "pc_c": code("postcode"),
         "sector_c": pd.factorize(sector, use_na_sentinel=True)[0].astype(np.int64),
@@ -140,7 +143,7 @@ def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
             [(y != "" and y == xm) for y, xm in zip(b, mid_a, strict=True)], dtype=bool)
         jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
         dl = _dl(a, b)
-        typo = (jw >= 0.88) | ((dl <= 1) & (np.minimum(la, lb) >= 3)) | (
+        typo = (jw >= 0.88) | ((dl <= 1) & (np.minimum(la, lb) >= 2)) | (
             (dl <= 2) & (np.minimum(la, lb) >= 5) & (first_a == first_b))
         sub = np.full(len(rest), 5, np.int8)
         sub[initial | mid] = 4
@@ -162,19 +165,35 @@ def last_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nda
         jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
         contains = np.array([(len(x) > 2 and x in y) or (len(y) > 2 and y in x)
                              for x, y in zip(a, b, strict=True)], dtype=bool)
+        dl = _dl(a, b)
+        short = np.fromiter((min(len(x), len(y)) for x, y in zip(a, b, strict=True)), np.int32,
+                            len(rest))
         sub = np.full(len(rest), 4, np.int8)
         sub[contains] = 3
-        sub[jw >= 0.9] = 2
+        sub[(jw >= 0.9) | ((dl <= 1) & (short >= 3))] = 2
         lvl[rest] = sub
     lvl[same] = 1
     return lvl
 
 
-def swapped_names(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """First and last name exchanged between the two records (a common data-entry slip)."""
-    f, last = A["first_c"], A["last_c"]
-    fl = (A["first"][i] == A["last"][j]) & (A["last"][i] == A["first"][j])
-    return fl & (f[i] >= 0) & (last[i] >= 0) & (A["first"][i] != A["last"][i])
+def swapped_names(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray,
+                  rows: np.ndarray) -> np.ndarray:
+    """First and last name exchanged between the two records (a common data-entry slip).
+
+    Compared on the first word of each name cell ("Warner | Iain Kyle" vs "Iain | Warner"),
+    allowing a typo on each side. Only ``rows`` (pairs whose names disagree) are examined.
+    """
+    out = np.zeros(len(i), bool)
+    if len(rows) == 0:
+        return out
+    a, b = i[rows], j[rows]
+    f1, l1 = A["first"][a], A["last1"][a]
+    f2, l2 = A["first"][b], A["last1"][b]
+    ok = np.array([bool(x and y and z and w) for x, y, z, w in zip(f1, l1, f2, l2, strict=True)])
+    s1 = _pairwise(JaroWinkler.normalized_similarity, f1, l2)
+    s2 = _pairwise(JaroWinkler.normalized_similarity, l1, f2)
+    out[rows] = ok & (s1 >= 0.9) & (s2 >= 0.9) & (f1 != l1)
+    return out
 
 
 def dob_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -220,10 +239,11 @@ def email_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
     lvl[present] = 3
     rest = np.flatnonzero(present & ~same)
     if len(rest):
+        # A typo only: the same local part at another provider is often a namesake
+        # ("kelly_white@gmail" vs "kelly_white@hotmail"), not the same person.
         d = _dl(A["email"][i[rest]], A["email"][j[rest]])
-        user = A["email_user"][i[rest]] == A["email_user"][j[rest]]
-        ulen = np.fromiter((len(u) for u in A["email_user"][i[rest]]), np.int32, len(rest))
-        lvl[rest[(d <= 1) | (user & (ulen >= 6))]] = 2
+        same_digits = A["email_digits"][i[rest]] == A["email_digits"][j[rest]]
+        lvl[rest[(d <= 1) & same_digits]] = 2
     lvl[same] = 1
     return lvl
 
@@ -296,9 +316,9 @@ def compare(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarra
     out = np.zeros((len(i), len(COMPARISONS)), np.int8)
     for k, fn in enumerate(_FUNCS):
         out[:, k] = fn(A, i, j)
-    sw = swapped_names(A, i, j)
-    out[sw, 1] = 1
-    out[sw, 2] = 1
+    sw = swapped_names(A, i, j, np.flatnonzero((out[:, 1] == 5) & (out[:, 2] >= 2)))
+    out[sw, 1] = 3
+    out[sw, 2] = 2
     # Postcode, street and town describe one fact (where someone lives): a move must not be
     # counted three times, so town only speaks when a postcode is missing, and a street that
     # differs adds nothing once the postcodes already differ.

@@ -8,7 +8,7 @@ joins them, so "nickname agreement" is a modest level of evidence, never an iden
 from __future__ import annotations
 
 _FAMILIES = """
-alexander alex alec alexandra alexa sandy sandra xander lexi
+alexander alex alec alexandra alexa sandy sandra xander lexi lex aleksander olek aleksandra ola
 andrew andy drew andi
 anthony tony antony
 benjamin ben benny benji
@@ -22,6 +22,11 @@ eleanor ellie nell nellie ella elle helen helena elaine
 frederick fred freddie freda
 gillian gill jill jillian
 gregory greg
+gareth gaz gary
+william bill
+harriet hattie
+hugh hughie
+kieran kier
 henry harry hal hank
 jacob jake jack
 james jim jimmy jamie jimbo
