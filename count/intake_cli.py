@@ -32,7 +32,7 @@ from omov.fileio import atomic_open, sha256_file, write_json_atomic, write_text_
 REPORT_FORMAT_VERSION = "omov.intake-report/1"
 REJECTED_FORMAT_VERSION = "omov.intake-rejected/1"
 REJECTED_COLUMNS = ("format_version", "channel", "file", "line", "reason", "detail")
-OUTPUT_NAMES = ("ballots.blt", "rejected.csv", "intake_report.json", "intake_report.html")
+OUTPUT_NAMES = ("ballots.blt", "ballots.csv", "rejected.csv", "intake_report.json", "intake_report.html")
 _CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 CLASS_HELP: dict[str, str] = {
@@ -212,17 +212,25 @@ def _refuse_existing(out: Path) -> None:
 
 def write_outputs(out: Path, result: core.IntakeResult, ballot: BallotDefinition,
                   channels: Sequence[Channel]) -> dict[str, str]:
-    """ballots.blt (shuffled with ``secrets``) and rejected.csv; returns name → SHA-256."""
+    """ballots.blt and ballots.csv (one shuffled order, from ``secrets``) and rejected.csv.
+
+    Returns name → SHA-256. The CSV is count/'s own ballot grid (``count.ballot_files``).
+    """
+    from count.ballot_files import format_csv_ballots
+
     groups = core.shuffled_groups(result.rankings, secrets.token_bytes)
     with atomic_open(out / "ballots.blt", "w") as fh:
         fh.writelines(core.blt_lines(groups, ballot.names(), ballot.seats, ballot.title))
+    csv_hash = write_text_atomic(out / "ballots.csv", format_csv_ballots(
+        ballot.names(), ballot.seats, [[c - 1 for c in r] for r, _ in groups],
+        [w for _, w in groups], title=ballot.title))
     files = {c.name: str(c.path) for c in channels}
     rank = {c.name: i for i, c in enumerate(channels)}
     result.rejections.sort(key=lambda r: (rank.get(r.channel, 0), r.line))
     rows = ({"format_version": REJECTED_FORMAT_VERSION, "channel": r.channel,
              "file": files.get(r.channel, ""), "line": r.line, "reason": r.reason,
              "detail": r.detail} for r in result.rejections)
-    return {"ballots.blt": sha256_file(out / "ballots.blt"),
+    return {"ballots.blt": sha256_file(out / "ballots.blt"), "ballots.csv": csv_hash,
             "rejected.csv": write_csv(out / "rejected.csv", REJECTED_COLUMNS, rows)}
 
 

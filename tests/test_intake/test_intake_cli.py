@@ -105,3 +105,20 @@ def test_wrong_election_is_refused(tmp_path: Path) -> None:
                            str(s["key"]), "--ballot-def", str(bdef), "--out",
                            str(tmp_path / "o")])
     assert code == 4 and "election" in err
+
+
+def test_blt_and_csv_ballots_count_the_same(tmp_path: Path) -> None:
+    from count.ballot_files import load_ballots
+    from count.rules import ers97
+
+    s = _setup(tmp_path)
+    out = tmp_path / "intake"
+    code, _, err = invoke(["intake", str(s["online"]), str(s["postal"]), "--register",
+                           str(s["db"]), "--keys", str(s["key"]), "--ballot-def",
+                           str(s["bdef"]), "--out", str(out)])
+    assert code == 0, err
+    a = ers97.count(load_ballots(out / "ballots.blt")).to_dict()
+    b = ers97.count(load_ballots(out / "ballots.csv")).to_dict()
+    assert a["elected"] == b["elected"]
+    assert [st["votes"] for st in a["stages"]] == [st["votes"] for st in b["stages"]]
+    assert a["valid_votes"] == 4 and a["invalid_votes"] == 0
