@@ -42,7 +42,7 @@ _GENDER = {"F": ["Woman", "woman", "Female", "female (she/her)", "Cis woman", "T
 
 
 def _bio(rng: np.random.Generator, first: str, town: str, born: int = 1960, long: bool = False) -> str:
-    y = int(rng.integers(max(1979, born + 16), 2025))
+    y = int(rng.integers(min(max(1979, born + 16), 2025), 2026))
     s = (f"{first} is {rng.choice(_JOBS)} from {town} who {rng.choice(_SINCE).format(y=y)}. "
          f"{first} {rng.choice(_DOES)} and {rng.choice(_WANTS)}.")
     if long:
@@ -71,19 +71,20 @@ def make_candidates(persons: pd.DataFrame, rows: pd.DataFrame, flags: pd.DataFra
     """Candidates (``name,membership_number,organisation,bio,nominations,gender``) and a key saying
     which rows must fail validation and why. Row numbers are 1-based data rows."""
     clean = rows[~(flags["lp_missing"] | flags["lp_mistyped"]).to_numpy()]
-    on_roll = clean.groupby("person")["org"].agg(list)
-    p = persons.iloc[on_roll.index]
-    ok = (p["hard_case"] == "").to_numpy() & (p["lp"] >= 0).to_numpy()
-    pool = on_roll.index[ok].to_numpy()
+    pool = np.unique(clean["person"].to_numpy())
+    ok = (persons["hard_case"].to_numpy()[pool] == "") & (persons["lp"].to_numpy()[pool] >= 0)
+    pool = pool[ok]
     women = pool[(persons["gender"].to_numpy()[pool] == "F")]
     pick = np.concatenate([rng.choice(women, 6, replace=False),
                            rng.choice(np.setdiff1d(pool, women), N_VALID + 2 - 6, replace=False)])
     pick = pick[: N_VALID + 2]  # 14 valid + one with no nomination + one with a long bio
+    mine = clean[np.isin(clean["person"].to_numpy(), pick)]
+    on_roll = mine.groupby("person")["org"].agg(lambda s: sorted(set(s)))
     out: list[dict[str, str]] = []
     reasons: list[str] = []
     for j, i in enumerate(pick):
         person = persons.iloc[i]
-        org_names = [styles[o].display for o in sorted(set(on_roll[i]))]
+        org_names = [styles[o].display for o in on_roll[i]]
         bad = "no_nomination" if j == N_VALID else "bio_over_150_words" if j == N_VALID + 1 else ""
         out.append({
             "name": f"{person.first_name} {person.last_name}",

@@ -61,6 +61,11 @@ def ascii_fold(text: str) -> str:
 
 def cp1252_safe(text: str) -> str:
     """Keep what Windows-1252 can hold (Zoë, Siân, Ó Briain); fold only the rest (Łukasz)."""
+    try:
+        text.encode("cp1252")
+        return text
+    except UnicodeEncodeError:
+        pass
     out = []
     for ch in text:
         try:
