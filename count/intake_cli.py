@@ -32,7 +32,8 @@ from omov.fileio import atomic_open, sha256_file, write_json_atomic, write_text_
 REPORT_FORMAT_VERSION = "omov.intake-report/1"
 REJECTED_FORMAT_VERSION = "omov.intake-rejected/1"
 REJECTED_COLUMNS = ("format_version", "channel", "file", "line", "reason", "detail")
-OUTPUT_NAMES = ("ballots.blt", "ballots.csv", "rejected.csv", "intake_report.json", "intake_report.html")
+OUTPUT_NAMES = ("ballots.blt", "ballots.csv", "rejected.csv", "intake_report.json",
+                "intake_report.html")
 _CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 CLASS_HELP: dict[str, str] = {
