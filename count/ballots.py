@@ -130,38 +130,34 @@ def _duplicate_mask(prefs: PrefArray) -> npt.NDArray[np.bool_]:
     return mask
 
 
-def _row_hash(prefs: PrefArray) -> npt.NDArray[np.uint64]:
-    """A 64-bit polynomial hash per row (collisions are checked afterwards, never trusted)."""
-    h = np.zeros(prefs.shape[0], dtype=np.uint64)
-    mult = np.uint64(0x9E3779B97F4A7C15)
-    for j in range(prefs.shape[1]):
-        h = h * mult + (prefs[:, j].astype(np.int64) + 3).astype(np.uint64)
-        h ^= h >> np.uint64(29)
-    return h
+def _row_keys(prefs: PrefArray) -> list[npt.NDArray[np.uint64]]:
+    """Each row packed exactly into a few 63-bit words (bit-packed cells), most significant first.
+
+    Exact, so equal keys mean equal rows: no hash, no collision check.
+    """
+    bits = max(int(prefs.max(initial=0)) + 2, 2).bit_length()
+    per_word = max(63 // bits, 1)
+    keys: list[npt.NDArray[np.uint64]] = []
+    for start in range(0, prefs.shape[1], per_word):
+        word = np.zeros(prefs.shape[0], dtype=np.uint64)
+        for j in range(start, min(start + per_word, prefs.shape[1])):
+            word = (word << np.uint64(bits)) | (prefs[:, j] + 1).astype(np.uint64)
+        keys.append(word)
+    return keys
 
 
 def group_rankings(prefs: PrefArray, weights: IntArray) -> tuple[PrefArray, IntArray]:
-    """Merge identical rows, summing their weights; order of groups is canonical (by hash).
-
-    Exact: rows are grouped by a hash, then every row is compared with its group's
-    representative; any collision falls back to numpy's exact row-wise unique.
-    """
+    """Merge identical rows, summing their weights; groups come out in sorted-key order."""
     if prefs.shape[0] == 0:
         return prefs, weights
-    h = _row_hash(prefs)
-    order = np.argsort(h, kind="stable")
-    hs = h[order]
-    boundary = hs[1:] != hs[:-1]
+    keys = _row_keys(prefs)
+    order = np.argsort(keys[0], kind="stable") if len(keys) == 1 else np.lexsort(keys[::-1])
+    boundary = np.zeros(order.size - 1, dtype=bool)
+    for k in keys:
+        ks = k[order]
+        boundary |= ks[1:] != ks[:-1]
     starts = np.concatenate(([0], np.flatnonzero(boundary) + 1))
-    gid = np.concatenate(([0], np.cumsum(boundary)))
-    reps = order[starts]
-    if not np.array_equal(prefs[order], prefs[reps][gid]):
-        uniq, inv = np.unique(prefs, axis=0, return_inverse=True)
-        order = np.argsort(inv.ravel(), kind="stable")
-        inv_sorted = inv.ravel()[order]
-        starts = np.concatenate(([0], np.flatnonzero(inv_sorted[1:] != inv_sorted[:-1]) + 1))
-        return uniq.astype(np.int32), np.add.reduceat(weights[order], starts).astype(np.int64)
-    return prefs[reps], np.add.reduceat(weights[order], starts).astype(np.int64)
+    return prefs[order[starts]], np.add.reduceat(weights[order], starts).astype(np.int64)
 
 
 def _trim_width(prefs: PrefArray) -> PrefArray:
