@@ -135,7 +135,7 @@ def _parse_fast(
     del tok_start
     per_line = np.diff(np.append(np.searchsorted(tok_pos, line_starts), tok_pos.size))
     del tok_pos
-    vals = np.fromstring(section, dtype=np.int64, sep=" ")  # noqa: NPY201 - text mode is supported
+    vals = np.fromstring(section, dtype=np.int64, sep=" ")  # C parser, text mode
     if vals.size != int(per_line.sum()):
         raise InputError("could not read every number in the ballots", path=path, fix=_FIX)
     lines = np.flatnonzero(per_line > 0)
