@@ -1,0 +1,186 @@
+"""The dedupe stage end to end, as pure functions over the decoded exports.
+
+ingest (io) → normalise (records) → candidate pairs (blocking) → comparison levels (compare)
+→ weights (model) → constrained clustering (cluster) → person ids, members, review queue.
+No printing and no file writing here: ``cli``/``outputs`` do that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from dedupe.blocking import candidate_pairs
+from dedupe.cluster import Clustering, constrained_clusters, pair_rules
+from dedupe.compare import compare, record_arrays
+from dedupe.decisions import Resolved, resolve
+from dedupe.io import Export
+from dedupe.members import Eligibility, build_members
+from dedupe.model import Model, fit, pair_weights
+from dedupe.records import Prepared, prepare
+from dedupe.review import build_queue
+from omov.errors import IntegrityError
+
+#: Match weight (bits, without the prior) at or above which a link is accepted.
+DEFAULT_THRESHOLD = 20.0
+#: Links below this weight that alone hold a person together are queued ("weak link").
+DEFAULT_STRONG = 26.0
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything that changes the result; echoed in summary.json."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    strong: float = DEFAULT_STRONG
+    max_block: int = 60
+    eligibility: Eligibility = field(default_factory=Eligibility)
+    today: date = field(default_factory=date.today)
+
+
+@dataclass
+class Result:
+    """What a run produced (tables) and what it measured (for summary and report)."""
+
+    prep: Prepared
+    clusters: pd.DataFrame
+    members: pd.DataFrame
+    queue: pd.DataFrame
+    decisions: Resolved
+    model: Model | None
+    blocking: dict[str, dict[str, int]]
+    stats: dict[str, object]
+    timings: dict[str, float]
+    pairs: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def person_ids(fingerprints: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """P + 16 hex of SHA-256 over a cluster's sorted record fingerprints: order-free."""
+    df = pd.DataFrame({"fp": fingerprints, "lab": labels}).sort_values(["lab", "fp"])
+    ids = df.groupby("lab", sort=False)["fp"].agg(
+        lambda s: "P" + hashlib.sha256("\n".join(s).encode()).hexdigest()[:16])
+    out = ids.reindex(labels).to_numpy(dtype=object)
+    if ids.nunique() != len(ids):
+        raise IntegrityError("two different persons got the same person_id (hash collision)",
+                             fix="report this: it should happen once in 10^19 runs")
+    return out
+
+
+def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, list[int], str] | None = None,
+        progress: Callable[[str], None] | None = None) -> Result:
+    """Dedupe the exports; decisions (table, lines, path) are the auditor's, if any."""
+    note = progress or (lambda _s: None)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    note("normalising")
+    prep = prepare(exports, opts.today)
+    r = prep.records
+    n = len(r)
+    timings["ingest_and_cleaning"] = time.perf_counter() - t0
+    note("blocking")
+    t = time.perf_counter()
+    blocks = candidate_pairs(r, opts.max_block)
+    i, j = blocks.i, blocks.j
+    timings["blocking"] = time.perf_counter() - t
+    note(f"scoring {len(i):,} candidate pairs")
+    t = time.perf_counter()
+    arrays = record_arrays(r)
+    levels = compare(arrays, i, j)
+    model = fit(arrays, levels, n) if n >= 2 else None
+    weight = (pair_weights(model, levels) - model.prior_weight if model is not None
+              else np.zeros(len(i)))
+    reasons, _override = pair_rules(levels)
+    timings["scoring"] = time.perf_counter() - t
+    note("clustering")
+    t = time.perf_counter()
+    resolved = Resolved()
+    if decisions is not None:
+        resolved = resolve(decisions[0], decisions[1], r, decisions[2])
+    cl = constrained_clusters(n, i, j, weight, levels, r["number"].fillna("").tolist(),
+                              r["dob"].to_numpy(), r["suffix"].tolist(), opts.threshold,
+                              resolved.must, resolved.cannot)
+    person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
+    _record_effects(resolved, person)
+    timings["clustering"] = time.perf_counter() - t
+    t = time.perf_counter()
+    min_link = _min_link(cl, i, j, weight, person)
+    members = build_members(r, person, min_link, opts.eligibility)
+    wt = model.weights if model is not None else np.zeros((10, 6))
+    queue = build_queue(r, person, cl, i, j, levels, weight, wt, reasons, opts.threshold,
+                        opts.strong, resolved.decided_pairs)
+    clusters = pd.DataFrame({"source_org": r["source_org"], "row_id": r["row_id"],
+                             "person_id": person}).sort_values(
+        ["source_org", "row_id"]).reset_index(drop=True)
+    stats = _stats(r, cl, members, queue, exports, prep)
+    timings["members_and_queue"] = time.perf_counter() - t
+    return Result(prep, clusters, members, queue, resolved, model, blocks.passes, stats,
+                  timings, {"i": i, "j": j, "levels": levels, "weight": weight})
+
+
+def _record_effects(resolved: Resolved, person: np.ndarray) -> None:
+    """Say in each applied decision's log line what it did to the result."""
+    for entry in resolved.log:
+        found = entry.pop("_idx", [])
+        if entry["status"] != "applied":
+            continue
+        ids = sorted({str(person[k]) for k in found})  # type: ignore[attr-defined]
+        entry["person_ids"] = ";".join(ids)
+        entry["detail"] = ("now one person" if len(ids) == 1 else f"kept as {len(ids)} persons")
+
+
+def _min_link(cl: Clustering, i: np.ndarray, j: np.ndarray, weight: np.ndarray,
+              person: np.ndarray) -> dict[str, float]:
+    """Weakest accepted link per multi-record person (Zingg's Z_MINSCORE)."""
+    out: dict[str, float] = {}
+    for p, _ra, _rb, _how in cl.merges:
+        pid = str(person[i[p]])
+        w = float(weight[p])
+        if pid not in out or w < out[pid]:
+            out[pid] = round(w, 3)
+    return out
+
+
+def _stats(r: pd.DataFrame, cl: Clustering, members: pd.DataFrame, queue: pd.DataFrame,
+           exports: list[Export], prep: Prepared) -> dict[str, object]:
+    """Aggregate counts only (safe to share with organisations)."""
+    orgs = sorted(e.org for e in exports)
+    sizes = members["n_records"].value_counts().sort_index()
+    member_orgs = members["organisations"].str.split(";")
+    overlap = {a: {b: 0 for b in orgs} for a in orgs}
+    for lst in member_orgs:
+        for a in lst:
+            for b in lst:
+                overlap[a][b] += 1
+    per_org = {}
+    for e in exports:
+        per_org[e.org] = {"records": e.n_records,
+                          "rejected": int(prep.cleaning[e.org]["rejected"]),  # type: ignore[call-overload]
+                          "persons": overlap[e.org][e.org]}
+    refused: dict[str, int] = {}
+    for _p, why in cl.refused:
+        refused[why] = refused.get(why, 0) + 1
+    excluded = members.loc[~members["eligible"], "ineligible_reason"].value_counts()
+    return {
+        "records_in": int(sum(e.n_records for e in exports)),
+        "records_clustered": int(len(r)),
+        "records_rejected": int(len(prep.rejected)),
+        "cell_warnings": int(len(prep.warnings)),
+        "persons": int(len(members)),
+        "persons_with_several_records": int((members["n_records"] > 1).sum()),
+        "eligible": int(members["eligible"].sum()),
+        "excluded": {str(k): int(v) for k, v in excluded.items()},
+        "records_per_person": {str(k): int(v) for k, v in sizes.items()},
+        "links_accepted": len(cl.merges),
+        "links_refused": dict(sorted(refused.items())),
+        "queue_items": int(len(queue)),
+        "queue_by_category": {str(k): int(v) for k, v in
+                              queue["category"].value_counts().sort_index().items()},
+        "organisations": per_org,
+        "overlap_matrix": overlap,
+    }

@@ -1,0 +1,173 @@
+"""The auditor's review queue: refused links worth a look, overridden constraints, weak links.
+
+Why triage: at 1M rows thousands of links are refused; almost all are plainly two people
+(spouses sharing an email, a mistyped number landing on a stranger). Only links where the
+*other* evidence says "same person" are queued, number conflicts first, then by weight, so
+the auditor's time goes where a ballot is at stake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from dedupe.cluster import ADDR, DOB, EMAIL, FIRST, LAST, NUM, PC, PHONE, SUFFIX, Clustering
+from dedupe.compare import COMPARISONS
+
+#: Triage order of queue categories (lower first).
+CATEGORY_ORDER = {
+    "number conflict": 0, "number conflict (merged)": 1, "date of birth conflict": 2,
+    "date of birth conflict (merged)": 3, "number without name": 4, "name conflict": 5,
+    "cluster conflict": 6, "weak link": 7,
+}
+
+QUEUE_COLUMNS = (
+    "item_id", "priority", "category", "reason", "proposed_decision", "weight",
+    "person_id_a", "person_id_b",
+    "source_org_a", "row_id_a", "fingerprint_a", "name_a", "number_a", "dob_a", "email_a",
+    "phone_a", "postcode_a", "address_a",
+    "source_org_b", "row_id_b", "fingerprint_b", "name_b", "number_b", "dob_b", "email_b",
+    "phone_b", "postcode_b", "address_b",
+    "evidence", "records", "decision", "note",
+)
+
+
+def _category(reason: str, lv: np.ndarray, w: float, strong: float) -> str | None:
+    """Queue category of a refused pair, or None when it is plainly two people."""
+    first_ok = lv[FIRST] in (1, 2, 3)
+    last_ok = lv[LAST] in (1, 2, 3)
+    contact = lv[EMAIL] == 1 or lv[PHONE] == 1 or lv[ADDR] == 1 or lv[PC] == 1
+    if reason.startswith("membership numbers"):
+        plausible = lv[DOB] in (0, 1, 2) and lv[SUFFIX] < 2
+        return ("number conflict" if plausible and first_ok and last_ok and (lv[DOB] == 1 or contact)
+                else None)
+    if reason.startswith("dates of birth"):
+        return ("date of birth conflict" if first_ok and last_ok and (lv[NUM] in (1, 2) or contact)
+                else None)
+    if reason.startswith("number agrees"):
+        return "number without name" if lv[NUM] == 1 and (lv[EMAIL] == 1 or lv[PHONE] == 1) else None
+    if reason.startswith("first names") or reason.startswith("Jr"):
+        return "name conflict" if lv[NUM] in (1, 2) and w >= strong else None
+    if reason.startswith("would join"):
+        return "cluster conflict" if w >= strong else None
+    return None
+
+
+def weak_bridges(cl: Clustering, i: np.ndarray, j: np.ndarray, weight: np.ndarray,
+                 linkable: np.ndarray, threshold: float, strong: float) -> list[int]:
+    """Merges below ``strong`` that alone hold their person together (graph bridges)."""
+    weak = [p for p, _ra, _rb, how in cl.merges if how == "model" and weight[p] < strong]
+    if not weak:
+        return []
+    lab = cl.labels
+    ok = linkable & (weight >= threshold) & (lab[i] == lab[j])
+    edges: dict[int, list[int]] = defaultdict(list)
+    for p in np.flatnonzero(ok).tolist():
+        edges[int(lab[i[p]])].append(p)
+    out = []
+    for p in weak:
+        adj: dict[int, list[int]] = defaultdict(list)
+        for q in edges[int(lab[i[p]])]:
+            if q != p:
+                adj[int(i[q])].append(int(j[q]))
+                adj[int(j[q])].append(int(i[q]))
+        seen, stack, target = {int(i[p])}, [int(i[p])], int(j[p])
+        while stack:
+            x = stack.pop()
+            for y in adj[x]:
+                if y not in seen:
+                    seen.add(y)
+                    stack.append(y)
+        if target not in seen:
+            out.append(p)
+    return out
+
+
+def evidence_text(lv: np.ndarray, wt: np.ndarray) -> str:
+    """'number: exact (+12.2); first_name: different (-3.1); …' for one pair."""
+    parts = []
+    for k, c in enumerate(COMPARISONS):
+        if lv[k] > 0:
+            parts.append(f"{c.name}: {c.levels[lv[k]]} ({wt[k, lv[k]]:+.1f})")
+    return "; ".join(parts)
+
+
+def item_id(fp_a: str, fp_b: str) -> str:
+    """Stable id of a queue item from the two records' fingerprints (order-free)."""
+    a, b = sorted((fp_a, fp_b))
+    return "Q" + hashlib.sha256(f"{a}|{b}".encode()).hexdigest()[:12]
+
+
+def build_queue(r: pd.DataFrame, person: np.ndarray, cl: Clustering, i: np.ndarray,
+                j: np.ndarray, levels: np.ndarray, weight: np.ndarray, wt: np.ndarray,
+                reasons: np.ndarray, threshold: float, strong: float,
+                decided: dict[tuple[int, int], str]) -> pd.DataFrame:
+    """One row per item for the auditor (strongest pair per pair of persons), triaged."""
+    items: dict[tuple[str, str], tuple[int, str, str, str]] = {}
+
+    def add(p: int, cat: str, why: str, proposed: str) -> None:
+        a, b = int(i[p]), int(j[p])
+        pa, pb = str(person[a]), str(person[b])
+        key = (min(pa, pb), max(pa, pb)) if pa != pb else (pa, "")
+        old = items.get(key)
+        if old is None or (CATEGORY_ORDER[cat], -weight[p]) < (CATEGORY_ORDER[old[1]],
+                                                                -weight[old[0]]):
+            items[key] = (p, cat, why, proposed)
+
+    for p, why in cl.refused:
+        if person[i[p]] == person[j[p]]:
+            continue
+        cat = _category(why, levels[p], float(weight[p]), strong)
+        if cat:
+            add(p, cat, why, "different")
+    for p, _ra, _rb, how in cl.merges:
+        if how != "model":
+            cat = "number conflict (merged)" if "numbers" in how else "date of birth conflict (merged)"
+            add(p, cat, how, "same")
+    linkable = reasons == ""
+    for p in weak_bridges(cl, i, j, weight, linkable, threshold, strong):
+        add(p, "weak link", f"one weak link (weight {weight[p]:.1f}) holds this person together",
+            "same")
+    rows = []
+    for p, cat, why, proposed in items.values():
+        a, b = int(i[p]), int(j[p])
+        if (min(a, b), max(a, b)) in decided:
+            continue
+        row: dict[str, object] = {
+            "item_id": item_id(r.at[a, "fingerprint"], r.at[b, "fingerprint"]),
+            "category": cat, "reason": why, "proposed_decision": proposed,
+            "weight": round(float(weight[p]), 2),
+            "person_id_a": person[a], "person_id_b": person[b],
+            "evidence": evidence_text(levels[p], wt), "records": "", "decision": "", "note": "",
+        }
+        for side, k in (("a", a), ("b", b)):
+            row.update(_side(r, k, side))
+        rows.append(row)
+    q = pd.DataFrame(rows, columns=[c for c in QUEUE_COLUMNS if c != "priority"])
+    if q.empty:
+        return pd.DataFrame(columns=list(QUEUE_COLUMNS))
+    q["_o"] = q["category"].map(CATEGORY_ORDER)
+    q = q.sort_values(["_o", "weight", "item_id"], ascending=[True, False, True]).drop(
+        columns="_o").reset_index(drop=True)
+    q.insert(1, "priority", np.arange(1, len(q) + 1))
+    return q[list(QUEUE_COLUMNS)]
+
+
+def _side(r: pd.DataFrame, k: int, side: str) -> dict[str, object]:
+    name = " ".join(str(x) for x in (r.at[k, "title"], r.at[k, "first_name"],
+                                     r.at[k, "middle_names"], r.at[k, "last_name"])
+                    if x is not None and x == x)
+    if r.at[k, "suffix"]:
+        name += f" ({r.at[k, 'suffix']})"
+    dob = int(r.at[k, "dob"])
+    return {
+        f"source_org_{side}": r.at[k, "source_org"], f"row_id_{side}": int(r.at[k, "row_id"]),
+        f"fingerprint_{side}": r.at[k, "fingerprint"], f"name_{side}": name,
+        f"number_{side}": r.at[k, "number"] or "",
+        f"dob_{side}": f"{dob // 10000:04d}-{dob // 100 % 100:02d}-{dob % 100:02d}" if dob else "",
+        f"email_{side}": r.at[k, "email"] or "", f"phone_{side}": r.at[k, "phone"] or "",
+        f"postcode_{side}": r.at[k, "postcode"] or "", f"address_{side}": r.at[k, "address"] or "",
+    }
