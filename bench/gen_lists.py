@@ -32,22 +32,77 @@ CULTURES: dict[str, tuple[float, str, float, str]] = {
 }
 
 STREET_TYPES = np.array(
-    ["Road", "Street", "Lane", "Avenue", "Close", "Crescent", "Way", "Drive", "Gardens",
-     "Terrace", "Grove", "Place", "Court", "Mews", "Row", "Walk", "Rise", "View", "Hill",
-     "Square", "Parade"], dtype=object)
+    [
+        "Road",
+        "Street",
+        "Lane",
+        "Avenue",
+        "Close",
+        "Crescent",
+        "Way",
+        "Drive",
+        "Gardens",
+        "Terrace",
+        "Grove",
+        "Place",
+        "Court",
+        "Mews",
+        "Row",
+        "Walk",
+        "Rise",
+        "View",
+        "Hill",
+        "Square",
+        "Parade",
+    ],
+    dtype=object,
+)
 STREET_TYPE_W = np.array(
-    [30, 18, 10, 10, 9, 6, 5, 6, 5, 5, 4, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1], dtype=float)
-STREET_ABBREV = {"Road": "Rd", "Street": "St", "Avenue": "Ave", "Lane": "Ln", "Close": "Cl",
-                 "Crescent": "Cres", "Drive": "Dr", "Gardens": "Gdns", "Terrace": "Terr",
-                 "Place": "Pl", "Court": "Ct", "Square": "Sq"}
+    [30, 18, 10, 10, 9, 6, 5, 6, 5, 5, 4, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1], dtype=float
+)
+STREET_ABBREV = {
+    "Road": "Rd",
+    "Street": "St",
+    "Avenue": "Ave",
+    "Lane": "Ln",
+    "Close": "Cl",
+    "Crescent": "Cres",
+    "Drive": "Dr",
+    "Gardens": "Gdns",
+    "Terrace": "Terr",
+    "Place": "Pl",
+    "Court": "Ct",
+    "Square": "Sq",
+}
 
 EMAIL_DOMAINS = np.array(
-    ["gmail.com", "hotmail.co.uk", "yahoo.co.uk", "outlook.com", "btinternet.com", "icloud.com",
-     "live.co.uk", "sky.com", "googlemail.com", "virginmedia.com", "aol.com", "ntlworld.com",
-     "protonmail.com", "talktalk.net", "hotmail.com", "me.com", "yahoo.com", "unison.co.uk",
-     "blueyonder.co.uk", "tiscali.co.uk"], dtype=object)
+    [
+        "gmail.com",
+        "hotmail.co.uk",
+        "yahoo.co.uk",
+        "outlook.com",
+        "btinternet.com",
+        "icloud.com",
+        "live.co.uk",
+        "sky.com",
+        "googlemail.com",
+        "virginmedia.com",
+        "aol.com",
+        "ntlworld.com",
+        "protonmail.com",
+        "talktalk.net",
+        "hotmail.com",
+        "me.com",
+        "yahoo.com",
+        "unison.co.uk",
+        "blueyonder.co.uk",
+        "tiscali.co.uk",
+    ],
+    dtype=object,
+)
 EMAIL_DOMAIN_W = np.array(
-    [34, 14, 8, 8, 7, 6, 4, 3, 2, 2, 2, 2, 1.5, 1.5, 2, 1, 1, 0.5, 0.5, 0.5], dtype=float)
+    [34, 14, 8, 8, 7, 6, 4, 3, 2, 2, 2, 2, 1.5, 1.5, 2, 1, 1, 0.5, 0.5, 0.5], dtype=float
+)
 
 
 def _p(weights: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class OrgStyle:
-    """One organisation's export conventions. ``headers`` maps canonical field -> header, in order."""
+    """One organisation's export conventions; ``headers``: canonical field -> header, in order."""
 
     key: str
     display: str
@@ -42,82 +42,223 @@ class OrgStyle:
 
 ORGS: list[OrgStyle] = [
     OrgStyle(
-        key="northern_socialists", display="Northern Socialist Network", weight=1.0,
+        key="northern_socialists",
+        display="Northern Socialist Network",
+        weight=1.0,
         encoding="utf-8",
-        headers={"ref": "Member ID", "lp": "Labour Membership No", "first": "First Name",
-                 "last": "Last Name", "dob": "Date of Birth", "email": "Email", "phone": "Mobile",
-                 "addr1": "Address Line 1", "town": "Town", "postcode": "Postcode",
-                 "status": "Status", "extra": "Region"},
-        dob_format="dmy", lp_style="L7", lp_missing=0.12, lp_missing_token=("",),
-        name_style="split", address_style="split", phone_style="spaced", id_style="NSN",
+        headers={
+            "ref": "Member ID",
+            "lp": "Labour Membership No",
+            "first": "First Name",
+            "last": "Last Name",
+            "dob": "Date of Birth",
+            "email": "Email",
+            "phone": "Mobile",
+            "addr1": "Address Line 1",
+            "town": "Town",
+            "postcode": "Postcode",
+            "status": "Status",
+            "extra": "Region",
+        },
+        dob_format="dmy",
+        lp_style="L7",
+        lp_missing=0.12,
+        lp_missing_token=("",),
+        name_style="split",
+        address_style="split",
+        phone_style="spaced",
+        id_style="NSN",
         status={"Active": 0.82, "Lapsed": 0.12, "Pending": 0.05, "Suspended": 0.01},
-        extra="region", street_abbrev=0.1,
+        extra="region",
+        street_abbrev=0.1,
     ),
     OrgStyle(
-        key="health_socialists", display="Socialist Health Alliance", weight=0.8,
+        key="health_socialists",
+        display="Socialist Health Alliance",
+        weight=0.8,
         encoding="utf-8-sig",
-        headers={"ref": "id", "lp": "LP number", "full": "Full name", "dob": "DOB",
-                 "email": "E-mail", "phone": "Phone", "addr1": "Street", "town": "City",
-                 "postcode": "Post Code", "consent": "Consent to contact", "extra": "Branch"},
-        dob_format="iso", lp_style="excel", lp_missing=0.18, lp_missing_token=("", "", "", "0"),
-        name_style="full", address_style="split", phone_style="intl", id_style="int",
-        age_affinity="older", consent=("Yes", "No", 0.2), extra="branch", street_abbrev=0.3,
+        headers={
+            "ref": "id",
+            "lp": "LP number",
+            "full": "Full name",
+            "dob": "DOB",
+            "email": "E-mail",
+            "phone": "Phone",
+            "addr1": "Street",
+            "town": "City",
+            "postcode": "Post Code",
+            "consent": "Consent to contact",
+            "extra": "Branch",
+        },
+        dob_format="iso",
+        lp_style="excel",
+        lp_missing=0.18,
+        lp_missing_token=("", "", "", "0"),
+        name_style="full",
+        address_style="split",
+        phone_style="intl",
+        id_style="int",
+        age_affinity="older",
+        consent=("Yes", "No", 0.2),
+        extra="branch",
+        street_abbrev=0.3,
     ),
     OrgStyle(
-        key="union_link", display="Trade Union Labour Link", weight=0.6,
-        encoding="cp1252", lineterminator="\r\n",
-        headers={"ref": "ref", "lp": "lp_no", "first": "forename", "last": "surname",
-                 "email": "email_address", "phone": "tel", "postcode": "postcode",
-                 "extra": "union", "status": "status"},
-        dob_format=None, lp_style="mixed", lp_missing=0.25,
+        key="union_link",
+        display="Trade Union Labour Link",
+        weight=0.6,
+        encoding="cp1252",
+        lineterminator="\r\n",
+        headers={
+            "ref": "ref",
+            "lp": "lp_no",
+            "first": "forename",
+            "last": "surname",
+            "email": "email_address",
+            "phone": "tel",
+            "postcode": "postcode",
+            "extra": "union",
+            "status": "status",
+        },
+        dob_format=None,
+        lp_style="mixed",
+        lp_missing=0.25,
         lp_missing_token=("", "", "", "", "N/A", "unknown", "TBC", "-"),
-        name_style="split", address_style="postcode_only", phone_style="raw", id_style="TU",
-        age_affinity="working", phone_missing=0.3, surname_upper=0.15,
-        status={"current": 0.85, "lapsed": 0.1, "arrears": 0.05}, extra="union",
+        name_style="split",
+        address_style="postcode_only",
+        phone_style="raw",
+        id_style="TU",
+        age_affinity="working",
+        phone_missing=0.3,
+        surname_upper=0.15,
+        status={"current": 0.85, "lapsed": 0.1, "arrears": 0.05},
+        extra="union",
     ),
     OrgStyle(
-        key="young_left", display="Young Labour Left", weight=0.45, encoding="utf-8",
-        headers={"ref": "Contact ID", "lp": "Membership Number (Labour)", "surname_comma": "Name",
-                 "dob": "Birth date", "email": "Email Address", "phone": "Telephone",
-                 "address": "Address", "consent": "Consent"},
-        dob_format="mdy", lp_style="pad8", lp_missing=0.15, lp_missing_token=("",),
-        name_style="surname_comma", address_style="single_line", phone_style="paren",
-        id_style="hex", age_affinity="young", consent=("Y", "N", 0.3), dob_missing=0.02,
+        key="young_left",
+        display="Young Labour Left",
+        weight=0.45,
+        encoding="utf-8",
+        headers={
+            "ref": "Contact ID",
+            "lp": "Membership Number (Labour)",
+            "surname_comma": "Name",
+            "dob": "Birth date",
+            "email": "Email Address",
+            "phone": "Telephone",
+            "address": "Address",
+            "consent": "Consent",
+        },
+        dob_format="mdy",
+        lp_style="pad8",
+        lp_missing=0.15,
+        lp_missing_token=("",),
+        name_style="surname_comma",
+        address_style="single_line",
+        phone_style="paren",
+        id_style="hex",
+        age_affinity="young",
+        consent=("Y", "N", 0.3),
+        dob_missing=0.02,
     ),
     OrgStyle(
-        key="coop_forum", display="Co-operative Socialist Forum", weight=0.55,
-        encoding="utf-8-sig", lineterminator="\r\n", quote_all=True,
-        headers={"ref": "MemberNo", "title": "Title", "first": "Forename(s)", "last": "Surname",
-                 "dob": "D.O.B.", "lp": "Labour No.", "email": "Email", "landline": "Home Phone",
-                 "phone": "Mobile", "addr1": "Address 1", "addr2": "Address 2",
-                 "town": "Town/City", "postcode": "Post code", "status": "Membership Status",
-                 "consent": "Mailing consent"},
-        dob_format="dmy2", lp_style="LP", lp_missing=0.2, lp_missing_token=("", "", "none"),
-        name_style="title_split", address_style="split2", phone_style="spaced", id_style="CSF",
+        key="coop_forum",
+        display="Co-operative Socialist Forum",
+        weight=0.55,
+        encoding="utf-8-sig",
+        lineterminator="\r\n",
+        quote_all=True,
+        headers={
+            "ref": "MemberNo",
+            "title": "Title",
+            "first": "Forename(s)",
+            "last": "Surname",
+            "dob": "D.O.B.",
+            "lp": "Labour No.",
+            "email": "Email",
+            "landline": "Home Phone",
+            "phone": "Mobile",
+            "addr1": "Address 1",
+            "addr2": "Address 2",
+            "town": "Town/City",
+            "postcode": "Post code",
+            "status": "Membership Status",
+            "consent": "Mailing consent",
+        },
+        dob_format="dmy2",
+        lp_style="LP",
+        lp_missing=0.2,
+        lp_missing_token=("", "", "none"),
+        name_style="title_split",
+        address_style="split2",
+        phone_style="spaced",
+        id_style="CSF",
         status={"Full member": 0.8, "Lapsed": 0.14, "Resigned": 0.04, "Expelled": 0.02},
-        consent=("Yes", "No", 0.25), street_abbrev=0.5, dob_missing=0.08,
+        consent=("Yes", "No", 0.25),
+        street_abbrev=0.5,
+        dob_missing=0.08,
     ),
     OrgStyle(
-        key="green_left", display="Green Left Labour", weight=0.4, encoding="cp1252",
-        headers={"ref": "Reference", "full": "Name", "lp": "Labour membership number",
-                 "dob": "Date of birth", "email": "email", "phone": "phone", "town": "Town",
-                 "postcode": "Postcode"},
-        dob_format="dmonY", lp_style="spaced", lp_missing=0.1, lp_missing_token=("",),
-        name_style="full_initial", address_style="split", phone_style="spaced", id_style="GLL",
+        key="green_left",
+        display="Green Left Labour",
+        weight=0.4,
+        encoding="cp1252",
+        headers={
+            "ref": "Reference",
+            "full": "Name",
+            "lp": "Labour membership number",
+            "dob": "Date of birth",
+            "email": "email",
+            "phone": "phone",
+            "town": "Town",
+            "postcode": "Postcode",
+        },
+        dob_format="dmonY",
+        lp_style="spaced",
+        lp_missing=0.1,
+        lp_missing_token=("",),
+        name_style="full_initial",
+        address_style="split",
+        phone_style="spaced",
+        id_style="GLL",
         dob_missing=0.1,
     ),
 ]
 
-UNIONS = np.array(["Unite", "UNISON", "GMB", "CWU", "PCS", "NEU", "RMT", "Usdaw", "FBU", "ASLEF",
-                   "BFAWU", "TSSA", "Musicians' Union", "Equity"], dtype=object)
+UNIONS = np.array(
+    [
+        "Unite",
+        "UNISON",
+        "GMB",
+        "CWU",
+        "PCS",
+        "NEU",
+        "RMT",
+        "Usdaw",
+        "FBU",
+        "ASLEF",
+        "BFAWU",
+        "TSSA",
+        "Musicians' Union",
+        "Equity",
+    ],
+    dtype=object,
+)
 UNION_P = np.array([22, 22, 14, 7, 7, 8, 4, 6, 2, 2, 1, 1, 2, 2], dtype=float)
 
-MONTHS = np.array(["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                   "Dec"], dtype=object)
+MONTHS = np.array(
+    ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    dtype=object,
+)
 _PAD2 = np.array([f"{i:02d}" for i in range(100)], dtype=object)
 _NOPAD = np.array([str(i) for i in range(100)], dtype=object)
-DATE_FORMATS = {"dmy": "%d/%m/%Y", "iso": "%Y-%m-%d", "mdy": "%m/%d/%Y", "dmy2": "%d-%m-%y",
-                "dmonY": "%-d %b %Y"}
+DATE_FORMATS = {
+    "dmy": "%d/%m/%Y",
+    "iso": "%Y-%m-%d",
+    "mdy": "%m/%d/%Y",
+    "dmy2": "%d-%m-%y",
+    "dmonY": "%-d %b %Y",
+}
 
 
 def org_styles(k: int) -> list[OrgStyle]:
@@ -160,7 +301,11 @@ def format_lp(digits: np.ndarray, style: str, rng: np.random.Generator) -> np.nd
         return np.array([f"L {s[:3]} {s[3:]}" for s in d], dtype=object)
     if style == "mixed":
         forms = [
-            "L" + d, "l" + d, " L" + d + " ", "LP-" + d, d,
+            "L" + d,
+            "l" + d,
+            " L" + d + " ",
+            "LP-" + d,
+            d,
             np.array([f"L {s[:3]} {s[3:]}" for s in d], dtype=object),
         ]
         which = rng.choice(len(forms), len(d), p=[0.3, 0.1, 0.15, 0.1, 0.2, 0.15])
@@ -203,10 +348,17 @@ def format_phones(digits: np.ndarray, style: str, rng: np.random.Generator) -> n
     """Render national 11-digit numbers ('' = none) in an organisation's phone style."""
     if style == "raw":
         intl = rng.random(len(digits)) < 0.3
-        return np.array([("44" + s[1:] if i and s else s) for s, i in zip(digits, intl, strict=True)],
-                        dtype=object)
+        return np.array(
+            [("44" + s[1:] if i and s else s) for s, i in zip(digits, intl, strict=True)],
+            dtype=object,
+        )
     if style == "intl":
         compact = rng.random(len(digits)) < 0.5
-        return np.array([("+44" + s[1:] if c and s else _group(s, "intl"))
-                         for s, c in zip(digits, compact, strict=True)], dtype=object)
+        return np.array(
+            [
+                ("+44" + s[1:] if c and s else _group(s, "intl"))
+                for s, c in zip(digits, compact, strict=True)
+            ],
+            dtype=object,
+        )
     return np.array([_group(s, style) for s in digits], dtype=object)

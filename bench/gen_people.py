@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from gen_lists import CULTURES, EMAIL_DOMAIN_W, EMAIL_DOMAINS, STREET_TYPE_W, STREET_TYPES, ascii_fold, load_lists
+from gen_lists import (
+    CULTURES,
+    EMAIL_DOMAIN_W,
+    EMAIL_DOMAINS,
+    STREET_TYPE_W,
+    STREET_TYPES,
+    ascii_fold,
+    load_lists,
+)
 
 REF_DATE = np.datetime64("2026-11-01")
 INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"), dtype=object)
-LP_LOW, LP_HIGH = 100_000, 10_000_000
-MIN_PAIRS = 4  # even a small sample has a few twins, father/son pairs and namesakes  # 7 digits shown zero-padded: 0100000 … 9999999
+LP_LOW, LP_HIGH = 100_000, 10_000_000  # 7 digits shown zero-padded: 0100000 … 9999999
+MIN_PAIRS = 4  # even a small sample has a few twins, father/son pairs and namesakes
 
 PERSON_RATES: dict[str, float] = {
     "no_lp": 0.025,  # the person's number is known to no organisation
@@ -43,7 +50,9 @@ def _s(a: np.ndarray) -> np.ndarray:
     return a.astype(str).astype(object)
 
 
-def _draw_names(rng: np.random.Generator, culture: np.ndarray, gender: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_names(
+    rng: np.random.Generator, culture: np.ndarray, gender: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """First-name and surname indices, by culture and gender (some cultures mix British names)."""
     lists = load_lists()
     first = np.zeros(len(culture), dtype=np.int64)
@@ -75,7 +84,9 @@ def _key(names: np.ndarray) -> np.ndarray:
     return keys[inv]
 
 
-def _emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray, dob_year: np.ndarray) -> np.ndarray:
+def _emails(
+    rng: np.random.Generator, first: np.ndarray, last: np.ndarray, dob_year: np.ndarray
+) -> np.ndarray:
     """E-mail addresses in the patterns people really use (first.last, flast, first87 …)."""
     n = len(first)
     fk, lk = _key(first), _key(last)
@@ -83,11 +94,20 @@ def _emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray, dob_y
     yr = _s(dob_year % 100)
     init = np.array([k[:1] for k in fk], dtype=object)
     patterns = [
-        fk + "." + lk, fk + lk, fk + "." + lk + num, init + lk, fk + "_" + lk,
-        lk + init + num, fk + num, fk + np.array([k[:1] for k in lk], dtype=object), lk + "." + fk,
+        fk + "." + lk,
+        fk + lk,
+        fk + "." + lk + num,
+        init + lk,
+        fk + "_" + lk,
+        lk + init + num,
+        fk + num,
+        fk + np.array([k[:1] for k in lk], dtype=object),
+        lk + "." + fk,
         fk + lk + yr,
     ]
-    which = rng.choice(len(patterns), size=n, p=[0.24, 0.1, 0.1, 0.1, 0.08, 0.08, 0.1, 0.05, 0.05, 0.1])
+    which = rng.choice(
+        len(patterns), size=n, p=[0.24, 0.1, 0.1, 0.1, 0.08, 0.08, 0.1, 0.05, 0.05, 0.1]
+    )
     local = np.choose(which, patterns)
     domain = rng.choice(EMAIL_DOMAINS, size=n, p=EMAIL_DOMAIN_W / EMAIL_DOMAIN_W.sum())
     email = local + "@" + domain
@@ -102,29 +122,42 @@ def _addresses(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     lists = load_lists()
     town = rng.choice(len(lists.town), size=n, p=lists.town_p)
     district = rng.integers(lists.dmin[town], lists.dmax[town] + 1)
-    inward = (_s(rng.integers(0, 10, n)) + rng.choice(INWARD_LETTERS, n) + rng.choice(INWARD_LETTERS, n))
-    street = (rng.choice(lists.street, size=n, p=lists.street_p) + " "
-              + rng.choice(STREET_TYPES, size=n, p=STREET_TYPE_W / STREET_TYPE_W.sum()))
+    inward = (
+        _s(rng.integers(0, 10, n)) + rng.choice(INWARD_LETTERS, n) + rng.choice(INWARD_LETTERS, n)
+    )
+    street = (
+        rng.choice(lists.street, size=n, p=lists.street_p)
+        + " "
+        + rng.choice(STREET_TYPES, size=n, p=STREET_TYPE_W / STREET_TYPE_W.sum())
+    )
     house = np.minimum(rng.geometric(1 / 60, n), 400)
     flat = rng.random(n) < PERSON_RATES["flat"]
     addr1 = _s(house) + " " + street
     addr1[flat] = "Flat " + _s(rng.integers(1, 30, flat.sum())) + ", " + addr1[flat]
     std = lists.std[town]
     sub_len = 11 - np.array([len(s) for s in lists.std])[town]
-    subscriber = rng.integers(2 * 10 ** 7, 10 ** 8, n)  # 8 digits, cut to the code's length
-    landline = std + np.array([str(s)[:k] for s, k in zip(subscriber, sub_len, strict=True)], dtype=object)
+    subscriber = rng.integers(2 * 10**7, 10**8, n)  # 8 digits, cut to the code's length
+    landline = std + np.array(
+        [str(s)[:k] for s, k in zip(subscriber, sub_len, strict=True)], dtype=object
+    )
     return {
-        "house": house, "street": street, "addr1": addr1, "town": lists.town[town],
-        "region": lists.region[town], "postcode": lists.area[town] + _s(district) + " " + inward,
+        "house": house,
+        "street": street,
+        "addr1": addr1,
+        "town": lists.town[town],
+        "region": lists.region[town],
+        "postcode": lists.area[town] + _s(district) + " " + inward,
         "landline": landline,
     }
 
 
 def _mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
-    return "07" + _s(rng.integers(3, 10, n)) + _s(rng.integers(10 ** 7, 10 ** 8, n))
+    return "07" + _s(rng.integers(3, 10, n)) + _s(rng.integers(10**7, 10**8, n))
 
 
-def _take_pairs(rng: np.random.Generator, free: np.ndarray, n_pairs: int, eligible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _take_pairs(
+    rng: np.random.Generator, free: np.ndarray, n_pairs: int, eligible: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Disjoint (a, b) index pairs among free people; marks them used."""
     cand = np.flatnonzero(free if eligible is None else free & eligible)
     n_pairs = min(n_pairs, len(cand) // 2)
@@ -133,7 +166,9 @@ def _take_pairs(rng: np.random.Generator, free: np.ndarray, n_pairs: int, eligib
     return pick[:n_pairs], pick[n_pairs:]
 
 
-def make_persons(n: int, rng: np.random.Generator, rates: dict[str, float] | None = None) -> pd.DataFrame:
+def make_persons(
+    n: int, rng: np.random.Generator, rates: dict[str, float] | None = None
+) -> pd.DataFrame:
     """The true people: names, DOB, number, contacts, old contacts, and the look-alike relations."""
     r = dict(PERSON_RATES, **(rates or {}))
     lists = load_lists()
@@ -149,16 +184,32 @@ def make_persons(n: int, rng: np.random.Generator, rates: dict[str, float] | Non
     middle[middle == first] = ""
     dbl = np.flatnonzero(rng.random(n) < r["double_barrelled"])
     other = lists.last[rng.choice(len(lists.last), len(dbl))]
-    last[dbl] = np.array([a if a == b else f"{a}-{b}" for a, b in zip(last[dbl], other, strict=True)], dtype=object)
+    last[dbl] = np.array(
+        [a if a == b else f"{a}-{b}" for a, b in zip(last[dbl], other, strict=True)], dtype=object
+    )
     young = rng.random(n) < 0.2
-    age_days = np.where(young, rng.uniform(16, 30, n), np.clip(rng.normal(56, 15, n), 30, 97)) * 365.25
+    age_days = (
+        np.where(young, rng.uniform(16, 30, n), np.clip(rng.normal(56, 15, n), 30, 97)) * 365.25
+    )
     dob = (REF_DATE - age_days.astype("timedelta64[D]")).astype("datetime64[D]")
     lp = rng.choice(LP_HIGH - LP_LOW, size=n, replace=False).astype(np.int64) + LP_LOW
-    p = pd.DataFrame({
-        "person_id": np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object),
-        "culture": culture, "gender": gender, "first_name": first, "first_idx": fi,
-        "middle_name": middle, "last_name": last, "maiden_name": "", "suffix": "", "dob": dob, "lp": lp,
-    })
+    p = pd.DataFrame(
+        {
+            "person_id": np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(
+                object
+            ),
+            "culture": culture,
+            "gender": gender,
+            "first_name": first,
+            "first_idx": fi,
+            "middle_name": middle,
+            "last_name": last,
+            "maiden_name": "",
+            "suffix": "",
+            "dob": dob,
+            "lp": lp,
+        }
+    )
     addr = _addresses(rng, n)
     for k, v in addr.items():
         p[k] = v
@@ -169,8 +220,12 @@ def make_persons(n: int, rng: np.random.Generator, rates: dict[str, float] | Non
     p["related_to"] = ""
     p["partner"] = -1
     _relations(p, rng, r)
-    p["email"] = _emails(rng, p["first_name"].to_numpy(), p["last_name"].to_numpy(),
-                         p["dob"].to_numpy().astype("datetime64[Y]").astype(int) + 1970)
+    p["email"] = _emails(
+        rng,
+        p["first_name"].to_numpy(),
+        p["last_name"].to_numpy(),
+        p["dob"].to_numpy().astype("datetime64[Y]").astype(int) + 1970,
+    )
     _couple_email(p, rng, r)
     _history(p, rng, r)
     p.loc[rng.random(n) < r["no_lp"], "lp"] = -1
@@ -208,7 +263,9 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     a, b = _take_pairs(rng, free, max(int(n * r["junior"] / 2), MIN_PAIRS), eligible=old)
     a = a[np.isin(a, np.flatnonzero(old))]
     b = b[: len(a)]
-    _copy(p, a, b, [*HOME, "first_name", "first_idx", "middle_name", "last_name", "culture", "gender"])
+    _copy(
+        p, a, b, [*HOME, "first_name", "first_idx", "middle_name", "last_name", "culture", "gender"]
+    )
     gap = rng.integers(20 * 365, 40 * 365, len(a)).astype("timedelta64[D]")
     son_dob = np.minimum(p["dob"].to_numpy()[a] + gap, REF_DATE - np.timedelta64(17 * 365, "D"))
     p.iloc[b, p.columns.get_loc("dob")] = son_dob
@@ -237,7 +294,9 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     p.iloc[a, p.columns.get_loc("partner")] = b
     p.iloc[b, p.columns.get_loc("partner")] = a
     dob_b = p["dob"].to_numpy()[a] + rng.normal(0, 4 * 365, len(a)).astype("timedelta64[D]")
-    p.iloc[b, p.columns.get_loc("dob")] = np.minimum(dob_b, REF_DATE - np.timedelta64(17 * 365, "D"))
+    p.iloc[b, p.columns.get_loc("dob")] = np.minimum(
+        dob_b, REF_DATE - np.timedelta64(17 * 365, "D")
+    )
     same_name = rng.random(len(a)) < r["couple_same_surname"]
     changed = same_name & (rng.random(len(a)) < r["married_name"])
     last = p["last_name"].to_numpy()
@@ -287,8 +346,14 @@ def _history(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -> 
     changed = rng.random(n) < r["email_changed"]
     dom = rng.choice(EMAIL_DOMAINS, n, p=EMAIL_DOMAIN_W / EMAIL_DOMAIN_W.sum())
     local = np.array([e.split("@", 1)[0] for e in p["email"].to_numpy()], dtype=object)
-    alt = _emails(rng, p["first_name"].to_numpy(), p["last_name"].to_numpy(), rng.integers(1940, 2008, n))
+    alt = _emails(
+        rng, p["first_name"].to_numpy(), p["last_name"].to_numpy(), rng.integers(1940, 2008, n)
+    )
     alt_local = np.array([e.split("@", 1)[0] for e in alt], dtype=object)
     old_email = np.where(rng.random(n) < 0.5, local + "@" + dom, alt_local + "@" + dom)
-    p["old_email"] = np.where(changed & (old_email != p["email"].to_numpy()), old_email, "").astype(object)
-    p["old_mobile"] = np.where(rng.random(n) < r["phone_changed"], _mobiles(rng, n), "").astype(object)
+    p["old_email"] = np.where(changed & (old_email != p["email"].to_numpy()), old_email, "").astype(
+        object
+    )
+    p["old_mobile"] = np.where(rng.random(n) < r["phone_changed"], _mobiles(rng, n), "").astype(
+        object
+    )

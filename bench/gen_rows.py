@@ -1,4 +1,4 @@
-"""Membership rows: who is on which roll, and the noise each organisation's copy of a person carries.
+"""Membership rows: who is on which roll, and the noise each organisation's copy of a person has.
 
 Why per-row flags: every injected error is recorded next to the row, so a test or a scorer can say
 which kind of error a method misses. Errors are drawn column-wise; only the few rows that get a
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from gen_lists import STREET_ABBREV, ascii_fold, cp1252_safe, load_lists
 from gen_orgs import UNION_P, UNIONS, OrgStyle, format_dates, format_lp, format_phones
 from gen_people import REF_DATE
@@ -41,16 +40,36 @@ ROW_RATES: dict[str, float] = {
     "within_org_dup": 0.012,
 }
 LP_TYPO_KINDS: dict[str, float] = {
-    "transpose": 0.35, "substitute": 0.30, "drop": 0.12, "insert": 0.08, "two_edits": 0.08,
+    "transpose": 0.35,
+    "substitute": 0.30,
+    "drop": 0.12,
+    "insert": 0.08,
+    "two_edits": 0.08,
     "partner": 0.07,  # the partner's number typed on this person's form
 }
 MEMBERSHIP_COUNTS = [0.50, 0.27, 0.13, 0.07, 0.03]  # people on 1, 2, 3, 4, 5+ rolls
 
-FLAGS = ["within_org_dup", "lp_missing", "lp_mistyped", "lp_collision", "nickname", "initial",
-         "typo", "maiden", "name_swap", "accent_lost", "stale_address", "stale_email",
-         "postcode_missing", "postcode_typo", "dob_missing", "dob_error", "email_missing"]
+FLAGS = [
+    "within_org_dup",
+    "lp_missing",
+    "lp_mistyped",
+    "lp_collision",
+    "nickname",
+    "initial",
+    "typo",
+    "maiden",
+    "name_swap",
+    "accent_lost",
+    "stale_address",
+    "stale_email",
+    "postcode_missing",
+    "postcode_typo",
+    "dob_missing",
+    "dob_error",
+    "email_missing",
+]
 
-_KEYS = "qwertyuiop asdfghjkl zxcvbnm".split()
+_KEYS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 
 
 def _near(ch: str, k: int) -> str:
@@ -71,21 +90,21 @@ def typo(s: str, op: int, pos: float, k: int) -> str:
         return s + s[-1:] if s else s
     i = 1 + int(pos * (len(s) - 2))  # keep the first letter (people rarely slip there)
     if op == 0:
-        return s[:i] + s[i + 1:]
+        return s[:i] + s[i + 1 :]
     if op == 1:
         return s[:i] + s[i] + s[i:]
     if op == 2 and i + 1 < len(s):
-        return s[:i] + s[i + 1] + s[i] + s[i + 2:]
-    return s[:i] + _near(s[i], k) + s[i + 1:]
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+    return s[:i] + _near(s[i], k) + s[i + 1 :]
 
 
 def mistype_number(s: str, kind: str, pos: float, digit: int) -> str:
     """A 7-digit number after one slip of the given kind (never equal to the original)."""
     i = int(pos * (len(s) - 1))
     if kind == "transpose" and s[i] != s[i + 1]:
-        return s[:i] + s[i + 1] + s[i] + s[i + 2:]
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
     if kind == "drop":
-        return s[:i] + s[i + 1:]
+        return s[:i] + s[i + 1 :]
     if kind == "insert":
         return s[:i] + s[i] + s[i:]
     if kind == "two_edits":
@@ -94,10 +113,25 @@ def mistype_number(s: str, kind: str, pos: float, digit: int) -> str:
         t[i] = str((int(t[i]) + 1 + digit % 9) % 10)
         t[j] = str((int(t[j]) + 1 + (digit * 7) % 9) % 10)
         return "".join(t)
-    return s[:i] + str((int(s[i]) + 1 + digit % 9) % 10) + s[i + 1:]
+    return s[:i] + str((int(s[i]) + 1 + digit % 9) % 10) + s[i + 1 :]
 
 
-def assign_memberships(persons: pd.DataFrame, styles: list[OrgStyle], rng: np.random.Generator, n_rows: int, dup_rate: float) -> pd.DataFrame:
+def membership_count_probs(k: int) -> np.ndarray:
+    """P(on 1 roll), … P(on k rolls): MEMBERSHIP_COUNTS cut (or zero-padded) to k organisations."""
+    c = np.zeros(k)
+    base = np.array(MEMBERSHIP_COUNTS)
+    c[: min(k, len(base))] = base[:k]
+    c[-1] += base[k:].sum()
+    return c / c.sum()
+
+
+def assign_memberships(
+    persons: pd.DataFrame,
+    styles: list[OrgStyle],
+    rng: np.random.Generator,
+    n_rows: int,
+    dup_rate: float,
+) -> pd.DataFrame:
     """Exactly ``n_rows`` (person, org) rows in file order, people on 1–5 rolls, with duplicates."""
     n, k = len(persons), len(styles)
     age = (REF_DATE - persons["dob"].to_numpy().astype("datetime64[D]")).astype(int) / 365.25
@@ -109,9 +143,7 @@ def assign_memberships(persons: pd.DataFrame, styles: list[OrgStyle], rng: np.ra
             w[:, j] *= np.where((age > 24) & (age < 66), 1.3, 0.4)
         elif s.age_affinity == "older":
             w[:, j] *= np.where(age > 50, 1.5, 0.7)
-    counts = np.array(MEMBERSHIP_COUNTS[:k])
-    counts[-1] += sum(MEMBERSHIP_COUNTS[k:])
-    m = rng.choice(np.arange(1, k + 1), n, p=counts / counts.sum())
+    m = rng.choice(np.arange(1, k + 1), n, p=membership_count_probs(k))
     keys = np.log(w) + rng.gumbel(size=(n, k))  # Gumbel top-m = weighted draw without replacement
     rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
     person, org = np.nonzero(rank < m[:, None])
@@ -134,7 +166,9 @@ def assign_memberships(persons: pd.DataFrame, styles: list[OrgStyle], rng: np.ra
 class _Ctx:
     """Per-org working arrays and flags (a tiny mutable bag, local to ``build_org``)."""
 
-    def __init__(self, p: pd.DataFrame, pi: np.ndarray, rng: np.random.Generator, rates: dict[str, float]):
+    def __init__(
+        self, p: pd.DataFrame, pi: np.ndarray, rng: np.random.Generator, rates: dict[str, float]
+    ):
         self.n = len(pi)
         self.rng = rng
         self.r = rates
@@ -161,12 +195,20 @@ def _names(c: _Ctx, style: OrgStyle) -> tuple[np.ndarray, np.ndarray]:
     fidx = c.col["first_idx"]
     nick = c.pick(c.r["nickname"], lists.has_nick[fidx] & (first == lists.first[fidx]))
     ks = c.rng.integers(0, 1000, c.n)
-    first[nick] = np.array([lists.nicknames[f][k % len(lists.nicknames[f])]
-                            for f, k in zip(fidx[nick], ks[nick], strict=True)], dtype=object)
+    first[nick] = np.array(
+        [
+            lists.nicknames[f][k % len(lists.nicknames[f])]
+            for f, k in zip(fidx[nick], ks[nick], strict=True)
+        ],
+        dtype=object,
+    )
     c.flags["nickname"] = nick
     init = c.pick(c.r["initial_only"], ~nick)
     dot = c.rng.random(c.n) < 0.5
-    first[init] = np.array([f[0] + ("." if d else "") for f, d in zip(first[init], dot[init], strict=True)], dtype=object)
+    first[init] = np.array(
+        [f[0] + ("." if d else "") for f, d in zip(first[init], dot[init], strict=True)],
+        dtype=object,
+    )
     c.flags["initial"] = init
     ops, pos = c.rng.integers(0, 4, c.n), c.rng.random(c.n)
     tf, tl = c.pick(c.r["typo_first"], ~init), c.pick(c.r["typo_last"])
@@ -175,7 +217,9 @@ def _names(c: _Ctx, style: OrgStyle) -> tuple[np.ndarray, np.ndarray]:
     _apply(first, tf, lambda v, i: typo(v, of[i], pf[i], kf[i]))
     _apply(last, tl, lambda v, i: typo(v, ol[i], pl[i], kl[i]))
     c.flags["typo"] = tf | tl
-    nonascii = np.array([not (a.isascii() and b.isascii()) for a, b in zip(first, last, strict=True)])
+    nonascii = np.array(
+        [not (a.isascii() and b.isascii()) for a, b in zip(first, last, strict=True)]
+    )
     lost = c.pick(c.r["accent_lost"], nonascii)
     _apply(first, lost, lambda v, i: ascii_fold(v))
     _apply(last, lost, lambda v, i: ascii_fold(v))
@@ -207,7 +251,9 @@ def _titles(c: _Ctx) -> np.ndarray:
     return title
 
 
-def _suffix(c: _Ctx, jr: tuple[str, ...], sr: tuple[str, ...], show_jr: float, show_sr: float) -> np.ndarray:
+def _suffix(
+    c: _Ctx, jr: tuple[str, ...], sr: tuple[str, ...], show_jr: float, show_sr: float
+) -> np.ndarray:
     s = c.col["suffix"]
     k = c.rng.integers(0, 100, c.n)
     u = c.rng.random(c.n)
@@ -226,8 +272,12 @@ def _join(*parts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _render_names(c: _Ctx, style: OrgStyle, first: np.ndarray, last: np.ndarray) -> dict[str, np.ndarray]:
-    middle = np.where(c.flags["initial"] | c.flags["name_swap"], "", c.col["middle_name"]).astype(object)
+def _render_names(
+    c: _Ctx, style: OrgStyle, first: np.ndarray, last: np.ndarray
+) -> dict[str, np.ndarray]:
+    middle = np.where(c.flags["initial"] | c.flags["name_swap"], "", c.col["middle_name"]).astype(
+        object
+    )
     if style.name_style == "split":
         mif = c.pick(c.r["middle_in_first"], middle != "")
         first = np.where(mif, first + " " + middle, first).astype(object)
@@ -235,8 +285,11 @@ def _render_names(c: _Ctx, style: OrgStyle, first: np.ndarray, last: np.ndarray)
     if style.name_style == "title_split":
         mif = c.pick(0.5, middle != "")
         title = np.where(c.rng.random(c.n) < 0.85, _titles(c), "").astype(object)
-        return {"title": title, "first": np.where(mif, first + " " + middle, first).astype(object),
-                "last": _join(last, _suffix(c, ("Jnr", "Junior"), ("Snr",), 0.7, 0.3))}
+        return {
+            "title": title,
+            "first": np.where(mif, first + " " + middle, first).astype(object),
+            "last": _join(last, _suffix(c, ("Jnr", "Junior"), ("Snr",), 0.7, 0.3)),
+        }
     if style.name_style == "full":
         title = np.where(c.rng.random(c.n) < 0.45, _titles(c), "").astype(object)
         mid = np.where(c.rng.random(c.n) < 0.6, middle, "").astype(object)
@@ -284,7 +337,9 @@ def _lp(c: _Ctx, style: OrgStyle, p: pd.DataFrame, true_numbers: np.ndarray) -> 
         if kind[i] == "partner" and partner[i] >= 0 and p_lp[partner[i]] >= 0:
             digits[i] = f"{p_lp[partner[i]]:07d}"
         else:
-            digits[i] = mistype_number(digits[i], "substitute" if kind[i] == "partner" else kind[i], pos[i], dig[i])
+            digits[i] = mistype_number(
+                digits[i], "substitute" if kind[i] == "partner" else kind[i], pos[i], dig[i]
+            )
     out = format_lp(digits, style.lp_style, c.rng)
     tokens = np.array(style.lp_missing_token, dtype=object)
     out[miss] = tokens[c.rng.integers(0, len(tokens), miss.sum())]
@@ -301,8 +356,13 @@ def _email(c: _Ctx) -> np.ndarray:
     email[stale] = c.col["old_email"][stale]
     c.flags["stale_email"] = stale
     k = c.rng.integers(0, 1000, c.n)
-    bad = {"gmail.com": "gmial.com", "hotmail.co.uk": "hotmial.co.uk", "outlook.com": "outlok.com",
-           "btinternet.com": "btinternet.co.uk", "yahoo.co.uk": "yahoo.co"}
+    bad = {
+        "gmail.com": "gmial.com",
+        "hotmail.co.uk": "hotmial.co.uk",
+        "outlook.com": "outlok.com",
+        "btinternet.com": "btinternet.co.uk",
+        "yahoo.co.uk": "yahoo.co",
+    }
 
     def slip(v: str, i: int) -> str:
         local, dom = v.split("@", 1)
@@ -355,16 +415,29 @@ def _address(c: _Ctx, style: OrgStyle) -> dict[str, np.ndarray]:
         if v[j] == " ":
             j -= 1
         ch = v[j]
-        rep = str((int(ch) + 1 + kt[i] % 8) % 10) if ch.isdigit() else "ABDEFGHJLNPQRSTUWXYZ"[kt[i] % 20]
+        rep = (
+            str((int(ch) + 1 + kt[i] % 8) % 10)
+            if ch.isdigit()
+            else "ABDEFGHJLNPQRSTUWXYZ"[kt[i] % 20]
+        )
         if rep == ch:
             rep = "Q" if ch != "Q" else "W"
-        return v[:j] + rep + v[j + 1:]
+        return v[:j] + rep + v[j + 1 :]
 
     _apply(pc, pt, pc_slip)
     c.flags["postcode_typo"] = pt
     pf = c.pick(c.r["postcode_format"])
     kf = k[pf]
-    _apply(pc, pf, lambda v, i: [v.replace(" ", ""), v.lower(), v.replace(" ", "  "), v.lower().replace(" ", "")][kf[i] % 4])
+    _apply(
+        pc,
+        pf,
+        lambda v, i: [
+            v.replace(" ", ""),
+            v.lower(),
+            v.replace(" ", "  "),
+            v.lower().replace(" ", ""),
+        ][kf[i] % 4],
+    )
     miss = c.pick(c.r["postcode_missing"])
     pc[miss] = ""
     c.flags["postcode_missing"] = miss
@@ -374,8 +447,14 @@ def _address(c: _Ctx, style: OrgStyle) -> dict[str, np.ndarray]:
         return {"address": one.astype(object)}
     if style.address_style == "split2":
         flat = np.array([a.startswith("Flat ") for a in addr1])
-        a1 = np.array([a.split(", ", 1)[0] if f else a for a, f in zip(addr1, flat, strict=True)], dtype=object)
-        a2 = np.array([a.split(", ", 1)[1] if f else "" for a, f in zip(addr1, flat, strict=True)], dtype=object)
+        a1 = np.array(
+            [a.split(", ", 1)[0] if f else a for a, f in zip(addr1, flat, strict=True)],
+            dtype=object,
+        )
+        a2 = np.array(
+            [a.split(", ", 1)[1] if f else "" for a, f in zip(addr1, flat, strict=True)],
+            dtype=object,
+        )
         return {"addr1": a1, "addr2": a2, "town": town, "postcode": pc}
     return {"addr1": addr1, "town": town, "postcode": pc}
 
@@ -408,7 +487,7 @@ def _unique_ints(rng: np.random.Generator, n: int, low: int, high: int) -> np.nd
 
 def _refs(rng: np.random.Generator, n: int, style: str) -> np.ndarray:
     width = max(6, len(str(4 * n)))
-    v = _unique_ints(rng, n, 10 ** (width - 1), 10 ** width)
+    v = _unique_ints(rng, n, 10 ** (width - 1), 10**width)
     s = v.astype(str).astype(object)
     if style == "int":
         return s
@@ -422,8 +501,15 @@ def _refs(rng: np.random.Generator, n: int, style: str) -> np.ndarray:
     return style + sep + s
 
 
-def build_org(style: OrgStyle, pi: np.ndarray, dup: np.ndarray, p: pd.DataFrame, rng: np.random.Generator,
-              rates: dict[str, float], true_numbers: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_org(
+    style: OrgStyle,
+    pi: np.ndarray,
+    dup: np.ndarray,
+    p: pd.DataFrame,
+    rng: np.random.Generator,
+    rates: dict[str, float],
+    true_numbers: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One organisation's export (columns named as the org names them) and its per-row flags."""
     c = _Ctx(p, pi, rng, rates)
     c.flags["within_org_dup"] = dup
@@ -442,11 +528,15 @@ def build_org(style: OrgStyle, pi: np.ndarray, dup: np.ndarray, p: pd.DataFrame,
     if style.consent:
         yes, no, share_no = style.consent
         u = rng.random(c.n)
-        fields["consent"] = np.where(u < 0.03, "", np.where(u < 0.03 + share_no, no, yes)).astype(object)
+        fields["consent"] = np.where(u < 0.03, "", np.where(u < 0.03 + share_no, no, yes)).astype(
+            object
+        )
     if style.extra == "region":
         fields["extra"] = c.col["region"]
     elif style.extra == "branch":
-        fields["extra"] = np.where(rng.random(c.n) < 0.9, c.col["town"] + " branch", "").astype(object)
+        fields["extra"] = np.where(rng.random(c.n) < 0.9, c.col["town"] + " branch", "").astype(
+            object
+        )
     elif style.extra == "union":
         fields["extra"] = rng.choice(UNIONS, c.n, p=UNION_P / UNION_P.sum())
     df = pd.DataFrame({header: fields[canon] for canon, header in style.headers.items()})

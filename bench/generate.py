@@ -26,11 +26,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-
 from gen_candidates import make_candidates  # noqa: E402
 from gen_orgs import DATE_FORMATS, org_styles  # noqa: E402
 from gen_people import PERSON_RATES, make_persons  # noqa: E402
-from gen_rows import FLAGS, LP_TYPO_KINDS, MEMBERSHIP_COUNTS, ROW_RATES, assign_memberships, build_org  # noqa: E402
+from gen_rows import (  # noqa: E402
+    FLAGS,
+    LP_TYPO_KINDS,
+    MEMBERSHIP_COUNTS,
+    ROW_RATES,
+    assign_memberships,
+    build_org,
+    membership_count_probs,
+)
 
 FORMAT_VERSION = "1"
 
@@ -40,10 +47,8 @@ def _log(msg: str, t0: float) -> None:
 
 
 def persons_needed(rows: int, k: int, dup_rate: float) -> int:
-    """How many true people give about ``rows`` rows on ``k`` rolls (a little over; rows are cut)."""
-    counts = np.array(MEMBERSHIP_COUNTS[:k])
-    counts[-1] += sum(MEMBERSHIP_COUNTS[k:])
-    mean = float((np.arange(1, k + 1) * counts).sum() / counts.sum()) * (1 + dup_rate)
+    """How many true people give about ``rows`` rows on ``k`` rolls (a few over; rows are cut)."""
+    mean = float((np.arange(1, k + 1) * membership_count_probs(k)).sum()) * (1 + dup_rate)
     return int(rows / mean * 1.03) + 20
 
 
@@ -52,25 +57,47 @@ def _persons_table(p: pd.DataFrame, used: np.ndarray) -> pa.Table:
     q = p.iloc[used]
     pid = p["person_id"].to_numpy()
     partner = q["partner"].to_numpy()
-    out = pd.DataFrame({
-        "person_id": q["person_id"], "gender": q["gender"], "first_name": q["first_name"],
-        "middle_name": q["middle_name"], "last_name": q["last_name"],
-        "maiden_name": q["maiden_name"], "suffix": q["suffix"],
-        "dob": q["dob"].to_numpy().astype("datetime64[D]"),
-        "lp_number": np.where(q["lp"] >= 0, [f"{v:07d}" for v in q["lp"].clip(lower=0)], ""),
-        "email": q["email"], "mobile": q["mobile"], "landline": q["landline"], "addr1": q["addr1"],
-        "town": q["town"], "postcode": q["postcode"], "region": q["region"],
-        "old_addr1": q["old_addr1"], "old_town": q["old_town"], "old_postcode": q["old_postcode"],
-        "old_email": q["old_email"], "old_mobile": q["old_mobile"], "culture": q["culture"],
-        "household_id": ["H" + pid[h][1:] for h in q["household"]],
-        "partner_id": np.where(partner >= 0, pid[np.maximum(partner, 0)], ""),
-        "hard_case": q["hard_case"], "related_to": q["related_to"],
-    })
+    out = pd.DataFrame(
+        {
+            "person_id": q["person_id"],
+            "gender": q["gender"],
+            "first_name": q["first_name"],
+            "middle_name": q["middle_name"],
+            "last_name": q["last_name"],
+            "maiden_name": q["maiden_name"],
+            "suffix": q["suffix"],
+            "dob": q["dob"].to_numpy().astype("datetime64[D]"),
+            "lp_number": np.where(q["lp"] >= 0, [f"{v:07d}" for v in q["lp"].clip(lower=0)], ""),
+            "email": q["email"],
+            "mobile": q["mobile"],
+            "landline": q["landline"],
+            "addr1": q["addr1"],
+            "town": q["town"],
+            "postcode": q["postcode"],
+            "region": q["region"],
+            "old_addr1": q["old_addr1"],
+            "old_town": q["old_town"],
+            "old_postcode": q["old_postcode"],
+            "old_email": q["old_email"],
+            "old_mobile": q["old_mobile"],
+            "culture": q["culture"],
+            "household_id": ["H" + pid[h][1:] for h in q["household"]],
+            "partner_id": np.where(partner >= 0, pid[np.maximum(partner, 0)], ""),
+            "hard_case": q["hard_case"],
+            "related_to": q["related_to"],
+        }
+    )
     return pa.Table.from_pandas(out, preserve_index=False)
 
 
-def generate(rows: int, seed: int, out: Path, orgs: int = 5, rates: dict[str, float] | None = None,
-             quiet: bool = False) -> dict[str, Any]:
+def generate(
+    rows: int,
+    seed: int,
+    out: Path,
+    orgs: int = 5,
+    rates: dict[str, float] | None = None,
+    quiet: bool = False,
+) -> dict[str, Any]:
     """Write exports, truth and candidates for ``rows`` rows; return the manifest."""
     t0 = time.perf_counter()
     log = (lambda m: None) if quiet else (lambda m: _log(m, t0))
@@ -89,67 +116,107 @@ def generate(rows: int, seed: int, out: Path, orgs: int = 5, rates: dict[str, fl
     truth_parts, flag_parts, detail = [], [], {}
     for j, style in enumerate(styles):
         sub = rows_df[rows_df["org"].to_numpy() == j]
-        df, flags = build_org(style, sub["person"].to_numpy(), sub["within_org_dup"].to_numpy(),
-                              persons, rng, r, true_numbers)
+        df, flags = build_org(
+            style,
+            sub["person"].to_numpy(),
+            sub["within_org_dup"].to_numpy(),
+            persons,
+            rng,
+            r,
+            true_numbers,
+        )
         path = exports / f"{style.key}.csv"
-        df.to_csv(path, index=False, encoding=style.encoding, lineterminator=style.lineterminator,
-                  quoting=csv.QUOTE_ALL if style.quote_all else csv.QUOTE_MINIMAL)
-        t = pd.DataFrame({
-            "source_org": style.key, "row_id": sub["row_id"].to_numpy(),
-            "person_id": persons["person_id"].to_numpy()[sub["person"].to_numpy()],
-            "hard_case": persons["hard_case"].to_numpy()[sub["person"].to_numpy()],
-            "org_ref": df.iloc[:, 0].to_numpy(),
-        })
+        df.to_csv(
+            path,
+            index=False,
+            encoding=style.encoding,
+            lineterminator=style.lineterminator,
+            quoting=csv.QUOTE_ALL if style.quote_all else csv.QUOTE_MINIMAL,
+        )
+        t = pd.DataFrame(
+            {
+                "source_org": style.key,
+                "row_id": sub["row_id"].to_numpy(),
+                "person_id": persons["person_id"].to_numpy()[sub["person"].to_numpy()],
+                "hard_case": persons["hard_case"].to_numpy()[sub["person"].to_numpy()],
+                "org_ref": df.iloc[:, 0].to_numpy(),
+            }
+        )
         truth_parts.append(t)
         flag_parts.append(flags)
         detail[style.key] = {
-            "display_name": style.display, "file": f"exports/{style.key}.csv", "rows": len(df),
+            "display_name": style.display,
+            "file": f"exports/{style.key}.csv",
+            "rows": len(df),
             "encoding": style.encoding,
             "line_ending": "CRLF" if style.lineterminator == "\r\n" else "LF",
             "quoting": "all" if style.quote_all else "minimal",
             "headers": style.headers,
             "dob_format": DATE_FORMATS[style.dob_format] if style.dob_format else None,
-            "lp_style": style.lp_style, "lp_missing_rate": style.lp_missing,
+            "lp_style": style.lp_style,
+            "lp_missing_rate": style.lp_missing,
             "lp_missing_tokens": sorted(set(style.lp_missing_token)),
-            "name_style": style.name_style, "address_style": style.address_style,
+            "name_style": style.name_style,
+            "address_style": style.address_style,
             "phone_style": style.phone_style,
         }
         log(f"{style.key}: {len(df):,} rows ({style.encoding})")
     truth = pd.concat(truth_parts, ignore_index=True)
     flags = pd.concat(flag_parts, ignore_index=True)
     truth[["source_org", "row_id", "person_id", "hard_case"]].to_csv(
-        truth_dir / "truth.csv", index=False, lineterminator="\n")
-    pq.write_table(pa.Table.from_pandas(pd.concat([truth, flags], axis=1), preserve_index=False),
-                   truth_dir / "truth.parquet")
+        truth_dir / "truth.csv", index=False, lineterminator="\n"
+    )
+    pq.write_table(
+        pa.Table.from_pandas(pd.concat([truth, flags], axis=1), preserve_index=False),
+        truth_dir / "truth.parquet",
+    )
     used = np.unique(rows_df["person"].to_numpy())
     pq.write_table(_persons_table(persons, used), truth_dir / "persons.parquet")
-    cands, key = make_candidates(persons, rows_df, _flags_in_row_order(rows_df, flags, styles),
-                                 styles, rng)
+    cands, key = make_candidates(
+        persons, rows_df, _flags_in_row_order(rows_df, flags, styles), styles, rng
+    )
     cands.to_csv(out / "candidates.csv", index=False, lineterminator="\n")
     key.to_csv(truth_dir / "candidates_key.csv", index=False, lineterminator="\n")
     log("truth and candidates written")
     manifest = _manifest(seed, rows, orgs, persons, used, truth, flags, r, detail, key)
-    (truth_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                             encoding="utf-8")
+    (truth_dir / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     log("done")
     return manifest
 
 
-def _flags_in_row_order(rows_df: pd.DataFrame, flags: pd.DataFrame, styles: list[Any]) -> pd.DataFrame:
+def _flags_in_row_order(
+    rows_df: pd.DataFrame, flags: pd.DataFrame, styles: list[Any]
+) -> pd.DataFrame:
     """Flags are built org by org, in the same order as ``rows_df`` (sorted by org)."""
     assert (np.diff(rows_df["org"].to_numpy()) >= 0).all()
     return flags.set_index(rows_df.index)
 
 
-def _manifest(seed: int, rows: int, orgs: int, persons: pd.DataFrame, used: np.ndarray, truth: pd.DataFrame,
-              flags: pd.DataFrame, r: dict[str, float], detail: dict[str, Any], key: pd.DataFrame) -> dict[str, Any]:
+def _manifest(
+    seed: int,
+    rows: int,
+    orgs: int,
+    persons: pd.DataFrame,
+    used: np.ndarray,
+    truth: pd.DataFrame,
+    flags: pd.DataFrame,
+    r: dict[str, float],
+    detail: dict[str, Any],
+    key: pd.DataFrame,
+) -> dict[str, Any]:
     per_person = truth.groupby("person_id").size()
     hard = persons["hard_case"].to_numpy()[used]
     return {
         "format_version": FORMAT_VERSION,
         "generator": "bench/generate.py",
-        "seed": seed, "rows": rows, "orgs": orgs, "people": int(len(used)),
-        "numpy_version": np.__version__, "pandas_version": pd.__version__,
+        "seed": seed,
+        "rows": rows,
+        "orgs": orgs,
+        "people": len(used),
+        "numpy_version": np.__version__,
+        "pandas_version": pd.__version__,
         "persons_with_2plus_rows": int((per_person >= 2).sum()),
         "true_pairs": int((per_person * (per_person - 1) // 2).sum()),
         "hard_cases": {k: int((hard == k).sum()) for k in ("twin", "senior", "junior", "namesake")},
@@ -160,16 +227,27 @@ def _manifest(seed: int, rows: int, orgs: int, persons: pd.DataFrame, used: np.n
         "lp_typo_kinds": LP_TYPO_KINDS,
         "membership_counts": MEMBERSHIP_COUNTS,
         "orgs_detail": detail,
-        "candidates": {"file": "candidates.csv", "rows": len(key),
-                       "bad_rows": {int(row): reason for row, reason in zip(key["row"], key["reason"], strict=True) if reason}},
+        "candidates": {
+            "file": "candidates.csv",
+            "rows": len(key),
+            "bad_rows": {
+                int(row): reason
+                for row, reason in zip(key["row"], key["reason"], strict=True)
+                if reason
+            },
+        },
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rows", type=int, required=True, help="total data rows across all exports")
     ap.add_argument("--seed", type=int, required=True)
-    ap.add_argument("--out", type=Path, required=True, help="output folder (exports/, truth/, candidates.csv)")
+    ap.add_argument(
+        "--out", type=Path, required=True, help="output folder (exports/, truth/, candidates.csv)"
+    )
     ap.add_argument("--orgs", type=int, default=5, help="number of organisations, 4-6 (default 5)")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
@@ -179,7 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if not a.quiet:
-        print(f"{m['rows']:,} rows, {m['people']:,} people, {m['orgs']} organisations -> {a.out}", file=sys.stderr)
+        print(
+            f"{m['rows']:,} rows, {m['people']:,} people, {m['orgs']} organisations -> {a.out}",
+            file=sys.stderr,
+        )
     return 0
 
 

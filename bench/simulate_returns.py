@@ -1,4 +1,4 @@
-"""Simulated returned ballots (online and postal) for issued tokens, with the mess real returns have.
+"""Simulated returned ballots (online and postal) for issued tokens, with the mess of real returns.
 
 Reads the issue stage's dispatch CSV file(s) (any CSV with a ``token`` column; a file whose name
 contains ``post`` is taken as postal dispatch), draws who votes, how they rank the candidates and
@@ -14,7 +14,8 @@ separated by ``;`` (``2;;1;3;`` = candidate 3 first, 1 second, 4 third). Same se
 Example:
     python bench/simulate_returns.py --dispatch out/demo/issue/dispatch_email.csv \\
         out/demo/issue/dispatch_post.csv --candidates 16 --seed 7 --out out/demo/returns
-    python bench/simulate_returns.py --ballots-only 1000000 --candidates 16 --seed 1 --out bench/data/ret1m
+    python bench/simulate_returns.py --ballots-only 1000000 --candidates 16 --seed 1 \\
+        --out bench/data/ret1m
 """
 
 from __future__ import annotations
@@ -66,9 +67,12 @@ LENGTH_WEIGHTS = np.array([18, 12, 14, 11, 9, 7, 6, 5, 4, 3, 3, 2, 2, 1.5, 2.5])
 
 # ---- tokens -------------------------------------------------------------------------------
 
+
 def _times_two_table() -> np.ndarray:
     """Multiply by x in GF(32) mod x^5 + x^2 + 1 (the same field as issue.tokens)."""
-    return np.array([((s << 1) & 0x1F) ^ (0b00101 if s & 0x10 else 0) for s in range(32)], dtype=np.uint8)
+    return np.array(
+        [((s << 1) & 0x1F) ^ (0b00101 if s & 0x10 else 0) for s in range(32)], dtype=np.uint8
+    )
 
 
 _X2 = _times_two_table()
@@ -86,15 +90,21 @@ def seeded_tokens(rng: np.random.Generator, n: int) -> np.ndarray:
     sym = np.empty((n, 26), dtype=np.uint8)
     sym[:] = ord("-")
     for g in range(5):
-        sym[:, g * 5:g * 5 + 4] = _ALPHA[body[:, g * 4:g * 4 + 4]]
+        sym[:, g * 5 : g * 5 + 4] = _ALPHA[body[:, g * 4 : g * 4 + 4]]
     sym[:, 25] = _ALPHA[_X2[s]]
     return np.array(sym.view("S26").ravel().astype("U26"), dtype=object)
 
 
 def lenient(token: str, k: int) -> str:
     """How a voter might type a grouped token; the intake must still accept it."""
-    forms = [token.lower(), token.replace("-", ""), token.replace("0", "O"),
-             token.replace("-", " "), token.replace("1", "l").lower(), " " + token + " "]
+    forms = [
+        token.lower(),
+        token.replace("-", ""),
+        token.replace("0", "O"),
+        token.replace("-", " "),
+        token.replace("1", "l").lower(),
+        " " + token + " ",
+    ]
     out = forms[k % len(forms)]
     return out if out != token else token.lower()
 
@@ -105,16 +115,17 @@ def malformed(token: str, k: int, kind: str) -> str:
     if kind == "malformed_check":
         i = k % 21
         repl = ALPHABET[(ALPHABET.index(canon[i]) + 1 + k % 31) % 32]
-        canon = canon[:i] + repl + canon[i + 1:]
+        canon = canon[:i] + repl + canon[i + 1 :]
         assert not is_valid_canonical(canon)
     else:
         i = k % 20
-        canon = canon[:i] + canon[i + 1:] if k % 2 else canon[:i] + canon[i] + canon[i:]
+        canon = canon[:i] + canon[i + 1 :] if k % 2 else canon[:i] + canon[i] + canon[i:]
     body, check = canon[:-1], canon[-1]
-    return "-".join(body[j:j + 4] for j in range(0, len(body), 4)) + "-" + check
+    return "-".join(body[j : j + 4] for j in range(0, len(body), 4)) + "-" + check
 
 
 # ---- preferences -------------------------------------------------------------------------
+
 
 def rankings(rng: np.random.Generator, n: int, ncand: int, factions: int = 4) -> np.ndarray:
     """n×ncand positional marks (0 = unmarked) from popularity + organisation affinity.
@@ -123,18 +134,27 @@ def rankings(rng: np.random.Generator, n: int, ncand: int, factions: int = 4) ->
     organisation. Rankings are Plackett-Luce draws (Gumbel trick), cut to a drawn length."""
     pop = rng.lognormal(0.0, 0.7, ncand)
     home = rng.integers(0, factions, ncand)
-    lean = rng.choice(factions, n, p=np.array([0.4, 0.25, 0.2, 0.15])[:factions] / np.array([0.4, 0.25, 0.2, 0.15])[:factions].sum())
+    lean = rng.choice(
+        factions,
+        n,
+        p=np.array([0.4, 0.25, 0.2, 0.15])[:factions]
+        / np.array([0.4, 0.25, 0.2, 0.15])[:factions].sum(),
+    )
     marks = np.zeros((n, ncand), dtype=np.int16)
     k = min(MAX_RANKS, ncand)
     lw = LENGTH_WEIGHTS[:k] / LENGTH_WEIGHTS[:k].sum()
     for start in range(0, n, 200_000):
         m = min(200_000, n - start)
-        util = np.log(pop)[None, :] + 1.2 * (home[None, :] == lean[start:start + m, None]) + rng.gumbel(size=(m, ncand))
+        util = (
+            np.log(pop)[None, :]
+            + 1.2 * (home[None, :] == lean[start : start + m, None])
+            + rng.gumbel(size=(m, ncand))
+        )
         order = np.argsort(-util, axis=1)
         length = rng.choice(np.arange(1, k + 1), m, p=lw)
         rank = np.empty_like(order)
         np.put_along_axis(rank, order, np.arange(1, ncand + 1)[None, :].repeat(m, axis=0), axis=1)
-        marks[start:start + m] = np.where(rank <= length[:, None], rank, 0)
+        marks[start : start + m] = np.where(rank <= length[:, None], rank, 0)
     return marks
 
 
@@ -179,11 +199,14 @@ def _spoil(row: list[str], kind: str, k: int) -> tuple[list[str], str]:
 
 # ---- returns ------------------------------------------------------------------------------
 
+
 def read_dispatch(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     """Tokens from dispatch CSV files, and whether each was sent by post (from the file name)."""
     toks, post = [], []
     for path in paths:
-        t = pd.read_csv(path, usecols=["token"], dtype=str, keep_default_na=False)["token"].to_numpy()
+        t = pd.read_csv(path, usecols=["token"], dtype=str, keep_default_na=False)[
+            "token"
+        ].to_numpy()
         toks.append(t)
         post.append(np.full(len(t), "post" in path.name.lower()))
     if not toks:
@@ -191,8 +214,15 @@ def read_dispatch(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(toks).astype(object), np.concatenate(post)
 
 
-def simulate(tokens: np.ndarray, posted: np.ndarray, ncand: int, seed: int, out: Path,
-             revoked: np.ndarray | None = None, turnout: float = TURNOUT) -> dict[str, Any]:
+def simulate(
+    tokens: np.ndarray,
+    posted: np.ndarray,
+    ncand: int,
+    seed: int,
+    out: Path,
+    revoked: np.ndarray | None = None,
+    turnout: float = TURNOUT,
+) -> dict[str, Any]:
     """Write online.csv, postal.csv and truth/ for these issued tokens; return the manifest."""
     if ncand < 2:
         raise ValueError("--candidates must be at least 2")
@@ -212,18 +242,29 @@ def simulate(tokens: np.ndarray, posted: np.ndarray, ncand: int, seed: int, out:
         extra_online.append(onl)
         extra_kind.append(np.full(len(t), kind, dtype=object))
 
-    same = rng.choice(n, min(n, int(n * r["reused_same_channel"])), replace=False) if n else np.array([], int)
+    same = (
+        rng.choice(n, min(n, int(n * r["reused_same_channel"])), replace=False)
+        if n
+        else np.array([], int)
+    )
     add(tok[same], online[same], "reused_same_channel")
-    cross = rng.choice(n, min(n, int(n * r["reused_cross_channel"])), replace=False) if n else np.array([], int)
+    cross = (
+        rng.choice(n, min(n, int(n * r["reused_cross_channel"])), replace=False)
+        if n
+        else np.array([], int)
+    )
     add(tok[cross], ~online[cross], "reused_cross_channel")
     n_unknown = max(1, int(n * r["unknown"]))
     add(seeded_tokens(rng, n_unknown), rng.random(n_unknown) < 0.6, "unknown")
     for kind in ("malformed_check", "malformed_length"):
         m = max(1, int(n * r[kind]))
         src = tokens[rng.integers(0, n_issued, m)] if n_issued else seeded_tokens(rng, m)
-        ks = rng.integers(0, 10 ** 6, m)
-        add(np.array([malformed(t, k, kind) for t, k in zip(src, ks, strict=True)], dtype=object),
-            rng.random(m) < 0.3, kind)
+        ks = rng.integers(0, 10**6, m)
+        add(
+            np.array([malformed(t, k, kind) for t, k in zip(src, ks, strict=True)], dtype=object),
+            rng.random(m) < 0.3,
+            kind,
+        )
     if revoked is not None and len(revoked):
         m = max(1, int(len(revoked) * r["revoked"]))
         add(revoked[rng.choice(len(revoked), m, replace=False)], rng.random(m) < 0.5, "revoked")
@@ -233,9 +274,13 @@ def simulate(tokens: np.ndarray, posted: np.ndarray, ncand: int, seed: int, out:
     # lenient forms (typed by hand), mostly on postal returns
     total = len(all_tok)
     len_rate = np.where(all_online, r["lenient_online"], r["lenient_postal"])
-    len_mask = (rng.random(total) < len_rate) & np.isin(all_kind, ["issued", "reused_same_channel", "reused_cross_channel", "revoked", "unknown"])
-    ks = rng.integers(0, 10 ** 6, total)
-    all_tok[len_mask] = np.array([lenient(t, k) for t, k in zip(all_tok[len_mask], ks[len_mask], strict=True)], dtype=object)
+    len_mask = (rng.random(total) < len_rate) & np.isin(
+        all_kind, ["issued", "reused_same_channel", "reused_cross_channel", "revoked", "unknown"]
+    )
+    ks = rng.integers(0, 10**6, total)
+    all_tok[len_mask] = np.array(
+        [lenient(t, k) for t, k in zip(all_tok[len_mask], ks[len_mask], strict=True)], dtype=object
+    )
     lenient_flag = len_mask
     # papers
     marks = rankings(rng, total, ncand)
@@ -250,14 +295,39 @@ def simulate(tokens: np.ndarray, posted: np.ndarray, ncand: int, seed: int, out:
         for i in hit:
             rows[i], paper_kind[i] = _spoil(rows[i], kind, int(ks[i]))
     prefs = np.array([";".join(x) for x in rows], dtype=object)
-    manifest = _write(out, seed, n_issued, len(back), ncand, all_tok, all_online, all_kind,
-                      lenient_flag, paper_kind, prefs, rng, turnout)
+    manifest = _write(
+        out,
+        seed,
+        n_issued,
+        len(back),
+        ncand,
+        all_tok,
+        all_online,
+        all_kind,
+        lenient_flag,
+        paper_kind,
+        prefs,
+        rng,
+        turnout,
+    )
     return manifest
 
 
-def _write(out: Path, seed: int, n_issued: int, n_back: int, ncand: int, tok: np.ndarray, online: np.ndarray,
-           kind: np.ndarray, lenient_flag: np.ndarray, paper_kind: np.ndarray, prefs: np.ndarray,
-           rng: np.random.Generator, turnout: float) -> dict[str, Any]:
+def _write(
+    out: Path,
+    seed: int,
+    n_issued: int,
+    n_back: int,
+    ncand: int,
+    tok: np.ndarray,
+    online: np.ndarray,
+    kind: np.ndarray,
+    lenient_flag: np.ndarray,
+    paper_kind: np.ndarray,
+    prefs: np.ndarray,
+    rng: np.random.Generator,
+    turnout: float,
+) -> dict[str, Any]:
     (out / "truth").mkdir(parents=True, exist_ok=True)
     truth = []
     for channel, mask in (("online", online), ("postal", ~online)):
@@ -265,21 +335,41 @@ def _write(out: Path, seed: int, n_issued: int, n_back: int, ncand: int, tok: np
         idx = idx[rng.permutation(len(idx))]  # arrival order, not issue order
         df = pd.DataFrame({"token": tok[idx], "preferences": prefs[idx]})
         df.to_csv(out / f"{channel}.csv", index=False, lineterminator="\n")
-        truth.append(pd.DataFrame({"channel": channel, "line": np.arange(2, len(idx) + 2),
-                                   "token_kind": kind[idx], "lenient": lenient_flag[idx],
-                                   "paper_kind": paper_kind[idx]}))
+        truth.append(
+            pd.DataFrame(
+                {
+                    "channel": channel,
+                    "line": np.arange(2, len(idx) + 2),
+                    "token_kind": kind[idx],
+                    "lenient": lenient_flag[idx],
+                    "paper_kind": paper_kind[idx],
+                }
+            )
+        )
     t = pd.concat(truth, ignore_index=True)
     t.to_csv(out / "truth" / "returns_truth.csv", index=False, lineterminator="\n")
     manifest = {
-        "format_version": FORMAT_VERSION, "generator": "bench/simulate_returns.py", "seed": seed,
-        "candidates": ncand, "issued": n_issued, "returned_issued_tokens": n_back,
+        "format_version": FORMAT_VERSION,
+        "generator": "bench/simulate_returns.py",
+        "seed": seed,
+        "candidates": ncand,
+        "issued": n_issued,
+        "returned_issued_tokens": n_back,
         "rows": {"online": int(online.sum()), "postal": int((~online).sum())},
-        "turnout": turnout, "token_rates": TOKEN_RATES, "paper_rates": PAPER_RATES,
-        "token_kinds": {str(k): int(v) for k, v in t["token_kind"].value_counts().sort_index().items()},
+        "turnout": turnout,
+        "token_rates": TOKEN_RATES,
+        "paper_rates": PAPER_RATES,
+        "token_kinds": {
+            str(k): int(v) for k, v in t["token_kind"].value_counts().sort_index().items()
+        },
         "lenient": int(t["lenient"].sum()),
-        "paper_kinds": {str(k): int(v) for k, v in t["paper_kind"].value_counts().sort_index().items()},
+        "paper_kinds": {
+            str(k): int(v) for k, v in t["paper_kind"].value_counts().sort_index().items()
+        },
     }
-    (out / "truth" / "returns_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (out / "truth" / "returns_manifest.json").write_text(
+        json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+    )
     return manifest
 
 
@@ -297,14 +387,33 @@ def ballots_only(n: int, ncand: int, seed: int, out: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dispatch", type=Path, nargs="*", default=[], help="dispatch CSV file(s) with a token column")
-    ap.add_argument("--candidates", type=int, required=True, help="number of candidates on the ballot paper")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--dispatch",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="dispatch CSV file(s) with a token column",
+    )
+    ap.add_argument(
+        "--candidates", type=int, required=True, help="number of candidates on the ballot paper"
+    )
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--revoked", type=Path, help="file of revoked tokens (CSV with a token column, or one per line)")
+    ap.add_argument(
+        "--revoked",
+        type=Path,
+        help="file of revoked tokens (CSV with a token column, or one per line)",
+    )
     ap.add_argument("--turnout", type=float, default=TURNOUT)
-    ap.add_argument("--ballots-only", type=int, metavar="N", help="no dispatch: N synthetic ballots for benchmarks")
+    ap.add_argument(
+        "--ballots-only",
+        type=int,
+        metavar="N",
+        help="no dispatch: N synthetic ballots for benchmarks",
+    )
     a = ap.parse_args(argv)
     try:
         if a.ballots_only:
@@ -316,14 +425,22 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"online {m['rows']['online']:,} rows, postal {m['rows']['postal']:,} rows -> {a.out}", file=sys.stderr)
+    print(
+        f"online {m['rows']['online']:,} rows, postal {m['rows']['postal']:,} rows -> {a.out}",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _read_revoked(path: Path) -> np.ndarray:
     text = path.read_text(encoding="utf-8").splitlines()
-    if text and text[0].strip().lower().startswith("token") or (text and "," in text[0]):
-        return pd.read_csv(path, usecols=["token"], dtype=str)["token"].dropna().to_numpy().astype(object)
+    if (text and text[0].strip().lower().startswith("token")) or (text and "," in text[0]):
+        return (
+            pd.read_csv(path, usecols=["token"], dtype=str)["token"]
+            .dropna()
+            .to_numpy()
+            .astype(object)
+        )
     return np.array([t.strip() for t in text if t.strip()], dtype=object)
 
 
