@@ -121,8 +121,41 @@ def _ranks(marks: Sequence[str], ncand: int) -> tuple[dict[int, list[int]], list
     return by_rank, crosses, ignored
 
 
+_NOT_PLAIN = str.maketrans("", "", "0123456789;")
+
+
 def classify_paper(preferences: str, ncand: int) -> Paper:
     """ERS97 §6 applied to one positional paper (see the module and docs for the choices)."""
+    if not preferences.translate(_NOT_PLAIN) and preferences.count(";") < ncand:
+        paper = _classify_plain(preferences, ncand)
+        if paper is not None:
+            return paper
+    return _classify_general(preferences, ncand)
+
+
+def _classify_plain(preferences: str, ncand: int) -> Paper | None:
+    """Fast path for the usual paper (only digits and ``;``); None = use the general path."""
+    items = sorted((int(m), pos) for pos, m in enumerate(preferences.split(";"), start=1) if m)
+    if not items:
+        return Paper(BLANK)
+    if items[0][0] < 1 or items[-1][0] > ncand:
+        return None  # a 0 or an out-of-range number: the general path notes it
+    if items[0][0] != 1:
+        return Paper(INVALID_NO_FIRST)
+    ranking: list[int] = []
+    for j, (rank, pos) in enumerate(items):
+        if rank != len(ranking) + 1:
+            return Paper(VALID, tuple(ranking), (NOTE_TRUNCATED_MISSING,))
+        if j + 1 < len(items) and items[j + 1][0] == rank:
+            if rank == 1:
+                return Paper(INVALID_FIRST_UNCERTAIN)
+            return Paper(VALID, tuple(ranking), (NOTE_TRUNCATED_REPEATED,))
+        ranking.append(pos)
+    return Paper(VALID, tuple(ranking))
+
+
+def _classify_general(preferences: str, ncand: int) -> Paper:
+    """Any paper: spaces, crosses, stray marks, extra fields."""
     marks = _read_marks(preferences, ncand)
     if marks is None:
         return Paper(INVALID_EXTRA_MARKS)

@@ -176,3 +176,11 @@ def test_vectorised_normalise_agrees_with_issue_tokens(texts: list[str]) -> None
     from count.intake_cli import normalise as fast
 
     assert fast(texts) == normalise(texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["", "", "1", "2", "3", "4", "5", "0", "9", "12"]),
+                min_size=0, max_size=6))
+def test_fast_path_agrees_with_general_path(marks: list[str]) -> None:
+    prefs = ";".join(marks)
+    assert core.classify_paper(prefs, 5) == core._classify_general(prefs, 5)
