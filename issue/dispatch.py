@@ -141,32 +141,57 @@ def _preview(table: pa.Table, channel: str, url: str) -> str:
     )
 
 
+def _channel_table(
+    people: pa.Table, tokens: list[str], batch: int, url: str, channel: str
+) -> pa.Table:
+    """The dispatch rows of one channel (``people`` and ``tokens`` already restricted to it)."""
+    n = people.num_rows
+    cols: dict[str, pa.Array] = {
+        "format_version": pa.array([FORMAT_VERSION] * n, pa.string()),
+        "batch": pa.array([str(batch)] * n, pa.string()),
+        "token": pa.array(format_tokens(tokens), pa.string()),
+        "vote_link": pa.array(_links(url, tokens), pa.string()),
+    }
+    return pa.table(
+        [cols[c] if c in cols else people.column(c).cast(pa.string()) for c in COLUMNS[channel]],
+        names=list(COLUMNS[channel]),
+    )
+
+
 def write_batch(
-    directory: Path, batch: int, people: pa.Table, tokens: list[str], channels: pa.Array, url: str
+    directory: Path, batch: int, people: pa.Table, tokens: list[str], channels: pa.Array, url: str,
+    *, block: int = 1 << 17,
 ) -> BatchFiles:
     """Write one batch's CSVs and preview into ``directory`` (fsynced; the caller renames it).
 
     ``people`` has the roll's columns for the persons of this batch, row-aligned with ``tokens``
-    (canonical) and ``channels``.
+    (canonical) and ``channels``. Rows are written in blocks so memory stays flat at 1M rows.
     """
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    n = people.num_rows
-    full = people.append_column("token", pa.array(format_tokens(tokens), pa.string()))
-    full = full.append_column("vote_link", pa.array(_links(url, tokens), pa.string()))
-    full = full.append_column("batch", pa.array([str(batch)] * n, pa.string()))
-    full = full.append_column("format_version", pa.array([FORMAT_VERSION] * n, pa.string()))
+    opts = pacsv.WriteOptions(include_header=True, quoting_style="needed")
     rows: dict[str, int] = {}
     digests: dict[str, str] = {}
-    preview_source: tuple[pa.Table, str] | None = None
+    preview: tuple[pa.Table, str] | None = None
     for channel in CHANNELS:
-        part = full.filter(pc.equal(channels, channel)).select(list(COLUMNS[channel]))
-        part = part.cast(pa.schema([(c, pa.string()) for c in COLUMNS[channel]]))
+        idx = pc.indices_nonzero(pc.equal(channels, channel)).to_pylist()
         name = f"dispatch_{channel}.csv"
-        digests[name] = _write_csv(directory / name, part)
-        rows[channel] = part.num_rows
-        if part.num_rows and (preview_source is None or channel == "post"):
-            preview_source = (part, channel)
-    table, channel = preview_source or (full.slice(0, 0), "post")
+        schema = pa.schema([(c, pa.string()) for c in COLUMNS[channel]])
+        with atomic_open(directory / name, "wb") as fh:
+            writer = pacsv.CSVWriter(fh, schema, write_options=opts)
+            for start in range(0, len(idx), block):
+                part = idx[start : start + block]
+                table = _channel_table(
+                    people.take(pa.array(part, pa.int64())), [tokens[i] for i in part],
+                    batch, url, channel,
+                )
+                writer.write_table(table)
+                if preview is None or (channel == "post" and preview[1] != "post"):
+                    preview = (table.slice(0, 1), channel)
+            writer.close()
+        digests[name] = sha256_file(directory / name)
+        rows[channel] = len(idx)
+    table, channel = preview or (pa.table({c: pa.array([], pa.string()) for c in POST_COLUMNS}),
+                                 "post")
     digests["letter_preview.html"] = write_text_atomic(
         directory / "letter_preview.html", _preview(table, channel, url)
     )
@@ -189,16 +214,17 @@ def update_live_files(
     out: Path,
     batch_dir: Path | None,
     batch: int,
-    drop_pids: set[bytes],
+    drop_pids: Callable[[], set[bytes]],
     pseudonyms: Callable[[list[str]], list[bytes]],
 ) -> dict[str, str]:
     """Bring ``OUT/dispatch_*.csv`` up to date with ``batch`` (idempotent; atomic per file).
 
     Drops rows of this batch (so a re-run after a crash never duplicates them) and rows of
-    persons in ``drop_pids`` (their token was revoked or replaced), then appends the batch's rows.
-    Returns the new files' SHA-256 digests.
+    persons in ``drop_pids()`` (their token was revoked or replaced; asked for only when a live
+    file already exists), then appends the batch's rows. Returns the new files' SHA-256 digests.
     """
     digests: dict[str, str] = {}
+    drop: set[bytes] | None = None
     for channel in CHANNELS:
         name = f"dispatch_{channel}.csv"
         live, new = out / name, (batch_dir / name if batch_dir else None)
@@ -212,9 +238,11 @@ def update_live_files(
             continue
         table = _read_dispatch_csv(live, channel)
         keep = pc.not_equal(table.column("batch"), str(batch))
-        if drop_pids and table.num_rows:
+        if drop is None:
+            drop = drop_pids()
+        if drop and table.num_rows:
             pids = pseudonyms(table.column("person_id").to_pylist())
-            keep = pc.and_(keep, pa.array([p not in drop_pids for p in pids], pa.bool_()))
+            keep = pc.and_(keep, pa.array([p not in drop for p in pids], pa.bool_()))
         table = table.filter(keep)
         if new is not None:
             table = pa.concat_tables([table, _read_dispatch_csv(new, channel)])

@@ -53,6 +53,7 @@ import json
 import os
 import shutil
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -260,8 +261,11 @@ def _finalise_dispatch(s: _Session, batch: int, n_issued: int) -> None:
                 f"batch {batch}: its dispatch files are missing, so its tokens cannot be sent",
                 fix="restore dispatch/ from backup, or revoke and re-issue that batch's persons",
             )
-    drop = {pid for pid, _ in s.ledger.revoked_in(batch)}
-    drop.update(s.ledger.batch_pids(batch))
+    def drop() -> set[bytes]:
+        pids = {pid for pid, _ in s.ledger.revoked_in(batch)}
+        pids.update(s.ledger.batch_pids(batch))
+        return pids
+
     digests = dispatch.update_live_files(
         s.paths.out, final if n_issued else None, batch, drop, s.member_key.pseudonyms
     )
@@ -284,35 +288,47 @@ def _run_batch(
     revoke_hashes: list[bytes],
     reason: str | None,
     vote_url: str,
-) -> int:
-    """Steps 1–5 for one batch; returns its number."""
+) -> tuple[int, pa.Array]:
+    """Steps 1–5 for one batch; returns its number and each new row's channel."""
     batch = s.ledger.next_batch()
     n = people.num_rows
     tokens = new_tokens(n)
     hashes = s.vote_key.token_hashes(tokens)
-    channels = dispatch.channels_of(people.column("email")) if n else pa.array([], pa.string())
-    if n:
-        dispatch.write_batch(s.paths.pending_dir(batch), batch, people, tokens, channels, vote_url)
-    del tokens
-    _kill_point("after_dispatch_pending")
+    channels = (dispatch.channels_of(people.column("email")) if n
+                else pa.array([], pa.string()))
     rows = list(zip(pids, hashes, channels.to_pylist(), strict=True))
-    s.ledger.begin_batch(batch, kind, rows, revoke=revoke_pids, reason=reason,
-                         new_status="pending" if kind == "reissue" else "active")
-    _kill_point("after_ledger_pending")
+    # Steps 1 (dispatch files) and 2 (ledger A) run in threads while step 3 (register B) fills
+    # its transaction; B commits only after both finished (``before_commit``), which is all the
+    # protocol needs: B committed ⇒ A committed and the plaintext tokens are on disk.
     try:
-        s.register.add_unused(hashes, revoke=revoke_hashes)
-    except IntegrityError:
-        s.ledger.abort_batch(batch)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(
+                s.ledger.begin_batch, batch, kind, rows, revoke=revoke_pids, reason=reason,
+                new_status="pending" if kind == "reissue" else "active")]
+            if n:
+                futures.append(pool.submit(dispatch.write_batch, s.paths.pending_dir(batch),
+                                           batch, people, tokens, channels, vote_url))
+
+            def steps_1_and_2_done() -> None:
+                for f in futures:
+                    f.result()
+                _kill_point("before_register_commit")
+
+            s.register.add_unused(hashes, revoke=revoke_hashes, before_commit=steps_1_and_2_done)
+    except BaseException as exc:
+        s.ledger.abort_batch(batch)  # no-op if transaction A never committed
         shutil.rmtree(s.paths.pending_dir(batch), ignore_errors=True)
-        _log_once(s, "batch_aborted", batch, kind=kind, why="token to revoke was not unused")
+        if isinstance(exc, IntegrityError):
+            _log_once(s, "batch_aborted", batch, kind=kind, why="token to revoke was not unused")
         raise
+    del tokens, rows
     _kill_point("after_register")
     _log_batch(s, batch, kind, n, len(revoke_pids), reason)
     s.ledger.commit_batch(batch)
     _kill_point("after_commit")
     _finalise_dispatch(s, batch, n)
     _kill_point("after_dispatch")
-    return batch
+    return batch, channels
 
 
 # ---------------------------------------------------------------------- issue run
@@ -336,9 +352,9 @@ class IssueSummary:
 
 
 def _roll_change_report(
-    s: _Session, vanished: list[bytes], new: int, states: dict[bytes, str], active: dict[bytes, Any]
+    s: _Session, vanished: list[bytes], new: int, states: dict[bytes, str], active: dict[bytes, bytes]
 ) -> dict[str, Any]:
-    rows = [{"pseudonym": p.hex(), "token_state": states.get(active[p].h, "unknown")}
+    rows = [{"pseudonym": p.hex(), "token_state": states.get(active[p], "unknown")}
             for p in sorted(vanished)]
     return {
         "format_version": "omov.roll-changes/1",
@@ -384,7 +400,7 @@ def issue_run(
         vanished = [p for p in active if p not in roll_pids]
         revoke_hashes: list[bytes] = []
         if vanished:
-            states = s.register.states([active[p].h for p in vanished])
+            states = s.register.states([active[p] for p in vanished])
             report = _roll_change_report(s, vanished, len(new_idx), states, active)
             write_json_atomic(paths.roll_changes, report)
             audit.append(paths.audit, "roll_changed", vanished=report["vanished"],
@@ -401,18 +417,17 @@ def issue_run(
                     "a vanished person already voted: the scrutineer must resolve it by hand "
                     "(e.g. keep the old person eligible) before anyone new is issued a token",
                 )
-            revoke_hashes = [active[p].h for p in vanished]
+            revoke_hashes = [active[p] for p in vanished]
         batch = None
         by_channel = {"email": 0, "post": 0}
         no_contact = 0
         if new_idx or vanished:
-            take = pa.array(new_idx, pa.int64())
-            people = roll.table.take(take)
+            people = (roll.table if len(new_idx) == roll.table.num_rows
+                      else roll.table.take(pa.array(new_idx, pa.int64())))
             new_pids = [pids[i] for i in new_idx]
-            batch = _run_batch(s, "issue", people, new_pids, vanished, revoke_hashes,
-                               "roll-change" if vanished else None, vote_url)
+            batch, ch = _run_batch(s, "issue", people, new_pids, vanished, revoke_hashes,
+                                   "roll-change" if vanished else None, vote_url)
             if people.num_rows:
-                ch = dispatch.channels_of(people.column("email"))
                 by_channel["email"] = int(pc.sum(pc.equal(ch, "email")).as_py() or 0)
                 by_channel["post"] = people.num_rows - by_channel["email"]
                 no_addr = pc.and_(
@@ -497,8 +512,8 @@ def reissue(
         (pid,) = s.member_key.pseudonyms([person_id])
         old_h, _ = _active_of(s, pid)
         _refuse_if_used(s, old_h, "reissue", reason)
-        batch = _run_batch(s, "reissue", person, [pid], [pid], [old_h], reason, vote_url)
-        channel = str(dispatch.channels_of(person.column("email"))[0].as_py())
+        batch, ch = _run_batch(s, "reissue", person, [pid], [pid], [old_h], reason, vote_url)
+        channel = str(ch[0].as_py())
         return ChangeSummary(batch, "reissue", reason, channel, paths.batch_dir(batch),
                              audit.head(paths.audit).hash)
 
@@ -512,7 +527,8 @@ def revoke(person_id: str, reason: str, out: Path, *, keys: Path | None = None) 
         old_h, _ = _active_of(s, pid)
         _refuse_if_used(s, old_h, "revoke", reason)
         empty = pa.table({c: pa.array([], pa.string()) for c in ("person_id", "email")})
-        batch = _run_batch(s, "revoke", empty, [], [pid], [old_h], reason, dispatch.DEFAULT_VOTE_URL)
+        batch, _ = _run_batch(s, "revoke", empty, [], [pid], [old_h], reason,
+                              dispatch.DEFAULT_VOTE_URL)
         return ChangeSummary(batch, "revoke", reason, None, None, audit.head(paths.audit).hash)
 
 
@@ -589,11 +605,11 @@ def verify_consistency(out: Path, members: Path, *, keys: Path | None = None) ->
             "GROUP BY pid HAVING count(*) > 1)").fetchone()
         if dupes:
             problems.append(f"{dupes} person(s) hold more than one active token")
-        states = s.register.states([a.h for a in active.values()])
-        bad = sum(1 for a in active.values() if states.get(a.h) not in ("unused", "used"))
+        states = s.register.states(list(active.values()))
+        bad = sum(1 for a in active.values() if states.get(a) not in ("unused", "used"))
         if bad:
             problems.append(f"{bad} active token(s) missing from the register or revoked there")
-        active_h = {a.h for a in active.values()}
+        active_h = set(active.values())
         live: list[bytes] = []
         for channel in dispatch.CHANNELS:
             f = out / f"dispatch_{channel}.csv"

@@ -47,6 +47,27 @@ def check_election_id(election: str) -> str:
     return election
 
 
+def hmac_many(key: bytes, prefix: bytes, messages: list[bytes]) -> list[bytes]:
+    """``[HMAC-SHA256(key, prefix + m) for m in messages]``, about twice as fast as a loop of
+    ``hmac.digest``: the inner (ipad + prefix) and outer (opad) SHA-256 states are computed once
+    and copied per message (RFC 2104's own construction; tests check it equals ``hmac.digest``).
+    """
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    padded = key.ljust(64, b"\0")
+    inner0 = hashlib.sha256(bytes(b ^ 0x36 for b in padded) + prefix)
+    outer0 = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+    out: list[bytes] = []
+    append = out.append
+    for m in messages:
+        inner = inner0.copy()
+        inner.update(m)
+        outer = outer0.copy()
+        outer.update(inner.digest())
+        append(outer.digest())
+    return out
+
+
 @dataclass(frozen=True)
 class VoteKey:
     """K_vote bound to one election: hashes tokens for the register."""
@@ -64,8 +85,7 @@ class VoteKey:
 
     def token_hashes(self, canonical: list[str]) -> list[bytes]:
         """``token_hash`` over a list (hot path: ~1 µs each)."""
-        key, prefix = self.secret, self.prefix
-        return [hmac.digest(key, prefix + t.encode("ascii"), "sha256") for t in canonical]
+        return hmac_many(self.secret, self.prefix, [t.encode("ascii") for t in canonical])
 
     @property
     def check_value(self) -> str:
@@ -82,9 +102,8 @@ class MemberKey:
 
     def pseudonyms(self, person_ids: list[str]) -> list[bytes]:
         """32-byte keyed pseudonyms of person ids (an unkeyed hash would be reversible)."""
-        key = self.secret
         prefix = b"omov/v1/person" + _SEP + self.election.encode("ascii") + _SEP
-        return [hmac.digest(key, prefix + p.encode("utf-8"), "sha256") for p in person_ids]
+        return hmac_many(self.secret, prefix, [p.encode("utf-8") for p in person_ids])
 
     @property
     def check_value(self) -> str:

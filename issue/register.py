@@ -35,9 +35,10 @@ only), never the member key or the ledger.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from issue.keys import VoteKey, load_vote_key
 from issue.tokens import TokenFormatError, normalise_token
@@ -71,11 +72,51 @@ BEGIN SELECT RAISE(ABORT, 'omov register: only unused -> used or unused -> revok
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode (we BEGIN explicitly), WAL, patient when busy."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_MS / 1000)
+    conn = sqlite3.connect(
+        path, isolation_level=None, timeout=_BUSY_MS / 1000, check_same_thread=False
+    )
     conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     return conn
+
+
+def insert_rows(
+    conn: sqlite3.Connection, head: str, row_sql: str, rows: Sequence[Any],
+    per_statement: int = 200,
+) -> None:
+    """Insert many rows with multi-row ``VALUES`` statements (inside the caller's transaction).
+
+    Why: one statement per row costs a Python→SQLite round trip each; 200 rows per statement
+    halves the time of a 1M-row issue. ``head`` is "INSERT INTO t (cols) VALUES ", ``row_sql``
+    one row's placeholders, e.g. "(?, ?)". ``rows`` are tuples, or bare values for one column.
+    """
+    if not rows:
+        return
+    tupled = isinstance(rows[0], tuple)
+    width = len(rows[0]) if tupled else 1
+    flat = [v for r in rows for v in r] if tupled else rows
+    step = per_statement * width
+    full = len(flat) - len(flat) % step
+    if full:
+        sql = head + ", ".join([row_sql] * per_statement)
+        conn.executemany(sql, (tuple(flat[i : i + step]) for i in range(0, full, step)))
+    if full < len(flat):
+        rest = tuple(flat[full:])
+        conn.execute(head + ", ".join([row_sql] * (len(rest) // width)), rest)
+
+
+def sort_order(keys: Sequence[bytes]) -> list[int]:
+    """Indices that sort 32-byte keys (numpy: ~5x faster than ``sorted`` for 1M keys).
+
+    Why sort: rows inserted in key order append to the B-tree's right edge instead of splitting
+    pages all over it.
+    """
+    import numpy as np
+
+    if not keys:
+        return []
+    return np.argsort(np.array(keys, dtype="S32"), kind="stable").tolist()  # type: ignore[no-any-return]
 
 
 class Register:
@@ -242,13 +283,20 @@ class Register:
     # ------------------------------------------------------- issuing (scrutineer)
 
     def add_unused(
-        self, hashes: Sequence[bytes], *, revoke: Sequence[bytes] = (), sorted_input: bool = False
+        self,
+        hashes: Sequence[bytes],
+        *,
+        revoke: Sequence[bytes] = (),
+        sorted_input: bool = False,
+        before_commit: Callable[[], None] | None = None,
     ) -> None:
         """One transaction: insert ``hashes`` as unused and revoke ``revoke`` (which must all be
         unused now). IntegrityError (and nothing written) if any to revoke is not unused.
+        ``before_commit`` runs inside the transaction just before COMMIT; if it raises, nothing
+        is written (the issuer waits there for its ledger and dispatch steps).
         """
         conn = self._conn
-        conn.execute("PRAGMA cache_size = -131072")
+        conn.execute("PRAGMA cache_size = -32768")
         conn.execute("BEGIN IMMEDIATE")
         try:
             for h in revoke:
@@ -261,8 +309,10 @@ class Register:
                         f"the token to revoke is {state}, not unused: refused"
                         + (" (the person has already voted)" if state == USED else "")
                     )
-            rows = hashes if sorted_input else sorted(hashes)
-            conn.executemany("INSERT INTO tokens (h) VALUES (?)", ((h,) for h in rows))
+            rows = hashes if sorted_input else [hashes[i] for i in sort_order(hashes)]
+            insert_rows(conn, "INSERT INTO tokens (h) VALUES ", "(?)", rows)
+            if before_commit is not None:
+                before_commit()
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
