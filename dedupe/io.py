@@ -18,6 +18,7 @@ import pandas as pd
 
 from dedupe.schema import (
     CANONICAL_FIELDS,
+    COALESCE_FIELDS,
     DECISION_COLUMNS,
     IGNORE,
     MULTI_COLUMN_FIELDS,
@@ -202,7 +203,7 @@ def map_headers(header: list[str], path: Path, org: str,
     for i, f in by_col.items():
         used.setdefault(f, []).append(i)
     for f, cols in used.items():
-        if len(cols) > 1 and f not in MULTI_COLUMN_FIELDS:
+        if len(cols) > 1 and f not in MULTI_COLUMN_FIELDS | COALESCE_FIELDS:
             names = " and ".join(repr(header[c]) for c in cols)
             raise InputError(
                 f"columns {names} both mean {f!r}", path=str(path), line=1,
@@ -266,6 +267,13 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
             continue
         if len(src) == 1:
             data[fld] = np.array(cols[src[0]], dtype=object)
+        elif fld in COALESCE_FIELDS:
+            src.sort(key=lambda c: (0 if "mob" in header[c].lower() else 1, c))
+            merged = pd.Series(cols[src[0]], dtype=object).str.strip()
+            for c in src[1:]:
+                nxt = pd.Series(cols[c], dtype=object).str.strip()
+                merged = merged.where(merged != "", nxt)
+            data[fld] = merged.to_numpy(dtype=object)
         else:
             parts = [pd.Series(cols[i], dtype=object).str.strip() for i in src]
             joined = parts[0]

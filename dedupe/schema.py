@@ -21,6 +21,9 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 
 #: Fields that may be fed by several columns (joined with ", " in header order).
 MULTI_COLUMN_FIELDS = frozenset({"address", "middle_names"})
+#: Fields that may be fed by several columns, first non-empty wins (mobile before landline:
+#: a mobile is personal, a landline is shared by a household).
+COALESCE_FIELDS = frozenset({"phone"})
 
 #: Mapping target that says "read nothing from this column" (silences the unmapped-header note).
 IGNORE = "ignore"
@@ -32,12 +35,14 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "labour party number", "labour party membership number", "lp number", "lp no", "lp",
         "lp id", "lp membership number", "lp membership no", "lp num", "labour id",
         "membership number labour", "labour member number", "labour member no", "party number",
+        "labour no", "lab no", "labour membership id", "lp ref",
         "party membership number",
     ),
-    "title": ("title", "salutation", "honorific", "prefix"),
+    "title": ("title", "salutation", "honorific", "prefix", "mr mrs", "mr mrs ms"),
     "first_name": (
         "first name", "firstname", "forename", "forenames", "given name", "given names",
-        "christian name", "first", "fname", "first names",
+        "christian name", "first", "fname", "first names", "forename s", "given name s",
+        "first name s",
     ),
     "middle_names": ("middle name", "middle names", "middle initial", "middle initials",
                      "other names", "middle"),
@@ -47,24 +52,28 @@ _ALIASES: dict[str, tuple[str, ...]] = {
                   "members name", "member full name"),
     "suffix": ("suffix", "name suffix", "generation"),
     "date_of_birth": ("date of birth", "dob", "d o b", "birth date", "birthdate", "birthday",
-                      "date born", "born"),
+                      "date born", "born", "d o b"),
     "email": ("email", "e mail", "email address", "e mail address", "emailaddress",
               "primary email", "personal email", "contact email", "mail"),
     "phone": ("phone", "telephone", "tel", "mobile", "mobile number", "mobile phone",
               "phone number", "telephone number", "tel no", "contact number", "landline",
-              "mobile no", "phone no", "cell", "home phone"),
+              "mobile no", "phone no", "cell", "home phone", "home tel", "work phone", "tel no",
+              "home telephone", "mobile tel", "mob", "phone mobile"),
     "address": ("address", "address line 1", "address line 2", "address line 3", "address 1",
                 "address 2", "address 3", "address1", "address2", "address3", "addr1", "addr2",
                 "street", "street address", "line 1", "line 2", "home address",
                 "postal address", "house", "house number", "street name", "full address"),
-    "town": ("town", "city", "town city", "post town", "locality", "town or city"),
+    "town": ("town", "city", "town city", "post town", "locality", "town or city",
+             "city town"),
     "postcode": ("postcode", "post code", "postal code", "zip", "zip code", "postcode zip"),
     "org_member_id": ("id", "member id", "ref", "reference", "contact id", "record id", "rec id",
-                      "member ref", "member reference", "supporter id", "urn", "membership id",
+                      "member ref", "member reference", "supporter id", "urn", "membership id", "memberno",
                       "member no", "member number", "org member id", "contact ref"),
     "status": ("status", "membership status", "member status", "standing", "membership state"),
     "consent": ("consent", "ballot consent", "data consent", "gdpr consent", "consent to contact",
-                "opt in", "contact consent", "consented", "gdpr", "data sharing consent"),
+                "opt in", "contact consent", "consented", "gdpr", "data sharing consent",
+                "mailing consent", "email consent", "marketing consent", "consent to mail",
+                "contact permission", "can contact"),
 }
 
 
