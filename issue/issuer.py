@@ -292,6 +292,7 @@ def _run_batch(
     """Steps 1–5 for one batch; returns its number and each new row's channel."""
     batch = s.ledger.next_batch()
     n = people.num_rows
+    _kill_point("batch_start")
     tokens = new_tokens(n)
     hashes = s.vote_key.token_hashes(tokens)
     channels = (dispatch.channels_of(people.column("email")) if n
