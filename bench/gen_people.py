@@ -274,7 +274,22 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     _mark(p, a, b, "senior", "junior", pid)
     # Same-name neighbours: same first and last name, same street and postcode, another house.
     a, b = _take_pairs(rng, free, max(int(n * r["namesake"] / 2), MIN_PAIRS))
-    _copy(p, a, b, ["first_name", "first_idx", "last_name", "street", "town", "region", "postcode"])
+    _copy(
+        p,
+        a,
+        b,
+        [
+            "first_name",
+            "first_idx",
+            "gender",
+            "culture",
+            "last_name",
+            "street",
+            "town",
+            "region",
+            "postcode",
+        ],
+    )
     house = p["house"].to_numpy()[a] + rng.integers(1, 12, len(a)) * 2
     p.iloc[b, p.columns.get_loc("house")] = house
     p.iloc[b, p.columns.get_loc("addr1")] = _s(house) + " " + p["street"].to_numpy()[a]
