@@ -32,7 +32,50 @@ NUMBER_OVERRIDE = "merged although the membership numbers are 2+ edits apart"
 DOB_OVERRIDE = "merged although the dates of birth are incompatible"
 
 
-def pair_rules(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Hardness:
+    """Which identifiers may veto a link, decided from the data (see ``measure_hardness``)."""
+
+    number: bool = True
+    dob: bool = True
+    number_conflict_rate: float = 0.0
+    dob_conflict_rate: float = 0.0
+    number_anchors: int = 0
+    dob_anchors: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"membership_number_is_hard": self.number, "date_of_birth_is_hard": self.dob,
+                "number_conflict_rate_among_sure_matches": round(self.number_conflict_rate, 5),
+                "number_sure_matches": self.number_anchors,
+                "dob_conflict_rate_among_sure_matches": round(self.dob_conflict_rate, 5),
+                "dob_sure_matches": self.dob_anchors,
+                "max_conflict_rate_for_hard": MAX_CONFLICT_RATE}
+
+
+#: An identifier that disagrees (2+ edits / incompatible) in more than this share of
+#: otherwise-certain matches is too corrupted to veto a link (FEBRL: 4–7 %; UK exports: < 1 %).
+MAX_CONFLICT_RATE = 0.02
+
+
+def measure_hardness(levels: np.ndarray, min_anchors: int = 30) -> Hardness:
+    """How often numbers / DOBs conflict among pairs that are surely one person otherwise.
+
+    "Surely": same first and last name, plus the *other* identifier exact, plus a shared
+    email, phone or postcode. Too few such pairs → keep the constraint hard (the safe side).
+    """
+    contact = (levels[:, EMAIL] == 1) | (levels[:, PHONE] == 1) | (levels[:, PC] == 1)
+    names = (levels[:, FIRST] == 1) & (levels[:, LAST] == 1) & contact
+    a = names & (levels[:, DOB] == 1) & (levels[:, NUM] > 0)
+    b = names & (levels[:, NUM] == 1) & (levels[:, DOB] > 0)
+    rn = float((levels[a, NUM] == 3).mean()) if a.any() else 0.0
+    rd = float(np.isin(levels[b, DOB], (3, 4)).mean()) if b.any() else 0.0
+    return Hardness(number=not (a.sum() >= min_anchors and rn > MAX_CONFLICT_RATE),
+                    dob=not (b.sum() >= min_anchors and rd > MAX_CONFLICT_RATE),
+                    number_conflict_rate=rn, dob_conflict_rate=rd,
+                    number_anchors=int(a.sum()), dob_anchors=int(b.sum()))
+
+
+def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: the reason it may never link on its own ('' = may link), and overrides.
 
     A hard constraint gives way only to overwhelming independent evidence, and then the merge
@@ -65,9 +108,13 @@ def pair_rules(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dob_bad = np.isin(levels[:, DOB], (3, 4))
     dob_over = dob_bad & first_agree & last_agree & (levels[:, SUFFIX] != 3) & (
         num_exact | (two_contacts & (levels[:, FIRST] == 1) & (levels[:, LAST] == 1)))
+    hard = hard or Hardness()
+    if not hard.dob:
+        dob_bad = np.zeros(len(levels), bool)
+        dob_over = dob_bad
     reason[dob_bad & ~dob_over] = "dates of birth incompatible"
     override[dob_over] = DOB_OVERRIDE
-    num_bad = levels[:, NUM] == 3
+    num_bad = (levels[:, NUM] == 3) & hard.number
     n_contacts = ((levels[:, EMAIL] == 1).astype(int) + (levels[:, PHONE] == 1)
                   + ((levels[:, ADDR] == 1) | (levels[:, PC] == 1)))
     num_over = (num_bad & first_agree & last_agree & (levels[:, SUFFIX] < 2) & (
@@ -79,15 +126,17 @@ def pair_rules(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return reason, override
 
 
-def pair_refusal(levels: np.ndarray) -> np.ndarray:
+def pair_refusal(levels: np.ndarray, hard: Hardness | None = None) -> np.ndarray:
     """Per pair: '' (may link) or the reason this pair can never be one person on its own."""
-    return pair_rules(levels)[0]
+    return pair_rules(levels, hard)[0]
 
 
 class _Constraints:
     """Per-cluster facts that cannot-links are checked against (numbers, DOBs, suffixes)."""
 
-    def __init__(self, numbers: list[str], dobs: np.ndarray, suffix: list[str]) -> None:
+    def __init__(self, numbers: list[str], dobs: np.ndarray, suffix: list[str],
+                 hard: Hardness) -> None:
+        self.hard = hard
         self.parent = list(range(len(numbers)))
         self.numbers: list[set[str]] = [{x} if x else set() for x in numbers]
         self.dobs: list[set[int]] = [{int(d)} if d > 0 else set() for d in dobs]
@@ -111,10 +160,10 @@ class _Constraints:
         holds a corrupted number (merged by an override) is still joined by its true number.
         """
         na, nb = self.numbers[ra], self.numbers[rb]
-        if na and nb and override != NUMBER_OVERRIDE and all(
+        if na and nb and self.hard.number and override != NUMBER_OVERRIDE and all(
                 numbers_far(a, b) for a in na for b in nb):
             return "would join membership numbers 2+ edits apart"
-        if self.dobs[ra] and self.dobs[rb] and override != DOB_OVERRIDE:
+        if self.dobs[ra] and self.dobs[rb] and self.hard.dob and override != DOB_OVERRIDE:
             da = np.fromiter(self.dobs[ra], np.int64)
             db = np.fromiter(self.dobs[rb], np.int64)
             aa, bb = np.repeat(da, len(db)), np.tile(db, len(da))
@@ -145,6 +194,7 @@ def constrained_clusters(
     n: int, i: np.ndarray, j: np.ndarray, weight: np.ndarray, levels: np.ndarray,
     numbers: list[str], dobs: np.ndarray, suffix: list[str], threshold: float,
     must: list[tuple[int, int]] | None = None, cannot: list[tuple[int, int]] | None = None,
+    hard: Hardness | None = None,
 ) -> Clustering:
     """Accept links ≥ threshold from the strongest down, refusing those that break a constraint.
 
@@ -152,7 +202,8 @@ def constrained_clusters(
     two records first, whatever the model says; a "different" forbids the two ever sharing a
     cluster, even through others.
     """
-    cs = _Constraints(numbers, dobs, suffix)
+    hard = hard or Hardness()
+    cs = _Constraints(numbers, dobs, suffix, hard)
     out = Clustering(labels=np.zeros(n, np.int64))
     for a, b in must or ():
         ra, rb = cs.find(a), cs.find(b)
@@ -163,7 +214,7 @@ def constrained_clusters(
         cs.forbid.setdefault(cs.find(a), set()).add(b)
         cs.forbid.setdefault(cs.find(b), set()).add(a)
         out.forced.append((a, b, "different"))
-    reason, override = pair_rules(levels)
+    reason, override = pair_rules(levels, hard)
     cand = np.flatnonzero(weight >= threshold)
     order = cand[np.lexsort((j[cand], i[cand], -weight[cand]))]
     for p in order.tolist():

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dedupe.blocking import candidate_pairs
-from dedupe.cluster import Clustering, constrained_clusters, pair_rules
+from dedupe.cluster import Clustering, Hardness, constrained_clusters, measure_hardness, pair_rules
 from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
@@ -95,7 +95,8 @@ def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, lis
     model = fit(arrays, levels, n) if n >= 2 else None
     weight = (pair_weights(model, levels) - model.prior_weight if model is not None
               else np.zeros(len(i)))
-    reasons, _override = pair_rules(levels)
+    hard = measure_hardness(levels)
+    reasons, _override = pair_rules(levels, hard)
     timings["scoring"] = time.perf_counter() - t
     note("clustering")
     t = time.perf_counter()
@@ -104,7 +105,7 @@ def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, lis
         resolved = resolve(decisions[0], decisions[1], r, decisions[2])
     cl = constrained_clusters(n, i, j, weight, levels, r["number"].fillna("").tolist(),
                               r["dob"].to_numpy(), r["suffix"].tolist(), opts.threshold,
-                              resolved.must, resolved.cannot)
+                              resolved.must, resolved.cannot, hard)
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
     timings["clustering"] = time.perf_counter() - t
@@ -118,6 +119,7 @@ def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, lis
                              "person_id": person}).sort_values(
         ["source_org", "row_id"]).reset_index(drop=True)
     stats = _stats(r, cl, members, queue, exports, prep)
+    stats["constraints"] = hard.as_dict()
     timings["members_and_queue"] = time.perf_counter() - t
     return Result(prep, clusters, members, queue, resolved, model, blocks.passes, stats,
                   timings, {"i": i, "j": j, "levels": levels, "weight": weight})
