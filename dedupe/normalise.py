@@ -40,6 +40,9 @@ _STATUS_INACTIVE = ("lapsed", "expired", "resigned", "cancelled", "canceled", "s
 _CONSENT_YES = {"y", "yes", "true", "1", "granted", "given", "opt in", "opted in", "consented"}
 _CONSENT_NO = {"n", "no", "false", "0", "withdrawn", "refused", "opt out", "opted out", "none"}
 
+#: Youngest possible member (Young Labour joins from 14): pivots two-digit birth years.
+MIN_AGE = 14
+
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d",
                 "%d/%m/%y", "%m/%d/%y", "%d-%m-%y", "%Y/%m/%d", "%d %b %Y", "%d %B %Y",
                 "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%m-%d-%Y")
@@ -254,8 +257,8 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
     codes, uniq = pd.factorize(raw, use_na_sentinel=True)
     parsed = pd.to_datetime(pd.Series(uniq), format=fmt, errors="coerce")
     year = parsed.dt.year.to_numpy(dtype=float)
-    if "%y" in fmt:  # a birth year cannot be in the future
-        year = np.where(year > today.year, year - 100, year)
+    if "%y" in fmt:  # two-digit year: a member is at least MIN_AGE, so '20' is 1920
+        year = np.where(year > today.year - MIN_AGE, year - 100, year)
     ymd = (np.nan_to_num(year) * 10000 + parsed.dt.month.fillna(0).to_numpy() * 100
            + parsed.dt.day.fillna(0).to_numpy()).astype(np.int64)
     future = ymd > int(today.strftime("%Y%m%d"))

@@ -54,7 +54,9 @@ def normalise_export(exp: Export, today: date) -> tuple[pd.DataFrame, list[tuple
                                               regex=True)
     out["suffix"] = out["suffix"].where(~(jr & (out["suffix"] == "")), "jr")
     out["phone"] = nz.phones(_col(df, "phone"), warn)
-    address = nz._blank(_col(df, "address"))
+    # Embedded line breaks in a quoted address are separators, not content.
+    address = nz._blank(_col(df, "address").astype(object).str.replace(
+        r"\s*[\r\n]+\s*", ", ", regex=True))
     pc_raw = nz._blank(_col(df, "postcode"))
     town = nz._blank(_col(df, "town"))
     if pc_raw.isna().all() and address.notna().any():
@@ -63,9 +65,11 @@ def normalise_export(exp: Export, today: date) -> tuple[pd.DataFrame, list[tuple
         address = nz._blank(rest)
         if town.isna().all():  # "68 Thorpe Drive, Glasgow" -> town is the last part
             parts = address.str.rsplit(",", n=1)
-            has_town = parts.str.len() == 2
-            town = parts.str[1].str.strip().where(has_town, None)
-            address = parts.str[0].str.strip().where(has_town, address)
+            two = parts.map(lambda x: isinstance(x, list) and len(x) == 2)
+            town = parts.map(lambda x: x[1].strip() if isinstance(x, list) and len(x) == 2
+                             else None).astype(object)
+            address = parts.map(lambda x: x[0].strip() if isinstance(x, list) and len(x) == 2
+                                else None).astype(object).where(two, address)
     out["postcode"], out["pc_valid"] = nz.postcodes(pc_raw, warn)
     out["address"] = address
     out["addr_key"] = nz.address_key(address)
