@@ -127,7 +127,7 @@ def phases(paths: dict[str, Path], work: Path) -> dict[str, float]:
     rows = list(read_rows(Channel("online", paths["returns"])))
     split["read_csv"] = time.perf_counter() - t
     t = time.perf_counter()
-    canon = [normalise(r.token)[0] for r in rows]
+    canon = [c for c, _ in normalise([r.token for r in rows])]
     split["normalise_tokens"] = time.perf_counter() - t
     good = [c for c in canon if c is not None]
     shutil.copy(paths["db"], work / "copy.sqlite")
@@ -164,6 +164,7 @@ def main() -> int:
     result = {"n": args.n, "candidates": args.cands, "wall_s": round(wall, 2),
               "intake_run_s": round(inner, 2), "peak_rss_mib": round(rss / 1024, 1),
               "totals": {k: v for k, v in report["totals"]["by_class"].items() if v}}
+    print(json.dumps(result, indent=2), flush=True)
     if not args.no_phases:
         shutil.copy(args.work / "pristine.sqlite", paths["db"])
         result["phases_s"] = {k: round(v, 2) for k, v in phases(paths, args.work).items()}

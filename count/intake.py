@@ -254,67 +254,79 @@ class IntakeResult:
 
 
 class IntakeRun:
-    """One intake run over many channel files, fed in batches so memory stays flat.
+    """One intake run over many channel files: every local check first, then the register.
 
-    ``seen`` remembers every canonical token accepted for a register check in this run, so a
-    repeat within the run is rejected without asking the register (and named with the first
-    place it was seen, for the scrutineer).
+    ``feed`` decides everything that needs no register (row shape, token format, repeats within
+    the run, the paper's marks) batch by batch; ``finish`` asks the register once for all the
+    remaining tokens. Why once, at the end: a file that turns out unreadable half-way stops the
+    run before any token is used, and the register can take the tokens in hash order (one pass
+    over its B-tree instead of one per batch).
+
+    ``seen`` maps each token sent to the register to its place in ``pending``, so a repeat is
+    rejected with the place it was first returned (for the scrutineer).
     """
 
     def __init__(self, ncand: int, register: TokenRegister, normalise: TokenFormat) -> None:
         self.result = IntakeResult(ncand)
         self._register = register
         self._normalise = normalise
-        self._seen: dict[str, tuple[str, int]] = {}
+        self._seen: dict[str, int] = {}
+        self._tokens: list[str] = []
+        self._pending: list[tuple[str, int, Paper]] = []
         self._papers: dict[str, Paper] = {}
 
     def feed(self, rows: Sequence[ReturnedRow]) -> None:
-        """Classify one batch: local checks first, then one ``consume_many`` call."""
+        """Local checks for one batch; rows that pass wait for ``finish``."""
         readable: list[ReturnedRow] = []
         for row in rows:
             self.result.tally(row.channel).received += 1
             if row.problem:
-                self._reject(row, MALFORMED_ROW, row.problem)
+                self._reject(row.channel, row.line, MALFORMED_ROW, row.problem)
             else:
                 readable.append(row)
-        pending_rows: list[ReturnedRow] = []
-        pending_tokens: list[str] = []
         for row, (token, why) in zip(readable, self._normalise([r.token for r in readable]),
                                      strict=True):
             if token is None:
-                self._reject(row, TOKEN_MALFORMED, why)
+                self._reject(row.channel, row.line, TOKEN_MALFORMED, why)
                 continue
             first = self._seen.get(token)
             if first is not None:
-                self._reject(row, TOKEN_REPEATED, f"first returned at {first[0]} line {first[1]}")
+                channel, line, _ = self._pending[first]
+                self._reject(row.channel, row.line, TOKEN_REPEATED,
+                             f"first returned at {channel} line {line}")
                 continue
-            self._seen[token] = (row.channel, row.line)
-            pending_rows.append(row)
-            pending_tokens.append(token)
-        if not pending_tokens:
-            return
-        states = self._register.consume_many(pending_tokens)
-        if len(states) != len(pending_tokens):
+            self._seen[token] = len(self._tokens)
+            self._tokens.append(token)
+            self._pending.append((row.channel, row.line, self._paper(row.preferences)))
+
+    def finish(self) -> IntakeResult:
+        """One ``consume_many`` for every pending token, then each paper is settled."""
+        tokens, self._tokens = self._tokens, []
+        self._seen.clear()
+        states = self._register.consume_many(tokens) if tokens else []
+        if len(states) != len(tokens):
             raise RuntimeError("register answered a different number of tokens than asked")
-        for row, state in zip(pending_rows, states, strict=True):
-            self._settle(row, state)
+        del tokens
+        for (channel, line, paper), state in zip(self._pending, states, strict=True):
+            self._settle(channel, line, paper, state)
+        self._pending = []
+        return self.result
 
-    def _reject(self, row: ReturnedRow, reason: str, detail: str = "") -> None:
-        self.result.tally(row.channel).rejected[reason] += 1
-        self.result.rejections.append(Rejection(row.channel, row.line, reason, detail))
+    def _reject(self, channel: str, line: int, reason: str, detail: str = "") -> None:
+        self.result.tally(channel).rejected[reason] += 1
+        self.result.rejections.append(Rejection(channel, line, reason, detail))
 
-    def _settle(self, row: ReturnedRow, state: str) -> None:
+    def _settle(self, channel: str, line: int, paper: Paper, state: str) -> None:
         if state != STATE_CONSUMED:
             reason = _STATE_REJECT.get(state)
             if reason is None:
                 raise RuntimeError(f"register answered an unknown state {state!r}")
-            self._reject(row, reason)
+            self._reject(channel, line, reason)
             return
-        paper = self._paper(row.preferences)
         if paper.status != VALID:
-            self._reject(row, paper.status)
+            self._reject(channel, line, paper.status)
             return
-        tally = self.result.tally(row.channel)
+        tally = self.result.tally(channel)
         tally.valid += 1
         tally.notes.update(paper.notes)
         self.result.rankings[paper.ranking] += 1
@@ -324,13 +336,13 @@ class IntakeRun:
         paper = self._papers.get(preferences)
         if paper is None:
             paper = classify_paper(preferences, self.result.ncand)
-            if len(self._papers) < 1 << 20:
+            if len(self._papers) < 1 << 18:
                 self._papers[preferences] = paper
         return paper
 
 
 def batched(rows: Iterable[ReturnedRow], size: int) -> Iterator[list[ReturnedRow]]:
-    """Rows in lists of ``size`` (the register is asked once per list)."""
+    """Rows in lists of ``size`` (tokens are normalised a list at a time)."""
     batch: list[ReturnedRow] = []
     for row in rows:
         batch.append(row)
@@ -356,6 +368,7 @@ def run_intake(
         run.feed(batch)
         if progress is not None:
             progress(len(batch))
+    run.finish()
     if not run.result.balanced():
         raise RuntimeError("intake does not balance: valid + rejected != received")
     return run.result

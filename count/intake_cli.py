@@ -173,17 +173,27 @@ class RegisterAdapter:
                                          "revoked": core.STATE_REVOKED,
                                          "unknown": core.STATE_UNKNOWN}
 
-    def __init__(self, register: Any) -> None:
+    def __init__(self, register: Any, chunk: int = 50_000) -> None:
         self._register = register
+        self.CHUNK = chunk
 
     def consume_many(self, tokens: Sequence[str]) -> list[str]:
-        """Hash, then consume in hash order (B-tree locality: ~2x faster on a 1M register)."""
+        """Hash, then consume in hash order, CHUNK tokens per register transaction.
+
+        Hash order walks the register's B-tree once from end to end (about 3x faster than
+        arrival order on a 1M register). The sort is stable, so of two equal tokens the first
+        still wins. Each chunk is one IMMEDIATE transaction: another intake process can
+        interleave between chunks, never inside one.
+        """
         hashes = self._register.key.token_hashes(list(tokens))
-        order = sorted(range(len(hashes)), key=hashes.__getitem__)  # stable: first stays first
-        states = self._register.consume_many_hashes([hashes[i] for i in order])
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
         out = [""] * len(hashes)
-        for i, state in zip(order, states, strict=True):
-            out[i] = self._STATES[state]
+        for start in range(0, len(order), self.CHUNK):
+            part = order[start:start + self.CHUNK]
+            states = self._register.consume_many_hashes([hashes[i] for i in part],
+                                                        chunk=self.CHUNK)
+            for i, state in zip(part, states, strict=True):
+                out[i] = self._STATES[state]
         return out
 
 
@@ -289,7 +299,8 @@ def _progress_rows(channels: Sequence[Channel]) -> Iterator[core.ReturnedRow]:
 
 
 def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballot_def: Path,
-        out: Path, audit_log: Path | None, batch_size: int = 50_000) -> dict[str, Any]:
+        out: Path, audit_log: Path | None, batch_size: int = 50_000,
+        consume_chunk: int = 50_000) -> dict[str, Any]:
     """The whole intake; returns the report dict (also written to OUT)."""
     channels = parse_channels(files, specs)
     ballot = read_ballot_definition(ballot_def)
@@ -301,7 +312,8 @@ def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballo
         digests = {c.name: sha256_file(c.path) for c in channels}
         _audit(audit_log, "intake.started", election=ballot.election_id,
                ballot_definition_sha256=sha256_file(ballot_def), inputs=digests)
-        result = _run_with_progress(channels, len(ballot.candidates), register, batch_size)
+        result = _run_with_progress(channels, len(ballot.candidates),
+                                    RegisterAdapter(register, consume_chunk), batch_size)
         outputs = write_outputs(out, result, ballot, channels)
         report = build_report(result, ballot, ballot_def, _inputs(channels, result), outputs,
                               register.counts())
@@ -311,7 +323,7 @@ def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballo
     return report
 
 
-def _run_with_progress(channels: Sequence[Channel], ncand: int, register: Any,
+def _run_with_progress(channels: Sequence[Channel], ncand: int, register: RegisterAdapter,
                        batch_size: int) -> core.IntakeResult:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -321,7 +333,7 @@ def _run_with_progress(channels: Sequence[Channel], ncand: int, register: Any,
                   TimeElapsedColumn(), console=console, transient=True,
                   disable=not console.is_terminal) as bar:
         task = bar.add_task("intake", total=None)
-        return core.run_intake(_progress_rows(channels), ncand, RegisterAdapter(register),
+        return core.run_intake(_progress_rows(channels), ncand, register,
                                normalise, batch_size=batch_size,
                                progress=lambda n: bar.advance(task, n))
 

@@ -15,11 +15,30 @@ from issue.tokens import new_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent("""
-    import sys
+    import sys, time
     from pathlib import Path
+    import count.intake_cli as ic
     from count.intake_cli import run
     f, db, key, bdef, out = map(Path, sys.argv[1:6])
-    run([f], [], db, key, bdef, out, None, batch_size=int(sys.argv[6]))
+    barrier = [Path(p) for p in sys.argv[7:9]]
+    consume = ic.RegisterAdapter.consume_many
+    def gated(self, tokens):  # both processes reach the register at the same moment
+        barrier[int(sys.argv[9])].touch()
+        deadline = time.monotonic() + 60
+        while not all(p.exists() for p in barrier) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return consume(self, tokens)
+    ic.RegisterAdapter.consume_many = gated
+    from issue.register import Register
+    chunk = Register.consume_many_hashes
+    def polite(self, hashes, **kw):  # let the other process take the write lock between chunks
+        try:
+            return chunk(self, hashes, **kw)
+        finally:
+            time.sleep(0.12)
+    Register.consume_many_hashes = polite
+    run([f], [], db, key, bdef, out, None, batch_size=int(sys.argv[6]),
+        consume_chunk=int(sys.argv[6]))
 """)
 
 
@@ -28,11 +47,14 @@ def test_two_processes_never_count_a_token_twice(tmp_path: Path) -> None:
     toks = new_tokens(n)
     db, key = make_register(tmp_path / "issue", unused=toks)
     bdef = make_ballot_def(tmp_path / "ballot.json", ["A", "B", "C"])
-    # Both channels hold every token, in opposite orders, so the two runs collide all the time.
-    a = write_returns(tmp_path / "a" / "online.csv", [(t, "1;2;3") for t in toks])
-    b = write_returns(tmp_path / "b" / "postal.csv", [(t, "3;2;1") for t in reversed(toks)])
+    # The channels overlap on the middle third (a voter who voted online and by post): those
+    # tokens are contested by the two runs at the same moment.
+    a = write_returns(tmp_path / "a" / "online.csv", [(t, "1;2;3") for t in toks[:4000]])
+    b = write_returns(tmp_path / "b" / "postal.csv",
+                      [(t, "3;2;1") for t in reversed(toks[2000:])])
     procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, str(f), str(db), str(key),
-                               str(bdef), str(tmp_path / f"out{i}"), "200"],
+                               str(bdef), str(tmp_path / f"out{i}"), "750",
+                               str(tmp_path / "ready0"), str(tmp_path / "ready1"), str(i)],
                               cwd=ROOT, stderr=subprocess.PIPE, text=True)
              for i, f in enumerate((a, b))]
     for p in procs:
@@ -42,10 +64,10 @@ def test_two_processes_never_count_a_token_twice(tmp_path: Path) -> None:
                for i in range(2)]
     valid = [r["totals"]["valid"] for r in reports]
     used = [r["totals"]["by_class"]["token_used"] for r in reports]
-    assert sum(valid) == n
-    print("valid per process", valid)
-    assert valid[0] + used[0] == n and valid[1] + used[1] == n
-    assert used[0] == valid[1]  # what one counted, the other saw as used
+    print("valid per process", valid, "used per process", used)
+    assert sum(valid) == n  # every token counted once
+    assert sum(used) == 2000  # every contested token refused exactly once
+    assert valid[0] + used[0] == 4000 and valid[1] + used[1] == 4000
     with Register.open(db, key) as reg:
         assert reg.counts() == {"unused": 0, "used": n, "revoked": 0}
     blt_weights = 0
