@@ -93,22 +93,26 @@ def _emails(
     num = _s(rng.integers(1, 100, n))
     yr = _s(dob_year % 100)
     init = np.array([k[:1] for k in fk], dtype=object)
-    patterns = [
-        fk + "." + lk,
-        fk + lk,
-        fk + "." + lk + num,
-        init + lk,
-        fk + "_" + lk,
-        lk + init + num,
-        fk + num,
-        fk + np.array([k[:1] for k in lk], dtype=object),
-        lk + "." + fk,
-        fk + lk + yr,
+    linit = np.array([k[:1] for k in lk], dtype=object)
+    patterns = [  # built only for the rows that use them (memory at 1M rows)
+        lambda i: fk[i] + "." + lk[i],
+        lambda i: fk[i] + lk[i],
+        lambda i: fk[i] + "." + lk[i] + num[i],
+        lambda i: init[i] + lk[i],
+        lambda i: fk[i] + "_" + lk[i],
+        lambda i: lk[i] + init[i] + num[i],
+        lambda i: fk[i] + num[i],
+        lambda i: fk[i] + linit[i],
+        lambda i: lk[i] + "." + fk[i],
+        lambda i: fk[i] + lk[i] + yr[i],
     ]
     which = rng.choice(
         len(patterns), size=n, p=[0.24, 0.1, 0.1, 0.1, 0.08, 0.08, 0.1, 0.05, 0.05, 0.1]
     )
-    local = np.choose(which, patterns)
+    local = np.empty(n, dtype=object)
+    for k, make in enumerate(patterns):
+        rows = np.flatnonzero(which == k)
+        local[rows] = make(rows)
     domain = rng.choice(EMAIL_DOMAINS, size=n, p=EMAIL_DOMAIN_W / EMAIL_DOMAIN_W.sum())
     email = local + "@" + domain
     dup = pd.Series(email).duplicated().to_numpy()
@@ -350,25 +354,38 @@ def _couple_email(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]
 
 
 def _history(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -> None:
-    """Previous address, e-mail and mobile for people who moved or changed them (stale copies)."""
+    """Previous address, e-mail and mobile for people who moved or changed them (stale copies).
+
+    Old values are drawn only for the people who have one (memory at 1M rows)."""
     n = len(p)
     household = p["household"].to_numpy()
-    moved_home = rng.random(n) < r["moved"]
-    moved = moved_home[household]  # a household moves together
-    old = _addresses(rng, n)
+    moved_home = np.flatnonzero(rng.random(n) < r["moved"])
+    slot = np.full(n, -1)
+    slot[moved_home] = np.arange(len(moved_home))
+    where = slot[household]  # a household moves together
+    moved = where >= 0
+    old = _addresses(rng, len(moved_home))
     for c in ("addr1", "town", "postcode"):
-        p["old_" + c] = np.where(moved, old[c][household], "").astype(object)
-    changed = rng.random(n) < r["email_changed"]
-    dom = rng.choice(EMAIL_DOMAINS, n, p=EMAIL_DOMAIN_W / EMAIL_DOMAIN_W.sum())
-    local = np.array([e.split("@", 1)[0] for e in p["email"].to_numpy()], dtype=object)
+        col = np.full(n, "", dtype=object)
+        col[moved] = old[c][where[moved]]
+        p["old_" + c] = col
+    changed = np.flatnonzero(rng.random(n) < r["email_changed"])
+    m = len(changed)
+    dom = rng.choice(EMAIL_DOMAINS, m, p=EMAIL_DOMAIN_W / EMAIL_DOMAIN_W.sum())
+    email = p["email"].to_numpy()
+    local = np.array([e.split("@", 1)[0] for e in email[changed]], dtype=object)
     alt = _emails(
-        rng, p["first_name"].to_numpy(), p["last_name"].to_numpy(), rng.integers(1940, 2008, n)
+        rng,
+        p["first_name"].to_numpy()[changed],
+        p["last_name"].to_numpy()[changed],
+        rng.integers(1940, 2008, m),
     )
     alt_local = np.array([e.split("@", 1)[0] for e in alt], dtype=object)
-    old_email = np.where(rng.random(n) < 0.5, local + "@" + dom, alt_local + "@" + dom)
-    p["old_email"] = np.where(changed & (old_email != p["email"].to_numpy()), old_email, "").astype(
-        object
-    )
-    p["old_mobile"] = np.where(rng.random(n) < r["phone_changed"], _mobiles(rng, n), "").astype(
-        object
-    )
+    new = np.where(rng.random(m) < 0.5, local + "@" + dom, alt_local + "@" + dom)
+    old_email = np.full(n, "", dtype=object)
+    old_email[changed] = np.where(new != email[changed], new, "")
+    p["old_email"] = old_email
+    phone = np.flatnonzero(rng.random(n) < r["phone_changed"])
+    old_mobile = np.full(n, "", dtype=object)
+    old_mobile[phone] = _mobiles(rng, len(phone))
+    p["old_mobile"] = old_mobile

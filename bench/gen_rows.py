@@ -25,6 +25,8 @@ ROW_RATES: dict[str, float] = {
     "accent_lost": 0.15,
     "apostrophe_variant": 0.25,
     "all_caps": 0.01,
+    "all_lower": 0.01,  # typed into a web form: "john smith"
+    "stray_space": 0.01,  # leading/trailing spaces in a name field
     "stale_address": 0.5,  # share of a mover's rows with the old address
     "stale_email": 0.5,
     "stale_mobile": 0.5,
@@ -233,8 +235,14 @@ def _names(c: _Ctx, style: OrgStyle) -> tuple[np.ndarray, np.ndarray]:
     caps = c.pick(c.r["all_caps"])
     _apply(first, caps, lambda v, i: v.upper())
     _apply(last, caps, lambda v, i: v.upper())
+    low = c.pick(c.r["all_lower"], ~caps)
+    _apply(first, low, lambda v, i: v.lower())
+    _apply(last, low, lambda v, i: v.lower())
     up = c.pick(style.surname_upper)
     _apply(last, up, lambda v, i: v.upper())
+    sp = c.pick(c.r["stray_space"])
+    ksp = ks[sp]
+    _apply(first, sp, lambda v, i: [v + " ", " " + v, v + "  "][ksp[i] % 3])
     return first, last
 
 
@@ -372,13 +380,18 @@ def _email(c: _Ctx) -> np.ndarray:
 
     def variant(v: str, i: int) -> str:
         local, dom = v.split("@", 1)
-        j = kv[i] % 4
+        j = kv[i] % 6
+        gmail = dom in ("gmail.com", "googlemail.com")
         if j == 0:
             return v.upper()
         if j == 1:
             return local.capitalize() + "@" + dom
-        if j == 2 and dom in ("gmail.com", "googlemail.com"):
+        if j == 2 and gmail:
             return local + "@" + ("googlemail.com" if dom == "gmail.com" else "gmail.com")
+        if j == 3 and gmail:  # Gmail ignores dots and +tags: the same mailbox
+            return (local.replace(".", "") if "." in local else local + "+labour") + "@" + dom
+        if j == 4:
+            return local + "@" + dom.upper()
         return " " + v + " "
 
     t = c.pick(c.r["email_typo"])
@@ -542,6 +555,6 @@ def build_org(
     df = pd.DataFrame({header: fields[canon] for canon, header in style.headers.items()})
     if style.encoding == "cp1252":  # what the source system could not store is folded, not lost
         for col in df.columns:
-            u, inv = np.unique(df[col].to_numpy().astype(str), return_inverse=True)
-            df[col] = np.array([cp1252_safe(x) for x in u], dtype=object)[inv]
+            codes, uniq = pd.factorize(df[col], use_na_sentinel=False)
+            df[col] = np.array([cp1252_safe(str(x)) for x in uniq], dtype=object)[codes]
     return df, pd.DataFrame(c.flags)

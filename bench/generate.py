@@ -90,6 +90,20 @@ def _persons_table(p: pd.DataFrame, used: np.ndarray) -> pa.Table:
     return pa.Table.from_pandas(out, preserve_index=False)
 
 
+def _write_persons(p: pd.DataFrame, used: np.ndarray, path: Path, chunk: int = 100_000) -> None:
+    """persons.parquet in chunks (one row group each), so 1M-row sets stay within modest memory."""
+    writer: pq.ParquetWriter | None = None
+    try:
+        for start in range(0, len(used), chunk):
+            table = _persons_table(p, used[start : start + chunk])
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 def generate(
     rows: int,
     seed: int,
@@ -170,8 +184,10 @@ def generate(
         pa.Table.from_pandas(pd.concat([truth, flags], axis=1), preserve_index=False),
         truth_dir / "truth.parquet",
     )
+    log("truth written")
     used = np.unique(rows_df["person"].to_numpy())
-    pq.write_table(_persons_table(persons, used), truth_dir / "persons.parquet")
+    _write_persons(persons, used, truth_dir / "persons.parquet")
+    log("persons written")
     cands, key = make_candidates(
         persons, rows_df, _flags_in_row_order(rows_df, flags, styles), styles, rng
     )
