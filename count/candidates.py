@@ -74,6 +74,11 @@ class RollEntry:
     reason: str = ""
 
 
+#: Key under which ``roll`` may list name keys of roll entries that have *no* membership number,
+#: so a candidate missing by number can be told why (usually a merge still awaiting the auditor).
+UNNUMBERED_PREFIX = "name:"
+
+
 @dataclass(frozen=True)
 class BallotCandidate:
     """One name on the ballot paper."""
@@ -215,8 +220,12 @@ def _roll_problems(cand: Candidate, roll: Mapping[str, RollEntry], problem: _Pro
         return
     entry = roll.get(cand.membership_number)
     if entry is None:
+        hint = ""
+        if UNNUMBERED_PREFIX + name_key(cand.name) in roll:
+            hint = ("; a member of this name is on the roll without a membership number (a "
+                    "merge awaiting the auditor's decision?)")
         yield problem("not_on_roll", f"membership number {cand.membership_number} is not on the "
-                      "merged roll")
+                      f"merged roll{hint}")
     elif not entry.eligible:
         why = f": {entry.reason}" if entry.reason else ""
         yield problem("not_eligible", f"membership number {cand.membership_number} is on the "

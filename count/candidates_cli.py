@@ -27,7 +27,11 @@ candidates_app = new_app("candidates", "Validate candidates' nominations and wri
 
 
 def load_roll(members: Path) -> dict[str, core.RollEntry]:
-    """membership number → eligibility, from the dedupe stage's members.parquet (3 columns only)."""
+    """membership number → eligibility, from the dedupe stage's members.parquet.
+
+    Reads 4 columns only; the names of members with no membership number are kept (as keys
+    ``name:<name key>``) only to explain a candidate missing by number.
+    """
     import pyarrow.parquet as pq
 
     if not members.is_file():
@@ -35,15 +39,17 @@ def load_roll(members: Path) -> dict[str, core.RollEntry]:
                          fix="run `omov dedupe run …` first and pass DIR/members.parquet")
     try:
         table = pq.read_table(members, columns=["membership_number", "eligible",
-                                                "ineligible_reason"])
+                                                "ineligible_reason", "full_name"])
     except Exception as exc:  # pyarrow raises several types for a bad or foreign file
         raise InputError(f"cannot read the merged roll ({exc})", path=str(members)) from exc
     roll: dict[str, core.RollEntry] = {}
     cols = table.to_pydict()
-    for number, eligible, reason in zip(cols["membership_number"], cols["eligible"],
-                                        cols["ineligible_reason"], strict=True):
+    for number, eligible, reason, name in zip(cols["membership_number"], cols["eligible"],
+                                              cols["ineligible_reason"], cols["full_name"],
+                                              strict=True):
         key = core.normalise_membership_number(str(number)) if number is not None else None
         if key is None:
+            roll[core.UNNUMBERED_PREFIX + core.name_key(str(name or ""))] = core.RollEntry(False)
             continue
         entry = core.RollEntry(bool(eligible), str(reason or ""))
         if key not in roll or entry.eligible:
