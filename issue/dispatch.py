@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from issue.crashpoints import kill_point
 from issue.tokens import format_tokens
 from omov.errors import UsageError
 from omov.fileio import atomic_open, sha256_file, write_text_atomic
@@ -235,6 +236,7 @@ def update_live_files(
             else:
                 _write_csv(live, pa.table({c: pa.array([], pa.string()) for c in COLUMNS[channel]}))
             digests[name] = sha256_file(live)
+            kill_point(f"live_{channel}_written")
             continue
         table = _read_dispatch_csv(live, channel)
         keep = pc.not_equal(table.column("batch"), str(batch))
@@ -247,6 +249,7 @@ def update_live_files(
         if new is not None:
             table = pa.concat_tables([table, _read_dispatch_csv(new, channel)])
         digests[name] = _write_csv(live, table)
+        kill_point(f"live_{channel}_written")
     if batch_dir is not None and (batch_dir / "letter_preview.html").exists():
         shutil.copyfile(batch_dir / "letter_preview.html", out / "letter_preview.html")
     return digests

@@ -52,7 +52,6 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +64,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from issue import audit, dispatch
+from issue.crashpoints import kill_point
 from issue.keys import (
     MemberKey,
     VoteKey,
@@ -110,12 +110,6 @@ class Paths:
 
     def pending_dir(self, batch: int) -> Path:
         return self.dispatch / f".batch-{batch:04d}.pending"
-
-
-def _kill_point(name: str) -> None:
-    """Test hook: ``OMOV_TEST_KILL_AT=name`` makes the process SIGKILL itself here."""
-    if os.environ.get("OMOV_TEST_KILL_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @contextmanager
@@ -292,7 +286,7 @@ def _run_batch(
     """Steps 1–5 for one batch; returns its number and each new row's channel."""
     batch = s.ledger.next_batch()
     n = people.num_rows
-    _kill_point("batch_start")
+    kill_point("batch_start")
     tokens = new_tokens(n)
     hashes = s.vote_key.token_hashes(tokens)
     channels = (dispatch.channels_of(people.column("email")) if n
@@ -313,7 +307,7 @@ def _run_batch(
             def steps_1_and_2_done() -> None:
                 for f in futures:
                     f.result()
-                _kill_point("before_register_commit")
+                kill_point("before_register_commit")
 
             s.register.add_unused(hashes, revoke=revoke_hashes, before_commit=steps_1_and_2_done)
     except BaseException as exc:
@@ -323,12 +317,12 @@ def _run_batch(
             _log_once(s, "batch_aborted", batch, kind=kind, why="token to revoke was not unused")
         raise
     del tokens, rows
-    _kill_point("after_register")
+    kill_point("after_register")
     _log_batch(s, batch, kind, n, len(revoke_pids), reason)
     s.ledger.commit_batch(batch)
-    _kill_point("after_commit")
+    kill_point("after_commit")
     _finalise_dispatch(s, batch, n)
-    _kill_point("after_dispatch")
+    kill_point("after_dispatch")
     return batch, channels
 
 
