@@ -99,7 +99,9 @@ def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.nda
                 | (levels[:, PHONE] == 1))
     reason[(levels[:, LAST] == 4) & ~personal] = (
         "last names differ and no personal identifier agrees")
-    first_ok = (num_agree & dob_agree) | (num_exact & ~np.isin(levels[:, DOB], (3, 4)) & (
+    # Sequential numbers (a family joining together) are 1 edit apart: only an exact number
+    # may outvote a different first name.
+    first_ok = (num_exact & dob_agree) | (num_exact & ~np.isin(levels[:, DOB], (3, 4)) & (
         ((levels[:, LAST] == 1) & contact) | two_contacts))
     reason[(levels[:, FIRST] == 5) & ~first_ok] = "first names differ"
     reason[(levels[:, SUFFIX] == 2) & (levels[:, DOB] != 1) & ~num_agree] = "Jr on one side only"

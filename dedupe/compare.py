@@ -143,7 +143,10 @@ def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
             [(y != "" and y == xm) for y, xm in zip(b, mid_a, strict=True)], dtype=bool)
         jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
         dl = _dl(a, b)
-        typo = (jw >= 0.88) | ((dl <= 1) & (np.minimum(la, lb) >= 2)) | (
+        # One edit is a typo when the names are long enough or a letter was dropped/added;
+        # a substitution in a short name is another name (Tom/Tim, Jon/Jan: twins exist).
+        typo = (jw >= 0.88) | ((dl <= 1) & ((np.minimum(la, lb) >= 4) | (
+            (la != lb) & (np.minimum(la, lb) >= 2)))) | (
             (dl <= 2) & (np.minimum(la, lb) >= 5) & (first_a == first_b))
         sub = np.full(len(rest), 5, np.int8)
         sub[initial | mid] = 4
