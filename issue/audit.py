@@ -102,9 +102,9 @@ def _last_line(fh: Any) -> bytes | None:
         data = fh.read(step) + data
         stripped = data.rstrip(b"\n")
         if b"\n" in stripped:
-            return stripped.rsplit(b"\n", 1)[1]
+            return bytes(stripped.rsplit(b"\n", 1)[1])
     stripped = data.rstrip(b"\n")
-    return stripped or None
+    return bytes(stripped) or None
 
 
 def _now() -> str:

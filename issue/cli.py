@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -17,18 +18,27 @@ from issue import audit, issuer
 from issue.dispatch import DEFAULT_VOTE_URL
 from issue.register import Register
 from omov.appfactory import new_app
-from omov.errors import UsageError
+from omov.errors import IntegrityError, UsageError
 
 app = new_app("issue", "Issue one ballot token per eligible person; check and revoke tokens.")
 audit_app = new_app("audit", "Verify the tamper-evident audit log and print its head hash.")
 
-_OUT = typer.Option(..., "--out", help="The election's issue directory (register, ledger, log).")
-_KEYS = typer.Option(
-    None, "--keys", help="Scrutineer key file (K_member + K_vote). Default: OUT/keys/scrutineer.key."
-)
-_VOTE_URL = typer.Option(
-    DEFAULT_VOTE_URL, "--vote-url", help="Voting link template; {token} is replaced by the token."
-)
+Out = Annotated[
+    Path, typer.Option("--out", help="The election's issue directory (register, ledger, log).")
+]
+Keys = Annotated[
+    Path | None,
+    typer.Option("--keys", help="Scrutineer key file (K_member + K_vote). "
+                 "Default: OUT/keys/scrutineer.key."),
+]
+VoteUrl = Annotated[
+    str, typer.Option("--vote-url", help="Voting link template; {token} becomes the token.")
+]
+Members = Annotated[
+    Path, typer.Option("--members", help="members.parquet from `omov dedupe run`.")
+]
+Reason = Annotated[str, typer.Option("--reason", help=f"One of: {', '.join(issuer.REASONS)}.")]
+Log = Annotated[Path, typer.Argument(help="The audit log (audit.log).")]
 
 
 def _say(text: str) -> None:
@@ -37,16 +47,16 @@ def _say(text: str) -> None:
 
 @app.command("run")
 def run_cmd(
-    members: Path = typer.Option(..., "--members", help="members.parquet from `omov dedupe run`."),
-    election: str = typer.Option(..., "--election", help="Election id, e.g. nec-2026."),
-    out: Path = _OUT,
-    keys: Path | None = _KEYS,
-    vote_url: str = _VOTE_URL,
-    on_roll_change: str = typer.Option(
-        "refuse", "--on-roll-change",
+    members: Members,
+    election: Annotated[str, typer.Option("--election", help="Election id, e.g. nec-2026.")],
+    out: Out,
+    keys: Keys = None,
+    vote_url: VoteUrl = DEFAULT_VOTE_URL,
+    on_roll_change: Annotated[str, typer.Option(
+        "--on-roll-change",
         help="If persons holding a token vanished from the roll: 'refuse' (exit 3, report) or "
         "'revoke-vanished' (revoke their unused tokens in the same batch).",
-    ),
+    )] = "refuse",
 ) -> None:
     """Issue one token per eligible person who has none; idempotent and crash-safe.
 
@@ -77,18 +87,18 @@ def run_cmd(
 
 @app.command("reissue")
 def reissue_cmd(
-    person_id: str = typer.Argument(..., help="The person's person_id in members.parquet."),
-    reason: str = typer.Option(..., "--reason", help=f"One of: {', '.join(issuer.REASONS)}."),
-    members: Path = typer.Option(..., "--members", help="members.parquet (for name and address)."),
-    out: Path = _OUT,
-    keys: Path | None = _KEYS,
-    vote_url: str = _VOTE_URL,
+    person_id: Annotated[str, typer.Argument(help="The person's person_id in members.parquet.")],
+    reason: Reason,
+    members: Members,
+    out: Out,
+    keys: Keys = None,
+    vote_url: VoteUrl = DEFAULT_VOTE_URL,
 ) -> None:
     """Revoke a person's token and issue a new one in one step; exit 4 if it was already used.
 
     The new letter is in OUT/dispatch/batch-NNNN/ and the live dispatch files are updated.
 
-    Example: omov issue reissue P0001234 --reason lost --members out/dedupe/members.parquet --out out/issue
+    Example: omov issue reissue P0001234 --reason lost --members members.parquet --out out/issue
     """
     s = issuer.reissue(person_id, reason, members, out, keys=keys, vote_url=vote_url)
     _say(f"re-issued (batch {s.batch}, reason {s.reason}, channel {s.channel}); "
@@ -98,10 +108,10 @@ def reissue_cmd(
 
 @app.command("revoke")
 def revoke_cmd(
-    person_id: str = typer.Argument(..., help="The person's person_id."),
-    reason: str = typer.Option(..., "--reason", help=f"One of: {', '.join(issuer.REASONS)}."),
-    out: Path = _OUT,
-    keys: Path | None = _KEYS,
+    person_id: Annotated[str, typer.Argument(help="The person's person_id.")],
+    reason: Reason,
+    out: Out,
+    keys: Keys = None,
 ) -> None:
     """Revoke a person's token without a replacement; exit 4 if it was already used.
 
@@ -114,8 +124,8 @@ def revoke_cmd(
 
 @app.command("status")
 def status_cmd(
-    out: Path = _OUT,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    out: Out,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Aggregates only: tokens issued, unused, used, revoked; persons by channel; batches.
 
@@ -142,11 +152,10 @@ def status_cmd(
 
 @app.command("check")
 def check_cmd(
-    token: str = typer.Argument(..., help="The token as typed, or '-' to read it from stdin."),
-    register: Path = typer.Option(..., "--register", help="The register database."),
-    vote_key: Path | None = typer.Option(
-        None, "--vote-key", help="K_vote file. Default: vote.key beside the register."
-    ),
+    token: Annotated[str, typer.Argument(help="The token as typed, or '-' to read stdin.")],
+    register: Annotated[Path, typer.Option("--register", help="The register database.")],
+    vote_key: Annotated[Path | None, typer.Option(
+        "--vote-key", help="K_vote file. Default: vote.key beside the register.")] = None,
 ) -> None:
     """Check a token against the register alone: unused, used, revoked or unknown.
 
@@ -155,7 +164,7 @@ def check_cmd(
 
     Example: omov issue check ABCD-EFGH-JKMN-PQRS-TVWX-Y --register out/issue/register.sqlite
     """
-    if token == "-":
+    if token == "-":  # noqa: S105 (not a password: the "read stdin" marker)
         token = sys.stdin.readline()
     key_path = vote_key if vote_key is not None else register.parent / "vote.key"
     if not key_path.exists():
@@ -166,17 +175,15 @@ def check_cmd(
 
 @app.command("verify")
 def verify_cmd(
-    members: Path = typer.Option(..., "--members", help="The roll the tokens were issued from."),
-    out: Path = _OUT,
-    keys: Path | None = _KEYS,
+    members: Members,
+    out: Out,
+    keys: Keys = None,
 ) -> None:
     """Check the invariants: one active token per eligible person, all in the register, and
     every dispatch row's token in the register. Exit 4 if any fails.
 
     Example: omov issue verify --members out/dedupe/members.parquet --out out/issue
     """
-    from omov.errors import IntegrityError
-
     problems = issuer.verify_consistency(out, members, keys=keys)
     if problems:
         raise IntegrityError("issue state is inconsistent:\n  " + "\n  ".join(problems))
@@ -185,10 +192,9 @@ def verify_cmd(
 
 @audit_app.command("verify")
 def audit_verify_cmd(
-    log: Path = typer.Argument(..., help="The audit log (audit.log)."),
-    head: str | None = typer.Option(
-        None, "--head", help="A head hash published earlier: it must still be in the log."
-    ),
+    log: Log,
+    head: Annotated[str | None, typer.Option(
+        "--head", help="A head hash published earlier: it must still be in the log.")] = None,
 ) -> None:
     """Recompute the hash chain; exit 4 naming the first bad entry.
 
@@ -199,7 +205,7 @@ def audit_verify_cmd(
 
 
 @audit_app.command("head")
-def audit_head_cmd(log: Path = typer.Argument(..., help="The audit log (audit.log).")) -> None:
+def audit_head_cmd(log: Log) -> None:
     """Verify the log and print its head hash (the value to publish at each milestone).
 
     Example: omov audit head out/issue/audit.log

@@ -52,8 +52,8 @@ import fcntl
 import json
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,13 +97,33 @@ class Paths:
     def of(cls, out: Path, keys: Path | None = None) -> Paths:
         return cls(out, keys if keys is not None else out / "keys" / "scrutineer.key")
 
-    register = property(lambda self: self.out / "register.sqlite")
-    ledger = property(lambda self: self.out / "ledger.sqlite")
-    vote_key = property(lambda self: self.out / "vote.key")
-    audit = property(lambda self: self.out / "audit.log")
-    dispatch = property(lambda self: self.out / "dispatch")
-    lock = property(lambda self: self.out / ".issue.lock")
-    roll_changes = property(lambda self: self.out / "roll_changes.json")
+    @property
+    def register(self) -> Path:
+        return self.out / "register.sqlite"
+
+    @property
+    def ledger(self) -> Path:
+        return self.out / "ledger.sqlite"
+
+    @property
+    def vote_key(self) -> Path:
+        return self.out / "vote.key"
+
+    @property
+    def audit(self) -> Path:
+        return self.out / "audit.log"
+
+    @property
+    def dispatch(self) -> Path:
+        return self.out / "dispatch"
+
+    @property
+    def lock(self) -> Path:
+        return self.out / ".issue.lock"
+
+    @property
+    def roll_changes(self) -> Path:
+        return self.out / "roll_changes.json"
 
     def batch_dir(self, batch: int) -> Path:
         return self.dispatch / f"batch-{batch:04d}"
@@ -264,8 +284,8 @@ def _finalise_dispatch(s: _Session, batch: int, n_issued: int) -> None:
         s.paths.out, final if n_issued else None, batch, drop, s.member_key.pseudonyms
     )
     if n_issued:
-        digests.update({f"batch-{batch:04d}/{k}": sha256_file(final / k)
-                        for k in ("dispatch_email.csv", "dispatch_post.csv", "letter_preview.html")})
+        names = ("dispatch_email.csv", "dispatch_post.csv", "letter_preview.html")
+        digests.update({f"batch-{batch:04d}/{k}": sha256_file(final / k) for k in names})
     _log_once(s, "dispatch_written", batch, files=dict(sorted(digests.items())))
     s.ledger.mark_dispatched(batch)
 
@@ -297,7 +317,7 @@ def _run_batch(
     # protocol needs: B committed ⇒ A committed and the plaintext tokens are on disk.
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(
+            futures: list[Future[Any]] = [pool.submit(
                 s.ledger.begin_batch, batch, kind, rows, revoke=revoke_pids, reason=reason,
                 new_status="pending" if kind == "reissue" else "active")]
             if n:
@@ -347,7 +367,11 @@ class IssueSummary:
 
 
 def _roll_change_report(
-    s: _Session, vanished: list[bytes], new: int, states: dict[bytes, str], active: dict[bytes, bytes]
+    s: _Session,
+    vanished: list[bytes],
+    new: int,
+    states: dict[bytes, str],
+    active: dict[bytes, bytes],
 ) -> dict[str, Any]:
     rows = [{"pseudonym": p.hex(), "token_state": states.get(active[p], "unknown")}
             for p in sorted(vanished)]
@@ -483,7 +507,8 @@ def _refuse_if_used(s: _Session, h: bytes, kind: str, reason: str) -> None:
             fix="a used token is never replaced; refer the case to the scrutineer",
         )
     if state != "unused":
-        raise IntegrityError(f"{kind} refused: the ledger's active token is {state} in the register")
+        raise IntegrityError(
+            f"{kind} refused: the ledger's active token is {state} in the register")
 
 
 def reissue(

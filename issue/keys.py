@@ -1,4 +1,4 @@
-"""Key files: the scrutineer's key file (K_member + K_vote) and the counter's vote key (K_vote only).
+"""Key files: the scrutineer's (K_member + K_vote) and the counter's vote key (K_vote only).
 
 Why two files (issuing-notes §3.2, "split the roll from the ballots"):
 
@@ -136,7 +136,7 @@ def _read_key_file(path: Path, kind: str) -> dict[str, str]:
         )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError):
         raise UsageError(f"key file {path} cannot be read as an omov key file") from None
     if not isinstance(doc, dict) or doc.get("format_version") != FORMAT_VERSION:
         raise UsageError(f"key file {path} is not an {FORMAT_VERSION} file")

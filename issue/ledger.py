@@ -15,7 +15,8 @@ Tables (constraints enforced by SQLite, not only by Python):
   its right edge: 1M rows in a couple of seconds). ``h`` is unique through the register, whose
   primary key it is (a batch whose hash collides is refused there and rolled back, so the ledger
   cannot keep it); a partial UNIQUE index allows at most one ``active`` row per ``pid`` and
-  another at most one ``pending`` row per ``pid`` (a re-issue's new token waits as ``pending`` while the old one is
+  another at most one ``pending`` row per ``pid`` (a re-issue's new token waits as
+  ``pending`` while the old one is
   still active, and both flip in one transaction).
 
 Rows of an ``issue`` batch are inserted ``active`` straight away (the person has no other active
@@ -141,7 +142,8 @@ class Ledger:
         return [h for (h,) in self.conn.execute("SELECT h FROM issuance WHERE batch = ?", (batch,))]
 
     def batch_pids(self, batch: int) -> list[bytes]:
-        return [p for (p,) in self.conn.execute("SELECT pid FROM issuance WHERE batch = ?", (batch,))]
+        sql = "SELECT pid FROM issuance WHERE batch = ?"
+        return [p for (p,) in self.conn.execute(sql, (batch,))]
 
     def revoked_in(self, batch: int) -> list[tuple[bytes, bytes]]:
         """(pid, h) of tokens revoked (or to be revoked) by ``batch``."""
@@ -209,7 +211,8 @@ class Ledger:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(
-                "UPDATE issuance SET status = 'revoked' WHERE revoked_batch = ? AND status = 'active'",
+                "UPDATE issuance SET status = 'revoked' "
+                "WHERE revoked_batch = ? AND status = 'active'",
                 (batch,),
             )
             conn.execute(
@@ -248,5 +251,6 @@ class Ledger:
 
     def mark_dispatched(self, batch: int) -> None:
         self.conn.execute(
-            "UPDATE batches SET state = 'dispatched' WHERE batch = ? AND state = 'committed'", (batch,)
+            "UPDATE batches SET state = 'dispatched' WHERE batch = ? AND state = 'committed'",
+            (batch,),
         )

@@ -223,7 +223,8 @@ class Register:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            cur = conn.execute("UPDATE tokens SET state = 'used' WHERE h = ? AND state = 'unused'", (h,))
+            cur = conn.execute(
+                "UPDATE tokens SET state = 'used' WHERE h = ? AND state = 'unused'", (h,))
             outcome = WON if cur.rowcount == 1 else self.check_hash(h)
             conn.execute("COMMIT")
         except BaseException:

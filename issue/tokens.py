@@ -7,7 +7,8 @@ Public API (stable; the intake stage relies on it):
 * ``check_symbol(body: str) -> str`` — the Damm check symbol over GF(32) of canonical symbols.
 * ``normalise_token(text: str) -> str`` — lenient input to canonical form, or ``TokenFormatError``.
 * ``format_token(canonical: str) -> str`` — ``XXXX-XXXX-XXXX-XXXX-XXXX-C`` for letters and links.
-* ``TokenFormatError`` — a ``UsageError`` (exit 2) with ``reason`` in {"length", "alphabet", "check"}.
+* ``TokenFormatError`` — a ``UsageError`` (exit 2) with ``reason`` in
+  {"length", "alphabet", "check"}.
 
 Why these choices (see ../shared/design/issuing-notes.md §3.1):
 
@@ -120,7 +121,8 @@ def _symbols_from_bytes(raw: np.ndarray) -> np.ndarray:
     """(n, 13) random bytes → (n, 20) symbol values from the first 100 bits."""
     bits = np.unpackbits(raw, axis=1)[:, :TOKEN_BITS].reshape(raw.shape[0], BODY_SYMBOLS, 5)
     weights = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
-    return (bits * weights).sum(axis=2, dtype=np.uint8)
+    symbols: np.ndarray = (bits * weights).sum(axis=2, dtype=np.uint8)
+    return symbols
 
 
 def _canonical_block(n: int) -> np.ndarray:

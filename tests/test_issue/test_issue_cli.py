@@ -87,7 +87,7 @@ def test_rerun_is_idempotent_and_new_persons_get_tokens(tmp_path: Path, members:
     bigger = roll(tmp_path / "members2.parquet", range(1, 36))
     assert _issue(tmp_path, bigger) == 0
     batch2 = [r for f in (out / "dispatch" / "batch-0002").glob("*.csv")
-              for r in csv.DictReader(open(f, newline=""))]
+              for r in csv.DictReader(f.read_text().splitlines())]
     assert sorted(r["person_id"] for r in batch2) == [f"P{i:07d}" for i in range(31, 36)]
     assert len(_live_rows(out)) == 35
     _ok(tmp_path, bigger)
