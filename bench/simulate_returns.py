@@ -33,6 +33,7 @@ from issue.tokens import ALPHABET, is_valid_canonical
 
 FORMAT_VERSION = "1"
 MAX_RANKS = 15
+MIN_EACH = 2  # every problem kind appears at least twice, even in a small sample
 
 #: Share of issued tokens that come back at all, and the channel they come back by.
 TURNOUT = 0.55
@@ -200,6 +201,11 @@ def _spoil(row: list[str], kind: str, k: int) -> tuple[list[str], str]:
 # ---- returns ------------------------------------------------------------------------------
 
 
+def _how_many(n: int, rate: float) -> int:
+    """Rows of one problem kind: the rate, but at least MIN_EACH so a small demo shows them all."""
+    return max(MIN_EACH, round(n * rate))
+
+
 def read_dispatch(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     """Tokens from dispatch CSV files, and whether each was sent by post (from the file name)."""
     toks, post = [], []
@@ -242,22 +248,14 @@ def simulate(
         extra_online.append(onl)
         extra_kind.append(np.full(len(t), kind, dtype=object))
 
-    same = (
-        rng.choice(n, min(n, int(n * r["reused_same_channel"])), replace=False)
-        if n
-        else np.array([], int)
-    )
+    same = rng.choice(n, min(n, _how_many(n, r["reused_same_channel"])), replace=False)
     add(tok[same], online[same], "reused_same_channel")
-    cross = (
-        rng.choice(n, min(n, int(n * r["reused_cross_channel"])), replace=False)
-        if n
-        else np.array([], int)
-    )
+    cross = rng.choice(n, min(n, _how_many(n, r["reused_cross_channel"])), replace=False)
     add(tok[cross], ~online[cross], "reused_cross_channel")
-    n_unknown = max(1, int(n * r["unknown"]))
+    n_unknown = _how_many(n, r["unknown"])
     add(seeded_tokens(rng, n_unknown), rng.random(n_unknown) < 0.6, "unknown")
     for kind in ("malformed_check", "malformed_length"):
-        m = max(1, int(n * r[kind]))
+        m = _how_many(n, r[kind])
         src = tokens[rng.integers(0, n_issued, m)] if n_issued else seeded_tokens(rng, m)
         ks = rng.integers(0, 10**6, m)
         add(
@@ -287,11 +285,14 @@ def simulate(
     lookup = np.array([""] + [str(i) for i in range(1, ncand + 1)], dtype=object)
     rows = lookup[marks].tolist()
     paper_kind = np.full(total, "valid", dtype=object)
-    u = rng.random(total)
-    edge = 0.0
+    order = rng.permutation(total)
+    n_ranked = (marks > 0).sum(axis=1)
+    used = np.zeros(total, dtype=bool)
+    need = {"valid_gap": 3, "valid_repeated_later": 2}  # ranks a paper needs for the problem
     for kind, rate in PAPER_RATES.items():
-        hit = np.flatnonzero((u >= edge) & (u < edge + rate))
-        edge += rate
+        pool = order[~used[order] & (n_ranked[order] >= need.get(kind, 1))]
+        hit = pool[: _how_many(total, rate)]
+        used[hit] = True
         for i in hit:
             rows[i], paper_kind[i] = _spoil(rows[i], kind, int(ks[i]))
     prefs = np.array([";".join(x) for x in rows], dtype=object)
