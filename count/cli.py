@@ -11,7 +11,13 @@ from typing import Annotated
 
 import typer
 
-from count.outputs import count_file, read_tie_decisions, verify_dir, write_result
+from count.outputs import (
+    count_file,
+    read_constraint,
+    read_tie_decisions,
+    verify_dir,
+    write_result,
+)
 from count.rules import RULES
 from omov.appfactory import new_app
 from omov.errors import UsageError
@@ -34,10 +40,18 @@ def run_cmd(
         "--threshold", help="meek only: Droop threshold 'fractional' or 'whole'.")] = "fractional",
     precision: Annotated[int, typer.Option(
         "--precision", min=1, max=12, help="meek only: decimal places (OpaVote: 6).")] = 6,
+    constraint: Annotated[list[str] | None, typer.Option(
+        "--constraint", help="Guard/doom constraint, e.g. 'gender:woman>=5' (repeatable).")
+    ] = None,
+    candidates: Annotated[Path | None, typer.Option(
+        "--candidates", help="Candidates CSV with 'name' and the constraint's column.")] = None,
 ) -> None:
     """Count a ballot file by an STV rule and write the result files.
 
     Example: omov count run ballots.blt --rule scottish --out out/count --tie-seed "2026-05-01"
+
+    Gender-balanced slate (guard/doom, Hill 1998): add
+    --constraint "gender:woman>=5" --candidates candidates.csv
     """
     if rule not in RULES:
         raise UsageError(f"unknown rule {rule!r}", fix=f"use one of: {', '.join(RULES)}")
@@ -47,8 +61,13 @@ def run_cmd(
         raise UsageError("--threshold must be 'fractional' or 'whole'")
     extra = {"threshold": threshold, "precision": str(precision)} if rule == "meek" else {}
     decisions = read_tie_decisions(tie_decisions) if tie_decisions else None
+    con = None
+    if constraint:
+        if candidates is None:
+            raise UsageError("--constraint needs --candidates FILE (the groups of the candidates)")
+        con = read_constraint(constraint, candidates)
     result = count_file(ballots, rule, seats=seats, tie_seed=tie_seed, tie_decisions=decisions,
-                        extra=extra)
+                        extra=extra, constraint=con)
     write_result(result, out)
     typer.echo(f"elected: {', '.join(result.elected)}", err=True)
     typer.echo(f"wrote {out}/result.json, result.csv, result.txt, result.html", err=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from count.ballot_files import load_ballots
+from count.constraints import Constraint, Limit, check_feasible, parse_limits
 from count.render import RENDERERS
 from count.result import CountResult
 from count.rules import run_rule
@@ -24,12 +25,26 @@ from omov.fileio import sha256_file, write_text_atomic
 
 def count_file(path: str | Path, rule: str, *, seats: int | None = None,
                tie_seed: str | None = None, tie_decisions: list[TieDecision] | None = None,
-               extra: dict[str, str] | None = None) -> CountResult:
-    """Load a ballot file and count it; the result names the file and its SHA-256."""
+               extra: dict[str, str] | None = None,
+               constraint: tuple[str, list[Limit], dict[str, str]] | None = None) -> CountResult:
+    """Load a ballot file and count it; the result names the file and its SHA-256.
+
+    ``constraint`` = (attribute, limits, group of each candidate by name) for a guard/doom count.
+    """
     ballots = load_ballots(path, seats=seats)
+    con = None
+    if constraint is not None:
+        attribute, limits, groups = constraint
+        missing = [n for n in ballots.candidates if n not in groups]
+        if missing:
+            raise InputError(f"no '{attribute}' for candidate(s): {', '.join(missing)}",
+                             fix="every candidate on the ballot needs a row in the candidates file")
+        con = Constraint.build(attribute, [groups[n] for n in ballots.candidates], limits)
+        eligible = [c for c in range(ballots.n_candidates) if c not in ballots.withdrawn]
+        check_feasible(con, eligible, seats or ballots.seats)
     result = run_rule(rule, ballots, CountOptions(seats=seats, tie_seed=tie_seed,
                                                   tie_decisions=tie_decisions,
-                                                  extra=dict(extra or {})))
+                                                  extra=dict(extra or {}), constraint=con))
     return dataclasses.replace(result, source=str(Path(path).resolve()),
                                ballots_sha256=sha256_file(path))
 
@@ -40,6 +55,26 @@ def write_result(result: CountResult, out_dir: str | Path) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     return {name: write_text_atomic(out / name, render(result))
             for name, render in RENDERERS.items()}
+
+
+def read_constraint(specs: list[str], candidates_csv: str | Path
+                    ) -> tuple[str, list[Limit], dict[str, str]]:
+    """``--constraint`` terms plus the candidates file's column for that attribute."""
+    import pandas as pd
+
+    attribute, limits = parse_limits(specs)
+    p = Path(candidates_csv)
+    try:
+        frame = pd.read_csv(p, dtype="string", keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read candidates file: {exc}", path=str(p)) from None
+    for col in ("name", attribute):
+        if col not in frame.columns:
+            raise InputError(f"the candidates file has no '{col}' column", path=str(p), line=1,
+                             fix=f"add a '{attribute}' column naming each candidate's group")
+    groups = {str(n).strip(): str(g).strip() for n, g in zip(frame["name"], frame[attribute],
+                                                           strict=True)}
+    return attribute, limits, groups
 
 
 def read_tie_decisions(path: str | Path) -> list[TieDecision]:
@@ -82,8 +117,14 @@ def verify_dir(out_dir: str | Path, ballots: str | Path | None = None) -> list[s
                         f"{doc['ballots_sha256']}")
     decisions = [TieDecision(tuple(t["among"]), tuple(t["chosen"])) for t in doc.get("ties", [])
                  if t.get("method") == "lot (decisions file)"]
+    con = doc.get("constraint")
+    constraint = None
+    if con:
+        constraint = (con["attribute"], parse_limits([f"{con['attribute']}:{x}"
+                                                      for x in con["limits"]])[1], con["groups"])
     result = count_file(src, doc["rule"], seats=int(doc["seats"]), tie_seed=doc.get("tie_seed"),
-                        tie_decisions=decisions or None, extra=doc.get("options") or {})
+                        tie_decisions=decisions or None, extra=doc.get("options") or {},
+                        constraint=constraint)
     if ballots:
         result = dataclasses.replace(result, source=doc.get("ballots_file"))
     for name, render in RENDERERS.items():

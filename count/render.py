@@ -98,9 +98,21 @@ def render_csv(result: CountResult) -> str:
     w.writerow(["Quota", fmt(result.quota, result.dp)])
     if result.final_quota != result.quota:
         w.writerow(["Final quota", fmt(result.final_quota, result.dp)])
+    if result.constraint is not None:
+        w.writerow(["Constraint", _constraint_text(result)])
     w.writerow([])
     w.writerows(sheet_rows(result))
+    if result.constraint_events:
+        w.writerow([])
+        w.writerow(["Stage", "Guard/doom", "Candidate", "Reason"])
+        for e in result.constraint_events:
+            w.writerow([e["stage"], e["event"], e["candidate"], e["reason"]])
     return buf.getvalue()
+
+
+def _constraint_text(result: CountResult) -> str:
+    con = result.constraint or {}
+    return f"{con.get('attribute')}: {', '.join(con.get('limits', []))}"
 
 
 def render_txt(result: CountResult) -> str:
@@ -119,6 +131,10 @@ def render_txt(result: CountResult) -> str:
         out.append(f"Final quota: {fmt(result.final_quota, d)}")
     if result.tie_seed is not None:
         out.append(f"Tie seed: {result.tie_seed}")
+    if result.constraint is not None:
+        out.append(f"Constraint: {_constraint_text(result)} (guard/doom, Hill 1998)")
+        for e in result.constraint_events:
+            out.append(f"  stage {e['stage']}: {e['event']} {e['candidate']} — {e['reason']}")
     out.append("")
     width = max(len(n) for n in result.candidates) if result.candidates else 10
     for s in result.stages:
@@ -180,7 +196,8 @@ def render_html(result: CountResult) -> str:
     return env.from_string(src).render(
         r=result, fv=FORMAT_VERSION, head=rows[:2], body=rows[2:], chart=chart_svg(result),
         quota=fmt(result.quota, result.dp), final_quota=fmt(result.final_quota, result.dp),
-        invalid_total=sum(result.invalid.values()))
+        invalid_total=sum(result.invalid.values()),
+        constraint=_constraint_text(result) if result.constraint is not None else None)
 
 
 RENDERERS = {

@@ -77,6 +77,8 @@ class CountResult:
     options: dict[str, str] = field(default_factory=dict)
     ballots_sha256: str | None = None
     source: str | None = None
+    constraint: dict[str, Any] | None = None  # issue 8: guard/doom constraint, if any
+    constraint_events: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The ``result.json`` document: numbers as decimal strings, candidates by name."""
@@ -123,4 +125,7 @@ class CountResult:
             "options": dict(self.options),
             "ballots_sha256": self.ballots_sha256,
             "ballots_file": self.source,
+            **({"constraint": self.constraint,
+                "constraint_events": [dict(e) for e in self.constraint_events]}
+               if self.constraint is not None else {}),
         }

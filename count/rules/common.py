@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from count.ballots import Ballots
+from count.constraints import Constraint
 from count.engine import Parcel
 from count.result import CountResult, Stage
 from count.ties import TieBreaker, TieDecision
@@ -26,6 +27,56 @@ class CountOptions:
     tie_seed: str | None = None
     tie_decisions: list[TieDecision] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    constraint: Constraint | None = None  # guard/doom constrained STV (issue 8)
+
+
+class ConstraintHook:
+    """Guards and dooms for any rule: the rule asks who is doomed/guarded and reports events.
+
+    Without a constraint every question answers "nobody", so unconstrained counts are unchanged.
+    """
+
+    def __init__(self, constraint: Constraint | None, names: tuple[str, ...]) -> None:
+        self.constraint = constraint
+        self.names = names
+        self.events: list[dict[str, object]] = []
+        self._guarded: set[int] = set()
+
+    def doomed(self, elected: list[int], continuing: list[int], vacancies: int,
+               stage: int) -> list[int]:
+        """Continuing candidates to exclude at once (each reported once)."""
+        if self.constraint is None:
+            return []
+        out = self.constraint.doomed(elected, continuing, vacancies)
+        for c in out:
+            self.events.append({"stage": stage, "event": "doom", "candidate": self.names[c],
+                                "reason": self.constraint.reason(c, "doom")})
+        return out
+
+    def would_doom(self, c: int, elected: list[int], continuing: list[int],
+                   vacancies: int) -> bool:
+        """Whether electing ``c`` now would break the constraint (checked one at a time)."""
+        return self.constraint is not None and c in self.constraint.doomed(
+            elected, continuing, vacancies)
+
+    def guarded(self, elected: list[int], continuing: list[int], vacancies: int,
+                stage: int) -> set[int]:
+        """Continuing candidates who may not be excluded (new guards reported)."""
+        if self.constraint is None:
+            return set()
+        g = set(self.constraint.guarded(elected, continuing, vacancies))
+        for c in sorted(g - self._guarded):
+            self.events.append({"stage": stage, "event": "guard", "candidate": self.names[c],
+                                "reason": self.constraint.reason(c, "guard")})
+        self._guarded |= g
+        return g
+
+    def result_fields(self) -> dict[str, object]:
+        """The constraint and its events for CountResult (nothing when unconstrained)."""
+        if self.constraint is None:
+            return {}
+        return {"constraint": self.constraint.to_dict(self.names),
+                "constraint_events": tuple(self.events)}
 
 
 @dataclass
@@ -44,9 +95,11 @@ class CountState:
     elected: list[int] = field(default_factory=list)
     history: list[tuple[int, ...]] = field(default_factory=list)  # totals after each stage
     stages: list[Stage] = field(default_factory=list)
+    constraint: Constraint | None = None
     _last_votes: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        self.hook = ConstraintHook(self.constraint, self.ballots.candidates)
         n = self.ballots.n_candidates
         self.status = [WITHDRAWN if c in self.ballots.withdrawn else CONTINUING for c in range(n)]
         self.votes = [0] * n
@@ -67,6 +120,20 @@ class CountState:
     def vacancies(self) -> int:
         """Places not yet filled."""
         return self.seats - len(self.elected)
+
+    def doomed(self) -> list[int]:
+        """Continuing candidates the constraint dooms now (reported)."""
+        return self.hook.doomed(self.elected, self.continuing(), self.vacancies(),
+                                len(self.stages) + 1)
+
+    def guarded(self) -> set[int]:
+        """Continuing candidates the constraint guards now (reported)."""
+        return self.hook.guarded(self.elected, self.continuing(), self.vacancies(),
+                                 len(self.stages) + 1)
+
+    def may_elect(self, c: int) -> bool:
+        """False if electing ``c`` now would break the constraint (then ``c`` will be doomed)."""
+        return not self.hook.would_doom(c, self.elected, self.continuing(), self.vacancies())
 
     def elect(self, c: int) -> None:
         """Deem ``c`` elected."""
@@ -124,7 +191,7 @@ def result_from_state(state: CountState, *, rule: str, rule_title: str, dp: int,
         invalid=dict(b.invalid), truncated=dict(b.truncated), quota=quota,
         final_quota=final_quota, elected=tuple(b.candidates[c] for c in state.elected),
         stages=tuple(state.stages), ties=tuple(state.ties.records), tie_seed=state.ties.seed,
-        options=dict(options or {}))
+        options=dict(options or {}), **state.hook.result_fields())  # type: ignore[arg-type]
 
 
 def order_by_votes(state: CountState, cands: list[int], *, stage: int, clause: str,

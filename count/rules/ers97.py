@@ -51,7 +51,7 @@ class _Ers97:
         seats = options.seats or ballots.seats
         ties = TieBreaker(ballots.candidates, seed=options.tie_seed,
                           decisions=options.tie_decisions)
-        self.st = CountState(ballots, seats, SCALE, ties)
+        self.st = CountState(ballots, seats, SCALE, ties, constraint=options.constraint)
         self.quota = quota_for(ballots.valid * SCALE, seats)
         self.initial_quota = self.quota
         self.points: list[tuple[int, ...]] = []  # totals after stage 1 and after every batch
@@ -83,10 +83,11 @@ class _Ers97:
         decided by look-back; if equal at every point, none of them is elected now)."""
         st = self.st
         new: list[int] = []
+        skip: set[int] = set()  # constrained count: doomed, excluded at the next step instead
         while st.vacancies() > 0:
             active_share = -(-self._active_vote() // (st.vacancies() + 1))  # hundredths, exact
             threshold = max(min(self.quota, active_share), 1)
-            over = [c for c in st.continuing() if st.votes[c] >= threshold]
+            over = [c for c in st.continuing() if st.votes[c] >= threshold and c not in skip]
             if not over:
                 break
             top = max(st.votes[c] for c in over)
@@ -112,6 +113,9 @@ class _Ers97:
                                       forward=True, history=self.points)[0]
             else:
                 pick = tied[0]
+            if not st.may_elect(pick):
+                skip.add(pick)
+                continue
             st.elect(pick)
             self.elected_at[pick] = len(st.stages) + 1
             new.append(pick)
@@ -123,6 +127,7 @@ class _Ers97:
         (a) enough candidates remain to fill the places and (b) their total votes plus any
         deferred surpluses do not exceed the vote of the candidate next above."""
         st = self.st
+        guarded = st.guarded()  # constrained count: a group never includes a guarded candidate
         cont = sorted(st.continuing(), key=lambda c: st.votes[c])
         max_out = len(cont) - st.vacancies()
         clusters: list[list[int]] = []
@@ -135,6 +140,8 @@ class _Ers97:
         group: list[int] = []
         total = deferred
         for i, cl in enumerate(clusters[:-1]):
+            if guarded & set(cl):
+                break
             group = group + cl
             total += sum(st.votes[c] for c in cl)
             if total <= st.votes[clusters[i + 1][0]] and len(group) <= max_out:
@@ -221,6 +228,15 @@ class _Ers97:
         pending = list(new)
         while st.vacancies() > 0:  # 5.5.2
             stage = len(st.stages) + 1
+            doomed = st.doomed()  # constrained count (count.constraints): excluded at once
+            if doomed:
+                new, values = self.exclude(doomed, stage)
+                pending += new
+                names = "+".join(st.names[c] for c in doomed)
+                st.record(action="exclusion", subjects=doomed, clause="doom (Hill 1998); 5.4",
+                          quota=self.quota, elected=new, excluded=doomed, transfer_values=values,
+                          description=f"Exclusion of doomed {names}")
+                continue
             cont = st.continuing()
             if len(cont) <= st.vacancies():
                 self._elect_remaining(cont, "5.5.1")
@@ -244,8 +260,10 @@ class _Ers97:
             deferred = total_surplus
             group = self.excludable_group(deferred)
             if not group:
-                low = min(st.votes[c] for c in cont)
-                tied = [c for c in cont if st.votes[c] == low]
+                guarded = st.guarded()
+                open_ = [c for c in cont if c not in guarded]
+                low = min(st.votes[c] for c in open_)
+                tied = [c for c in open_ if st.votes[c] == low]
                 group = [tied[0] if len(tied) == 1 else self._tie(
                     tied, kind="exclusion", highest=False, clause="5.2.5")]
             if len(cont) - len(group) <= st.vacancies():

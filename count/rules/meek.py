@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from count.ballots import PAD, Ballots
 from count.result import CountResult, Stage
-from count.rules.common import CountOptions
+from count.rules.common import ConstraintHook, CountOptions
 from count.ties import TieBreaker, break_tie
 
 IntArray = npt.NDArray[np.int64]
@@ -136,6 +136,22 @@ class _Meek:
         self._tree_key: tuple[str, ...] | None = None
         self._levels: list[Level] = []
         self._last = [0] * n
+        self.hook = ConstraintHook(options.constraint, ballots.candidates)
+
+    def doomed(self) -> list[int]:
+        """Hopefuls the constraint dooms now (reported; issue 8)."""
+        return self.hook.doomed(self.elected, self.hopeful(), self.seats - len(self.elected),
+                                len(self.stages) + 1)
+
+    def guarded(self) -> set[int]:
+        """Hopefuls the constraint guards now (never defeated; reported)."""
+        return self.hook.guarded(self.elected, self.hopeful(), self.seats - len(self.elected),
+                                 len(self.stages) + 1)
+
+    def may_elect(self, c: int) -> bool:
+        """False if electing ``c`` now would break the constraint."""
+        return not self.hook.would_doom(c, self.elected, self.hopeful(),
+                                        self.seats - len(self.elected))
 
     def tree(self) -> list[Level]:
         key = tuple(self.status)
@@ -174,7 +190,7 @@ class _Meek:
             valid=b.valid, invalid=dict(b.invalid), truncated=dict(b.truncated), quota=quota0,
             final_quota=quota, elected=tuple(b.candidates[c] for c in self.elected),
             stages=tuple(self.stages), ties=tuple(self.ties.records), tie_seed=self.ties.seed,
-            options=options)
+            options=options, **self.hook.result_fields())  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,8 +223,9 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         # Candidates who cannot win even with every surplus (strict '<', OpenSTV "Losers").
         hop = m.hopeful()
         max_out = len(hop) + len(m.elected) - seats
+        guarded = m.guarded()  # constrained count: never among the losers
         if sum(votes[c] for c in hop) == 0 and surplus == 0:
-            return hop
+            return [c for c in hop if c not in guarded]
         hop.sort(key=lambda c: votes[c])
         clusters: list[list[int]] = []
         for c in hop:
@@ -218,6 +235,8 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
                 clusters.append([c])
         s, group, best = surplus, list[int](), list[int]()
         for i, cl in enumerate(clusters[:-1]):
+            if guarded & set(cl):
+                break
             s += len(cl) * votes[cl[0]]
             group = group + cl
             if s < votes[clusters[i + 1][0]] and len(group) <= max_out:
@@ -225,6 +244,8 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         return best
 
     def lowest(votes: list[int], cands: list[int], stage: int) -> int:
+        guarded = m.guarded()
+        cands = [c for c in cands if c not in guarded] or cands
         low = min(votes[c] for c in cands)
         tied = [c for c in cands if votes[c] == low]
         if len(tied) == 1:
@@ -238,10 +259,14 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         votes = distribute(m.tree(), m.kf, p, n, round_up=False, big=m.big)
         thr = threshold(votes)
         sur = surplus_of(votes, thr)
-        new = sorted([c for c in m.hopeful() if votes[c] >= thr], key=lambda c: (-votes[c], c))
-        for c in new:
-            m.status[c] = ELECTED
-            m.elected.append(c)
+        over_thr = sorted([c for c in m.hopeful() if votes[c] >= thr],
+                          key=lambda c: (-votes[c], c))
+        new = []
+        for c in over_thr:
+            if m.may_elect(c):  # constrained count: a doomed candidate is defeated next round
+                m.status[c] = ELECTED
+                m.elected.append(c)
+                new.append(c)
         sur = surplus_of(votes, thr)
         m.record(action=action, subjects=subjects, clause="OpenSTV Meek STV round",
                  description=desc, votes=votes, quota=thr, elected=new, excluded=excluded,
@@ -260,6 +285,15 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
 
     while not over():
         stage = len(m.stages) + 1
+        doomed = m.doomed()  # constrained count (count.constraints): defeated at once
+        if doomed:
+            for c in doomed:
+                m.status[c] = DEFEATED
+                m.kf[c] = 0
+            names = ", ".join(ballots.candidates[c] for c in doomed)
+            votes, thr, sur = finish_round("exclusion", doomed, f"Count after eliminating "
+                                           f"doomed {names}", doomed)
+            continue
         stuck = len(kf_hist) > 1 and kf_hist[-1] == kf_hist[-2]
         losers = sure_losers(votes, sur)
         if sur >= 1 and not losers and not stuck:
@@ -292,7 +326,8 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         hop = m.hopeful()
         rest = sorted(hop, key=lambda c: (-votes[c], c))
         zero = [c for c in rest if votes[c] == 0]
-        rest = [c for c in rest if votes[c] > 0]
+        guarded = m.guarded()
+        rest = [c for c in rest if votes[c] > 0 or c in guarded]
         if len(rest) + len(m.elected) > seats:
             out = lowest(votes, rest, len(m.stages))
             rest.remove(out)
@@ -337,6 +372,18 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
     round_no = 0
     # B.1: continue while hopeful candidates outnumber the seats left to fill (and seats remain).
     while len(m.hopeful()) > seats - len(m.elected) > 0:
+        doomed = m.doomed()  # constrained count (count.constraints): defeated at once
+        if doomed:
+            for c in doomed:
+                m.status[c] = DEFEATED
+                m.kf[c] = 0
+            m.record(action="defeat", subjects=doomed, clause="doom (Hill 1998)",
+                     description="Defeat doomed: " + ", ".join(ballots.candidates[c]
+                                                               for c in doomed),
+                     votes=votes, quota=quota, elected=[], excluded=doomed,
+                     extra=_prf_extra(m, 0, round_no, 0))
+            m.history.append(votes)
+            continue
         round_no += 1
         status = "iterate"
         last_surplus = ballots.valid * p
@@ -348,10 +395,13 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
             # B.2.b quota: total vote ÷ (seats+1), truncated to 9 places, plus 10**-9.
             quota = sum(votes) // (seats + 1) + eps
             # B.2.c elect every hopeful candidate with vote >= quota.
-            new = [c for c in m.hopeful() if votes[c] >= quota]
-            for c in new:
-                m.status[c] = ELECTED
-                m.elected.append(c)
+            new = []
+            for c in sorted((c for c in m.hopeful() if votes[c] >= quota),
+                            key=lambda c: (-votes[c], c)):
+                if m.may_elect(c):  # constrained count: a doomed candidate is defeated instead
+                    m.status[c] = ELECTED
+                    m.elected.append(c)
+                    new.append(c)
             # B.2.d total surplus of elected candidates (not below 0).
             surplus = max(sum(votes[c] - quota for c in m.elected), 0)
             if new:
@@ -378,7 +428,8 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
         # B.3 defeat the lowest hopeful; candidates within the total surplus of the lowest are
         # tied (T: the tie order drawn before the count — the ballot file's candidate order —
         # unless a seed or decisions file is given).
-        hop = m.hopeful()
+        guarded = m.guarded()
+        hop = [c for c in m.hopeful() if c not in guarded] or m.hopeful()
         low = min(votes[c] for c in hop)
         tied = [c for c in hop if votes[c] <= low + surplus]
         loser = tied[0] if len(tied) == 1 else _prf_tie(m, tied, len(m.stages) + 1)

@@ -29,7 +29,7 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
     opts = options or CountOptions()
     seats = opts.seats or ballots.seats
     ties = TieBreaker(ballots.candidates, seed=opts.tie_seed, decisions=opts.tie_decisions)
-    st = CountState(ballots, seats, SCALE, ties)
+    st = CountState(ballots, seats, SCALE, ties, constraint=opts.constraint)
     quota = quota_for(ballots.valid, seats)
     # r. 46(1): sort the papers by first preference; each paper has the value one.
     st.holdings = first_preferences(ballots, SCALE)
@@ -40,9 +40,22 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
               description="First preferences")
     pending: list[int] = list(new)  # elected candidates whose surplus is not yet transferred
     while st.vacancies() > 0:
+        stage = len(st.stages) + 1
+        doomed = st.doomed()  # constrained count only (count.constraints): excluded at once
+        if doomed:
+            for c in doomed:
+                st.exclude(c)
+            for c in doomed:
+                _exclude(st, c, stage)
+            new = _deem_elected(st, quota, stage)
+            pending += new
+            names = "+".join(st.names[c] for c in doomed)
+            st.record(action="exclusion", subjects=doomed, clause="doom (Hill 1998); r. 50",
+                      quota=quota, elected=new, excluded=doomed,
+                      description=f"Exclusion of doomed {names}")
+            continue
         if _fill_last_vacancies(st, quota, pending):  # r. 52
             break
-        stage = len(st.stages) + 1
         with_surplus = [c for c in pending if st.votes[c] > quota]
         if with_surplus:
             c = _highest_surplus(st, with_surplus, quota, stage)
@@ -70,10 +83,12 @@ def _deem_elected(st: CountState, quota: int, stage: int) -> list[int]:
     taken in order of votes (r. 49's order of surpluses) so the order of election is meaningful."""
     over = [c for c in st.continuing() if st.votes[c] >= quota]
     over = order_by_votes(st, over, stage=stage, clause="rr. 47, 49", forward=False)
-    over = over[: st.vacancies()]
+    new = []
     for c in over:
-        st.elect(c)
-    return over
+        if st.vacancies() > 0 and st.may_elect(c):  # a doomed candidate is excluded instead
+            st.elect(c)
+            new.append(c)
+    return new
 
 
 def _highest_surplus(st: CountState, cands: list[int], quota: int, stage: int) -> int:
@@ -90,7 +105,8 @@ def _highest_surplus(st: CountState, cands: list[int], quota: int, stage: int) -
 def _lowest(st: CountState, stage: int) -> int:
     """r. 50(1) / r. 51: the continuing candidate with the fewest votes; equal: the one lowest at
     the most recent preceding stage where they were unequal, else by lot."""
-    cont = st.continuing()
+    guarded = st.guarded()  # constrained count: guarded candidates are never excluded
+    cont = [c for c in st.continuing() if c not in guarded]
     low = min(st.votes[c] for c in cont)
     tied = [c for c in cont if st.votes[c] == low]
     if len(tied) == 1:
@@ -130,7 +146,8 @@ def _transfer_surplus(st: CountState, c: int, quota: int, stage: int) -> list[in
 def _exclude(st: CountState, c: int, stage: int) -> None:
     """r. 50: exclude the candidate and transfer every paper at the value it was received by them,
     all in one stage."""
-    st.exclude(c)
+    if st.status[c] != "excluded":
+        st.exclude(c)
     cont = st.continuing_mask()
     by_value: dict[int, list[Parcel]] = {}
     for parcel in st.holdings[c]:
