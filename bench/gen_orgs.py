@@ -346,10 +346,13 @@ def _group(digits: str, style: str) -> str:
 
 def format_phones(digits: np.ndarray, style: str, rng: np.random.Generator) -> np.ndarray:
     """Render national 11-digit numbers ('' = none) in an organisation's phone style."""
-    if style == "raw":
-        intl = rng.random(len(digits)) < 0.3
+    if style == "raw":  # 30 % "447…"; 10 % lost the leading zero to a spreadsheet ("7700…")
+        u = rng.random(len(digits))
         return np.array(
-            [("44" + s[1:] if i and s else s) for s, i in zip(digits, intl, strict=True)],
+            [
+                ("44" + s[1:] if x < 0.3 else s[1:] if x < 0.4 else s) if s else s
+                for s, x in zip(digits, u, strict=True)
+            ],
             dtype=object,
         )
     if style == "intl":

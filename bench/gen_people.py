@@ -382,6 +382,13 @@ def _history(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -> 
     )
     alt_local = np.array([e.split("@", 1)[0] for e in alt], dtype=object)
     new = np.where(rng.random(m) < 0.5, local + "@" + dom, alt_local + "@" + dom)
+    suffix = rng.integers(100, 1000, m)
+    taken = set(email.tolist())
+    for j, e in enumerate(new):  # an old mailbox is never someone else's mailbox by accident
+        if e in taken and e != email[changed[j]]:
+            local_part, dom_part = e.split("@", 1)
+            new[j] = f"{local_part}{suffix[j]}@{dom_part}"
+        taken.add(new[j])
     old_email = np.full(n, "", dtype=object)
     old_email[changed] = np.where(new != email[changed], new, "")
     p["old_email"] = old_email
