@@ -23,14 +23,17 @@ import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from count.ballots import PAD, UNCERTAIN, Ballots, from_arrays
 from count.blt import read_blt
 from omov.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CSV_FORMAT_VERSION = 1
 _FIX = "see docs/formats-count.md (omov CSV ballot file)"
@@ -81,6 +84,8 @@ def read_csv_ballots(path: str | Path, *, seats: int | None = None) -> Ballots:
             raise InputError("the preamble must give seats=N (or pass --seats)", path=str(p),
                              line=1, fix=_FIX)
         seats = int(settings["seats"])
+    import pandas as pd  # only CSV ballot files need it: keeps BLT start-up fast
+
     try:
         frame = pd.read_csv(p, skiprows=hdr, dtype="string", keep_default_na=False,
                             encoding="utf-8-sig", skipinitialspace=True)
