@@ -248,3 +248,16 @@ def test_cli_usage_errors(tmp_path: Path) -> None:
         == 0
     )
     assert len(list((tmp_path / "exports").glob("*.csv"))) == 6
+
+
+def test_docs_list_the_sample_bad_candidate_rows() -> None:
+    doc = (ROOT / "docs" / "formats-sample.md").read_text(encoding="utf-8")
+    section = doc.split("**Rows that must fail validation**", 1)[1].split("\n\n", 2)[1]
+    listed = {
+        int(m.group(1)): m.group(2) for m in re.finditer(r"^\| (\d+) \| ([^|]+?) \|", section, re.M)
+    }
+    key = pd.read_csv(
+        ROOT / "sample_data" / "truth" / "candidates_key.csv", dtype=str, keep_default_na=False
+    )
+    bad = key[key["valid"] == "False"]
+    assert listed == dict(zip(bad["row"].astype(int), bad["name"], strict=True))
