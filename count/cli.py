@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from count.outputs import (
     count_file,
@@ -66,9 +67,12 @@ def run_cmd(
         if candidates is None:
             raise UsageError("--constraint needs --candidates FILE (the groups of the candidates)")
         con = read_constraint(constraint, candidates)
-    result = count_file(ballots, rule, seats=seats, tie_seed=tie_seed, tie_decisions=decisions,
-                        extra=extra, constraint=con)
-    write_result(result, out)
+    with Console(stderr=True).status("reading ballots") as status:
+        result = count_file(ballots, rule, seats=seats, tie_seed=tie_seed,
+                            tie_decisions=decisions, extra=extra, constraint=con,
+                            progress=status.update)
+        status.update("writing results")
+        write_result(result, out)
     typer.echo(f"elected: {', '.join(result.elected)}", err=True)
     typer.echo(f"wrote {out}/result.json, result.csv, result.txt, result.html", err=True)
 
@@ -83,5 +87,6 @@ def verify_cmd(
 
     Example: omov count verify out/count
     """
-    verify_dir(out_dir, ballots)
+    with Console(stderr=True).status("recounting"):
+        verify_dir(out_dir, ballots)
     typer.echo(f"verified: {out_dir} matches a recount of the ballots", err=True)

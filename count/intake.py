@@ -236,7 +236,10 @@ class IntakeResult:
     channels: dict[str, ChannelTally] = field(default_factory=dict)
 
     def tally(self, channel: str) -> ChannelTally:
-        return self.channels.setdefault(channel, ChannelTally())
+        found = self.channels.get(channel)
+        if found is None:
+            found = self.channels[channel] = ChannelTally()
+        return found
 
     def totals(self) -> ChannelTally:
         total = ChannelTally()
@@ -277,13 +280,13 @@ class IntakeRun:
 
     def feed(self, rows: Sequence[ReturnedRow]) -> None:
         """Local checks for one batch; rows that pass wait for ``finish``."""
-        readable: list[ReturnedRow] = []
-        for row in rows:
-            self.result.tally(row.channel).received += 1
-            if row.problem:
-                self._reject(row.channel, row.line, MALFORMED_ROW, row.problem)
-            else:
-                readable.append(row)
+        for channel, n in Counter(row.channel for row in rows).items():
+            self.result.tally(channel).received += n
+        readable = [row for row in rows if not row.problem]
+        if len(readable) != len(rows):
+            for row in rows:
+                if row.problem:
+                    self._reject(row.channel, row.line, MALFORMED_ROW, row.problem)
         for row, (token, why) in zip(readable, self._normalise([r.token for r in readable]),
                                      strict=True):
             if token is None:
@@ -328,7 +331,8 @@ class IntakeRun:
             return
         tally = self.result.tally(channel)
         tally.valid += 1
-        tally.notes.update(paper.notes)
+        if paper.notes:
+            tally.notes.update(paper.notes)
         self.result.rankings[paper.ranking] += 1
 
     def _paper(self, preferences: str) -> Paper:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from omov.fileio import sha256_file, write_text_atomic
 def count_file(path: str | Path, rule: str, *, seats: int | None = None,
                tie_seed: str | None = None, tie_decisions: list[TieDecision] | None = None,
                extra: dict[str, str] | None = None,
-               constraint: tuple[str, list[Limit], dict[str, str]] | None = None) -> CountResult:
+               constraint: tuple[str, list[Limit], dict[str, str]] | None = None,
+               progress: Callable[[str], None] | None = None) -> CountResult:
     """Load a ballot file and count it; the result names the file and its SHA-256.
 
     ``constraint`` = (attribute, limits, group of each candidate by name) for a guard/doom count.
@@ -44,7 +46,8 @@ def count_file(path: str | Path, rule: str, *, seats: int | None = None,
         check_feasible(con, eligible, seats or ballots.seats)
     result = run_rule(rule, ballots, CountOptions(seats=seats, tie_seed=tie_seed,
                                                   tie_decisions=tie_decisions,
-                                                  extra=dict(extra or {}), constraint=con))
+                                                  extra=dict(extra or {}), constraint=con,
+                                                  progress=progress))
     return dataclasses.replace(result, source=str(Path(path).resolve()),
                                ballots_sha256=sha256_file(path))
 

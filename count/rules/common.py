@@ -6,6 +6,7 @@ A rule module drives a :class:`CountState`; the state keeps the bookkeeping iden
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ class CountOptions:
     tie_decisions: list[TieDecision] | None = None
     extra: dict[str, str] = field(default_factory=dict)
     constraint: Constraint | None = None  # guard/doom constrained STV (issue 8)
+    progress: Callable[[str], None] | None = None  # told "stage N: …" (the CLI shows a status)
 
 
 class ConstraintHook:
@@ -96,6 +98,7 @@ class CountState:
     history: list[tuple[int, ...]] = field(default_factory=list)  # totals after each stage
     stages: list[Stage] = field(default_factory=list)
     constraint: Constraint | None = None
+    progress: Callable[[str], None] | None = None
     _last_votes: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
@@ -168,6 +171,8 @@ class CountState:
             excluded=tuple(self.names[c] for c in (excluded or [])),
             transfer_values=tuple(transfer_values or ()), extra=dict(extra or {})))
         self._last_votes = votes
+        if self.progress is not None:
+            self.progress(f"stage {len(self.stages)}: {description}")
         if history:
             self.history.append(votes)
 

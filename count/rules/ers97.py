@@ -51,7 +51,8 @@ class _Ers97:
         seats = options.seats or ballots.seats
         ties = TieBreaker(ballots.candidates, seed=options.tie_seed,
                           decisions=options.tie_decisions)
-        self.st = CountState(ballots, seats, SCALE, ties, constraint=options.constraint)
+        self.st = CountState(ballots, seats, SCALE, ties, constraint=options.constraint,
+                              progress=options.progress)
         self.quota = quota_for(ballots.valid * SCALE, seats)
         self.initial_quota = self.quota
         self.points: list[tuple[int, ...]] = []  # totals after stage 1 and after every batch

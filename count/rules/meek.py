@@ -137,6 +137,7 @@ class _Meek:
         self._levels: list[Level] = []
         self._last = [0] * n
         self.hook = ConstraintHook(options.constraint, ballots.candidates)
+        self.progress = options.progress
 
     def doomed(self) -> list[int]:
         """Hopefuls the constraint dooms now (reported; issue 8)."""
@@ -179,6 +180,8 @@ class _Meek:
             elected=tuple(names[c] for c in elected), excluded=tuple(names[c] for c in excluded),
             extra=extra))
         self._last = list(votes)
+        if self.progress is not None:
+            self.progress(f"stage {len(self.stages)}: {description}")
 
     def result(self, rule: str, title: str, quota0: int, quota: int,
                options: dict[str, str]) -> CountResult:

@@ -29,7 +29,8 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
     opts = options or CountOptions()
     seats = opts.seats or ballots.seats
     ties = TieBreaker(ballots.candidates, seed=opts.tie_seed, decisions=opts.tie_decisions)
-    st = CountState(ballots, seats, SCALE, ties, constraint=opts.constraint)
+    st = CountState(ballots, seats, SCALE, ties, constraint=opts.constraint,
+                    progress=opts.progress)
     quota = quota_for(ballots.valid, seats)
     # r. 46(1): sort the papers by first preference; each paper has the value one.
     st.holdings = first_preferences(ballots, SCALE)
