@@ -367,6 +367,8 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
     opts = options or CountOptions()
     m = _Meek(ballots, opts, 9)
     p, seats, n = m.p, m.seats, ballots.n_candidates
+    # Rounding up per ballot needs r·kf ≤ p² and keep·n ≤ p·N in 64 bits (object ints otherwise).
+    m.big = max(p * p, p * max(ballots.valid, 1)) >= 2**62
     omega = 10**3  # A: omega = 0.000001 in units of 10**-9
     eps = 1
     quota = ballots.valid * p // (seats + 1) + eps
