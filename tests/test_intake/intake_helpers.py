@@ -20,8 +20,11 @@ def write_members(path: Path, rows: list[tuple[str | None, bool, str]]) -> Path:
         "person_id": [f"p{i}" for i in range(n)],
         "full_name": [f"Person {i}" for i in range(n)],
         "first_name": ["P"] * n, "last_name": [str(i) for i in range(n)],
-        "email": [None] * n, "phone": [None] * n, "address": [None] * n, "town": [None] * n,
-        "postcode": [None] * n, "organisations": ["Org"] * n,
+        "email": pa.array([f"p{i}@example.org" for i in range(n)], pa.string()),
+        "phone": pa.array([None] * n, pa.string()),
+        "address": pa.array([f"{i} High Street" for i in range(n)], pa.string()),
+        "town": pa.array(["Leeds"] * n, pa.string()),
+        "postcode": pa.array(["LS1 1AA"] * n, pa.string()), "organisations": ["Org"] * n,
         "membership_number": pa.array([r[0] for r in rows], pa.string()),
         "eligible": [r[1] for r in rows],
         "ineligible_reason": [r[2] or None for r in rows],
@@ -106,11 +109,9 @@ ELECTION_NAMES = ["Ann Able", "Bob Baker", "Cat Cole", "Dan Dale"]
 
 def build_election(tmp_path: Path) -> dict[str, Path]:
     """A small election end to end: register, two channels, intake, ERS97 count, audit log."""
-    from count.blt import read_blt
-    from count.rules import ers97
+    from count.outputs import count_file, write_result
     from issue import audit
     from issue.tokens import new_tokens
-    from omov.fileio import sha256_file, write_json_atomic
 
     toks = new_tokens(30)
     db, key = make_register(tmp_path / "issue", unused=toks[:26], revoked=toks[26:28])
@@ -129,9 +130,6 @@ def build_election(tmp_path: Path) -> dict[str, Path]:
                            str(key), "--ballot-def", str(bdef), "--out", str(intake),
                            "--audit-log", str(log)])
     assert code == 0, err
-    blt = intake / "ballots.blt"
-    result = ers97.count(read_blt(blt)).to_dict()
-    result["ballots_sha256"] = sha256_file(blt)
-    write_json_atomic(tmp_path / "count" / "result.json", result)
+    write_result(count_file(intake / "ballots.blt", "ers97"), tmp_path / "count")  # count/ own
     return {"db": db, "key": key, "bdef": bdef, "log": log, "intake": intake,
             "count": tmp_path / "count", "out": tmp_path / "report"}

@@ -20,6 +20,9 @@ from chromium_cdp import Chromium, find_chromium
 from intake_helpers import build_election, invoke, write_members
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 class Page(NamedTuple):
     path: Path
     selectors: list[str]
@@ -48,6 +51,7 @@ def _intake_and_report(tmp: Path) -> list[Page]:
                            "--audit-log", str(e["log"]), "--out", str(e["out"])])
     assert code == 0, err
     return [
+        Page(e["count"] / "result.html", ["table", "td", "svg"]),  # count/'s own renderer
         Page(e["intake"] / "intake_report.html", ["#title", "#summary", "#classes",
                                                   "tr.class-row", "#digests"]),
         Page(e["out"] / "scrutineer_report.html", ["#papers", "#reasons", "#channels", "#count",
@@ -56,7 +60,36 @@ def _intake_and_report(tmp: Path) -> list[Page]:
     ]
 
 
-GENERATORS: list[Callable[[Path], list[Page]]] = [_candidates_pack, _intake_and_report]
+def _issue_letter(tmp: Path) -> list[Page]:
+    """issue/'s letter preview, from `omov issue run` on a tiny roll."""
+    from omov.cli import run
+
+    roll = write_members(tmp / "members.parquet", [("1000001", True, ""), ("1000002", True, "")])
+    code = run(["issue", "run", "--members", str(roll), "--election", "e1", "--out",
+                str(tmp / "issue")])
+    assert code == 0
+    return [Page(tmp / "issue" / "letter_preview.html", ["body", "p", "a"])]
+
+
+def _dedupe_report(tmp: Path) -> list[Page]:
+    """dedupe/'s duplicate report (it has a script: the browser must run it cleanly)."""
+    from omov.cli import run
+
+    exports = sorted((ROOT / "sample_data" / "exports").glob("*.csv"))[:2]
+    if not exports:
+        pytest.skip("sample_data/exports not present")
+    small = []
+    for f in exports:  # the first 120 lines of two exports: enough for duplicates, fast
+        lines = f.read_text(encoding="utf-8-sig").splitlines(keepends=True)[:120]
+        (tmp / f.name).write_text("".join(lines), encoding="utf-8")
+        small.append(str(tmp / f.name))
+    code = run(["dedupe", "run", *small, "--out", str(tmp / "dedupe")])
+    assert code in (0, 3)  # 3 = written, with pairs for the auditor
+    return [Page(tmp / "dedupe" / "duplicate_report.html", ["body", "table"])]
+
+
+GENERATORS: list[Callable[[Path], list[Page]]] = [
+    _candidates_pack, _intake_and_report, _issue_letter, _dedupe_report]
 
 
 @pytest.fixture(scope="module")
