@@ -19,7 +19,6 @@ import pytest
 from chromium_cdp import Chromium, find_chromium
 from intake_helpers import build_election, invoke, write_members
 
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
