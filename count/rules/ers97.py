@@ -57,6 +57,7 @@ class _Ers97:
         self.initial_quota = self.quota
         self.points: list[tuple[int, ...]] = []  # totals after stage 1 and after every batch
         self.elected_at: dict[int, int] = {}
+        self.doomed_waiting: list[int] = []  # doomed between batches: receive nothing more
 
     # -- helpers -------------------------------------------------------------------------------
     def _mark_point(self) -> None:
@@ -207,6 +208,9 @@ class _Ers97:
             if not st.elected and st.non_transferable:  # 5.4.8
                 self.quota = quota_for(st.ballots.valid * SCALE - st.non_transferable, st.seats)
             new += self.deem_elected("5.4.9")
+            for c in st.doomed():  # constrained count: doomed now -> excluded at once (5.4.10)
+                st.exclude(c)
+                self.doomed_waiting.append(c)
             self._mark_point()
             if st.vacancies() == 0:  # 5.5.2: no further transfers once every place is filled
                 break
@@ -229,7 +233,8 @@ class _Ers97:
         pending = list(new)
         while st.vacancies() > 0:  # 5.5.2
             stage = len(st.stages) + 1
-            doomed = st.doomed()  # constrained count (count.constraints): excluded at once
+            doomed = self.doomed_waiting + st.doomed()  # constrained count: excluded at once
+            self.doomed_waiting = []
             if doomed:
                 new, values = self.exclude(doomed, stage)
                 pending += new
