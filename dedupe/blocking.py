@@ -24,18 +24,20 @@ class Blocking:
 
 
 def _codes(*cols: pd.Series) -> np.ndarray:
-    """One int64 code per row for the tuple of key columns; -1 when any part is missing."""
+    """One int64 code per row for the tuple of key columns; -1 when any part is missing.
+
+    Each column is factorised to integers once and the tuple is combined arithmetically, so
+    no key strings are ever built.
+    """
+    combined = np.zeros(len(cols[0]), dtype=np.int64)
     valid = np.ones(len(cols[0]), dtype=bool)
     for c in cols:
-        valid &= c.notna().to_numpy()
-    if len(cols) == 1:
-        key = cols[0]
-    else:
-        key = cols[0].astype(str)
-        for c in cols[1:]:
-            key = key.str.cat(c.astype(str), sep="\x1f")
-    codes = pd.factorize(key.where(valid, None), use_na_sentinel=True)[0].astype(np.int64)
-    return codes
+        codes, uniq = pd.factorize(c, use_na_sentinel=True)
+        valid &= codes >= 0
+        combined = combined * np.int64(len(uniq) + 1) + codes.astype(np.int64)
+        # keep the numbers small: re-factorise the partial tuple
+        combined = pd.factorize(combined)[0].astype(np.int64)
+    return np.where(valid, combined, -1)
 
 
 def pairs_from_codes(codes: np.ndarray, max_block: int) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -67,17 +69,40 @@ def pairs_from_codes(codes: np.ndarray, max_block: int) -> tuple[np.ndarray, np.
     return np.minimum(a, b), np.maximum(a, b), n_big_blocks, n_big_rows
 
 
-def _deletion_keys(number: pd.Series, extra: pd.Series) -> list[pd.Series]:
-    """The number itself and each single-digit deletion of it, with a name initial.
+def _deletion_keys(number: pd.Series, extra: pd.Series) -> list[np.ndarray]:
+    """Integer keys: the number itself and each single-digit deletion of it, with an initial.
 
     Two numbers one substitution, transposition, insertion or deletion apart share at least one
     of these keys, so typo'd numbers meet without comparing all numbers with each other.
+    Computed on a digit matrix with numpy (no per-row strings).
     """
-    keys = [number.str.cat(extra, sep="|")]
-    for pos in range(8):
-        deleted = number.str.slice(0, pos) + number.str.slice(pos + 1)
-        deleted = deleted.where(number.str.len() > pos, None)
-        keys.append(deleted.str.cat(extra, sep="|"))
+    valid = number.notna().to_numpy()
+    s = number.fillna("").to_numpy(dtype=object)
+    width = 9
+    lens = np.fromiter((len(x) for x in s), np.int64, len(s))
+    padded = np.array([x.rjust(width, "0")[-width:] for x in s], dtype=f"S{width}")
+    digits = np.frombuffer(padded.tobytes(), dtype=np.uint8).reshape(-1, width).astype(np.int64) - 48
+    ext = pd.factorize(extra)[0].astype(np.int64)
+    keys = []
+    pow10 = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    full = digits @ pow10
+    keys.append(np.where(valid, (full * 16 + lens) * 64 + ext, -1))
+    for pos in range(width):
+        # delete the digit at position `pos` counted from the left of the real number
+        col = width - lens + pos  # column in the padded matrix
+        ok = valid & (pos < lens)
+        rows = np.arange(len(s))
+        colc = np.clip(col, 0, width - 1)
+        left = np.zeros(len(s), np.int64)
+        right = np.zeros(len(s), np.int64)
+        for c in range(width):
+            d = digits[:, c]
+            left = np.where(c < colc, left * 10 + d, left)
+            right = np.where(c > colc, right * 10 + d, right)
+        ndig_right = width - 1 - colc
+        val = left * (10 ** ndig_right) + right
+        del rows
+        keys.append(np.where(ok, (val * 16 + (lens - 1)) * 64 + ext, -1))
     return keys
 
 
@@ -118,8 +143,8 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     num = num.where(num.str.len().between(5, 9), None)
     a_list, b_list = [], []
     dkeys = _deletion_keys(num, linit.fillna("?"))
-    stacked = pd.concat(dkeys, ignore_index=True)
-    codes = pd.factorize(stacked, use_na_sentinel=True)[0].astype(np.int64)
+    stacked = np.concatenate(dkeys)
+    codes = np.where(stacked >= 0, pd.factorize(stacked)[0], -1).astype(np.int64)
     n = len(r)
     row_of = np.tile(np.arange(n, dtype=np.int64), len(dkeys))
     # Pair rows (not key copies): a key shared by two copies of one row is not a pair.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from dedupe.compare import dob_compatible, numbers_far
+from dedupe.compare import dob_compatible_one, numbers_far
 
 # Column indices in the level matrix (see compare.COMPARISONS).
 NUM, FIRST, LAST, DOB, EMAIL, PHONE, PC, ADDR, TOWN, SUFFIX = range(10)
@@ -166,10 +166,7 @@ class _Constraints:
                 numbers_far(a, b) for a in na for b in nb):
             return "would join membership numbers 2+ edits apart"
         if self.dobs[ra] and self.dobs[rb] and self.hard.dob and override != DOB_OVERRIDE:
-            da = np.fromiter(self.dobs[ra], np.int64)
-            db = np.fromiter(self.dobs[rb], np.int64)
-            aa, bb = np.repeat(da, len(db)), np.tile(db, len(da))
-            if not dob_compatible(aa, bb).any():
+            if not any(dob_compatible_one(a, b) for a in self.dobs[ra] for b in self.dobs[rb]):
                 return "would join incompatible dates of birth"
         sa, sb = self.suffix[ra], self.suffix[rb]
         if sa and sb and len(sa | sb) > 1:

@@ -220,6 +220,20 @@ def dob_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return same | swap | (diffs <= 1) | trans
 
 
+def dob_compatible_one(a: int, b: int) -> bool:
+    """Scalar twin of ``dob_compatible`` for the clustering loop (no numpy call overhead)."""
+    if a == b:
+        return True
+    if a // 10000 == b // 10000 and a // 100 % 100 == b % 100 and a % 100 == b // 100 % 100:
+        return True
+    sa, sb = f"{a:08d}", f"{b:08d}"
+    diff = [k for k in range(8) if sa[k] != sb[k]]
+    if len(diff) <= 1:
+        return True
+    return (len(diff) == 2 and diff[1] == diff[0] + 1 and sa[diff[0]] == sb[diff[1]]
+            and sa[diff[1]] == sb[diff[0]])
+
+
 def dob_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
     a, b = A["dob"][i], A["dob"][j]
     present = (a > 0) & (b > 0)

@@ -31,13 +31,24 @@ class Eligibility:
         }
 
 
-def _mode(values: pd.Series) -> object:
-    v = values.dropna()
-    if v.empty:
-        return None
-    counts = v.value_counts()
-    top = counts[counts == counts.iloc[0]].index
-    return sorted(top)[0]
+def _mode_per_person(df: pd.DataFrame, col: str, keep: pd.Series) -> pd.Series:
+    """Most frequent value of ``col`` per person (ties: smallest), vectorised."""
+    sub = df.loc[keep, ["person_id", col]]
+    counts = sub.groupby(["person_id", col], sort=False).size().reset_index(name="_n")
+    counts = counts.sort_values(["person_id", "_n", col], ascending=[True, False, True])
+    return counts.drop_duplicates("person_id").set_index("person_id")[col]
+
+
+def _org_lists(df: pd.DataFrame) -> pd.Series:
+    """';'-joined sorted organisations per person, via a bit mask per person (fast at 1M)."""
+    orgs = sorted(df["source_org"].unique())
+    person = df["person_id"].to_numpy()
+    mask = pd.Series(0, index=pd.Index(sorted(set(person))), dtype="int64")
+    for k, o in enumerate(orgs):
+        has = pd.Series(df["source_org"].to_numpy() == o).groupby(person).any()
+        mask = mask + has.reindex(mask.index, fill_value=False).astype("int64") * (1 << k)
+    names = {m: ";".join(o for k, o in enumerate(orgs) if m >> k & 1) for m in mask.unique()}
+    return mask.map(names)
 
 
 def build_members(r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float],
@@ -45,28 +56,29 @@ def build_members(r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float
     """members table (see dedupe.schema.MEMBERS_SCHEMA) from records and their person ids."""
     df = r.copy()
     df["person_id"] = person
-    usable = df["consent"].map(lambda c: c is not False) | policy.ignore_consent
+    refused = df["consent"].map(lambda c: c is False).astype(bool)
+    usable = ~refused | policy.ignore_consent
     contact = ["first_key", "last_key", "email", "phone", "postcode", "address", "number"]
     df["_score"] = df[contact].notna().sum(axis=1) + (df["dob"] > 0) + usable.astype(int) * 100
     df = df.sort_values(["person_id", "_score", "fingerprint"], ascending=[True, False, True],
                         kind="stable")
     best = df.drop_duplicates("person_id").set_index("person_id")
-    use = df[usable.loc[df.index]] if not policy.ignore_consent else df
+    use = df[usable.loc[df.index]]
     g = use.groupby("person_id", sort=True)
     email = g["email"].first()
     phone = g["phone"].first()
     place = use[use["postcode"].notna() | use["address"].notna()].drop_duplicates("person_id")
     place = place.set_index("person_id")
-    ga = df.groupby("person_id", sort=True)
-    orgs = ga["source_org"].agg(lambda s: ";".join(sorted(set(s))))
-    number = ga["number"].agg(lambda s: _mode(s[s.str.len() == 7]) if s.notna().any() else None)
-    dob = ga["dob"].agg(lambda s: _mode(s[s > 0]))
-    n = ga.size()
-    status = df.groupby("person_id")["active"].agg(
-        lambda s: "lapsed" if (s.notna().any() and not any(x is True for x in s)
-                               and s.isna().sum() == 0) else "ok")
-    consent = df.groupby("person_id")["consent"].agg(
-        lambda s: "refused" if all(x is False for x in s) else "ok")
+    orgs = _org_lists(df)
+    number = _mode_per_person(df, "number", df["number"].fillna("").str.len() == 7)
+    dob = _mode_per_person(df, "dob", df["dob"] > 0)
+    n = df.groupby("person_id").size()
+    has_status = df["active"].notna()
+    is_active = df["active"].map(lambda x: x is True).astype(bool)
+    gp = pd.DataFrame({"p": df["person_id"], "has": has_status, "act": is_active,
+                       "ref": refused.loc[df.index]}).groupby("p")
+    lapsed = gp["has"].all() & ~gp["act"].any()
+    all_refused = gp["ref"].all()
     ids = best.index
     out = pd.DataFrame(index=ids)
     out["person_id"] = ids
@@ -87,16 +99,20 @@ def build_members(r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float
     out["membership_number"] = number.reindex(ids)
     reason = pd.Series([None] * len(ids), index=ids, dtype=object)
     if not policy.include_lapsed:
-        reason[status.reindex(ids) == "lapsed"] = "lapsed or resigned in every organisation that lists a status"
+        reason[lapsed.reindex(ids).to_numpy(dtype=bool)] = (
+            "lapsed or resigned in every organisation that lists a status")
     if not policy.ignore_consent:
-        reason[consent.reindex(ids) == "refused"] = "refused consent in every organisation"
+        reason[all_refused.reindex(ids).to_numpy(dtype=bool)] = (
+            "refused consent in every organisation")
     out["eligible"] = reason.isna()
     out["ineligible_reason"] = reason
     out["title"] = best["title"]
     out["suffix"] = best["suffix"].replace("", None)
     d = dob.reindex(ids)
-    out["date_of_birth"] = d.map(lambda v: None if v is None or v != v else
-                                 f"{int(v) // 10000:04d}-{int(v) // 100 % 100:02d}-{int(v) % 100:02d}")
+    ds = d.dropna().astype("int64")
+    iso = pd.Series((ds // 10000).astype(str).str.zfill(4) + "-" + (ds // 100 % 100).astype(str)
+                    .str.zfill(2) + "-" + (ds % 100).astype(str).str.zfill(2), index=ds.index)
+    out["date_of_birth"] = iso.reindex(ids).astype(object).where(lambda x: x.notna(), None)
     out["n_records"] = n.reindex(ids).astype("int32")
     out["min_link_weight"] = pd.Series(min_link, dtype=float).reindex(ids)
     return out.reset_index(drop=True)

@@ -76,7 +76,7 @@ def _level_freqs(levels: np.ndarray, weights: np.ndarray | None = None,
     return out
 
 
-def estimate_u(A: dict[str, np.ndarray], n: int, sample: int = 200_000, seed: int = 20261125) -> tuple[list[np.ndarray], int]:
+def estimate_u(A: dict[str, np.ndarray], n: int, sample: int = 100_000, seed: int = 20261125) -> tuple[list[np.ndarray], int]:
     """u from random pairs (fixed seed over the canonical record order: reproducible)."""
     rng = np.random.default_rng(seed)
     size = min(sample, max(1, n * (n - 1) // 2))

@@ -56,12 +56,22 @@ _ADDR_ABBREV = {"st": "street", "rd": "road", "ave": "avenue", "av": "avenue", "
 Warn = list[tuple[int, str, str]]  # (position, field, message)
 
 
+_JUNK = frozenset({"", "n/a", "na", "null", "none", "-", "--", "unknown", "nan", "#n/a", "?",
+                   "not known"})
+
+
 def _blank(s: pd.Series) -> pd.Series:
-    """Empty-ish cells as missing (None): '', 'n/a', 'null', '-', 'none', 'unknown'."""
-    t = s.fillna("").astype(str).str.strip()
-    low = t.str.lower()
-    return t.where(~low.isin(["", "n/a", "na", "null", "none", "-", "--", "unknown", "nan",
-                              "#n/a", "?", "not known"]), None)
+    """Stripped cells, with empty-ish ones ('', 'n/a', 'null', '-', 'unknown') as None.
+
+    Works on the distinct values only (exports repeat towns, statuses, blanks a lot).
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    clean = []
+    for u in uniques.tolist():
+        v = str(u).strip()
+        clean.append(None if v.lower() in _JUNK else v)
+    mapped = np.array([*clean, None], dtype=object)
+    return pd.Series(mapped[codes], index=s.index, dtype=object)
 
 
 def _per_unique(s: pd.Series, fn: Callable[[str], object]) -> pd.Series:

@@ -62,14 +62,20 @@ class Result:
 
 def person_ids(fingerprints: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """P + 16 hex of SHA-256 over a cluster's sorted record fingerprints: order-free."""
-    df = pd.DataFrame({"fp": fingerprints, "lab": labels}).sort_values(["lab", "fp"])
-    ids = df.groupby("lab", sort=False)["fp"].agg(
-        lambda s: "P" + hashlib.sha256("\n".join(s).encode()).hexdigest()[:16])
-    out = ids.reindex(labels).to_numpy(dtype=object)
-    if ids.nunique() != len(ids):
-        raise IntegrityError("two different persons got the same person_id (hash collision)",
-                             fix="report this: it should happen once in 10^19 runs")
-    return out
+    order = np.lexsort((fingerprints.astype(str), labels))
+    lab = labels[order]
+    fps = fingerprints[order].tolist()
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]).tolist() + [len(lab)]
+    ids = np.empty(len(labels), dtype=object)
+    seen: set[str] = set()
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        pid = "P" + hashlib.sha256("\n".join(fps[a:b]).encode()).hexdigest()[:16]
+        if pid in seen:
+            raise IntegrityError("two different persons got the same person_id (hash collision)",
+                                 fix="report this: it should happen once in 10^19 runs")
+        seen.add(pid)
+        ids[order[a:b]] = pid
+    return ids
 
 
 def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, list[int], str] | None = None,
