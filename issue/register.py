@@ -47,7 +47,7 @@ from omov.errors import IntegrityError, UsageError
 FORMAT_VERSION = "omov.register/1"
 UNUSED, USED, REVOKED, UNKNOWN = "unused", "used", "revoked", "unknown"
 WON, INVALID = "won", "invalid"
-CHUNK = 5000
+CHUNK = 200_000  # rows per transaction: each commit rewrites most pages of a big register
 _BUSY_MS = 60_000
 
 _SCHEMA = """
@@ -78,6 +78,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: a 1M-token register fits in cache
     return conn
 
 
@@ -245,25 +246,31 @@ class Register:
         conn = self._conn
         for start in range(0, len(hashes), chunk):
             part = hashes[start : start + chunk]
+            # Sorted updates walk the B-tree in key order: far fewer page visits. One
+            # UPDATE … RETURNING per 500 hashes marks the winners; only the rest are looked up.
+            ordered = sorted(set(part))
             conn.execute("BEGIN IMMEDIATE")
             try:
-                states = self.states(part)
-                winners: list[tuple[bytes]] = []
-                for h in part:
-                    state = states.get(h, UNKNOWN)
-                    if state == UNUSED:
-                        outcomes.append(WON)
-                        states[h] = USED
-                        winners.append((h,))
-                    else:
-                        outcomes.append(state)
-                conn.executemany(
-                    "UPDATE tokens SET state = 'used' WHERE h = ? AND state = 'unused'", winners
-                )
+                won: set[bytes] = set()
+                for i in range(0, len(ordered), 500):
+                    sub = ordered[i : i + 500]
+                    marks = ",".join("?" * len(sub))
+                    won.update(h for (h,) in conn.execute(
+                        "UPDATE tokens SET state = 'used' WHERE state = 'unused' "  # noqa: S608
+                        f"AND h IN ({marks}) RETURNING h", sub))
+                states = self.states([h for h in ordered if h not in won])
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            states.update(dict.fromkeys(won, UNUSED))  # unused before this call: won below
+            for h in part:
+                state = states.get(h, UNKNOWN)
+                if state == UNUSED:
+                    outcomes.append(WON)
+                    states[h] = USED  # a repeat later in the call is "used"
+                else:
+                    outcomes.append(state)
         return outcomes
 
     def consume_many(self, tokens: Iterable[str | bytes], *, chunk: int = CHUNK) -> list[str]:
@@ -297,7 +304,6 @@ class Register:
         is written (the issuer waits there for its ledger and dispatch steps).
         """
         conn = self._conn
-        conn.execute("PRAGMA cache_size = -32768")
         conn.execute("BEGIN IMMEDIATE")
         try:
             for h in revoke:
