@@ -40,6 +40,9 @@ _STATUS_INACTIVE = ("lapsed", "expired", "resigned", "cancelled", "canceled", "s
 _CONSENT_YES = {"y", "yes", "true", "1", "granted", "given", "opt in", "opted in", "consented"}
 _CONSENT_NO = {"n", "no", "false", "0", "withdrawn", "refused", "opt out", "opted out", "none"}
 
+#: Placeholder dates of birth treated as missing.
+PLACEHOLDER_DATES = (19000101, 19010101)
+
 #: Youngest possible member (Young Labour joins from 14): pivots two-digit birth years.
 MIN_AGE = 14
 
@@ -272,12 +275,14 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
     ymd = (np.nan_to_num(year) * 10000 + parsed.dt.month.fillna(0).to_numpy() * 100
            + parsed.dt.day.fillna(0).to_numpy()).astype(np.int64)
     future = ymd > int(today.strftime("%Y%m%d"))
-    ymd = np.where(future | (year < 1900), 0, ymd)
+    # 1900-01-01 (and 1/1/1901) are what databases put in a required date nobody knew.
+    placeholder = np.isin(ymd, PLACEHOLDER_DATES)
+    ymd = np.where(future | (year < 1900) | placeholder, 0, ymd)
     out = np.append(ymd, 0)[codes]
     bad = (out == 0) & raw.notna().to_numpy()
     for pos in np.flatnonzero(bad):
         warn.append((int(pos), "date_of_birth", f"not a date of birth in the column's format "
-                     f"{fmt} (or in the future)"))
+                     f"{fmt} (or in the future, or a placeholder such as 1900-01-01)"))
     return pd.Series(out, index=s.index), fmt
 
 
