@@ -122,3 +122,36 @@ def test_blt_and_csv_ballots_count_the_same(tmp_path: Path) -> None:
     assert a["elected"] == b["elected"]
     assert [st["votes"] for st in a["stages"]] == [st["votes"] for st in b["stages"]]
     assert a["valid_votes"] == 4 and a["invalid_votes"] == 0
+
+
+def test_bad_bytes_stop_the_run_before_any_token_is_used(tmp_path: Path) -> None:
+    s = _setup(tmp_path)
+    bad = tmp_path / "returns" / "late.csv"
+    toks = s["toks"]
+    bad.write_bytes(b"token,preferences\n" + f"{toks[7]},1;;;;\n".encode()  # type: ignore[index]
+                    + b"\xff\xfe,1\n")
+    code, _, err = invoke(["intake", str(s["online"]), str(bad), "--register", str(s["db"]),
+                           "--keys", str(s["key"]), "--ballot-def", str(s["bdef"]),
+                           "--out", str(tmp_path / "o")])
+    assert code == 2 and "late.csv:3" in err and "UTF-8" in err
+    from issue.register import Register
+
+    with Register.open(s["db"], s["key"]) as reg:  # type: ignore[arg-type]
+        assert reg.counts()["used"] == 1  # only the token used before this test
+
+
+def test_quoted_fields_and_crlf(tmp_path: Path) -> None:
+    s = _setup(tmp_path)
+    toks = s["toks"]
+    f = tmp_path / "returns" / "keyed.csv"
+    f.write_bytes(b'\xef\xbb\xbf"token","preferences"\r\n'
+                  + f'"{toks[7]}","1;2;;;"\r\n'.encode()  # type: ignore[index]
+                  + b'"a,b",1\r\n\r\n')
+    code, _, err = invoke(["intake", str(f), "--register", str(s["db"]), "--keys",
+                           str(s["key"]), "--ballot-def", str(s["bdef"]), "--out",
+                           str(tmp_path / "o")])
+    assert code == 0, err
+    report = json.loads((tmp_path / "o" / "intake_report.json").read_text())
+    assert report["totals"]["received"] == 2 and report["totals"]["valid"] == 1
+    rejected = list(csv.DictReader((tmp_path / "o" / "rejected.csv").open()))
+    assert [(r["line"], r["reason"]) for r in rejected] == [("3", "token_malformed")]
