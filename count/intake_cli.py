@@ -383,8 +383,8 @@ def intake(
                    ] = Path("out/intake"),
     audit_log: Annotated[Path | None, typer.Option("--audit-log", help="Append intake events "
                                                    "to this audit log.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per register "
-                                            "transaction batch.")] = 50_000,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows read and "
+                                            "checked at a time.")] = 50_000,
 ) -> None:
     """Check returned ballots against the register (first use wins) and write ballots.blt.
 
