@@ -25,7 +25,8 @@ def main(argv: list[str]) -> int:
         print(f"== {script.name}", flush=True)
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, str(script)], check=False)
-        print(f"== {script.name}: exit {proc.returncode} after {time.perf_counter() - started:.1f} s")
+        elapsed = time.perf_counter() - started
+        print(f"== {script.name}: exit {proc.returncode} after {elapsed:.1f} s")
         if proc.returncode != 0:
             return proc.returncode
     return 0

@@ -44,7 +44,12 @@ class InputError(UsageError):
     """A file cannot be used as given; names the file and line so the user can fix it (exit 2)."""
 
     def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None, fix: str | None = None
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        fix: str | None = None,
     ) -> None:
         where = ""
         if path is not None:
@@ -61,6 +66,6 @@ class ProblemsFound(OmovError):
 
 
 class IntegrityError(OmovError):
-    """Something that must never change did (audit chain, digest, token re-use, identity) (exit 4)."""
+    """Something that must never change did: audit chain, digest, token re-use (exit 4)."""
 
     exit_code = ExitCode.INTEGRITY

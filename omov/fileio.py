@@ -34,7 +34,10 @@ def sha256_bytes(data: bytes) -> str:
 
 @contextmanager
 def atomic_open(
-    path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None
+    path: str | os.PathLike[str],
+    mode: str = "w",
+    encoding: str | None = "utf-8",
+    newline: str | None = None,
 ) -> Iterator[IO[Any]]:
     """Open a temp file beside ``path``; rename it over ``path`` only if the block succeeds."""
     target = Path(path)
@@ -64,4 +67,5 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> str:
 
 def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> str:
     """Write JSON with sorted keys and a final newline, so equal data gives equal bytes."""
-    return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False)
+    return write_text_atomic(path, text + "\n")

@@ -29,5 +29,5 @@ def check_package_identity(names: tuple[str, ...] = STAGE_PACKAGES) -> None:
             raise IntegrityError(
                 f"package identity: the '{name}' package imported from {where} is not omov's "
                 "(another package of the same name shadows it)",
-                fix=f"install omov into its own virtual environment, or `pip uninstall {name}` there",
+                fix=f"install omov into its own virtual environment, or `pip uninstall {name}`",
             )
