@@ -179,7 +179,7 @@ class Ledger:
         """Tx A: record the batch as pending with its new rows (pid, h, channel) and mark the
         active tokens of persons ``revoke`` (pids) as to-be-revoked by this batch."""
         conn = self.conn
-        conn.execute("PRAGMA cache_size = -32768")
+        conn.execute("PRAGMA cache_size = -8192")
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(
