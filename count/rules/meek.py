@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from count.ballots import PAD, Ballots
+from count.ballots import Ballots
+from count.engine import next_preferences
 from count.result import CountResult, Stage
 from count.rules.common import ConstraintHook, CountOptions
 from count.ties import TieBreaker, break_tie
@@ -49,39 +50,43 @@ class Level:
 def build_tree(ballots: Ballots, excluded: npt.NDArray[np.bool_], hopeful: npt.NDArray[np.bool_],
                big: bool) -> list[Level]:
     """Levels of distinct ranking prefixes over non-excluded candidates, each ending at the first
-    hopeful candidate (or at the ballot's end)."""
-    prefs = ballots.prefs
-    if prefs.shape[0] == 0:
+    hopeful candidate (or at the ballot's end).
+
+    Walks each ballot only as far as it matters: level d holds, for every ballot still passing
+    through elected candidates, its d-th non-excluded candidate (engine.next_preferences does the
+    vectorised "next candidate allowed" scan over the ballots still walking).
+    """
+    n_groups = ballots.n_groups
+    if n_groups == 0:
         return []
-    ext_ex = np.append(excluded, True)  # padding behaves as excluded (dropped)
-    keep = ~ext_ex[prefs]
-    order = np.argsort(~keep, axis=1, kind="stable")
-    comp = np.where(np.take_along_axis(keep, order, axis=1),
-                    np.take_along_axis(prefs, order, axis=1), PAD)
-    ext_h = np.append(hopeful, False)
-    is_h = ext_h[comp]
-    n_kept = keep.sum(axis=1)
-    first_h = np.where(is_h.any(axis=1), is_h.argmax(axis=1) + 1, n_kept)
+    allowed = ~excluded
     weights = ballots.weights.astype(object) if big else ballots.weights
     levels: list[Level] = []
-    node_of_row = np.zeros(prefs.shape[0], dtype=np.int64)
-    rows = np.arange(prefs.shape[0])
-    for d in range(int(first_h.max()) if first_h.size else 0):
-        live = first_h > d
-        rows = rows[live[rows]]
-        cand = comp[rows, d].astype(np.int64)
-        parent = node_of_row[rows] if d else np.zeros(rows.size, dtype=np.int64)
-        key = cand * (int(parent.max()) + 1 if parent.size else 1) + parent
-        _uniq, first_idx, inv = np.unique(key, return_index=True, return_inverse=True)
-        inv = inv.ravel()
-        srt = np.argsort(inv, kind="stable")
-        bounds = np.concatenate(([0], np.flatnonzero(np.diff(inv[srt])) + 1))
-        n = np.add.reduceat(weights[rows][srt], bounds)
-        ncand = cand[first_idx]
-        nparent = parent[first_idx]
+    rows = np.arange(n_groups, dtype=np.int64)
+    pos = np.full(n_groups, -1, dtype=np.int64)
+    parent = np.zeros(n_groups, dtype=np.int64)
+    while rows.size:
+        cand, newpos = next_preferences(ballots, rows, pos, allowed)
+        ok = cand >= 0
+        rows, pos, parent, cand = rows[ok], newpos[ok], parent[ok], cand[ok]
+        if rows.size == 0:
+            break
+        key = cand * (int(parent.max()) + 1) + parent
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        bounds = np.flatnonzero(ks[1:] != ks[:-1]) + 1
+        starts = np.concatenate(([0], bounds))
+        node_sorted = np.zeros(rows.size, dtype=np.int64)
+        node_sorted[bounds] = 1
+        node_of = np.empty(rows.size, dtype=np.int64)
+        node_of[order] = np.cumsum(node_sorted)
+        n = np.add.reduceat(weights[rows[order]], starts)
+        ncand = cand[order[starts]]
         run_starts = np.concatenate(([0], np.flatnonzero(np.diff(ncand)) + 1))
-        levels.append(Level(ncand, nparent, np.asarray(n), run_starts, ncand[run_starts]))
-        node_of_row[rows] = inv
+        levels.append(Level(ncand, parent[order[starts]], np.asarray(n), run_starts,
+                            ncand[run_starts]))
+        walking = ~hopeful[cand]  # past an elected candidate the ballot goes on
+        rows, pos, parent = rows[walking], pos[walking], node_of[walking]
     return levels
 
 
