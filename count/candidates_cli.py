@@ -20,7 +20,8 @@ from omov.fileio import sha256_file, write_json_atomic, write_text_atomic
 
 VALIDATION_FORMAT_VERSION = "omov.candidates-validation/1"
 PACK_FORMAT_VERSION = "omov.candidates-pack/1"
-PACK_COLUMNS = ("ballot_number", "name", "organisation", "gender", "nominations", "bio")
+PACK_COLUMNS = ("format_version", "ballot_number", "name", "organisation", "gender",
+                "nominations", "bio")
 
 candidates_app = new_app("candidates", "Validate candidates' nominations and write the "
                          "candidates' pack and ballot definition.")
@@ -172,7 +173,8 @@ def _apply_drop(cands: list[core.Candidate], problems: list[core.Problem], drop:
 
 def _write_pack(out: Path, kept: list[core.Candidate], ballot: core.BallotDefinition) -> None:
     rows = core.pack_rows(kept, ballot)
-    write_csv(out / "candidates_pack.csv", PACK_COLUMNS, rows)
+    write_csv(out / "candidates_pack.csv", PACK_COLUMNS,
+              ({"format_version": PACK_FORMAT_VERSION, **r} for r in rows))
     html = render_html("candidates_pack.html.j2", title=ballot.title, election=ballot.election_id,
                        seats=ballot.seats, order=ballot.order, rows=rows,
                        format_version=PACK_FORMAT_VERSION)

@@ -287,20 +287,27 @@ class IntakeRun:
             for row in rows:
                 if row.problem:
                     self._reject(row.channel, row.line, MALFORMED_ROW, row.problem)
+        seen, tokens, pending = self._seen, self._tokens, self._pending
+        papers, classify, ncand = self._papers, classify_paper, self.result.ncand
         for row, (token, why) in zip(readable, self._normalise([r.token for r in readable]),
                                      strict=True):
             if token is None:
                 self._reject(row.channel, row.line, TOKEN_MALFORMED, why)
                 continue
-            first = self._seen.get(token)
-            if first is not None:
-                channel, line, _ = self._pending[first]
+            n = len(tokens)
+            first = seen.setdefault(token, n)
+            if first != n:
+                channel, line, _ = pending[first]
                 self._reject(row.channel, row.line, TOKEN_REPEATED,
                              f"first returned at {channel} line {line}")
                 continue
-            self._seen[token] = len(self._tokens)
-            self._tokens.append(token)
-            self._pending.append((row.channel, row.line, self._paper(row.preferences)))
+            tokens.append(token)
+            paper = papers.get(row.preferences)
+            if paper is None:
+                paper = classify(row.preferences, ncand)
+                if len(papers) < 1 << 18:
+                    papers[row.preferences] = paper
+            pending.append((row.channel, row.line, paper))
 
     def finish(self) -> IntakeResult:
         """One ``consume_many`` for every pending token, then each paper is settled."""
