@@ -165,7 +165,9 @@ def normalise(texts: Sequence[str]) -> list[tuple[str | None, str]]:
     """
     from issue.tokens import TOKEN_SYMBOLS
 
-    cleaned = [t.upper().translate(_LENIENT) for t in texts]
+    cleaned = [t.upper().replace("-", "") for t in texts]
+    cleaned = [c.translate(_LENIENT) if ("O" in c or "I" in c or "L" in c or " " in c) else c
+               for c in cleaned]
     idx = [i for i, c in enumerate(cleaned) if len(c) == TOKEN_SYMBOLS and c.isascii()]
     out: list[tuple[str | None, str] | None] = [None] * len(texts)
     if idx:
