@@ -30,23 +30,53 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 CHILD = r"""
-import json, resource, sys, time
+import functools, json, resource, sys, time
 from pathlib import Path
 import pyarrow as pa, pyarrow.csv as pacsv
 t0 = time.perf_counter()
-from issue import issuer
+from issue import dispatch, issuer, keys, ledger, register
 members, out, consume = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+PHASES = {}
+
+def timed(owner, name, label):
+    f = getattr(owner, name)
+    @functools.wraps(f)
+    def g(*a, **k):
+        t = time.perf_counter()
+        try:
+            return f(*a, **k)
+        finally:
+            PHASES[label] = round(PHASES.get(label, 0) + time.perf_counter() - t, 2)
+    setattr(owner, name, g)
+
+# Phases on the main thread, plus the two threads (ledger, dispatch) that overlap the register.
+for owner, name, label in [
+    (issuer, "read_roll", "read+validate roll"), (keys.MemberKey, "pseudonyms", "pseudonyms"),
+    (issuer, "new_tokens", "generate tokens"), (keys.VoteKey, "token_hashes", "token HMACs"),
+    (register.Register, "add_unused", "register insert (waits for threads)"),
+    (ledger.Ledger, "begin_batch", "[thread] ledger insert"),
+    (dispatch, "write_batch", "[thread] dispatch batch files"),
+    (issuer, "_finalise_dispatch", "publish + live files + digests"),
+]:
+    timed(owner, name, label)
 t_import = time.perf_counter()
+cpu0 = resource.getrusage(resource.RUSAGE_SELF)
 s = issuer.issue_run(members, "bench-1", out)
 t_run = time.perf_counter()
+cpu1 = resource.getrusage(resource.RUSAGE_SELF)
 res = {"issued": s.issued, "email": s.by_channel["email"], "post": s.by_channel["post"],
-       "import_s": round(t_import - t0, 2), "issue_run_s": round(t_run - t_import, 2)}
+       "import_s": round(t_import - t0, 2), "issue_run_s": round(t_run - t_import, 2),
+       "issue_run_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
+       "phases_s": PHASES}
 res["rss_after_run_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 if consume:
     from issue.register import Register
     t = pacsv.read_csv(out / "dispatch_email.csv",
                        convert_options=pacsv.ConvertOptions(column_types={"token": pa.string()}))
-    tokens = t.column("token").to_pylist()[:consume]
+    tokens = t.column("token").to_pylist()
+    t2 = pacsv.read_csv(out / "dispatch_post.csv",
+                        convert_options=pacsv.ConvertOptions(column_types={"token": pa.string()}))
+    tokens = (tokens + t2.column("token").to_pylist())[:consume]
     with Register.open(out / "register.sqlite", out / "vote.key") as reg:
         c0 = time.perf_counter()
         outcomes = reg.consume_many(tokens)
@@ -124,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return proc.returncode
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    res.update({"persons": args.persons, "child_wall_s": round(wall, 2),
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    res.update({"persons": args.persons, "child_wall_s": round(wall, 2), "loadavg": load,
                 "child_peak_rss_mb": round(child_rss, 1),
                 "targets": {"issue_run_s": 10, "peak_rss_mb": 1024, "consume_1M_s": 20}})
     print(json.dumps(res))

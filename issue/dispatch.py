@@ -211,18 +211,35 @@ def _read_dispatch_csv(path: Path, channel: str) -> pa.Table:
     )
 
 
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """Make ``dst`` hold ``src``'s bytes atomically: a hard link if possible, else a copy."""
+    tmp = dst.with_name(f".{dst.name}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        with atomic_open(dst, "wb") as fh, open(src, "rb") as fsrc:
+            shutil.copyfileobj(fsrc, fh, 1 << 20)
+        return
+    os.replace(tmp, dst)
+    _fsync_dir(dst.parent)
+
+
 def update_live_files(
     out: Path,
     batch_dir: Path | None,
     batch: int,
     drop_pids: Callable[[], set[bytes]],
     pseudonyms: Callable[[list[str]], list[bytes]],
+    batch_digests: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Bring ``OUT/dispatch_*.csv`` up to date with ``batch`` (idempotent; atomic per file).
 
     Drops rows of this batch (so a re-run after a crash never duplicates them) and rows of
     persons in ``drop_pids()`` (their token was revoked or replaced; asked for only when a live
     file already exists), then appends the batch's rows. Returns the new files' SHA-256 digests.
+    The first batch's files become the live files by a hard link (no copy: the batch file is
+    never written again, and a later update replaces the live file by rename, a new inode).
     """
     digests: dict[str, str] = {}
     drop: set[bytes] | None = None
@@ -231,11 +248,12 @@ def update_live_files(
         live, new = out / name, (batch_dir / name if batch_dir else None)
         if not live.exists():
             if new is not None:
-                with atomic_open(live, "wb") as fh, open(new, "rb") as src:
-                    shutil.copyfileobj(src, fh, 1 << 20)
+                _link_or_copy(new, live)
+                known = (batch_digests or {}).get(name)
+                digests[name] = known if known else sha256_file(live)
             else:
-                _write_csv(live, pa.table({c: pa.array([], pa.string()) for c in COLUMNS[channel]}))
-            digests[name] = sha256_file(live)
+                empty = pa.table({c: pa.array([], pa.string()) for c in COLUMNS[channel]})
+                digests[name] = _write_csv(live, empty)
             kill_point(f"live_{channel}_written")
             continue
         table = _read_dispatch_csv(live, channel)

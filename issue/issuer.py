@@ -280,12 +280,13 @@ def _finalise_dispatch(s: _Session, batch: int, n_issued: int) -> None:
         pids.update(s.ledger.batch_pids(batch))
         return pids
 
+    names = ("dispatch_email.csv", "dispatch_post.csv", "letter_preview.html")
+    batch_digests = {k: sha256_file(final / k) for k in names} if n_issued else {}
     digests = dispatch.update_live_files(
-        s.paths.out, final if n_issued else None, batch, drop, s.member_key.pseudonyms
+        s.paths.out, final if n_issued else None, batch, drop, s.member_key.pseudonyms,
+        batch_digests,
     )
-    if n_issued:
-        names = ("dispatch_email.csv", "dispatch_post.csv", "letter_preview.html")
-        digests.update({f"batch-{batch:04d}/{k}": sha256_file(final / k) for k in names})
+    digests.update({f"batch-{batch:04d}/{k}": v for k, v in batch_digests.items()})
     _log_once(s, "dispatch_written", batch, files=dict(sorted(digests.items())))
     s.ledger.mark_dispatched(batch)
 
