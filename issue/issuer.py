@@ -215,8 +215,10 @@ def _already_logged(log: Path, event: str, batch: int) -> bool:
     return False
 
 
-def _log_once(s: _Session, event: str, batch: int, **fields: Any) -> None:
-    if not _already_logged(s.paths.audit, event, batch):
+def _log_once(s: _Session, event: str, batch: int, *, once: bool = True, **fields: Any) -> None:
+    """Append ``event`` for ``batch``; with ``once`` (recovery) skip it if the log has it already
+    (a crash may have come after the append). The normal path never scans the log."""
+    if not once or not _already_logged(s.paths.audit, event, batch):
         audit.append(s.paths.audit, event, batch=batch, **fields)
 
 
@@ -259,11 +261,11 @@ def recover(s: _Session) -> None:
 def _log_batch(s: _Session, batch: int, kind: str, issued: int, revoked: int,
                reason: str | None, *, recovered: bool = False) -> None:
     event = {"issue": "issue_batch", "reissue": "reissue", "revoke": "revoke"}[kind]
-    _log_once(s, event, batch, issued=issued, revoked=revoked, reason=reason,
+    _log_once(s, event, batch, once=recovered, issued=issued, revoked=revoked, reason=reason,
               recovered=recovered)
 
 
-def _finalise_dispatch(s: _Session, batch: int, n_issued: int) -> None:
+def _finalise_dispatch(s: _Session, batch: int, n_issued: int, *, recovering: bool = True) -> None:
     """Step 5: publish the batch's files and bring the live files up to date (idempotent)."""
     pending, final = s.paths.pending_dir(batch), s.paths.batch_dir(batch)
     if n_issued:
@@ -287,7 +289,8 @@ def _finalise_dispatch(s: _Session, batch: int, n_issued: int) -> None:
         batch_digests,
     )
     digests.update({f"batch-{batch:04d}/{k}": v for k, v in batch_digests.items()})
-    _log_once(s, "dispatch_written", batch, files=dict(sorted(digests.items())))
+    _log_once(s, "dispatch_written", batch, once=recovering,
+              files=dict(sorted(digests.items())))
     s.ledger.mark_dispatched(batch)
 
 
@@ -346,7 +349,7 @@ def _run_batch(
     _log_batch(s, batch, kind, n, len(revoke_pids), reason)
     s.ledger.commit_batch(batch)
     kill_point("after_commit")
-    _finalise_dispatch(s, batch, n)
+    _finalise_dispatch(s, batch, n, recovering=False)
     kill_point("after_dispatch")
     return batch, channels
 
@@ -428,6 +431,14 @@ def issue_run(
         n_new = len(new_idx)
         del roll_pids
         revoke_hashes: list[bytes] = []
+        if active and (vanished or n_new):
+            # A re-run on a changed roll: always say what changed, in counts (and pseudonyms).
+            states = s.register.states([active[p] for p in vanished])
+            write_json_atomic(paths.roll_changes,
+                              _roll_change_report(s, vanished, n_new, states, active))
+            if not vanished:
+                audit.append(paths.audit, "roll_changed", vanished=0, vanished_used=0,
+                             new=n_new, policy=on_roll_change)
         if vanished:
             states = s.register.states([active[p] for p in vanished])
             report = _roll_change_report(s, vanished, len(new_idx), states, active)

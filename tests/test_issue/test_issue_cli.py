@@ -90,6 +90,8 @@ def test_rerun_is_idempotent_and_new_persons_get_tokens(tmp_path: Path, members:
               for r in csv.DictReader(f.read_text().splitlines())]
     assert sorted(r["person_id"] for r in batch2) == [f"P{i:07d}" for i in range(31, 36)]
     assert len(_live_rows(out)) == 35
+    report = json.loads((out / "roll_changes.json").read_text())
+    assert (report["vanished"], report["new"]) == (0, 5)
     _ok(tmp_path, bigger)
 
 
