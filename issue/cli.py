@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from issue import audit, issuer
 from issue.dispatch import DEFAULT_VOTE_URL
@@ -66,8 +67,9 @@ def run_cmd(
 
     Example: omov issue run --members out/dedupe/members.parquet --election nec-2026 --out out/issue
     """
-    s = issuer.issue_run(members, election, out, keys=keys, vote_url=vote_url,
-                         on_roll_change=on_roll_change)
+    with Console(stderr=True).status("issuing tokens (register, ledger, dispatch files)…"):
+        s = issuer.issue_run(members, election, out, keys=keys, vote_url=vote_url,
+                             on_roll_change=on_roll_change)
     for line in s.recovered:
         typer.echo(f"recovered: {line}", err=True)
     _say(f"election {s.election}: {s.persons} persons, {s.eligible} eligible")

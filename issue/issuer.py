@@ -278,9 +278,9 @@ def _finalise_dispatch(s: _Session, batch: int, n_issued: int, *, recovering: bo
                 fix="restore dispatch/ from backup, or revoke and re-issue that batch's persons",
             )
     def drop() -> set[bytes]:
-        pids = {pid for pid, _ in s.ledger.revoked_in(batch)}
-        pids.update(s.ledger.batch_pids(batch))
-        return pids
+        # Rows of this batch itself are dropped by their batch number; the persons whose older
+        # token this batch revoked (re-issue, vanished from the roll) are dropped by pseudonym.
+        return {pid for pid, _ in s.ledger.revoked_in(batch)}
 
     names = ("dispatch_email.csv", "dispatch_post.csv", "letter_preview.html")
     batch_digests = {k: sha256_file(final / k) for k in names} if n_issued else {}
