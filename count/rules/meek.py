@@ -378,7 +378,11 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
     eps = 1
     quota = ballots.valid * p // (seats + 1) + eps
     quota0 = quota
-    votes = [0] * n
+    votes = distribute(m.tree(), m.kf, p, n, round_up=True, big=m.big)  # first preferences
+    m.record(action="first", subjects=[], clause="PRF A", description="First preferences",
+             votes=votes, quota=quota, elected=[], excluded=[],
+             extra=_prf_extra(m, 0, 0, 0))
+    m.history.append(votes)
     round_no = 0
     # B.1: continue while hopeful candidates outnumber the seats left to fill (and seats remain).
     while len(m.hopeful()) > seats - len(m.elected) > 0:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from count.ballots import build_ballots
-from count.render import render_json
+from count.render import RENDERERS, render_json
 from count.rules import RULES, run_rule
 from count.rules.common import CountOptions
 
@@ -18,7 +18,7 @@ NAMES = ["Ann", "Ben", "Cat", "Dan", "Eve", "Fay", "Gus"]
 elections = st.tuples(
     st.integers(3, 7),  # candidates
     st.integers(1, 4),  # seats
-    st.lists(st.tuples(st.lists(st.integers(0, 6), min_size=1, max_size=7), st.integers(1, 30)),
+    st.lists(st.tuples(st.lists(st.integers(0, 6), min_size=0, max_size=7), st.integers(1, 30)),
              min_size=1, max_size=30),
     st.randoms(use_true_random=False),
 )
@@ -43,6 +43,9 @@ def test_conservation_and_seats_filled(e) -> None:  # type: ignore[no-untyped-de
             assert s.non_transferable >= 0 and s.loss >= 0
             assert min(s.votes) >= 0
         assert len(set(result.elected)) == len(result.elected)
+        assert result.stages and result.stages[0].action == "first"
+        for render in RENDERERS.values():
+            assert render(result)
         if rule == "meek":
             # OpenSTV's Meek leaves a seat empty rather than elect a candidate with no vote.
             assert len(result.elected) <= min(seats, n)
@@ -61,3 +64,20 @@ def test_result_independent_of_ballot_order(e) -> None:  # type: ignore[no-untyp
         a = run_rule(rule, _build(n, seats, rows), CountOptions(tie_seed="order"))
         b = run_rule(rule, _build(n, seats, split), CountOptions(tie_seed="order"))
         assert render_json(a) == render_json(dataclasses.replace(b)), rule
+
+
+def test_degenerate_elections_count_and_render() -> None:
+    cases = [
+        build_ballots(list("ABC"), 1, [[]], [5]),  # every paper blank
+        build_ballots(list("AB"), 3, [[0], [1, 0]]),  # more seats than candidates
+        build_ballots(list("ABCD"), 2, [[2, 1]]),  # one paper
+        build_ballots(list("ABC"), 1, [[0, 1, 2]], withdrawn=[0, 1]),  # one candidate left
+        build_ballots(["A"], 1, [[0]]),
+    ]
+    for ballots in cases:
+        for rule in RULES:
+            result = run_rule(rule, ballots, CountOptions(tie_seed="edge"))
+            assert result.stages, rule
+            assert len(result.elected) <= ballots.seats
+            for render in RENDERERS.values():
+                assert render(result)
