@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from count.ballots import Ballots
 from count.engine import Parcel, concat, first_preferences, sort_papers
-from count.result import CountResult
+from count.result import CountResult, fmt
 from count.rules.common import (
     CONTINUING,
     EXCLUDED,
@@ -196,6 +196,7 @@ class _Ers97:
                 by_value.setdefault(parcel.value, []).append((c, parcel))
         new: list[int] = []
         values = sorted(by_value, reverse=True)
+        self.batch_totals: dict[str, str] = {}
         for value in values:
             groups, pos = concat([parcel for _, parcel in by_value[value]])
             split = sort_papers(st.ballots, groups, pos, st.continuing_mask())  # 5.4.2
@@ -212,6 +213,9 @@ class _Ers97:
                 st.exclude(c)
                 self.doomed_waiting.append(c)
             self._mark_point()
+            # Each batch is a column of the ERS exclusion form: keep the totals after it.
+            self.batch_totals[f"after batch at {fmt(value, DP)}"] = " ".join(
+                fmt(v, DP) for v in st.votes)
             if st.vacancies() == 0:  # 5.5.2: no further transfers once every place is filled
                 break
         # 5.5.2: batches not transferred because every place is filled stay where they are (the
@@ -283,7 +287,8 @@ class _Ers97:
             names = "+".join(st.names[c] for c in group)
             st.record(action="exclusion", subjects=group, clause="5.2.5, 5.4", quota=self.quota,
                       elected=new, excluded=group, transfer_values=values,
-                      description=f"Exclusion of {names}")
+                      description=f"Exclusion of {names}",
+                      extra=self.batch_totals if len(values) > 1 else None)
         return result_from_state(st, rule=NAME, rule_title=TITLE, dp=DP,
                                  quota=self.initial_quota, final_quota=self.quota)
 
