@@ -20,7 +20,7 @@ from count.result import CountResult
 from count.rules import run_rule
 from count.rules.common import CountOptions
 from count.ties import TieDecision
-from omov.errors import InputError, IntegrityError
+from omov.errors import InputError, IntegrityError, UsageError
 from omov.fileio import sha256_file, write_text_atomic
 
 
@@ -101,6 +101,20 @@ def read_tie_decisions(path: str | Path) -> list[TieDecision]:
     return out
 
 
+def _recount(src: Path, doc: dict[str, Any]) -> CountResult:
+    """Count ``src`` again with everything result.json recorded (seed, lots, options, constraint)."""
+    decisions = [TieDecision(tuple(t["among"]), tuple(t["chosen"])) for t in doc.get("ties", [])
+                 if t.get("method") == "lot (decisions file)"]
+    con = doc.get("constraint")
+    constraint = None
+    if con:
+        constraint = (con["attribute"], parse_limits([f"{con['attribute']}:{x}"
+                                                      for x in con["limits"]])[1], con["groups"])
+    return count_file(src, doc["rule"], seats=int(doc["seats"]), tie_seed=doc.get("tie_seed"),
+                      tie_decisions=decisions or None, extra=doc.get("options") or {},
+                      constraint=constraint)
+
+
 def verify_dir(out_dir: str | Path, ballots: str | Path | None = None) -> list[str]:
     """Recount from the ballots and re-render; raise IntegrityError listing every difference."""
     out = Path(out_dir)
@@ -118,16 +132,14 @@ def verify_dir(out_dir: str | Path, ballots: str | Path | None = None) -> list[s
     if doc.get("ballots_sha256") and digest != doc["ballots_sha256"]:
         problems.append(f"ballot file SHA-256 {digest} differs from result.json's "
                         f"{doc['ballots_sha256']}")
-    decisions = [TieDecision(tuple(t["among"]), tuple(t["chosen"])) for t in doc.get("ties", [])
-                 if t.get("method") == "lot (decisions file)"]
-    con = doc.get("constraint")
-    constraint = None
-    if con:
-        constraint = (con["attribute"], parse_limits([f"{con['attribute']}:{x}"
-                                                      for x in con["limits"]])[1], con["groups"])
-    result = count_file(src, doc["rule"], seats=int(doc["seats"]), tie_seed=doc.get("tie_seed"),
-                        tie_decisions=decisions or None, extra=doc.get("options") or {},
-                        constraint=constraint)
+    try:
+        result = _recount(src, doc)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IntegrityError(f"result.json is not a complete omov count result ({exc!r})",
+                             fix="recount with `omov count run`") from None
+    except UsageError as exc:  # e.g. the recount meets a tie the recorded lots do not decide
+        raise IntegrityError("verify failed:\n  " + "\n  ".join(
+            [*problems, f"the recount failed: {exc.message}"])) from None
     if ballots:
         result = dataclasses.replace(result, source=doc.get("ballots_file"))
     for name, render in RENDERERS.items():

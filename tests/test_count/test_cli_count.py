@@ -106,3 +106,13 @@ def test_no_float_and_no_random_in_count_package() -> None:
                     offenders.append(f"{path.relative_to(root.parent)}:{tok.start[0]}: "
                                      f"{tok.line.strip()}")
     assert offenders == []
+
+
+def test_verify_exits_4_when_result_json_is_incomplete(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ballots = str(GOLDEN / "meek_small" / "ballots.blt")
+    assert cli.run(["count", "run", ballots, "--rule", "meek", "--out", str(out)]) == 0
+    doc = json.loads((out / "result.json").read_text("utf-8"))
+    del doc["rule"]
+    (out / "result.json").write_text(json.dumps(doc), "utf-8")
+    assert cli.run(["count", "verify", str(out)]) == ExitCode.INTEGRITY
