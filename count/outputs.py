@@ -102,7 +102,7 @@ def read_tie_decisions(path: str | Path) -> list[TieDecision]:
 
 
 def _recount(src: Path, doc: dict[str, Any]) -> CountResult:
-    """Count ``src`` again with everything result.json recorded (seed, lots, options, constraint)."""
+    """Count ``src`` again with what result.json recorded (seed, lots, options, constraint)."""
     decisions = [TieDecision(tuple(t["among"]), tuple(t["chosen"])) for t in doc.get("ties", [])
                  if t.get("method") == "lot (decisions file)"]
     con = doc.get("constraint")
