@@ -297,8 +297,9 @@ def build_report(result: core.IntakeResult, ballot: BallotDefinition, ballot_def
     }
 
 
-def _inputs(channels: Sequence[Channel], result: core.IntakeResult) -> list[dict[str, Any]]:
-    return [{"channel": c.name, "file": str(c.path), "sha256": sha256_file(c.path),
+def _inputs(channels: Sequence[Channel], result: core.IntakeResult, digests: dict[str, str]
+            ) -> list[dict[str, Any]]:
+    return [{"channel": c.name, "file": str(c.path), "sha256": digests[c.name],
              "rows": result.channels.get(c.name, core.ChannelTally()).received}
             for c in channels]
 
@@ -333,8 +334,8 @@ def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballo
         result = _run_with_progress(channels, len(ballot.candidates),
                                     RegisterAdapter(register, consume_chunk), batch_size)
         outputs = write_outputs(out, result, ballot, channels)
-        report = build_report(result, ballot, ballot_def, _inputs(channels, result), outputs,
-                              register.counts())
+        report = build_report(result, ballot, ballot_def, _inputs(channels, result, digests),
+                              outputs, register.counts())
     write_report(out, report)
     _audit(audit_log, "intake.finished", election=ballot.election_id, inputs=digests,
            totals=report["totals"], outputs=report["outputs"])
