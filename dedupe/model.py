@@ -107,6 +107,8 @@ PRIOR_U_PAIRS = 2000.0
 def estimate_m(levels: np.ndarray, u: list[np.ndarray], max_iter: int = 100,
                tol: float = 1e-7) -> tuple[list[np.ndarray], float, int]:
     """EM over aggregated comparison patterns with u fixed: returns m, match share, iterations."""
+    if len(levels) == 0:  # no candidate pairs: nothing to learn, keep the priors
+        return [np.array(PRIOR_M[c.name], float) for c in COMPARISONS], 0.5, 0
     patterns, counts = np.unique(levels, axis=0, return_counts=True)
     counts = counts.astype(float)
     m = [np.array(_M_START[c.name], float) for c in COMPARISONS]
