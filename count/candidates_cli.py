@@ -127,6 +127,9 @@ def pack(
     bio_words: Annotated[int, typer.Option("--bio-words", min=1, help="Bio word limit.")] = 150,
     drop_invalid: Annotated[bool, typer.Option("--drop-invalid", help="Leave candidates with "
                                                "problems off the ballot.")] = False,
+    audit_log: Annotated[Path | None, typer.Option("--audit-log", help="Append "
+                                                   "'candidates.packed' (digests) to this "
+                                                   "audit log.")] = None,
 ) -> None:
     """Write the candidates' pack (HTML + CSV) and the ballot definition the count uses.
 
@@ -147,7 +150,15 @@ def pack(
     ballot = core.build_ballot_definition(
         kept, election_id=election, seats=seats, title=title, order=order, seed=seed,
         candidates_sha256=sha256_file(candidates), dropped=[c.name for c in dropped])
-    _write_pack(out, kept, ballot)
+    digests = _write_pack(out, kept, ballot)
+    if audit_log is not None:
+        from issue import audit
+
+        head = audit.append(audit_log, "candidates.packed", election=election,
+                            candidates_sha256=ballot.candidates_sha256, seats=seats,
+                            on_ballot=len(kept), dropped=len(dropped), order=order,
+                            seed_sha256=ballot.seed_sha256, outputs=digests)
+        typer.echo(f"audit log head at the close of nominations (publish it): {head}")
     if dropped:
         _echo_problems(problems)
         typer.echo(f"left off the ballot (--drop-invalid): {', '.join(c.name for c in dropped)}",
@@ -171,15 +182,21 @@ def _apply_drop(cands: list[core.Candidate], problems: list[core.Problem], drop:
     return kept, [c for c in cands if c.line in bad_lines]
 
 
-def _write_pack(out: Path, kept: list[core.Candidate], ballot: core.BallotDefinition) -> None:
+def _write_pack(out: Path, kept: list[core.Candidate], ballot: core.BallotDefinition
+               ) -> dict[str, str]:
+    """Pack CSV + HTML and the ballot definition; returns name → SHA-256."""
     rows = core.pack_rows(kept, ballot)
-    write_csv(out / "candidates_pack.csv", PACK_COLUMNS,
-              ({"format_version": PACK_FORMAT_VERSION, **r} for r in rows))
+    csv_hash = write_csv(out / "candidates_pack.csv", PACK_COLUMNS,
+                         ({"format_version": PACK_FORMAT_VERSION, **r} for r in rows))
     html = render_html("candidates_pack.html.j2", title=ballot.title, election=ballot.election_id,
                        seats=ballot.seats, order=ballot.order, rows=rows,
                        format_version=PACK_FORMAT_VERSION)
-    write_text_atomic(out / "candidates_pack.html", html)
-    write_json_atomic(out / "ballot_definition.json", core.ballot_definition_to_dict(ballot))
+    return {
+        "candidates_pack.csv": csv_hash,
+        "candidates_pack.html": write_text_atomic(out / "candidates_pack.html", html),
+        "ballot_definition.json": write_json_atomic(out / "ballot_definition.json",
+                                                    core.ballot_definition_to_dict(ballot)),
+    }
 
 
 def read_ballot_definition(path: Path) -> core.BallotDefinition:

@@ -123,3 +123,11 @@ def test_a_broken_page_is_caught(browser: Chromium, tmp_path: Path) -> None:
     assert any("ERR_" in e for e in seen.errors)
     assert any("nope" in e for e in seen.errors)
     assert seen.missing == ["#absent"]
+
+
+def test_missing_chromium_is_reported_as_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chromium_cdp
+
+    monkeypatch.setattr(chromium_cdp, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert chromium_cdp.find_chromium() is None

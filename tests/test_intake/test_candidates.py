@@ -124,3 +124,18 @@ def test_pack_random_needs_seed(tmp_path: Path) -> None:
                            "--out", str(tmp_path / "p")])
     assert code == 2
     assert "--seed" in err
+
+
+def test_pack_appends_to_the_audit_log(tmp_path: Path) -> None:
+    from issue import audit
+
+    path = tmp_path / "candidates.csv"
+    path.write_text(HEADER + "".join(_good_rows()))
+    log = tmp_path / "audit.log"
+    code, out, err = invoke(["candidates", "pack", str(path), "--members", str(_roll(tmp_path)),
+                             "--election", "e1", "--seats", "2", "--out", str(tmp_path / "p"),
+                             "--audit-log", str(log)])
+    assert code == 0, err
+    (entry,) = audit.read_entries(log)
+    assert entry["event"] == "candidates.packed" and entry["on_ballot"] == 4
+    assert audit.verify(log).hash in out
