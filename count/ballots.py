@@ -151,7 +151,17 @@ def group_rankings(prefs: PrefArray, weights: IntArray) -> tuple[PrefArray, IntA
     if prefs.shape[0] == 0:
         return prefs, weights
     keys = _row_keys(prefs)
-    order = np.argsort(keys[0], kind="stable") if len(keys) == 1 else np.lexsort(keys[::-1])
+    order = np.argsort(keys[0], kind="stable")
+    if len(keys) > 1:
+        # Only rows sharing the first word need the later words: sort just those runs fully.
+        k0 = keys[0][order]
+        same = k0[1:] == k0[:-1]
+        in_run = np.zeros(order.size, dtype=bool)
+        in_run[1:] |= same
+        in_run[:-1] |= same
+        idx = np.flatnonzero(in_run)
+        sub = order[idx]
+        order[idx] = sub[np.lexsort([k[sub] for k in keys[::-1]])]
     boundary = np.zeros(order.size - 1, dtype=bool)
     for k in keys:
         ks = k[order]

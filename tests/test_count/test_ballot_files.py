@@ -127,3 +127,23 @@ def test_build_ballots_in_memory() -> None:
     assert sorted(b.rankings()) == [((0, 1), 2), ((1,), 1), ((2,), 1)]
     assert b.truncated == {"uncertain_or_missing_rank": 1}
     assert b.prefs.dtype == np.int32 and b.prefs[:, -1].max() == -1
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_cand=st.integers(2, 300), width=st.integers(1, 24), n_rows=st.integers(1, 200),
+       seed=st.integers(0, 2**32 - 1))
+def test_grouping_is_exact(n_cand: int, width: int, n_rows: int, seed: int) -> None:
+    """Packed multi-word keys group exactly like a dict of tuples (many rows share prefixes)."""
+    from count.ballots import group_rankings
+
+    rng = np.random.default_rng(seed)
+    base = rng.integers(-1, n_cand, size=(max(n_rows // 3, 1), width + 1)).astype(np.int32)
+    prefs = base[rng.integers(0, base.shape[0], size=n_rows)].copy()
+    prefs[rng.random(n_rows) < 0.3, -1] = rng.integers(-1, n_cand)  # near-duplicates
+    weights = rng.integers(1, 5, size=n_rows).astype(np.int64)
+    got_p, got_w = group_rankings(prefs, weights)
+    want: dict[tuple[int, ...], int] = {}
+    for row, w in zip(prefs.tolist(), weights.tolist(), strict=True):
+        want[tuple(row)] = want.get(tuple(row), 0) + w
+    assert {tuple(r): int(w) for r, w in zip(got_p.tolist(), got_w.tolist(), strict=True)} == want
+    assert len(got_w) == len(want)
