@@ -245,14 +245,15 @@ def write_outputs(out: Path, result: core.IntakeResult, ballot: BallotDefinition
 
     Returns name → SHA-256. The CSV is count/'s own ballot grid (``count.ballot_files``).
     """
-    from count.ballot_files import format_csv_ballots
+    from count.ballot_files import CSV_FORMAT_VERSION
 
     groups = core.shuffled_groups(result.rankings, secrets.token_bytes)
     with atomic_open(out / "ballots.blt", "w") as fh:
         fh.writelines(core.blt_lines(groups, ballot.names(), ballot.seats, ballot.title))
-    csv_hash = write_text_atomic(out / "ballots.csv", format_csv_ballots(
-        ballot.names(), ballot.seats, [[c - 1 for c in r] for r, _ in groups],
-        [w for _, w in groups], title=ballot.title))
+    with atomic_open(out / "ballots.csv", "w") as fh:
+        fh.writelines(core.csv_grid_lines(groups, ballot.names(), ballot.seats, ballot.title,
+                                          CSV_FORMAT_VERSION))
+    csv_hash = sha256_file(out / "ballots.csv")
     files = {c.name: str(c.path) for c in channels}
     rank = {c.name: i for i, c in enumerate(channels)}
     result.rejections.sort(key=lambda r: (rank.get(r.channel, 0), r.line))

@@ -184,3 +184,14 @@ def test_vectorised_normalise_agrees_with_issue_tokens(texts: list[str]) -> None
 def test_fast_path_agrees_with_general_path(marks: list[str]) -> None:
     prefs = ";".join(marks)
     assert core.classify_paper(prefs, 5) == core._classify_general(prefs, 5)
+
+
+def test_csv_grid_matches_count_stage_writer() -> None:
+    from count.ballot_files import CSV_FORMAT_VERSION, format_csv_ballots
+
+    groups = [((3, 1), 2), ((2,), 1), ((1, 2, 3), 4)]
+    names = ["A, the first", 'B "bee"', "C"]
+    mine = "".join(core.csv_grid_lines(groups, names, 2, "Title 'x'", CSV_FORMAT_VERSION))
+    theirs = format_csv_ballots(names, 2, [[c - 1 for c in r] for r, _ in groups],
+                                [w for _, w in groups], title="Title 'x'")
+    assert mine == theirs
