@@ -109,9 +109,10 @@ def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, lis
     resolved = Resolved()
     if decisions is not None:
         resolved = resolve(decisions[0], decisions[1], r, decisions[2])
+    must = _identical_rows(r) + resolved.must
     cl = constrained_clusters(n, i, j, weight, levels, r["number"].fillna("").tolist(),
                               r["dob"].to_numpy(), r["suffix"].tolist(), opts.threshold,
-                              resolved.must, resolved.cannot, hard)
+                              must, resolved.cannot, hard)
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
     timings["clustering"] = time.perf_counter() - t
@@ -129,6 +130,14 @@ def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, lis
     timings["members_and_queue"] = time.perf_counter() - t
     return Result(prep, clusters, members, queue, resolved, model, blocks.passes, stats,
                   timings, {"i": i, "j": j, "levels": levels, "weight": weight})
+
+
+def _identical_rows(r: pd.DataFrame) -> list[tuple[int, int]]:
+    """Rows repeated verbatim in one export are one person whatever any block size says."""
+    idx = pd.Series(np.arange(len(r)), index=r.index)
+    first = idx.groupby([r["source_org"], r["raw_fp"]], sort=False).transform("first")
+    dup = first.to_numpy() != idx.to_numpy()
+    return list(zip(first.to_numpy()[dup].tolist(), idx.to_numpy()[dup].tolist(), strict=True))
 
 
 def _record_effects(resolved: Resolved, person: np.ndarray) -> None:

@@ -17,7 +17,7 @@ from dedupe import normalise as nz
 from dedupe.io import Export
 
 RECORD_COLUMNS = (
-    "source_org", "row_id", "line", "fingerprint", "title", "first_name", "middle_names",
+    "source_org", "row_id", "line", "fingerprint", "raw_fp", "title", "first_name", "middle_names",
     "last_name", "suffix", "first_key", "last_key", "middle_key", "nick_key", "number", "dob",
     "email", "phone", "postcode", "pc_valid", "address", "addr_key", "town", "town_key",
     "active", "consent",
@@ -43,7 +43,7 @@ def normalise_export(exp: Export, today: date) -> tuple[pd.DataFrame, list[tuple
     """Normalised columns for one organisation, its cell warnings and a cleaning report."""
     df = exp.data.reset_index(drop=True)
     warn: list[tuple[int, str, str]] = []
-    out = df[["source_org", "row_id", "line", "fingerprint"]].copy()
+    out = df[["source_org", "row_id", "line", "fingerprint", "raw_fp"]].copy()
     out = pd.concat([out, nz.names(df)], axis=1)
     out["number"] = nz.membership_number(_col(df, "membership_number"), warn)
     dob, fmt = nz.dates_of_birth(_col(df, "date_of_birth"), warn, today)

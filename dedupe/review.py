@@ -117,18 +117,30 @@ def build_queue(r: pd.DataFrame, person: np.ndarray, cl: Clustering, i: np.ndarr
                                                                 -weight[old[0]]):
             items[key] = (p, cat, why, proposed)
 
+    # Persons the auditor already ruled on are not asked about again.
+    ruled_apart: set[tuple[str, str]] = set()
+    ruled_same: set[str] = set()
+    for (a, b), d in decided.items():
+        pa, pb = str(person[a]), str(person[b])
+        if d == "same":
+            ruled_same.add(pa)
+        else:
+            ruled_apart.add((min(pa, pb), max(pa, pb)))
     for p, why in cl.refused:
-        if person[i[p]] == person[j[p]]:
+        pa, pb = str(person[i[p]]), str(person[j[p]])
+        if pa == pb or (min(pa, pb), max(pa, pb)) in ruled_apart:
             continue
         cat = _category(why, levels[p], float(weight[p]), strong)
         if cat:
             add(p, cat, why, "different")
     for p, _ra, _rb, how in cl.merges:
-        if how != "model":
+        if how != "model" and str(person[i[p]]) not in ruled_same:
             cat = "number conflict (merged)" if "numbers" in how else "date of birth conflict (merged)"
             add(p, cat, how, "same")
     linkable = reasons == ""
     for p in weak_bridges(cl, i, j, weight, linkable, threshold, strong):
+        if str(person[i[p]]) in ruled_same:
+            continue
         add(p, "weak link", f"one weak link (weight {weight[p]:.1f}) holds this person together",
             "same")
     rows = []
