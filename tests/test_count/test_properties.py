@@ -29,7 +29,7 @@ def _build(n: int, seats: int, rows: list[tuple[list[int], int]]):  # type: igno
     return build_ballots(NAMES[:n], seats, rankings, [w for _, w in rows])
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(elections)
 def test_conservation_and_seats_filled(e) -> None:  # type: ignore[no-untyped-def]
     n, seats, rows, _ = e
