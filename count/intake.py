@@ -441,3 +441,21 @@ def csv_grid_lines(groups: Sequence[tuple[Ranking, int]], names: Sequence[str], 
         for rank, ballot_number in enumerate(ranking, start=1):
             cells[ballot_number - 1] = marks[rank]
         yield f"{weight},{','.join(cells)}\n"
+
+
+def parse_own_blt(text: str) -> tuple[int, int, Counter[Ranking]]:
+    """Read back a BLT that ``blt_lines`` wrote: (candidates, seats, grouped rankings).
+
+    Only for merging intakes; the count reads BLT with its own full reader (count.blt).
+    """
+    lines = text.split("\n")
+    ncand, seats = (int(x) for x in lines[0].split())
+    rankings: Counter[Ranking] = Counter()
+    for line in lines[1:]:
+        if line == "0":
+            return ncand, seats, rankings
+        weight, *prefs = (int(x) for x in line.split())
+        if not prefs or prefs[-1] != 0:
+            raise ValueError(f"not an omov intake BLT line: {line[:40]!r}")
+        rankings[tuple(prefs[:-1])] += weight
+    raise ValueError("no end-of-ballots line '0'")

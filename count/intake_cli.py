@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,9 @@ import numpy.typing as npt
 import typer
 
 from count import intake as core
-from count.candidates import BallotDefinition
+from count.candidates import BallotCandidate, BallotDefinition
 from count.candidates_cli import read_ballot_definition
-from count.intake_io import render_html, write_csv
+from count.intake_io import read_json, render_html, write_csv
 from omov.errors import InputError, IntegrityError, UsageError
 from omov.fileio import atomic_open, sha256_file, write_json_atomic, write_text_atomic
 
@@ -367,8 +368,81 @@ def write_report(out: Path, report: dict[str, Any]) -> None:
 
 
 def register_intake(app: typer.Typer) -> None:
-    """Add the ``intake`` command to ``app`` (the count app)."""
+    """Add the ``intake`` and ``intake-merge`` commands to ``app`` (the count app)."""
     app.command("intake")(intake)
+    app.command("intake-merge")(intake_merge)
+
+
+MERGE_FORMAT_VERSION = "omov.intake-merge/1"
+
+
+def _load_intake_dir(d: Path) -> tuple[dict[str, Any], Counter[core.Ranking]]:
+    """An intake's report and its grouped ballots, after checking ballots.blt is unchanged."""
+    report = read_json(d / "intake_report.json", "intake report")
+    blt = d / "ballots.blt"
+    if not blt.is_file():
+        raise InputError("no ballots.blt here", path=str(d))
+    if sha256_file(blt) != report.get("outputs", {}).get("ballots.blt"):
+        raise IntegrityError(f"{blt} changed since intake wrote it (SHA-256 differs)")
+    try:
+        ncand, _, rankings = core.parse_own_blt(blt.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(str(exc), path=str(blt)) from exc
+    if ncand != len(report.get("candidates", [])):
+        raise IntegrityError(f"{blt} has {ncand} candidates, its report lists another number")
+    return report, rankings
+
+
+def merge_intakes(dirs: Sequence[Path], out: Path) -> dict[str, Any]:
+    """One ballot file from several intakes of one election (e.g. two concurrent processes)."""
+    if len(dirs) < 2:
+        raise UsageError("give at least two intake directories to merge")
+    loaded = [_load_intake_dir(d) for d in dirs]
+    first = loaded[0][0]
+    for (report, _), d in zip(loaded, dirs, strict=True):
+        if (report["election_id"], report["ballot_definition"]["sha256"]) != (
+                first["election_id"], first["ballot_definition"]["sha256"]):
+            raise IntegrityError(f"{d} is an intake of another election or ballot definition")
+    _refuse_existing(out)
+    total: Counter[core.Ranking] = Counter()
+    for _, rankings in loaded:
+        total.update(rankings)
+    result = core.IntakeResult(len(first["candidates"]), rankings=total)
+    ballot = BallotDefinition(first["election_id"], int(first["seats"]), str(first["title"]), "",
+                              tuple(BallotCandidate(i, n, "") for i, n in
+                                    enumerate(first["candidates"], start=1)))
+    outputs = write_outputs(out, result, ballot, [])
+    outputs.pop("rejected.csv", None)
+    (out / "rejected.csv").unlink(missing_ok=True)  # rejections stay in each intake's own list
+    doc = {"format_version": MERGE_FORMAT_VERSION, "election_id": first["election_id"],
+           "valid": sum(total.values()),
+           "inputs": [{"dir": str(d), "intake_report_sha256": sha256_file(d / "intake_report.json"),
+                       "ballots_sha256": r["outputs"]["ballots.blt"], "valid": r["totals"]["valid"]}
+                      for (r, _), d in zip(loaded, dirs, strict=True)],
+           "outputs": outputs}
+    write_json_atomic(out / "merge_report.json", doc)
+    return doc
+
+
+def intake_merge(
+    dirs: Annotated[list[Path], typer.Argument(help="Two or more `omov count intake` --out "
+                                               "directories of one election.")],
+    out: Annotated[Path, typer.Option("--out", help="New output directory.")],
+    audit_log: Annotated[Path | None, typer.Option("--audit-log", help="Append "
+                                                   "'intake.merged' to this audit log.")] = None,
+) -> None:
+    """Merge the ballots of several intakes (e.g. two run at once) into one ballots.blt/.csv.
+
+    Each intake's ballots.blt must still match the SHA-256 its report recorded (else exit 4).
+
+    Example: omov count intake-merge out/intake-online out/intake-postal --out out/intake-all
+    """
+    doc = merge_intakes(dirs, out)
+    _audit(audit_log, "intake.merged", election=doc["election_id"], valid=doc["valid"],
+           inputs=[i["ballots_sha256"] for i in doc["inputs"]], outputs=doc["outputs"])
+    typer.echo(f"merged {len(dirs)} intakes: {doc['valid']:,} valid ballots")
+    for name in ("ballots.blt", "ballots.csv", "merge_report.json"):
+        typer.echo(f"  {out / name}")
 
 
 def intake(

@@ -80,11 +80,37 @@ def _audit_head(log: Path | None) -> dict[str, Any] | None:
             "entries": head.entries, "verified": True}
 
 
+def _load_merge(d: Path | None, intakes: list[dict[str, Any]], files: list[dict[str, str]],
+                digests: dict[str, str]) -> list[core.Check]:
+    """A merge of the intakes (``intake-merge``): its files, and that it adds up."""
+    if d is None:
+        return []
+    doc = read_json(d / "merge_report.json", "intake merge report")
+    for name in ("ballots.blt", "ballots.csv", "merge_report.json"):
+        if (d / name).is_file():
+            digests[f"merged/{name}"] = sha256_file(d / name)
+            files.append({"role": "merged intake output", "file": str(d / name),
+                          "sha256": digests[f"merged/{name}"]})
+    valid = sum(int(r["totals"]["valid"]) for r in intakes)
+    recorded = {i["ballots_sha256"] for i in doc.get("inputs", [])}
+    mine = {v for k, v in digests.items() if k.startswith("intake") and k.endswith("ballots.blt")}
+    return [
+        core.Check("merge holds every valid intake paper", int(doc.get("valid", -1)) == valid,
+                   f"merge {doc.get('valid')}, intakes {valid}"),
+        core.Check("merge is of exactly these intakes", recorded == mine,
+                   "the merge report's input digests are these intakes' ballots.blt"),
+        core.Check("merged ballots.blt unchanged",
+                   doc.get("outputs", {}).get("ballots.blt") == digests.get("merged/ballots.blt"),
+                   "SHA-256 recorded by intake-merge"),
+    ]
+
+
 def build(intake: list[Path], result: Path | None, register: Path | None, keys: Path | None,
           audit_log: Path | None, ballot_def: Path | None, extra: list[Path],
-          scrutineer: str) -> dict[str, Any]:
+          scrutineer: str, merged: Path | None = None) -> dict[str, Any]:
     """Read everything and build the report dict (no writing)."""
     intakes, files, digests = _load_intakes(intake)
+    merge_checks = _load_merge(merged, intakes, files, digests)
     res, res_files = _load_result(result)
     files += res_files
     for role, p in [("ballot definition", ballot_def), *[("other", e) for e in extra]]:
@@ -96,7 +122,8 @@ def build(intake: list[Path], result: Path | None, register: Path | None, keys: 
         title=str(first.get("title", res.get("title", "") if res else "")),
         scrutineer=scrutineer, intakes=intakes, result=res,
         register=_register_counts(register, keys), files=files,
-        audit=_audit_head(audit_log), checks=core.cross_checks(intakes, res, digests))
+        audit=_audit_head(audit_log),
+        checks=core.cross_checks(intakes, res, digests) + merge_checks)
 
 
 def write(out: Path, report: dict[str, Any]) -> dict[str, str]:
@@ -131,6 +158,9 @@ def report(
                                                      "with its SHA-256 (repeatable).")] = None,
     scrutineer: Annotated[str, typer.Option("--scrutineer", help="The scrutineer's name.")
                           ] = "(to be completed by the scrutineer)",
+    merged: Annotated[Path | None, typer.Option("--merged", help="The `omov count "
+                                                "intake-merge` directory, if the intakes "
+                                                "were merged.")] = None,
 ) -> None:
     """Write the scrutineer's report (TULRCA s.52 shape): JSON + self-contained HTML.
 
@@ -138,7 +168,8 @@ def report(
 
     Example: omov count report --intake out/intake --result out/count --register out/issue/register.sqlite --keys out/issue/vote.key --audit-log out/issue/audit.log --out out/report
     """  # noqa: E501
-    doc = build(intake, result, register, keys, audit_log, ballot_def, extra or [], scrutineer)
+    doc = build(intake, result, register, keys, audit_log, ballot_def, extra or [], scrutineer,
+                merged)
     digests = write(out, doc)
     if audit_log is not None:
         from issue import audit

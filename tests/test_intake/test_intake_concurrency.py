@@ -8,8 +8,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from intake_helpers import make_ballot_def, make_register, write_returns
+from intake_helpers import invoke, make_ballot_def, make_register, write_returns
 
+from count.outputs import count_file, write_result
 from issue.register import Register
 from issue.tokens import new_tokens
 
@@ -76,3 +77,35 @@ def test_two_processes_never_count_a_token_twice(tmp_path: Path) -> None:
         blt_weights += sum(int(line.split()[0]) for line in lines[1:] if line != "0"
                            and not line.startswith('"'))
     assert blt_weights == n
+    # The two intakes merge into one ballot file that the count and the report accept.
+    merged = tmp_path / "merged"
+    code, _, err = invoke(["intake-merge", str(tmp_path / "out0"), str(tmp_path / "out1"),
+                           "--out", str(merged)])
+    assert code == 0, err
+    write_result(count_file(merged / "ballots.blt", "ers97"), tmp_path / "count")
+    code, _, err = invoke(["report", "--intake", str(tmp_path / "out0"), "--intake",
+                           str(tmp_path / "out1"), "--merged", str(merged), "--result",
+                           str(tmp_path / "count"), "--register", str(db), "--keys", str(key),
+                           "--out", str(tmp_path / "report")])
+    assert code == 0, err
+    report = json.loads((tmp_path / "report" / "scrutineer_report.json").read_text())
+    assert report["all_checks_pass"] and report["papers"]["valid"] == n
+    assert report["count"]["valid_votes"] == n
+
+
+def test_merge_refuses_a_changed_intake(tmp_path: Path) -> None:
+    toks = new_tokens(4)
+    db, key = make_register(tmp_path / "issue", unused=toks)
+    bdef = make_ballot_def(tmp_path / "ballot.json", ["A", "B", "C"])
+    for i in range(2):
+        f = write_returns(tmp_path / f"c{i}.csv", [(toks[2 * i], "1;2"), (toks[2 * i + 1], "2;1")])
+        code, _, err = invoke(["intake", str(f), "--register", str(db), "--keys", str(key),
+                               "--ballot-def", str(bdef), "--out", str(tmp_path / f"i{i}")])
+        assert code == 0, err
+    with (tmp_path / "i1" / "ballots.blt").open("r+") as fh:
+        text = fh.read()
+        fh.seek(0)
+        fh.write(text.replace("\n1 ", "\n9 ", 1))
+    code, _, err = invoke(["intake-merge", str(tmp_path / "i0"), str(tmp_path / "i1"),
+                           "--out", str(tmp_path / "m")])
+    assert code == 4 and "changed since intake" in err
