@@ -48,6 +48,16 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
     def code(col: str) -> np.ndarray:
         return pd.factorize(r[col], use_na_sentinel=True)[0].astype(np.int64)
 
+    n = len(r)
+    first_c, first_uniq = pd.factorize(r["first_key"], use_na_sentinel=True)
+    first_u = np.asarray(first_uniq, dtype=object)
+    last_u = np.asarray(pd.factorize(r["last_key"], use_na_sentinel=True)[1], dtype=object)
+    nick_c = pd.factorize(r["nick_key"], use_na_sentinel=True)[0]
+    nick_of_first = np.full(len(first_u), -1, np.int64)
+    ok = first_c >= 0
+    nick_of_first[first_c[ok]] = nick_c[ok]
+    shared = pd.factorize(pd.concat([r["first_key"], r["middle_key"]], ignore_index=True),
+                          use_na_sentinel=True)[0].astype(np.int64)
     pc = r["postcode"].fillna("")
     valid = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
     sector = (pc.str.slice(0, -2)).where(valid & (pc != ""), None)
@@ -58,11 +68,17 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "number_z": r["number"].fillna("").str.lstrip("0").to_numpy(dtype=object),
         "first": s("first_key"), "first_c": code("first_key"), "nick_c": code("nick_key"),
         "last": s("last_key"), "last_c": code("last_key"),
+        "first_u": first_u, "last_u": last_u, "nick_of_first": nick_of_first,
+        "first_s": shared[:n], "mid_s": shared[n:],
         "last1": r["last_name"].fillna("").str.split().str[0].fillna("").map(
             lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z")).to_numpy(dtype=object),
+        "last1_c": pd.factorize(r["last_name"].fillna("").str.split().str[0].replace("", None),
+                                use_na_sentinel=True)[0].astype(np.int64),
         "middle": s("middle_key"),
         "dob": r["dob"].to_numpy(dtype=np.int64),
         "email": s("email"), "email_c": code("email"),
+        "email_letters": r["email"].fillna("").str.replace(r"[._\-+]", "", regex=True).to_numpy(
+            dtype=object),
         "email_digits": r["email"].fillna("").str.replace(r"[^0-9@]", "", regex=True).to_numpy(
             dtype=object),
         "phone_c": code("phone"),
@@ -120,42 +136,72 @@ def numbers_far(a: str, b: str) -> bool:
     return DamerauLevenshtein.distance(a.lstrip("0"), b.lstrip("0"), score_cutoff=2) >= 2
 
 
+def _unique_pairs(ci: np.ndarray, cj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (code_i, code_j) pairs and the inverse map: string work once per name pair."""
+    m = np.int64(max(int(ci.max(initial=0)), int(cj.max(initial=0))) + 1)
+    uniq, inv = np.unique(ci * m + cj, return_inverse=True)
+    return uniq // m, uniq % m, inv
+
+
+def _lens(values: np.ndarray) -> np.ndarray:
+    return np.fromiter((len(x) for x in values), np.int32, len(values))
+
+
+def _first_name_levels(a: np.ndarray, b: np.ndarray, nick_a: np.ndarray,
+                       nick_b: np.ndarray) -> np.ndarray:
+    """Level (2 nickname, 3 typo, 4 initial, 5 different) of distinct first-name pairs."""
+    la, lb = _lens(a), _lens(b)
+    first_a = np.array([x[:1] for x in a], dtype=object)
+    first_b = np.array([x[:1] for x in b], dtype=object)
+    initial = ((la == 1) | (lb == 1)) & (first_a == first_b)
+    # A short form that starts the long one (Ant/Anthony, Sam/Samantha) is a nickname.
+    prefix = np.array([(len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x)))
+                       for x, y in zip(a, b, strict=True)], dtype=bool)
+    jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
+    dl = _dl(a, b)
+    # One edit is a typo when the names are long enough or a letter was dropped/added;
+    # a substitution in a short name is another name (Tom/Tim, Jon/Jan: twins exist).
+    typo = (jw >= 0.88) | ((dl <= 1) & ((np.minimum(la, lb) >= 4) | (
+        (la != lb) & (np.minimum(la, lb) >= 2)))) | (
+        (dl <= 2) & (np.minimum(la, lb) >= 5) & (first_a == first_b))
+    sub = np.full(len(a), 5, np.int8)
+    sub[initial] = 4
+    sub[typo & (la > 1) & (lb > 1)] = 3
+    sub[(nick_a == nick_b) | prefix] = 2
+    return sub
+
+
 def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
     present, same = _exact(A["first_c"], i, j)
     lvl = np.zeros(len(i), np.int8)
     lvl[present] = 5
     rest = np.flatnonzero(present & ~same)
-    a, b = A["first"][i[rest]], A["first"][j[rest]]
     if len(rest):
-        la = np.fromiter((len(x) for x in a), np.int32, len(a))
-        lb = np.fromiter((len(x) for x in b), np.int32, len(b))
-        first_a = np.array([x[:1] for x in a], dtype=object)
-        first_b = np.array([x[:1] for x in b], dtype=object)
-        initial = ((la == 1) | (lb == 1)) & (first_a == first_b)
-        # A short form that starts the long one (Ant/Anthony, Sam/Samantha) is a nickname.
-        prefix = np.array([(len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x)))
-                           for x, y in zip(a, b, strict=True)], dtype=bool)
+        ci, cj = A["first_c"][i[rest]], A["first_c"][j[rest]]
+        ui, uj, inv = _unique_pairs(ci, cj)
+        nick = A["nick_of_first"]
+        sub = _first_name_levels(A["first_u"][ui], A["first_u"][uj], nick[ui], nick[uj])[inv]
         # A middle name used as the first name ("A. John Smith" vs "John Smith").
-        mid_b = A["middle"][j[rest]]
-        mid_a = A["middle"][i[rest]]
-        mid = np.array([(x != "" and (x == ym or x == yn)) for x, ym, yn in
-                        zip(a, mid_b, mid_a, strict=True)], dtype=bool) | np.array(
-            [(y != "" and y == xm) for y, xm in zip(b, mid_a, strict=True)], dtype=bool)
-        jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
-        dl = _dl(a, b)
-        # One edit is a typo when the names are long enough or a letter was dropped/added;
-        # a substitution in a short name is another name (Tom/Tim, Jon/Jan: twins exist).
-        typo = (jw >= 0.88) | ((dl <= 1) & ((np.minimum(la, lb) >= 4) | (
-            (la != lb) & (np.minimum(la, lb) >= 2)))) | (
-            (dl <= 2) & (np.minimum(la, lb) >= 5) & (first_a == first_b))
-        sub = np.full(len(rest), 5, np.int8)
-        sub[initial | mid] = 4
-        sub[typo & (la > 1) & (lb > 1)] = 3
-        nick = A["nick_c"][i[rest]] == A["nick_c"][j[rest]]
-        sub[nick | prefix] = 2
+        fs, ms = A["first_s"], A["mid_s"]
+        a, b = i[rest], j[rest]
+        mid = ((fs[a] >= 0) & (fs[a] == ms[b])) | ((fs[b] >= 0) & (fs[b] == ms[a]))
+        sub[mid & (sub == 5)] = 4
         lvl[rest] = sub
     lvl[same] = 1
     return lvl
+
+
+def _last_name_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Level (2 typo, 3 one contains the other, 4 different) of distinct surname pairs."""
+    jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
+    contains = np.array([(len(x) > 2 and x in y) or (len(y) > 2 and y in x)
+                         for x, y in zip(a, b, strict=True)], dtype=bool)
+    dl = _dl(a, b)
+    short = np.minimum(_lens(a), _lens(b))
+    sub = np.full(len(a), 4, np.int8)
+    sub[contains] = 3
+    sub[(jw >= 0.9) | ((dl <= 1) & (short >= 3))] = 2
+    return sub
 
 
 def last_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -164,17 +210,8 @@ def last_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nda
     lvl[present] = 4
     rest = np.flatnonzero(present & ~same)
     if len(rest):
-        a, b = A["last"][i[rest]], A["last"][j[rest]]
-        jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
-        contains = np.array([(len(x) > 2 and x in y) or (len(y) > 2 and y in x)
-                             for x, y in zip(a, b, strict=True)], dtype=bool)
-        dl = _dl(a, b)
-        short = np.fromiter((min(len(x), len(y)) for x, y in zip(a, b, strict=True)), np.int32,
-                            len(rest))
-        sub = np.full(len(rest), 4, np.int8)
-        sub[contains] = 3
-        sub[(jw >= 0.9) | ((dl <= 1) & (short >= 3))] = 2
-        lvl[rest] = sub
+        ui, uj, inv = _unique_pairs(A["last_c"][i[rest]], A["last_c"][j[rest]])
+        lvl[rest] = _last_name_levels(A["last_u"][ui], A["last_u"][uj])[inv]
     lvl[same] = 1
     return lvl
 
@@ -192,7 +229,8 @@ def swapped_names(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray,
     a, b = i[rows], j[rows]
     f1, l1 = A["first"][a], A["last1"][a]
     f2, l2 = A["first"][b], A["last1"][b]
-    ok = np.array([bool(x and y and z and w) for x, y, z, w in zip(f1, l1, f2, l2, strict=True)])
+    ok = (A["first_c"][a] >= 0) & (A["last1_c"][a] >= 0) & (A["first_c"][b] >= 0) & (
+        A["last1_c"][b] >= 0)
     s1 = _pairwise(JaroWinkler.normalized_similarity, f1, l2)
     s2 = _pairwise(JaroWinkler.normalized_similarity, l1, f2)
     out[rows] = ok & (s1 >= 0.9) & (s2 >= 0.9) & (f1 != l1)
@@ -260,7 +298,10 @@ def email_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
         # ("kelly_white@gmail" vs "kelly_white@hotmail"), not the same person.
         d = _dl(A["email"][i[rest]], A["email"][j[rest]])
         same_digits = A["email_digits"][i[rest]] == A["email_digits"][j[rest]]
-        lvl[rest[(d <= 1) & same_digits]] = 2
+        # "emma.mitchell@" vs "emmamitchell@" (outside Gmail) is another address built from
+        # the same name — a namesake's, not a typo.
+        same_seps = A["email_letters"][i[rest]] != A["email_letters"][j[rest]]
+        lvl[rest[(d <= 1) & same_digits & same_seps]] = 2
     lvl[same] = 1
     return lvl
 
