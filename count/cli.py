@@ -90,3 +90,18 @@ def verify_cmd(
     with Console(stderr=True).status("recounting"):
         verify_dir(out_dir, ballots)
     typer.echo(f"verified: {out_dir} matches a recount of the ballots", err=True)
+
+
+def _mount_colleague_commands() -> None:
+    """The candidates sub-app, ballot intake and the scrutineer's report live in their own
+    modules (each with a pure core); they are mounted here so `omov count` lists them all."""
+    from count.candidates_cli import candidates_app
+    from count.intake_cli import register_intake
+    from count.report_cli import register_report
+
+    app.add_typer(candidates_app, name="candidates")
+    register_intake(app)
+    register_report(app)
+
+
+_mount_colleague_commands()

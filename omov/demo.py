@@ -1,38 +1,253 @@
-"""``make demo``: run every stage that exists on ``sample_data/`` and say where each report is.
+"""``make demo``: the whole pipeline on ``sample_data/``, step by step, as a scrutineer runs it.
 
-A stage that is not built yet is reported as such: the demo never fakes a stage.
+dedupe (auditor decisions applied) → issue → one lost ballot re-issued → candidates validated and
+pack written → simulated returns over two channels → intake against the register → STV count
+(ERS97 unless ``--rule``) → recount check → scrutineer's report → audit chain verified.
+
+Each step is the real ``omov`` command, run in-process, with its exit code shown. A step that
+finds problems for a person to act on (exit 3: the dedupe review queue, the invalid candidates the
+sample deliberately holds) is expected here and shown as such; any other failure stops the demo.
+A stage whose command does not exist yet is reported as "not built yet", never faked.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import shutil
+import subprocess
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from omov.cli import build_app
+from rich.console import Console
+from rich.table import Table
+
+from omov.cli import build_app, run
+
+ELECTION = "demo-2026"
+DEMO_MARKER = ".omov-demo"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def _stage_commands() -> dict[str, list[str]]:
-    """The commands each stage's sub-app offers today (empty = not built yet)."""
+@dataclass
+class Step:
+    """One pipeline step: the omov arguments, the exit codes that count as success here."""
+
+    name: str
+    argv: list[str]
+    accept: tuple[int, ...] = (0,)
+    reports: list[Path] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Outcome:
+    """What a step did, for the summary table."""
+
+    step: Step
+    code: int | None  # None = not built yet
+
+    @property
+    def ok(self) -> bool:
+        return self.code is not None and self.code in self.step.accept
+
+
+def available_commands() -> set[str]:
+    """'stage command' pairs the installed omov offers (e.g. 'count intake')."""
+    found: set[str] = set()
     app = build_app()
-    found: dict[str, list[str]] = {}
     for group in app.registered_groups:
         sub = group.typer_instance
-        found[group.name or "?"] = sorted(c.name or c.callback.__name__ for c in sub.registered_commands
-                                          if c.callback is not None)
+        if sub is None:
+            continue
+        for cmd in sub.registered_commands:
+            name = cmd.name or (cmd.callback.__name__.replace("_", "-") if cmd.callback else "")
+            found.add(f"{group.name} {name}")
+        for nested in sub.registered_groups:
+            if nested.typer_instance is None:
+                continue
+            for cmd in nested.typer_instance.registered_commands:
+                name = cmd.name or (cmd.callback.__name__ if cmd.callback else "")
+                found.add(f"{group.name} {nested.name} {name}")
     return found
 
 
+def prepare_out(out: Path) -> None:
+    """Start from an empty demo folder; refuse to delete a folder the demo did not make."""
+    if out.exists():
+        if any(out.iterdir()) and not (out / DEMO_MARKER).exists():
+            raise SystemExit(f"demo: {out} exists and was not made by the demo; choose --out")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / DEMO_MARKER).write_text("made by `make demo`; safe to delete\n")
+
+
+def run_step(step: Step, commands: set[str], console: Console) -> Outcome:
+    """Run one omov step in-process unless its command is not built yet."""
+    key = " ".join(a for a in step.argv[:3] if not a.startswith("-"))
+    if not any(key.startswith(c) or c.startswith(key) for c in commands):
+        console.print(f"[yellow]{step.name}: not built yet — skipped[/]")
+        return Outcome(step, None)
+    console.print(f"[bold]$ omov {' '.join(step.argv)}[/]")
+    code = run(step.argv)
+    return Outcome(step, code)
+
+
+def first_dispatch_row(issue_dir: Path) -> dict[str, str]:
+    """The first person in the live email dispatch file (the demo's 'lost ballot')."""
+    for name in ("dispatch_email.csv", "dispatch_post.csv"):
+        path = issue_dir / name
+        if path.exists():
+            with path.open(newline="", encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    return row
+    raise SystemExit("demo: the issue step wrote no dispatch rows")
+
+
+def simulate_returns(issue_dir: Path, n_candidates: int, revoked: Path, out: Path) -> int:
+    """The project's seeded simulator of returned ballots (valid, re-used, revoked, spoilt...)."""
+    cmd = [sys.executable, str(ROOT / "bench" / "simulate_returns.py"),
+           "--dispatch", str(issue_dir / "dispatch_email.csv"),
+           str(issue_dir / "dispatch_post.csv"),
+           "--candidates", str(n_candidates), "--seed", "2026", "--revoked", str(revoked),
+           "--out", str(out)]
+    return subprocess.run(cmd, check=False).returncode  # noqa: S603 (our own script, our args)
+
+
+def ballot_candidate_count(ballot_def: Path) -> int:
+    """How many candidates the ballot paper lists (the simulator marks that many boxes)."""
+    import json
+
+    data = json.loads(ballot_def.read_text(encoding="utf-8"))
+    return len(data["candidates"])
+
+
+def summary_table(outcomes: Sequence[Outcome]) -> Table:
+    """One row per step: its exit code and what that means here."""
+    table = Table(title="omov demo: the whole pipeline on sample_data/")
+    for col in ("step", "exit", "meaning"):
+        table.add_column(col)
+    for o in outcomes:
+        if o.code is None:
+            meaning, code = "not built yet", "-"
+        else:
+            code = str(o.code)
+            meaning = {0: "ok", 3: "finished; needs a person (expected here)"}.get(o.code, "")
+            if not o.ok:
+                meaning = "FAILED"
+        if o.step.note and o.ok:
+            meaning = f"{meaning}: {o.step.note}"
+        table.add_row(o.step.name, code, meaning)
+    return table
+
+
+def report_paths(outcomes: Sequence[Outcome]) -> list[str]:
+    """Every report the steps wrote, in pipeline order."""
+    return [f"  {o.step.name}: {p}" for o in outcomes for p in o.step.reports if p.exists()]
+
+
+def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
+    """The steps before the returns come back (dedupe, issue, candidates)."""
+    exports = sorted(str(p) for p in (sample / "exports").glob("*.csv"))
+    dd, iss, cand = out / "dedupe", out / "issue", out / "candidates"
+    dedupe_argv = ["dedupe", "run", *exports, "--out", str(dd), "--quiet"]
+    for opt, name in (("--decisions", "decisions.csv"), ("--mapping", "mapping.csv")):
+        if (sample / name).exists():
+            dedupe_argv += [opt, str(sample / name)]
+    members = str(dd / "members.parquet")
+    return [
+        Step("dedupe (auditor decisions applied)", dedupe_argv, (0, 3),
+             [dd / "duplicate_report.html", dd / "review_queue.csv", dd / "summary.json"],
+             "review queue left for the auditor"),
+        Step("issue tokens", ["issue", "run", "--members", members, "--election", ELECTION,
+                              "--out", str(iss)], (0,),
+             [iss / "dispatch_email.csv", iss / "dispatch_post.csv", iss / "letter_preview.html"]),
+        Step("candidates validate", ["count", "candidates", "validate",
+                                     str(sample / "candidates.csv"), "--members", members,
+                                     "--out", str(cand)], (0, 3),
+             [cand / "candidates_validation.json"],
+             "the sample holds invalid nominations on purpose"),
+        Step("candidates pack", ["count", "candidates", "pack", str(sample / "candidates.csv"),
+                                 "--members", members, "--election", ELECTION, "--out", str(cand),
+                                 "--drop-invalid"], (0, 3),
+             [cand / "candidates_pack.html", cand / "ballot_definition.json"],
+             "invalid nominations left off the ballot"),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description="Run the whole omov pipeline on sample data.")
     parser.add_argument("--sample", type=Path, default=Path("sample_data"))
     parser.add_argument("--out", type=Path, default=Path("out/demo"))
+    parser.add_argument("--rule", default="ers97", help="ers97 | scottish | meek | meek-prf")
     args = parser.parse_args(argv)
-    commands = _stage_commands()
-    for stage in ("dedupe", "issue", "count"):
-        if not commands.get(stage):
-            print(f"{stage}: not built yet (see the open issues); skipped")
-    return 0
+    console = Console(stderr=True)
+    prepare_out(args.out)
+    commands = available_commands()
+    out, iss = args.out, args.out / "issue"
+    outcomes: list[Outcome] = []
+
+    def go(step: Step) -> bool:
+        outcome = run_step(step, commands, console)
+        outcomes.append(outcome)
+        return outcome.ok
+
+    def finish() -> int:
+        console_out = Console(width=110)
+        console_out.print(summary_table(outcomes))
+        console_out.print("Reports:", *report_paths(outcomes), sep="\n", soft_wrap=True)
+        failed = [o for o in outcomes if o.code is not None and not o.ok]
+        return 1 if failed else 0
+
+    for step in pipeline(args.sample, out, args.rule):
+        if not go(step):
+            return finish()
+
+    lost = first_dispatch_row(iss)
+    revoked = out / "returns_input" / "revoked.csv"
+    revoked.parent.mkdir(parents=True, exist_ok=True)
+    revoked.write_text("token\n" + lost["token"] + "\n", encoding="utf-8")
+    if not go(Step("re-issue one lost ballot", ["issue", "reissue", lost["person_id"], "--reason",
+                                                  "lost", "--members",
+                                                  str(out / "dedupe" / "members.parquet"),
+                                                  "--out", str(iss)], (0,))):
+        return finish()
+
+    ballot_def = out / "candidates" / "ballot_definition.json"
+    code = simulate_returns(iss, ballot_candidate_count(ballot_def), revoked, out / "returns")
+    outcomes.append(Outcome(Step("simulate returned ballots (bench/simulate_returns.py)", [], (0,),
+                                 [out / "returns" / "online.csv", out / "returns" / "postal.csv"]),
+                            code))
+    if code != 0:
+        return finish()
+
+    intake, count, report = out / "intake", out / "count", out / "report"
+    log, register, vote_key = iss / "audit.log", iss / "register.sqlite", iss / "vote.key"
+    later = [
+        Step("intake (online + postal)",
+             ["count", "intake", str(out / "returns" / "online.csv"),
+              str(out / "returns" / "postal.csv"), "--register", str(register), "--keys",
+              str(vote_key), "--ballot-def", str(ballot_def), "--out", str(intake),
+              "--audit-log", str(log)], (0, 3),
+             [intake / "intake_report.html", intake / "rejected.csv", intake / "ballots.blt"],
+             "rejected ballots listed with reasons"),
+        Step(f"count ({args.rule})", ["count", "run", str(intake / "ballots.blt"), "--rule",
+                                      args.rule, "--out", str(count), "--tie-seed", ELECTION],
+             (0,), [count / "result.html", count / "result.csv", count / "result.json"]),
+        Step("recount check", ["count", "verify", str(count)], (0,)),
+        Step("scrutineer's report",
+             ["count", "report", "--intake", str(intake), "--result", str(count), "--register",
+              str(register), "--keys", str(vote_key), "--audit-log", str(log), "--ballot-def",
+              str(ballot_def), "--out", str(report)], (0,),
+             [report / "scrutineer_report.html", report / "scrutineer_report.json"]),
+        Step("audit chain verified", ["audit", "verify", str(log)], (0,), [log]),
+    ]
+    for step in later:
+        if not go(step):
+            break
+    return finish()
 
 
 if __name__ == "__main__":
