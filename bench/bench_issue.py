@@ -95,8 +95,9 @@ cProfile.run('issuer.issue_run(Path(sys.argv[1]), "bench-1", Path(sys.argv[2]))'
 """
 
 
-def make_members(path: Path, n: int, seed: int = 2026) -> None:
-    """A synthetic members.parquet in dedupe's contract: 2/3 with email, 95% eligible."""
+def make_members(path: Path, n: int, eligible_share: float = 1.0, seed: int = 2026) -> None:
+    """A synthetic members.parquet in dedupe's contract: 2/3 with email, ``eligible_share``
+    eligible (1.0 by default, so ``--persons 1000000`` issues exactly 1M tokens)."""
     rng = np.random.default_rng(seed)
     ids = np.char.add("P", np.char.zfill(np.arange(n).astype(str), 8))
     first = np.array(["Alex", "Sam", "Jo", "Priya", "Kwame", "Siobhan", "Tomasz", "Aisha"])
@@ -106,7 +107,7 @@ def make_members(path: Path, n: int, seed: int = 2026) -> None:
     has_email = rng.random(n) < 0.67
     emails = np.char.add(np.char.add(np.char.lower(f), np.arange(n).astype(str)), "@example.org")
     numbers = np.char.zfill(rng.integers(0, 10_000_000, n).astype(str), 7)
-    eligible = rng.random(n) < 0.95
+    eligible = rng.random(n) < eligible_share
     table = pa.table(
         {
             "person_id": pa.array(ids),
@@ -133,13 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--consume", type=int, default=0)
+    ap.add_argument("--eligible", type=float, default=1.0, help="share of persons eligible")
     ap.add_argument("--profile", action="store_true", help="also write a cProfile of the run")
     args = ap.parse_args(argv)
     data = HERE / "data" / "issue"
-    members = data / f"members-{args.persons}.parquet"
+    members = data / f"members-{args.persons}-{args.eligible:g}.parquet"
     if not members.exists():
         t = time.perf_counter()
-        make_members(members, args.persons)
+        make_members(members, args.persons, args.eligible)
         print(f"generated {members} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     out = data / "out"
     subprocess.run(["rm", "-rf", str(out)], check=True)

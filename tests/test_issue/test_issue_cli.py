@@ -256,3 +256,37 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
                 ["issue", "check"], ["issue", "verify"], ["audit", "verify"], ["audit", "head"]):
         assert run([*cmd, "--help"]) == 0
         assert "Example:" in capsys.readouterr().out, cmd
+
+
+def test_audit_cli_exit_4_on_tamper_and_head_pin(
+        tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert _issue(tmp_path, members) == 0
+    log = out / "audit.log"
+    capsys.readouterr()
+    assert run(["audit", "head", str(log)]) == 0
+    head = capsys.readouterr().out.strip()
+    assert run(["audit", "verify", str(log), "--head", head]) == 0
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b"".join(lines[:-1]))  # cut the last entry
+    assert run(["audit", "verify", str(log)]) == 0  # only the published head can tell
+    assert run(["audit", "verify", str(log), "--head", head]) == 4
+    log.write_bytes(b"".join([lines[0], lines[2], lines[1], *lines[3:]]))
+    assert run(["audit", "verify", str(log)]) == 4
+    assert "entry 2" in capsys.readouterr().err
+
+
+def test_a_second_writer_is_refused_while_one_runs(tmp_path: Path, members: Path) -> None:
+    import fcntl
+
+    out = tmp_path / "out"
+    assert _issue(tmp_path, members) == 0
+    with open(out / ".issue.lock", "w") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        assert _issue(tmp_path, members) == 2
+    assert _issue(tmp_path, members) == 0
+
+
+def test_other_election_key_is_refused(tmp_path: Path, members: Path) -> None:
+    assert _issue(tmp_path, members) == 0
+    assert run(["issue", "run", "--election", "other", *_args(tmp_path, members)]) == 4
