@@ -27,6 +27,11 @@ protocol whose every prefix is recoverable:
 5. rename the pending directory to ``dispatch/batch-NNNN``, rebuild the live dispatch files,
    audit entry ``dispatch_written`` (SHA-256 of each file), batch becomes ``dispatched``.
 
+For speed, steps 1 and 2 run in two threads while step 3 fills its transaction; B's COMMIT waits
+for both (``Register.add_unused(before_commit=…)``), so the order that matters — plaintext on
+disk and A committed before B commits — still holds. A failure anywhere before B commits undoes
+A and removes the pending files.
+
 Every command that writes first runs ``recover``: a ``pending`` batch whose hashes are all in
 the register (B happened) is rolled forward (C, then 5); one whose hashes are absent is rolled
 back (its ledger rows deleted, its pending directory removed: those tokens never existed); a
