@@ -226,20 +226,21 @@ def fingerprint(org: str, values: list[str]) -> str:
     return h.hexdigest()[:16]
 
 
-def _unique_fingerprints(org: str, rows: list[list[str]]) -> list[str]:
+def _unique_fingerprints(org: str, rows: list[list[str]]) -> tuple[list[str], list[str]]:
     """Content fingerprints, made unique among identical rows by their occurrence number.
 
     Identical rows are interchangeable, so numbering them in file order still gives the same
     *set* of fingerprints whatever the row order.
     """
     seen: dict[str, int] = {}
-    out = []
+    out, raw = [], []
     for r in rows:
         fp = fingerprint(org, r)
         k = seen.get(fp, 0)
         seen[fp] = k + 1
+        raw.append(fp)
         out.append(fp if k == 0 else fingerprint(org, [*r, f"#{k}"]))
-    return out
+    return out, raw
 
 
 def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Export:
@@ -303,8 +304,7 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     idx = np.array(keep_idx, dtype=np.int64)
     df["row_id"] = idx + 1
     df["line"] = np.array(lines, dtype=np.int64)[idx] if len(idx) else np.array([], np.int64)
-    df["fingerprint"] = _unique_fingerprints(org, keep_rows)
-    df["raw_fp"] = [fingerprint(org, r) for r in keep_rows]
+    df["fingerprint"], df["raw_fp"] = _unique_fingerprints(org, keep_rows)
     df.insert(0, "source_org", org)
     return Export(org, path, encoding, digest, df, header_map, rejected, delimiter)
 
