@@ -93,29 +93,40 @@ def read_rows(channel: Channel) -> Iterator[core.ReturnedRow]:
     """
     path = str(channel.path)
     try:
-        fh = open(channel.path, "rb")  # noqa: SIM115 (closed by the with below, in a generator)
+        fh = open(channel.path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (generator)
     except OSError as exc:
         raise InputError(f"cannot open ({exc})", path=path) from exc
     with fh:
-        _check_header(fh.readline(), path)
-        for lineno, raw in enumerate(fh, start=2):
+        try:
+            _check_header(fh.readline(), path)
+            for lineno, raw in enumerate(fh, start=2):
+                line = raw.rstrip("\r\n")
+                if not line.strip():
+                    continue  # an empty line is not a returned paper
+                fields = next(csv.reader([line])) if '"' in line else line.split(",")
+                if len(fields) != 2:
+                    yield core.ReturnedRow(channel.name, lineno, "", "",
+                                           f"{len(fields)} fields, expected 2")
+                else:
+                    yield core.ReturnedRow(channel.name, lineno, fields[0], fields[1])
+        except UnicodeDecodeError as exc:
+            raise InputError("not UTF-8 text", path=path, line=_first_bad_line(channel.path),
+                             fix="save the file as UTF-8") from exc
+
+
+def _first_bad_line(path: Path) -> int | None:
+    """The line holding the first bytes that are not UTF-8 (decoding is done in blocks)."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
             try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as exc:
-                raise InputError("not UTF-8 text", path=path, line=lineno,
-                                 fix="save the file as UTF-8") from exc
-            if not line.strip():
-                continue  # an empty line is not a returned paper
-            fields = next(csv.reader([line])) if '"' in line else line.split(",")
-            if len(fields) != 2:
-                yield core.ReturnedRow(channel.name, lineno, "", "",
-                                       f"{len(fields)} fields, expected 2")
-            else:
-                yield core.ReturnedRow(channel.name, lineno, fields[0], fields[1])
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return lineno
+    return None
 
 
-def _check_header(raw: bytes, path: str) -> None:
-    text = raw.decode("utf-8-sig", errors="replace").strip()
+def _check_header(raw: str, path: str) -> None:
+    text = raw.strip()
     if [h.strip().strip('"').lower() for h in text.split(",")] != ["token", "preferences"]:
         raise InputError("expected the header 'token,preferences'", path=path, line=1)
 
