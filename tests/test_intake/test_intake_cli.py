@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from intake_helpers import invoke, make_ballot_def, make_register, write_returns
 
 from issue.audit import read_entries, verify
@@ -155,3 +157,36 @@ def test_quoted_fields_and_crlf(tmp_path: Path) -> None:
     assert report["totals"]["received"] == 2 and report["totals"]["valid"] == 1
     rejected = list(csv.DictReader((tmp_path / "o" / "rejected.csv").open()))
     assert [(r["line"], r["reason"]) for r in rejected] == [("3", "token_malformed")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(kinds=st.lists(st.sampled_from(["valid", "valid", "reused", "revoked", "unknown",
+                                       "malformed", "used_before"]), max_size=40))
+def test_real_register_conservation(kinds: list[str]) -> None:
+    """Against issue/'s SQLite register: valid + rejected = received, each token counted once."""
+    import tempfile
+
+    from count import intake as core
+    from count.intake_cli import RegisterAdapter, normalise
+    from issue.register import Register
+
+    toks = new_tokens(len(kinds) + 3)
+    fresh, revoked, used = toks[: len(kinds)], toks[-3:-2], toks[-2:]
+    with tempfile.TemporaryDirectory() as tmp:
+        db, key = make_register(Path(tmp), unused=fresh, revoked=revoked, used=used)
+        rows, valid_tokens = [], set()
+        for i, kind in enumerate(kinds):
+            tok = {"valid": fresh[i], "reused": fresh[max(i - 1, 0)], "revoked": revoked[0],
+                   "unknown": new_tokens(1)[0], "malformed": fresh[i][:-2],
+                   "used_before": used[0]}[kind]
+            if kind in ("valid", "reused"):
+                valid_tokens.add(tok)
+            rows.append(core.ReturnedRow("online", i + 2, tok, "1;;2"))
+        with Register.open(db, key) as reg:
+            result = core.run_intake(rows, 3, RegisterAdapter(reg, chunk=7), normalise,
+                                     batch_size=5)
+            counts = reg.counts()
+    totals = result.totals()
+    assert totals.received == len(rows) == totals.valid + sum(totals.rejected.values())
+    assert totals.valid == len(valid_tokens)  # each distinct good token counted exactly once
+    assert counts["used"] == len(used) + len(valid_tokens)
