@@ -63,7 +63,7 @@ _STATE_REJECT = {STATE_USED: TOKEN_USED, STATE_REVOKED: TOKEN_REVOKED,
                  STATE_UNKNOWN: TOKEN_UNKNOWN}
 
 #: A cross or tick standing alone on a paper is read as a first preference (documented choice).
-CROSS_MARKS = frozenset({"X", "x", "×", "✓", "✔", "✗", "✘", "V", "v"})
+CROSS_MARKS = frozenset({"X", "x", "×", "✓", "✔", "✗", "✘"})  # not V: it could be a Roman 5
 
 Ranking = tuple[int, ...]  # 1-based ballot numbers in order of preference
 
