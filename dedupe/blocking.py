@@ -134,15 +134,19 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     }
     all_i, all_j = [], []
     stats: dict[str, dict[str, int]] = {}
+    # Name-only keys grow with the square of a name's frequency ("John Smith" at 1M rows) and
+    # rarely carry a match no other pass finds: they get a tighter block cap.
+    name_cap = max(2, max_block // 4)
     for name, cols in passes.items():
-        a, b, nb, nr = pairs_from_codes(_codes(*cols), max_block)
+        cap = name_cap if name in ("name", "last+nickname") else max_block
+        a, b, nb, nr = pairs_from_codes(_codes(*cols), cap)
         stats[name] = {"pairs": int(len(a)), "oversized_blocks": nb, "rows_in_oversized": nr}
         all_i.append(a)
         all_j.append(b)
     num = r["number"].str.lstrip("0")
     num = num.where(num.str.len().between(5, 9), None)
     a_list, b_list = [], []
-    dkeys = _deletion_keys(num, linit.fillna("?"))
+    dkeys = _deletion_keys(num, linit.fillna("?") + init.fillna("?"))
     stacked = np.concatenate(dkeys)
     codes = np.where(stacked >= 0, pd.factorize(stacked)[0], -1).astype(np.int64)
     n = len(r)
@@ -168,7 +172,7 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     if a_list:
         all_i.append(np.concatenate(a_list))
         all_j.append(np.concatenate(b_list))
-    stats["number-1-edit+last_initial"] = {"pairs": int(sum(len(x) for x in a_list)),
+    stats["number-1-edit+initials"] = {"pairs": int(sum(len(x) for x in a_list)),
                                            "oversized_blocks": int((counts > max_block).sum()),
                                            "rows_in_oversized": 0}
     i = np.concatenate(all_i)
