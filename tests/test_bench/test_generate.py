@@ -227,10 +227,10 @@ def test_sample_data_is_what_the_make_target_writes(tmp_path: Path) -> None:
     if m["numpy_version"] != np.__version__ or m["pandas_version"] != pd.__version__:
         pytest.skip("sample_data was generated with other numpy/pandas versions")
     generate.generate(3000, 2026, tmp_path, quiet=True)
-    fresh = _files(tmp_path)
-    old = {k: v for k, v in _files(committed).items() if not k.endswith(".parquet")}
-    for k, v in old.items():
-        assert fresh[k] == v, f"sample_data/{k} is stale: run `make sample-data`"
+    fresh = {k: v for k, v in _files(tmp_path).items() if not k.endswith(".parquet")}
+    old = _files(committed)  # also holds hand-made files (the auditor's decisions): not compared
+    for k, v in fresh.items():
+        assert old.get(k) == v, f"sample_data/{k} is stale: run `make sample-data`"
 
 
 def test_cli_usage_errors(tmp_path: Path) -> None:
