@@ -8,6 +8,7 @@ Public API (stable; the ballot intake in ``count/`` uses exactly this)::
     reg.consume("ABCD-…")          -> "won" | "used" | "revoked" | "unknown"
     reg.consume_many(tokens)       -> list of "won" | "used" | "revoked" | "unknown" | "invalid"
     reg.consume_many_hashes(hs)    -> same, for 32-byte hashes from ``reg.token_hash(canonical)``
+    reg.consume_many_hashes(hs, run_id=rid)  -> also "reclaimed" (see "Intake runs" below)
     reg.counts()                   -> {"unused": n, "used": n, "revoked": n}
     reg.close()                    (or use it as a context manager)
 
@@ -16,9 +17,33 @@ sorted, one ``UPDATE … WHERE state='unused' AND h IN (…500…) RETURNING h``
 commit rewrites most pages of a large register, so pass big batches (≥ 100 000) for speed:
 950 000 tokens took 5.8–11.7 s on a loaded 2-core machine (bench/bench_issue.py --consume).
 
+Intake runs (``used_by``, format ``omov.register/2``). Every token marked used records *which
+consume run* did it: ``UPDATE tokens SET state='used', used_by=:run WHERE … state='unused'``, in
+the same statement that wins it. ``run_id`` is 16 random bytes the caller chose (``secrets``); a
+call without one gets a fresh random id of its own, so nothing can ever reclaim its tokens. When
+the same ``run_id`` is passed again, a token that run had already won is answered "reclaimed"
+instead of "used": the intake that was killed after consuming but before writing its ballots
+resumes and counts them (count/intake_cli.py keeps the run id in a journal beside its outputs).
+Why a column and not a side table of (hash, run): it is set in the same UPDATE that wins the
+token, so "won" and "won by run R" can never disagree after a crash, and it costs no extra
+statement. What it tells: that an intake run (a random id, not a person, time or order) used the
+token; the intake's channel files, which the scrutineer already holds, tell more.
+
+The database enforces it too: ``used_by`` is NULL unless ``state`` is used (CHECK), a trigger
+refuses an UPDATE that makes a token used without a 16-byte ``used_by`` (or sets one otherwise),
+and ``tokens_one_way`` already forbids any change to a used row, so ``used_by`` never changes
+once set. Tokens used before the column existed keep ``used_by`` NULL: no run can reclaim them.
+
+Old registers (``omov.register/1``) open and read as before; the first consume migrates them in
+one IMMEDIATE transaction (``ALTER TABLE … ADD COLUMN``: no rows are rewritten, milliseconds even
+at 1M tokens; a concurrent migrator waits and then finds the work done). Older omov code refuses a
+migrated register clearly ("not an omov.register/1 database") rather than consume without a run.
+
 ``check``/``consume`` raise ``issue.tokens.TokenFormatError`` (exit 2) for a malformed token;
 ``consume_many`` reports "invalid" for those instead, so one bad ballot never stops an intake.
-"won" means *this call* marked the token used: count the ballot. Anything else means do not.
+"won" means *this call* marked the token used: count the ballot. "reclaimed" (only with a
+``run_id``) means an earlier call with the same run id did: the caller counts it if and only if
+it never wrote that ballot out. Anything else means do not count.
 
 Why it is safe with two intake processes at once: each consume runs ``BEGIN IMMEDIATE`` (takes
 the write lock before reading), then ``UPDATE tokens SET state='used' WHERE h=? AND
@@ -39,6 +64,7 @@ only), never the member key or the ledger.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -49,31 +75,61 @@ from issue.keys import VoteKey, load_vote_key
 from issue.tokens import TokenFormatError, normalise_token
 from omov.errors import IntegrityError, UsageError
 
-FORMAT_VERSION = "omov.register/1"
+FORMAT_VERSION = "omov.register/2"
+LEGACY_FORMAT_VERSION = "omov.register/1"  # no used_by column: readable, migrated on consume
 UNUSED, USED, REVOKED, UNKNOWN = "unused", "used", "revoked", "unknown"
-WON, INVALID = "won", "invalid"
+WON, INVALID, RECLAIMED = "won", "invalid", "reclaimed"
+RUN_ID_BYTES = 16
 CHUNK = 200_000  # rows per transaction: each commit rewrites most pages of a big register
 _BUSY_MS = 60_000
 _CACHE_KIB = -65536  # negative: KiB, so 64 MiB
 
-_SCHEMA = """
+_META = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
-) WITHOUT ROWID;
+) WITHOUT ROWID
+"""
+_USED_BY_CHECK = (
+    "CHECK (used_by IS NULL OR (state = 'used' AND typeof(used_by) = 'blob' "
+    f"AND length(used_by) = {RUN_ID_BYTES}))"
+)
+_TOKENS_V1 = """
 CREATE TABLE IF NOT EXISTS tokens (
     h     BLOB PRIMARY KEY CHECK (typeof(h) = 'blob' AND length(h) = 32),
     state TEXT NOT NULL DEFAULT 'unused' CHECK (state IN ('unused', 'used', 'revoked'))
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS tokens_never_deleted BEFORE DELETE ON tokens
-BEGIN SELECT RAISE(ABORT, 'omov register: rows are never deleted'); END;
-CREATE TRIGGER IF NOT EXISTS tokens_born_unused BEFORE INSERT ON tokens
-WHEN NEW.state <> 'unused'
-BEGIN SELECT RAISE(ABORT, 'omov register: a token is inserted unused'); END;
-CREATE TRIGGER IF NOT EXISTS tokens_one_way BEFORE UPDATE ON tokens
-WHEN NEW.h IS NOT OLD.h OR OLD.state <> 'unused' OR NEW.state NOT IN ('used', 'revoked')
-BEGIN SELECT RAISE(ABORT, 'omov register: only unused -> used or unused -> revoked'); END;
+) WITHOUT ROWID
 """
+_ADD_USED_BY = f"ALTER TABLE tokens ADD COLUMN used_by BLOB {_USED_BY_CHECK}"
+_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS tokens_never_deleted BEFORE DELETE ON tokens
+BEGIN SELECT RAISE(ABORT, 'omov register: rows are never deleted'); END""",
+    """CREATE TRIGGER IF NOT EXISTS tokens_born_unused BEFORE INSERT ON tokens
+WHEN NEW.state <> 'unused'
+BEGIN SELECT RAISE(ABORT, 'omov register: a token is inserted unused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS tokens_one_way BEFORE UPDATE ON tokens
+WHEN NEW.h IS NOT OLD.h OR OLD.state <> 'unused' OR NEW.state NOT IN ('used', 'revoked')
+BEGIN SELECT RAISE(ABORT, 'omov register: only unused -> used or unused -> revoked'); END""",
+)
+_USED_BY_TRIGGER = """CREATE TRIGGER IF NOT EXISTS tokens_used_by_run BEFORE UPDATE ON tokens
+WHEN (NEW.state = 'used') <> (NEW.used_by IS NOT NULL)
+BEGIN SELECT RAISE(ABORT, 'omov register: used_by is set exactly when a token becomes used'); END"""
+#: The whole v2 schema, in order (a new register; a v1 register gets _ADD_USED_BY instead).
+_SCHEMA_V2 = (_TOKENS_V1, _ADD_USED_BY, *_TRIGGERS, _USED_BY_TRIGGER)
+
+
+
+def new_run_id() -> bytes:
+    """A fresh consume-run id: 128 bits from ``secrets`` (never a time, a name or a counter)."""
+    return secrets.token_bytes(RUN_ID_BYTES)
+
+
+def _run_id(run_id: bytes | None) -> bytes:
+    if run_id is None:
+        return new_run_id()
+    if not isinstance(run_id, bytes) or len(run_id) != RUN_ID_BYTES:
+        raise UsageError(f"a consume run id is {RUN_ID_BYTES} bytes")
+    return bytes(run_id)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -126,13 +182,36 @@ def sort_order(keys: Sequence[bytes]) -> list[int]:
     return np.argsort(np.array(keys, dtype="S32"), kind="stable").tolist()  # type: ignore[no-any-return]
 
 
+def _create(conn: sqlite3.Connection, vote_key: VoteKey) -> None:
+    """A new register gets the v2 schema; an existing one (v1 or v2) is left as it is."""
+    conn.execute(_META)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        fresh = conn.execute("SELECT 1 FROM meta WHERE key = 'format_version'").fetchone() is None
+        if fresh:
+            for statement in _SCHEMA_V2:
+                conn.execute(statement)
+        for k, v in (
+            ("format_version", FORMAT_VERSION),
+            ("election", vote_key.election),
+            ("vote_key_check", vote_key.check_value),
+        ):
+            conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (k, v))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 class Register:
     """An open register for one election (see the module docstring for the API)."""
 
-    def __init__(self, conn: sqlite3.Connection, key: VoteKey, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, key: VoteKey, path: Path,
+                 format_version: str = FORMAT_VERSION) -> None:
         self._conn = conn
         self.key = key
         self.path = path
+        self.format_version = format_version
 
     # ----------------------------------------------------------------- opening
 
@@ -142,6 +221,8 @@ class Register:
 
         ``create=True`` (issuing only) makes the database and stamps it with the election and the
         key check value; otherwise a missing file is a usage error and a foreign key is refused.
+        An ``omov.register/1`` file opens as it is (reading never changes it); the first consume
+        migrates it (see the module docstring).
         """
         vote_key = load_vote_key(key) if isinstance(key, Path) else key
         if not create and not path.is_file():
@@ -150,22 +231,18 @@ class Register:
         conn = connect(path)
         try:
             if create:
-                conn.executescript(_SCHEMA)
-                conn.execute("BEGIN IMMEDIATE")
-                for k, v in (
-                    ("format_version", FORMAT_VERSION),
-                    ("election", vote_key.election),
-                    ("vote_key_check", vote_key.check_value),
-                ):
-                    conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (k, v))
-                conn.execute("COMMIT")
+                _create(conn, vote_key)
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise UsageError(f"register {path} is not an omov register ({exc})") from None
-        if meta.get("format_version") != FORMAT_VERSION:
+        version = meta.get("format_version")
+        if version not in (FORMAT_VERSION, LEGACY_FORMAT_VERSION):
             conn.close()
-            raise UsageError(f"register {path} is not an {FORMAT_VERSION} database")
+            raise UsageError(f"register {path} is not an {FORMAT_VERSION} database "
+                             f"(it says {version!r})",
+                             fix="use the register.sqlite written by `omov issue run`; a newer "
+                                 "format needs a newer omov")
         if meta.get("election") != vote_key.election or meta.get("vote_key_check") != (
             vote_key.check_value
         ):
@@ -175,7 +252,30 @@ class Register:
                 "vote key; this key cannot check its tokens",
                 fix="use the vote.key written beside this register by `omov issue run`",
             )
-        return cls(conn, vote_key, path)
+        return cls(conn, vote_key, path, str(version))
+
+    def migrate(self) -> None:
+        """Bring an ``omov.register/1`` file to ``/2`` (add ``used_by``); no-op if already done.
+
+        One IMMEDIATE transaction (SQLite DDL is transactional): a crash leaves v1 or v2, never
+        half. The version is re-read under the write lock, so two migrators do it once.
+        """
+        if self.format_version == FORMAT_VERSION:
+            return
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
+            if row is not None and row[0] == LEGACY_FORMAT_VERSION:
+                conn.execute(_ADD_USED_BY)
+                conn.execute(_USED_BY_TRIGGER)
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'format_version'",
+                             (FORMAT_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self.format_version = FORMAT_VERSION
 
     def close(self) -> None:
         self._conn.close()
@@ -225,30 +325,27 @@ class Register:
 
     # ---------------------------------------------------------------- consuming
 
-    def consume_hash(self, h: bytes) -> str:
-        """Mark one token hash used if it is unused; "won" only for the call that did it."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            cur = conn.execute(
-                "UPDATE tokens SET state = 'used' WHERE h = ? AND state = 'unused'", (h,))
-            outcome = WON if cur.rowcount == 1 else self.check_hash(h)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return outcome
+    def consume_hash(self, h: bytes, *, run_id: bytes | None = None) -> str:
+        """Mark one token hash used if it is unused; "won" only for the call that did it
+        ("reclaimed" if an earlier call with this ``run_id`` did)."""
+        return self.consume_many_hashes([h], run_id=run_id)[0]
 
-    def consume(self, token: str) -> str:
-        """Consume a token as typed: "won" | "used" | "revoked" | "unknown"."""
-        return self.consume_hash(self.token_hash(token))
+    def consume(self, token: str, *, run_id: bytes | None = None) -> str:
+        """Consume a token as typed: "won" | "used" | "revoked" | "unknown" (| "reclaimed")."""
+        return self.consume_hash(self.token_hash(token), run_id=run_id)
 
-    def consume_many_hashes(self, hashes: Sequence[bytes], *, chunk: int = CHUNK) -> list[str]:
+    def consume_many_hashes(self, hashes: Sequence[bytes], *, chunk: int = CHUNK,
+                            run_id: bytes | None = None) -> list[str]:
         """Consume many hashes in IMMEDIATE transactions of ``chunk``; one outcome per item.
 
-        A hash repeated within the call wins at most once (the first occurrence).
+        Each hash won is marked used *by* ``run_id`` (16 bytes; a fresh random one if None). A
+        hash this run id had already won is "reclaimed". A hash repeated within the call wins
+        (or is reclaimed) at most once, at its first occurrence; the repeats are "used".
         """
+        run = _run_id(run_id)
+        self.migrate()
         outcomes: list[str] = []
+        taken: set[bytes] = set()  # won or reclaimed by this call: a repeat is "used"
         conn = self._conn
         for start in range(0, len(hashes), chunk):
             part = hashes[start : start + chunk]
@@ -262,24 +359,39 @@ class Register:
                     sub = ordered[i : i + 500]
                     marks = ",".join("?" * len(sub))
                     won.update(h for (h,) in conn.execute(
-                        "UPDATE tokens SET state = 'used' WHERE state = 'unused' "  # noqa: S608
-                        f"AND h IN ({marks}) RETURNING h", sub))
-                states = self.states([h for h in ordered if h not in won])
+                        "UPDATE tokens SET state = 'used', used_by = ? "  # noqa: S608
+                        f"WHERE state = 'unused' AND h IN ({marks}) RETURNING h", (run, *sub)))
+                states = self._states_for_run([h for h in ordered if h not in won], run)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            states.update(dict.fromkeys(won, UNUSED))  # unused before this call: won below
+            states.update(dict.fromkeys(won, WON))
             for h in part:
                 state = states.get(h, UNKNOWN)
-                if state == UNUSED:
-                    outcomes.append(WON)
-                    states[h] = USED  # a repeat later in the call is "used"
-                else:
-                    outcomes.append(state)
+                if state in (WON, RECLAIMED):
+                    if h in taken:
+                        state = USED  # a repeat later in the call
+                    else:
+                        taken.add(h)
+                outcomes.append(state)
         return outcomes
 
-    def consume_many(self, tokens: Iterable[str | bytes], *, chunk: int = CHUNK) -> list[str]:
+    def _states_for_run(self, hashes: Sequence[bytes], run: bytes) -> dict[bytes, str]:
+        """States of hashes not won now; "reclaimed" where ``run`` had used them before."""
+        found: dict[bytes, str] = {}
+        for i in range(0, len(hashes), 500):
+            part = list(hashes[i : i + 500])
+            marks = ",".join("?" * len(part))
+            for h, state, mine in self._conn.execute(
+                f"SELECT h, state, used_by = ? FROM tokens WHERE h IN ({marks})",  # noqa: S608
+                (run, *part),
+            ):
+                found[h] = RECLAIMED if mine else state
+        return found
+
+    def consume_many(self, tokens: Iterable[str | bytes], *, chunk: int = CHUNK,
+                     run_id: bytes | None = None) -> list[str]:
         """Consume tokens as typed (or 32-byte hashes); malformed tokens give "invalid"."""
         hashes: list[bytes | None] = []
         for t in tokens:
@@ -291,7 +403,7 @@ class Register:
             except TokenFormatError:
                 hashes.append(None)
         valid = [h for h in hashes if h is not None]
-        results = iter(self.consume_many_hashes(valid, chunk=chunk))
+        results = iter(self.consume_many_hashes(valid, chunk=chunk, run_id=run_id))
         return [INVALID if h is None else next(results) for h in hashes]
 
     # ------------------------------------------------------- issuing (scrutineer)
