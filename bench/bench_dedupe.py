@@ -155,7 +155,7 @@ def _inner(exports_dir: Path, out: Path) -> None:
                parse_org_args(sorted(exports_dir.glob("*.csv")), [])]
     t_read = time.perf_counter() - t0
     opts = Options(today=date.today())
-    res = run(exports, opts)
+    res = run(exports, opts, release_raw=True)
     t = time.perf_counter()
     write_all(res, exports, out, opts, {})
     t_write = time.perf_counter() - t

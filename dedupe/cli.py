@@ -58,7 +58,7 @@ def run_cmd(
         if decisions is not None:
             table, lines = load_decisions(decisions)
             dec = (table, lines, str(decisions))
-        result = run(loaded, opts, dec, progress=lambda s: status.update(s))
+        result = run(loaded, opts, dec, progress=lambda s: status.update(s), release_raw=True)
         status.update("writing outputs")
         extra = {"decisions": decisions} if decisions is not None else {}
         if mapping is not None:

@@ -48,10 +48,11 @@ class Export:
     header_map: dict[str, str]  # original header -> canonical field (or 'ignore'/'unmapped')
     rejected: list[dict[str, object]] = field(default_factory=list)
     delimiter: str = ","
+    records_total: int = 0  #: data records in the file (kept when ``data`` is released)
 
     @property
     def n_records(self) -> int:
-        return len(self.data) + len(self.rejected)
+        return self.records_total or len(self.data) + len(self.rejected)
 
 
 def decode_bytes(raw: bytes, path: Path) -> tuple[str, str]:
@@ -306,7 +307,8 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     df["line"] = np.array(lines, dtype=np.int64)[idx] if len(idx) else np.array([], np.int64)
     df["fingerprint"], df["raw_fp"] = _unique_fingerprints(org, keep_rows)
     df.insert(0, "source_org", org)
-    return Export(org, path, encoding, digest, df, header_map, rejected, delimiter)
+    return Export(org, path, encoding, digest, df, header_map, rejected, delimiter,
+                  records_total=len(records))
 
 
 def _reject(org: str, row_id: int, path: Path, line: int, reason: str, fix: str) -> dict[str, object]:

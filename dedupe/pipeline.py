@@ -79,13 +79,19 @@ def person_ids(fingerprints: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, list[int], str] | None = None,
-        progress: Callable[[str], None] | None = None) -> Result:
-    """Dedupe the exports; decisions (table, lines, path) are the auditor's, if any."""
+        progress: Callable[[str], None] | None = None, release_raw: bool = False) -> Result:
+    """Dedupe the exports; decisions (table, lines, path) are the auditor's, if any.
+
+    ``release_raw`` drops each export's raw cells once normalised (saves memory at 1M rows;
+    the exports cannot be run again afterwards).
+    """
     note = progress or (lambda _s: None)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     note("normalising")
     prep = prepare(exports, opts.today)
+    for e in exports if release_raw else ():  # raw cells no longer needed: free the memory
+        e.data = e.data.iloc[0:0]
     r = prep.records
     n = len(r)
     timings["ingest_and_cleaning"] = time.perf_counter() - t0
@@ -168,12 +174,13 @@ def _stats(r: pd.DataFrame, cl: Clustering, members: pd.DataFrame, queue: pd.Dat
     """Aggregate counts only (safe to share with organisations)."""
     orgs = sorted(e.org for e in exports)
     sizes = members["n_records"].value_counts().sort_index()
-    member_orgs = members["organisations"].str.split(";")
     overlap = {a: {b: 0 for b in orgs} for a in orgs}
-    for lst in member_orgs:
+    combos = members["organisations"].value_counts()
+    for combo, count in combos.items():
+        lst = str(combo).split(";")
         for a in lst:
             for b in lst:
-                overlap[a][b] += 1
+                overlap[a][b] += int(count)
     per_org = {}
     for e in exports:
         per_org[e.org] = {"records": e.n_records,
