@@ -201,6 +201,9 @@ def _stats(r: pd.DataFrame, cl: Clustering, members: pd.DataFrame, queue: pd.Dat
         "excluded": {str(k): int(v) for k, v in excluded.items()},
         "records_per_person": {str(k): int(v) for k, v in sizes.items()},
         "links_accepted": len(cl.merges),
+        "links_merged_despite_conflict": dict(sorted(
+            (how, sum(1 for m in cl.merges if m[3] == how))
+            for how in {m[3] for m in cl.merges if m[3] != "model"})),
         "links_refused": dict(sorted(refused.items())),
         "queue_items": int(len(queue)),
         "queue_by_category": {str(k): int(v) for k, v in

@@ -97,15 +97,15 @@ def test_report_is_self_contained(world) -> None:  # type: ignore[no-untyped-def
 
 
 def _queue_world(tmp_path: Path) -> tuple[list[Path], Path]:
-    """A pair the model refuses but a person might doubt: same name/DOB/email, numbers far apart."""
+    """A pair the model refuses but a person might doubt: same name and mobile, numbers far apart."""
     folder = tmp_path / "exports"
     folder.mkdir()
     a = folder / "a.csv"
     b = folder / "b.csv"
-    a.write_text("Name,LP number,DOB,Email,Postcode\nJoan Baker,1111111,1970-01-01,jb@x.org,LS1 1AA\n"
-                 "Carl Moss,5555555,1980-05-05,cm@x.org,LS2 2BB\n")
-    b.write_text("Name,LP number,DOB,Email,Postcode\nJoan Baker,7654321,1970-01-01,jb@x.org,LS1 1AA\n"
-                 "Carl Moss,5555555,1980-05-05,cm@x.org,LS2 2BB\n")
+    a.write_text("Name,LP number,DOB,Mobile,Postcode\nJoan Baker,1111111,,07700 900111,LS1 1AA\n"
+                 "Carl Moss,5555555,1980-05-05,07700 900222,LS2 2BB\n")
+    b.write_text("Name,LP number,DOB,Mobile,Postcode\nJoan Baker,7654321,1970-01-01,07700 900111,LS9 9ZZ\n"
+                 "Carl Moss,5555555,1980-05-05,07700 900222,LS2 2BB\n")
     return [a, b], tmp_path / "out"
 
 
