@@ -11,7 +11,10 @@ Order of checks for one row (docs/formats-intake.md, "Classes"):
 2. the token's format and check symbol → ``token_malformed``;
 3. the same token earlier in this intake run → ``token_repeated``;
 4. the register: first use wins atomically → ``token_unknown`` / ``token_revoked`` /
-   ``token_used`` (used by an earlier run or by a concurrent intake process);
+   ``token_used`` (used by an earlier run or by a concurrent intake process). A token that an
+   interrupted attempt of *this* run had used answers ``consumed`` again: the adapter in
+   ``count.intake_cli`` maps issue/'s "reclaimed" to it (``count.intake_journal``), so a resumed
+   run decides every row as an uninterrupted one would;
 5. only for a token used *now*: the paper's marks → ``valid``, ``blank`` or ``invalid_*``.
 
 A spoilt or blank paper still uses its token (the member voted: TULRCA s.297A counts them as

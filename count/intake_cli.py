@@ -5,6 +5,10 @@ Thin edge over ``count.intake``: it reads the channel files, adapts issue/'s ``R
 core's ``TokenRegister``, and writes ballots.blt, rejected.csv and the intake report. The counter
 needs only the register and ``vote.key`` (K_vote): never the issuance ledger or member files.
 
+Crash-safe: each run has an id, journalled in ``OUT/.intake-journal.json`` before any token is
+consumed and recorded by the register on every token it wins, so a run killed at any moment is
+finished by running the same command again (``count.intake_journal`` explains the protocol).
+
 Mount it on the count app with ``register_intake(app)``.
 """
 
@@ -24,6 +28,7 @@ import numpy.typing as npt
 import typer
 
 from count import intake as core
+from count import intake_journal as journal
 from count.candidates import BallotCandidate, BallotDefinition
 from count.candidates_cli import read_ballot_definition
 from count.intake_io import read_json, render_html, write_csv
@@ -196,15 +201,25 @@ def normalise(texts: Sequence[str]) -> list[tuple[str | None, str]]:
 
 
 class RegisterAdapter:
-    """issue.register.Register seen as the core's ``TokenRegister`` (canonical tokens in)."""
+    """issue.register.Register seen as the core's ``TokenRegister`` (canonical tokens in).
 
-    _STATES: ClassVar[dict[str, str]] = {"won": core.STATE_CONSUMED, "used": core.STATE_USED,
+    With ``run_id`` every token won is marked used by this intake run, and a token an earlier,
+    interrupted attempt of the same run had won ("reclaimed") counts as consumed now; how many
+    were is kept in ``reclaimed`` for the report and the audit log.
+    """
+
+    _STATES: ClassVar[dict[str, str]] = {"won": core.STATE_CONSUMED,
+                                         "reclaimed": core.STATE_CONSUMED,
+                                         "used": core.STATE_USED,
                                          "revoked": core.STATE_REVOKED,
                                          "unknown": core.STATE_UNKNOWN}
 
-    def __init__(self, register: Any, chunk: int = 50_000) -> None:
+    def __init__(self, register: Any, chunk: int = 50_000, run_id: bytes | None = None) -> None:
         self._register = register
         self.CHUNK = chunk
+        self.run_id = run_id
+        self.reclaimed = 0
+        self.transactions = 0
 
     def consume_many(self, tokens: Sequence[str]) -> list[str]:
         """Hash, then consume in hash order, CHUNK tokens per register transaction.
@@ -214,6 +229,8 @@ class RegisterAdapter:
         still wins. Each chunk is one IMMEDIATE transaction: another intake process can
         interleave between chunks, never inside one.
         """
+        from issue.crashpoints import kill_point
+
         hashes = self._register.key.token_hashes(list(tokens))
         keys = np.frombuffer(b"".join(hashes), dtype="S32") if hashes else np.array([], "S32")
         order: list[int] = np.argsort(keys, kind="stable").tolist()
@@ -221,8 +238,12 @@ class RegisterAdapter:
         for start in range(0, len(order), self.CHUNK):
             part = order[start:start + self.CHUNK]
             states = self._register.consume_many_hashes([hashes[i] for i in part],
-                                                        chunk=self.CHUNK)
+                                                        chunk=self.CHUNK, run_id=self.run_id)
+            self.transactions += 1
+            kill_point(f"intake_after_consume_{self.transactions}")
             for i, state in zip(part, states, strict=True):
+                if state == "reclaimed":
+                    self.reclaimed += 1
                 out[i] = self._STATES[state]
         return out
 
@@ -243,7 +264,10 @@ def open_register(db: Path, keys: Path, ballot: BallotDefinition) -> Any:
 
 
 def _refuse_existing(out: Path) -> None:
-    """Never overwrite an earlier intake: its tokens are used, so its ballots exist only there."""
+    """Never overwrite an earlier intake: its tokens are used, so its ballots exist only there.
+
+    Outputs without a journal are a finished intake (or one from before journals existed).
+    """
     existing = [n for n in OUTPUT_NAMES if (out / n).exists()]
     if existing:
         raise UsageError(f"{out} already holds an intake ({', '.join(existing)}); refusing to "
@@ -258,10 +282,12 @@ def write_outputs(out: Path, result: core.IntakeResult, ballot: BallotDefinition
     Returns name → SHA-256. The CSV is count/'s own ballot grid (``count.ballot_files``).
     """
     from count.ballot_files import CSV_FORMAT_VERSION
+    from issue.crashpoints import kill_point
 
     groups = core.shuffled_groups(result.rankings, secrets.token_bytes)
     with atomic_open(out / "ballots.blt", "w") as fh:
         fh.writelines(core.blt_lines(groups, ballot.names(), ballot.seats, ballot.title))
+    kill_point("intake_blt_written")
     with atomic_open(out / "ballots.csv", "w") as fh:
         fh.writelines(core.csv_grid_lines(groups, ballot.names(), ballot.seats, ballot.title,
                                           CSV_FORMAT_VERSION))
@@ -290,9 +316,14 @@ def _tally_dict(t: core.IntakeResult | core.ChannelTally) -> dict[str, Any]:
 
 def build_report(result: core.IntakeResult, ballot: BallotDefinition, ballot_def: Path,
                  inputs: list[dict[str, Any]], outputs: dict[str, str],
-                 register_counts: dict[str, int]) -> dict[str, Any]:
-    """The intake report (JSON): per channel and class, valid + rejected = received."""
+                 register_counts: dict[str, int], run: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+    """The intake report (JSON): per channel and class, valid + rejected = received.
+
+    ``run``: the intake run's id, attempt number and tokens reclaimed from earlier attempts.
+    """
     return {
+        **({"run": run} if run is not None else {}),
         "format_version": REPORT_FORMAT_VERSION,
         "election_id": ballot.election_id,
         "title": ballot.title,
@@ -333,26 +364,71 @@ def _progress_rows(channels: Sequence[Channel]) -> Iterator[core.ReturnedRow]:
 def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballot_def: Path,
         out: Path, audit_log: Path | None, batch_size: int = 50_000,
         consume_chunk: int = 50_000) -> dict[str, Any]:
-    """The whole intake; returns the report dict (also written to OUT)."""
+    """The whole intake, or the rest of one that was killed; returns the report (also in OUT).
+
+    Order (each step durable before the next, ``count.intake_journal``): journal with the run
+    id → consume (tokens marked used by the run) → outputs → report → ``intake.finished`` →
+    journal finished.
+    """
+    from issue.crashpoints import kill_point
+
     channels = parse_channels(files, specs)
     ballot = read_ballot_definition(ballot_def)
-    _refuse_existing(out)
     check_headers(channels)
     out.mkdir(parents=True, exist_ok=True)
-    register = open_register(db, keys, ballot)
-    with register:
+    with journal.locked(out):
         digests = {c.name: sha256_file(c.path) for c in channels}
-        _audit(audit_log, "intake.started", election=ballot.election_id,
-               ballot_definition_sha256=sha256_file(ballot_def), inputs=digests)
-        result = _run_with_progress(channels, len(ballot.candidates),
-                                    RegisterAdapter(register, consume_chunk), batch_size)
-        outputs = write_outputs(out, result, ballot, channels)
-        report = build_report(result, ballot, ballot_def, _inputs(channels, result, digests),
-                              outputs, register.counts())
-    write_report(out, report)
-    _audit(audit_log, "intake.finished", election=ballot.election_id, inputs=digests,
-           totals=report["totals"], outputs=report["outputs"])
+        inputs = journal.RunInputs(ballot.election_id, sha256_file(ballot_def),
+                                   journal.channel_digests([c.name for c in channels], digests))
+        doc = journal.read(out)
+        if doc is None:
+            _refuse_existing(out)
+        else:
+            journal.check_resumable(out, doc, inputs)
+        register = open_register(db, keys, ballot)
+        with register:
+            doc = _start_or_resume(out, doc, inputs, audit_log)
+            kill_point("intake_journal_written")
+            adapter = RegisterAdapter(register, consume_chunk, bytes.fromhex(doc["run_id"]))
+            result = _run_with_progress(channels, len(ballot.candidates), adapter, batch_size)
+            outputs = write_outputs(out, result, ballot, channels)
+            run_info = {"id": doc["run_id"], "attempt": doc["attempt"],
+                        "tokens_reclaimed": adapter.reclaimed}
+            report = build_report(result, ballot, ballot_def, _inputs(channels, result, digests),
+                                  outputs, register.counts(), run_info)
+        write_report(out, report)
+        kill_point("intake_report_written")
+        _audit(audit_log, "intake.finished", election=ballot.election_id, inputs=digests,
+               run_id=doc["run_id"], attempt=doc["attempt"],
+               tokens_reclaimed=adapter.reclaimed, totals=report["totals"],
+               outputs=report["outputs"])
+        kill_point("intake_finished_logged")
+        journal.write(out, {**doc, "state": journal.FINISHED, "outputs": report["outputs"]})
     return report
+
+
+def _start_or_resume(out: Path, doc: dict[str, Any] | None, inputs: journal.RunInputs,
+                     audit_log: Path | None) -> dict[str, Any]:
+    """A new run (id from ``secrets``, journalled before any consume) or the next attempt of
+    the open run in ``doc``; the audit log gets ``intake.started`` or ``intake.resumed``."""
+    from issue.register import new_run_id
+
+    digests = dict(inputs.channels)
+    if doc is None:
+        run_id = new_run_id().hex()
+        # Logged before the journal: a crash between the two leaves a started run that never
+        # consumed a token (the next run gets a new id); never a consume the log does not know.
+        _audit(audit_log, "intake.started", election=inputs.election_id,
+               ballot_definition_sha256=inputs.ballot_definition_sha256, inputs=digests,
+               run_id=run_id)
+        doc = journal.new(run_id, inputs)
+    else:
+        doc = {**doc, "attempt": int(doc.get("attempt", 1)) + 1}
+        _audit(audit_log, "intake.resumed", election=inputs.election_id,
+               ballot_definition_sha256=inputs.ballot_definition_sha256, inputs=digests,
+               run_id=doc["run_id"], attempt=doc["attempt"])
+    journal.write(out, doc)
+    return doc
 
 
 def _run_with_progress(channels: Sequence[Channel], ncand: int, register: RegisterAdapter,
@@ -414,6 +490,11 @@ def merge_intakes(dirs: Sequence[Path], out: Path) -> dict[str, Any]:
         if (report["election_id"], report["ballot_definition"]["sha256"]) != (
                 first["election_id"], first["ballot_definition"]["sha256"]):
             raise IntegrityError(f"{d} is an intake of another election or ballot definition")
+    runs = [str(r.get("run", {}).get("id")) for r, _ in loaded if r.get("run")]
+    if len(runs) != len(set(runs)):
+        raise IntegrityError("two of these directories hold the same intake run (one was "
+                             "copied or resumed in two places): merging would count its "
+                             "ballots twice", fix="merge each intake run once")
     _refuse_existing(out)
     total: Counter[core.Ranking] = Counter()
     for _, rankings in loaded:

@@ -50,7 +50,8 @@ def test_states_and_single_use(reg: tuple[Register, list[str]]) -> None:
 def test_consume_many_outcomes(reg: tuple[Register, list[str]]) -> None:
     r, toks = reg
     r.consume(toks[0])
-    batch = [toks[0], toks[2], toks[2], "garbage", new_tokens(1)[0], r.token_hash(toks[3])]
+    batch: list[str | bytes] = [toks[0], toks[2], toks[2], "garbage", new_tokens(1)[0],
+                                r.token_hash(toks[3])]
     assert r.consume_many(batch, chunk=2) == [USED, WON, USED, INVALID, UNKNOWN, WON]
 
 
@@ -114,7 +115,7 @@ def test_register_file_holds_no_token(reg: tuple[Register, list[str]]) -> None:
         assert t.encode() not in blob and format_token(t).encode() not in blob
 
 
-def _consumer(db: str, key_path: str, toks: list[str], q: multiprocessing.Queue) -> None:
+def _consumer(db: str, key_path: str, toks: list[str], q: multiprocessing.Queue[list[str]]) -> None:
     with Register.open(Path(db), Path(key_path)) as r:
         won = [t for t, o in zip(toks, r.consume_many(toks, chunk=97), strict=True) if o == WON]
         won += [t for t in toks[:50] if r.consume(t) == WON]
@@ -128,7 +129,7 @@ def test_two_processes_consuming_the_same_tokens_win_each_once(tmp_path: Path) -
     with Register.open(tmp_path / "register.sqlite", key, create=True) as r:
         r.add_unused(key.token_hashes(toks))
     ctx = multiprocessing.get_context("fork")
-    q: multiprocessing.Queue = ctx.Queue()
+    q: multiprocessing.Queue[list[str]] = ctx.Queue()
     procs = [ctx.Process(target=_consumer, args=(str(tmp_path / "register.sqlite"),
                                                 str(tmp_path / "vote.key"), order, q))
              for order in (toks, list(reversed(toks)))]
