@@ -15,6 +15,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
 
+from dedupe.nicknames import is_known_name
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -56,6 +58,10 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
     nick_of_first = np.full(len(first_u), -1, np.int64)
     ok = first_c >= 0
     nick_of_first[first_c[ok]] = nick_c[ok]
+    # A spelling seen at most twice and unknown to the name table: a likely typo.
+    counts = np.bincount(first_c[first_c >= 0], minlength=len(first_u))
+    known = np.fromiter((is_known_name(x) for x in first_u), bool, len(first_u))
+    first_rare = (counts <= 2) & ~known
     shared = pd.factorize(pd.concat([r["first_key"], r["middle_key"]], ignore_index=True),
                           use_na_sentinel=True)[0].astype(np.int64)
     pc = r["postcode"].fillna("")
@@ -69,6 +75,7 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "first": s("first_key"), "first_c": code("first_key"), "nick_c": code("nick_key"),
         "last": s("last_key"), "last_c": code("last_key"),
         "first_u": first_u, "last_u": last_u, "nick_of_first": nick_of_first,
+        "first_rare": first_rare,
         "first_s": shared[:n], "mid_s": shared[n:],
         "last1": r["last_name"].fillna("").str.split().str[0].fillna("").map(
             lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z")).to_numpy(dtype=object),
@@ -148,7 +155,8 @@ def _lens(values: np.ndarray) -> np.ndarray:
 
 
 def _first_name_levels(a: np.ndarray, b: np.ndarray, nick_a: np.ndarray,
-                       nick_b: np.ndarray) -> np.ndarray:
+                       nick_b: np.ndarray, rare_a: np.ndarray | None = None,
+                       rare_b: np.ndarray | None = None) -> np.ndarray:
     """Level (2 nickname, 3 typo, 4 initial, 5 different) of distinct first-name pairs."""
     la, lb = _lens(a), _lens(b)
     first_a = np.array([x[:1] for x in a], dtype=object)
@@ -161,8 +169,12 @@ def _first_name_levels(a: np.ndarray, b: np.ndarray, nick_a: np.ndarray,
     dl = _dl(a, b)
     # One edit is a typo when the names are long enough or a letter was dropped/added;
     # a substitution in a short name is another name (Tom/Tim, Jon/Jan: twins exist).
+    # Swapped letters (Zoe/Zeo) and a rare non-name spelling of a short name (Amy/Amh) are
+    # typos too; two real names one letter apart are not.
+    anagram = np.array([sorted(x) == sorted(y) for x, y in zip(a, b, strict=True)], dtype=bool)
+    rare = (np.zeros(len(a), bool) if rare_a is None or rare_b is None else (rare_a | rare_b))
     typo = (jw >= 0.88) | ((dl <= 1) & ((np.minimum(la, lb) >= 4) | (
-        (la != lb) & (np.minimum(la, lb) >= 2)))) | (
+        (la != lb) & (np.minimum(la, lb) >= 2)) | anagram | rare)) | (
         (dl <= 2) & (np.minimum(la, lb) >= 5) & (first_a == first_b))
     sub = np.full(len(a), 5, np.int8)
     sub[initial] = 4
@@ -180,7 +192,9 @@ def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
         ci, cj = A["first_c"][i[rest]], A["first_c"][j[rest]]
         ui, uj, inv = _unique_pairs(ci, cj)
         nick = A["nick_of_first"]
-        sub = _first_name_levels(A["first_u"][ui], A["first_u"][uj], nick[ui], nick[uj])[inv]
+        rare = A["first_rare"]
+        sub = _first_name_levels(A["first_u"][ui], A["first_u"][uj], nick[ui], nick[uj],
+                                 rare[ui], rare[uj])[inv]
         # A middle name used as the first name ("A. John Smith" vs "John Smith").
         fs, ms = A["first_s"], A["mid_s"]
         a, b = i[rest], j[rest]

@@ -38,7 +38,7 @@ kenneth ken kenny
 lawrence laurence larry laurie
 margaret maggie meg peggy marge margie greta rita maisie
 matthew matt matty mathew
-michael mike mick micky mickey
+michael mike mick micky mickey mikey mickie
 nicholas nick nicky nicola nicole nikki
 patrick pat paddy patricia trish tricia patsy
 peter pete
@@ -99,7 +99,7 @@ sarah sara sally sadie
 sebastian seb
 simon si
 stanley stan
-terence terry teresa theresa tess tessa
+terence terry teresa theresa tess tessa terri
 theodore theo ted
 valerie val
 vincent vince vinnie
@@ -128,6 +128,11 @@ def _build() -> dict[str, str]:
 
 
 _GROUP = _build()
+
+
+def is_known_name(first_key: str) -> bool:
+    """A given name the table knows (a real name, not a typo of one)."""
+    return first_key in _GROUP
 
 
 def nickname_group(first_key: str) -> str:
