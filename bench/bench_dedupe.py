@@ -33,20 +33,37 @@ REF = ROOT.parent / "shared" / "refdata" / "dedupe"
 SCORER = ROOT.parent / "shared" / "tools" / "score_clusters.py"
 sys.path.insert(0, str(ROOT))
 
-FEBRL_MAPPING = "file,header,field\n,street_number,address\n,suburb,town\n,soc_sec_id,membership_number\n,state,ignore\n"
+FEBRL_MAPPING = (
+    "file,header,field\n,street_number,address\n,suburb,town\n"
+    ",soc_sec_id,membership_number\n,state,ignore\n"
+)
 
 
 def _omov(args: list[str]) -> int:
-    proc = subprocess.run([sys.executable, "-m", "omov", "dedupe", "run", *args, "-q"],
-                          cwd=ROOT, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "omov", "dedupe", "run", *args, "-q"], cwd=ROOT, check=False
+    )
     return proc.returncode
 
 
 def _score(truth: Path, cand: Path) -> dict[str, object]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         out = Path(fh.name)
-    subprocess.run([sys.executable, str(SCORER), "--truth", str(truth), "--candidate", str(cand),
-                    "--no-breakdown", "--json", str(out)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            str(SCORER),
+            "--truth",
+            str(truth),
+            "--candidate",
+            str(cand),
+            "--no-breakdown",
+            "--json",
+            str(out),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     res: dict[str, object] = json.loads(out.read_text())
     out.unlink()
     return res
@@ -70,8 +87,9 @@ def _febrl(name: str, work: Path) -> tuple[Path, Path]:
     for p in raw:
         ids = pd.read_csv(p, dtype=str, skipinitialspace=True)["rec_id"].str.strip()
         org = p.name if len(raw) > 1 else name
-        keyed.append(pd.DataFrame({"source_org": org, "row_id": range(1, len(ids) + 1),
-                                   "rec_id": ids}))
+        keyed.append(
+            pd.DataFrame({"source_org": org, "row_id": range(1, len(ids) + 1), "rec_id": ids})
+        )
     _rekey(out, pd.concat(keyed))
     return REF / "febrl" / f"{name}_truth.csv", out
 
@@ -80,16 +98,25 @@ def _rldata(name: str, work: Path) -> tuple[Path, Path]:
     raw = REF / "rldata" / "raw" / f"RLdata{name.removeprefix('rldata')}.tsv"
     df = pd.read_csv(raw, sep="\t", dtype=str, keep_default_na=False)
     na = lambda s: s.where(s != "NA", "")  # noqa: E731
-    exp = pd.DataFrame({
-        "first_name": df["fname_c1"], "middle_names": na(df["fname_c2"]),
-        "last_name": (df["lname_c1"] + " " + na(df["lname_c2"])).str.strip(),
-        "date_of_birth": df["by"] + "-" + df["bm"].str.zfill(2) + "-" + df["bd"].str.zfill(2)})
+    exp = pd.DataFrame(
+        {
+            "first_name": df["fname_c1"],
+            "middle_names": na(df["fname_c2"]),
+            "last_name": (df["lname_c1"] + " " + na(df["lname_c2"])).str.strip(),
+            "date_of_birth": df["by"] + "-" + df["bm"].str.zfill(2) + "-" + df["bd"].str.zfill(2),
+        }
+    )
     path = work / f"{name}.csv"
     exp.to_csv(path, index=False)
     out = work / name
     _omov([str(path), "--out", str(out)])
-    keyed = pd.DataFrame({"source_org": name, "row_id": range(1, len(df) + 1),
-                          "rec_id": [f"r{k}" for k in range(1, len(df) + 1)]})
+    keyed = pd.DataFrame(
+        {
+            "source_org": name,
+            "row_id": range(1, len(df) + 1),
+            "rec_id": [f"r{k}" for k in range(1, len(df) + 1)],
+        }
+    )
     _rekey(out, keyed)
     return REF / "rldata" / f"{name}_truth.csv", out
 
@@ -99,12 +126,15 @@ def _rekey(out: Path, keyed: pd.DataFrame) -> None:
     cl = pd.read_csv(out / "clusters.csv", dtype={"row_id": int})
     m = cl.merge(keyed, on=["source_org", "row_id"], how="left")
     m[["source_org", "rec_id", "person_id"]].rename(columns={"rec_id": "row_id"}).to_csv(
-        out / "clusters_rekeyed.csv", index=False)
+        out / "clusters_rekeyed.csv", index=False
+    )
 
 
 DATASETS = {
-    "uk100k": lambda w: _uk("uk100k_seed2", w), "uk10k": lambda w: _uk("uk10k_seed1", w),
-    "febrl3": lambda w: _febrl("febrl3", w), "febrl4": lambda w: _febrl("febrl4", w),
+    "uk100k": lambda w: _uk("uk100k_seed2", w),
+    "uk10k": lambda w: _uk("uk10k_seed1", w),
+    "febrl3": lambda w: _febrl("febrl3", w),
+    "febrl4": lambda w: _febrl("febrl4", w),
     "rldata10000": lambda w: _rldata("rldata10000", w),
 }
 
@@ -120,22 +150,34 @@ def accuracy(only: list[str]) -> list[dict[str, object]]:
             t = time.perf_counter()
             truth, out = fn(work)
             secs = time.perf_counter() - t
-            cand = out / "clusters_rekeyed.csv" if (out / "clusters_rekeyed.csv").exists() \
+            cand = (
+                out / "clusters_rekeyed.csv"
+                if (out / "clusters_rekeyed.csv").exists()
                 else out / "clusters.csv"
+            )
             cand_df = pd.read_csv(cand, dtype=str).rename(columns={"person_id": "cluster_id"})
             cand_df.to_csv(work / "cand.csv", index=False)
             res = _score(truth, work / "cand.csv")
             summ = json.loads((out / "summary.json").read_text())
             pw, bl = res["pairwise"], res["ballots"]  # type: ignore[index]
-            rows.append({"dataset": name, "rows": res["rows"], "persons": res["persons"],
-                         "f1": pw["f1"], "precision": pw["precision"], "recall": pw["recall"],  # type: ignore[index]
-                         "persons_merged": bl["persons_merged"],  # type: ignore[index]
-                         "disenfranchised": bl["disenfranchised"],  # type: ignore[index]
-                         "extra_ballots": bl["extra_ballots"],  # type: ignore[index]
-                         "queue": summ["counts"]["queue_items"],
-                         "queue_pct_persons": round(100 * summ["counts"]["queue_items"]
-                                                    / max(1, summ["counts"]["persons"]), 2),
-                         "seconds": round(secs, 1)})
+            rows.append(
+                {
+                    "dataset": name,
+                    "rows": res["rows"],
+                    "persons": res["persons"],
+                    "f1": pw["f1"],
+                    "precision": pw["precision"],
+                    "recall": pw["recall"],  # type: ignore[index]
+                    "persons_merged": bl["persons_merged"],  # type: ignore[index]
+                    "disenfranchised": bl["disenfranchised"],  # type: ignore[index]
+                    "extra_ballots": bl["extra_ballots"],  # type: ignore[index]
+                    "queue": summ["counts"]["queue_items"],
+                    "queue_pct_persons": round(
+                        100 * summ["counts"]["queue_items"] / max(1, summ["counts"]["persons"]), 2
+                    ),
+                    "seconds": round(secs, 1),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     cols = list(rows[0]) if rows else []
     print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
@@ -151,8 +193,9 @@ def _inner(exports_dir: Path, out: Path) -> None:
     from dedupe.pipeline import Options, run
 
     t0 = time.perf_counter()
-    exports = [read_export(p, o, []) for o, p in
-               parse_org_args(sorted(exports_dir.glob("*.csv")), [])]
+    exports = [
+        read_export(p, o, []) for o, p in parse_org_args(sorted(exports_dir.glob("*.csv")), [])
+    ]
     t_read = time.perf_counter() - t0
     opts = Options(today=date.today())
     res = run(exports, opts, release_raw=True)
@@ -161,36 +204,59 @@ def _inner(exports_dir: Path, out: Path) -> None:
     t_write = time.perf_counter() - t
     split = {"read_files": round(t_read, 2)} | {k: round(v, 2) for k, v in res.timings.items()}
     split["reports_and_writing"] = round(t_write, 2)
-    print(json.dumps({"rows": res.stats["records_in"], "persons": res.stats["persons"],
-                      "candidate_pairs": int(len(res.pairs["i"])),
-                      "total_seconds": round(time.perf_counter() - t0, 2), "split": split,
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                                           / 1024, 1)}))
+    print(
+        json.dumps(
+            {
+                "rows": res.stats["records_in"],
+                "persons": res.stats["persons"],
+                "candidate_pairs": len(res.pairs["i"]),
+                "total_seconds": round(time.perf_counter() - t0, 2),
+                "split": split,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
 
 
 def speed(rows: int, seed: int, orgs: int) -> None:
     """Generate ``rows`` with bench/generate.py (cached), run in a fresh process, score."""
     data = ROOT / "bench" / "data" / f"dedupe_{rows}_{seed}_{orgs}"
     if not (data / "exports").is_dir():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--rows", str(rows),
-                        "--seed", str(seed), "--orgs", str(orgs), "--out", str(data), "--quiet"],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "generate.py"),
+                "--rows",
+                str(rows),
+                "--seed",
+                str(seed),
+                "--orgs",
+                str(orgs),
+                "--out",
+                str(data),
+                "--quiet",
+            ],
+            check=True,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        subprocess.run([sys.executable, __file__, "_inner", str(data / "exports"), str(out)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, __file__, "_inner", str(data / "exports"), str(out)], check=True
+        )
         truth = data / "truth" / "truth.csv"
         if truth.exists():
             cand = pd.read_csv(out / "clusters.csv", dtype=str).rename(
-                columns={"person_id": "cluster_id"})
+                columns={"person_id": "cluster_id"}
+            )
             cand.to_csv(Path(tmp) / "cand.csv", index=False)
             res = _score(truth, Path(tmp) / "cand.csv")
             print(json.dumps({"f1": res["pairwise"]["f1"], **res["ballots"]}))  # type: ignore[index, dict-item]
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd")
     a = sub.add_parser("accuracy")
     a.add_argument("--only", default="")

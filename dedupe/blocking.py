@@ -81,7 +81,9 @@ def _deletion_keys(number: pd.Series, extra: pd.Series) -> list[np.ndarray]:
     width = 9
     lens = np.fromiter((len(x) for x in s), np.int64, len(s))
     padded = np.array([x.rjust(width, "0")[-width:] for x in s], dtype=f"S{width}")
-    digits = np.frombuffer(padded.tobytes(), dtype=np.uint8).reshape(-1, width).astype(np.int64) - 48
+    digits = (
+        np.frombuffer(padded.tobytes(), dtype=np.uint8).reshape(-1, width).astype(np.int64) - 48
+    )
     ext = pd.factorize(extra)[0].astype(np.int64)
     keys = []
     pow10 = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
@@ -100,7 +102,7 @@ def _deletion_keys(number: pd.Series, extra: pd.Series) -> list[np.ndarray]:
             left = np.where(c < colc, left * 10 + d, left)
             right = np.where(c > colc, right * 10 + d, right)
         ndig_right = width - 1 - colc
-        val = left * (10 ** ndig_right) + right
+        val = left * (10**ndig_right) + right
         del rows
         keys.append(np.where(ok, (val * 16 + (lens - 1)) * 64 + ext, -1))
     return keys
@@ -112,10 +114,12 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     linit = r["last_key"].str.slice(0, 1)
     year = (r["dob"] // 10000).where(r["dob"] > 0, None).astype("Int64").astype(object)
     dob = r["dob"].where(r["dob"] > 0, None).astype("Int64").astype(object)
-    swapped = r["first_key"].where(r["first_key"].fillna("") < r["last_key"].fillna(""),
-                                   r["last_key"])
-    other = r["last_key"].where(r["first_key"].fillna("") < r["last_key"].fillna(""),
-                                r["first_key"])
+    swapped = r["first_key"].where(
+        r["first_key"].fillna("") < r["last_key"].fillna(""), r["last_key"]
+    )
+    other = r["last_key"].where(
+        r["first_key"].fillna("") < r["last_key"].fillna(""), r["first_key"]
+    )
     outward = r["postcode"].str.split(" ").str[0]
     passes: dict[str, list[pd.Series]] = {
         "number": [r["number"]],
@@ -129,8 +133,11 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
         "last3+first3+year": [r["last_key"].str.slice(0, 3), r["first_key"].str.slice(0, 3), year],
         "first+outward": [r["first_key"], outward],
         "address+initial": [r["addr_key"], init],
-        "first3+last3+town": [r["first_key"].str.slice(0, 3), r["last_key"].str.slice(0, 3),
-                              r["town_key"]],
+        "first3+last3+town": [
+            r["first_key"].str.slice(0, 3),
+            r["last_key"].str.slice(0, 3),
+            r["town_key"],
+        ],
     }
     all_i, all_j = [], []
     stats: dict[str, dict[str, int]] = {}
@@ -140,7 +147,7 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     for name, cols in passes.items():
         cap = name_cap if name in ("name", "last+nickname") else max_block
         a, b, nb, nr = pairs_from_codes(_codes(*cols), cap)
-        stats[name] = {"pairs": int(len(a)), "oversized_blocks": nb, "rows_in_oversized": nr}
+        stats[name] = {"pairs": len(a), "oversized_blocks": nb, "rows_in_oversized": nr}
         all_i.append(a)
         all_j.append(b)
     num = r["number"].str.lstrip("0")
@@ -172,9 +179,11 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     if a_list:
         all_i.append(np.concatenate(a_list))
         all_j.append(np.concatenate(b_list))
-    stats["number-1-edit+initials"] = {"pairs": int(sum(len(x) for x in a_list)),
-                                           "oversized_blocks": int((counts > max_block).sum()),
-                                           "rows_in_oversized": 0}
+    stats["number-1-edit+initials"] = {
+        "pairs": int(sum(len(x) for x in a_list)),
+        "oversized_blocks": int((counts > max_block).sum()),
+        "rows_in_oversized": 0,
+    }
     i = np.concatenate(all_i)
     j = np.concatenate(all_j)
     packed = np.unique(i * np.int64(n) + j)

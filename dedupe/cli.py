@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,23 +18,44 @@ from omov.errors import ProblemsFound
 app = new_app("dedupe", "Merge the organisations' member exports into one record per person.")
 
 
+Exports = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Export CSV files, one per organisation (organisation name = file stem)."),
+]
+OutDir = Annotated[Path, typer.Option("--out", help="Directory for the outputs.")]
+DecisionsOpt = Annotated[
+    Path | None,
+    typer.Option("--decisions", help="Auditor's decisions (an edited review_queue.csv)."),
+]
+MappingOpt = Annotated[
+    Path | None, typer.Option("--mapping", help="CSV file,header,field for headers no alias knows.")
+]
+OrgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--org", help="NAME=PATH: an export with an explicit organisation name."),
+]
+ThresholdOpt = Annotated[float, typer.Option(help="Match weight (bits) to accept a link.")]
+WeakOpt = Annotated[
+    float,
+    typer.Option(help="Links below this weight that alone hold a person together are queued."),
+]
+LapsedOpt = Annotated[bool, typer.Option(help="Give a ballot to persons lapsed everywhere.")]
+ConsentOpt = Annotated[bool, typer.Option(help="Ignore consent columns.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+
+
 @app.command("run")
 def run_cmd(
-    exports: list[Path] = typer.Argument(None, help="Export CSV files, one per organisation "
-                                         "(organisation name = file stem)."),
-    out: Path = typer.Option(..., "--out", help="Directory for the outputs."),
-    decisions: Path | None = typer.Option(None, "--decisions",
-                                          help="Auditor's decisions (an edited review_queue.csv)."),
-    mapping: Path | None = typer.Option(None, "--mapping",
-                                        help="CSV file,header,field for headers no alias knows."),
-    org: list[str] = typer.Option([], "--org", help="NAME=PATH: an export with an explicit "
-                                  "organisation name (repeatable)."),
-    threshold: float = typer.Option(DEFAULT_THRESHOLD, help="Match weight (bits) to accept a link."),
-    weak: float = typer.Option(DEFAULT_STRONG, help="Links below this weight that alone hold a "
-                               "person together are queued for review."),
-    include_lapsed: bool = typer.Option(False, help="Give a ballot to persons lapsed everywhere."),
-    ignore_consent: bool = typer.Option(False, help="Ignore consent columns."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
+    out: OutDir,
+    exports: Exports = None,
+    decisions: DecisionsOpt = None,
+    mapping: MappingOpt = None,
+    org: OrgOpt = None,
+    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
+    weak: WeakOpt = DEFAULT_STRONG,
+    include_lapsed: LapsedOpt = False,
+    ignore_consent: ConsentOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Dedupe member exports into one record per person; exit 3 if the auditor must review.
 
@@ -43,11 +65,13 @@ def run_cmd(
     Example: omov dedupe run exports/*.csv --out out/dedupe --decisions decisions.csv
     """
     err = Console(stderr=True, quiet=quiet)
-    pairs = parse_org_args(list(exports or []), org)
+    pairs = parse_org_args(list(exports or []), list(org or []))
     maps = load_mapping(mapping)
-    opts = Options(threshold=threshold, strong=weak,
-                   eligibility=Eligibility(include_lapsed=include_lapsed,
-                                           ignore_consent=ignore_consent))
+    opts = Options(
+        threshold=threshold,
+        strong=weak,
+        eligibility=Eligibility(include_lapsed=include_lapsed, ignore_consent=ignore_consent),
+    )
     with err.status("reading exports") as status:
         loaded = []
         for name, path in pairs:
@@ -66,11 +90,14 @@ def run_cmd(
         write_all(result, loaded, out, opts, extra)
     s = result.stats
     stale = sum(1 for x in result.decisions.log if x["status"] == "stale")
-    err.print(f"{s['records_in']:,} records → {s['persons']:,} persons "
-              f"({s['eligible']:,} eligible), {s['records_rejected']:,} rejected, "
-              f"{s['queue_items']:,} to review; outputs in {out}")
+    err.print(
+        f"{s['records_in']:,} records → {s['persons']:,} persons "
+        f"({s['eligible']:,} eligible), {s['records_rejected']:,} rejected, "
+        f"{s['queue_items']:,} to review; outputs in {out}"
+    )
     if s["queue_items"] or stale:
         raise ProblemsFound(
             f"{s['queue_items']} item(s) need the auditor and {stale} decision(s) are stale",
             fix=f"open {out / 'duplicate_report.html'}, fill 'decision' (same/different) and "
-                f"'note' in {out / 'review_queue.csv'}, then re-run with --decisions FILE")
+            f"'note' in {out / 'review_queue.csv'}, then re-run with --decisions FILE",
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from dedupe.compare import dob_compatible_one, numbers_far
 
 # Column indices in the level matrix (see compare.COMPARISONS).
@@ -44,12 +45,15 @@ class Hardness:
     dob_anchors: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        return {"membership_number_is_hard": self.number, "date_of_birth_is_hard": self.dob,
-                "number_conflict_rate_among_sure_matches": round(self.number_conflict_rate, 5),
-                "number_sure_matches": self.number_anchors,
-                "dob_conflict_rate_among_sure_matches": round(self.dob_conflict_rate, 5),
-                "dob_sure_matches": self.dob_anchors,
-                "max_conflict_rate_for_hard": MAX_CONFLICT_RATE}
+        return {
+            "membership_number_is_hard": self.number,
+            "date_of_birth_is_hard": self.dob,
+            "number_conflict_rate_among_sure_matches": round(self.number_conflict_rate, 5),
+            "number_sure_matches": self.number_anchors,
+            "dob_conflict_rate_among_sure_matches": round(self.dob_conflict_rate, 5),
+            "dob_sure_matches": self.dob_anchors,
+            "max_conflict_rate_for_hard": MAX_CONFLICT_RATE,
+        }
 
 
 #: An identifier that disagrees (2+ edits / incompatible) in more than this share of
@@ -69,10 +73,14 @@ def measure_hardness(levels: np.ndarray, min_anchors: int = 30) -> Hardness:
     b = names & (levels[:, NUM] == 1) & (levels[:, DOB] > 0)
     rn = float((levels[a, NUM] == 3).mean()) if a.any() else 0.0
     rd = float(np.isin(levels[b, DOB], (3, 4)).mean()) if b.any() else 0.0
-    return Hardness(number=not (a.sum() >= min_anchors and rn > MAX_CONFLICT_RATE),
-                    dob=not (b.sum() >= min_anchors and rd > MAX_CONFLICT_RATE),
-                    number_conflict_rate=rn, dob_conflict_rate=rd,
-                    number_anchors=int(a.sum()), dob_anchors=int(b.sum()))
+    return Hardness(
+        number=not (a.sum() >= min_anchors and rn > MAX_CONFLICT_RATE),
+        dob=not (b.sum() >= min_anchors and rd > MAX_CONFLICT_RATE),
+        number_conflict_rate=rn,
+        dob_conflict_rate=rd,
+        number_anchors=int(a.sum()),
+        dob_anchors=int(b.sum()),
+    )
 
 
 def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -93,23 +101,36 @@ def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.nda
     last_agree = np.isin(levels[:, LAST], (1, 2, 3))
     contact = (levels[:, EMAIL] == 1) | (levels[:, PHONE] == 1) | (levels[:, ADDR] == 1)
     two_contacts = (levels[:, EMAIL] == 1) & (levels[:, PHONE] == 1)
-    corroborated = dob_agree | first_agree | (levels[:, LAST] == 1) | (
-        last_agree & ((levels[:, FIRST] == 4) | contact)) | (num_exact & two_contacts)
-    personal = (num_agree | (levels[:, DOB] == 1) | (levels[:, EMAIL] == 1)
-                | (levels[:, PHONE] == 1))
+    corroborated = (
+        dob_agree
+        | first_agree
+        | (levels[:, LAST] == 1)
+        | (last_agree & ((levels[:, FIRST] == 4) | contact))
+        | (num_exact & two_contacts)
+    )
+    personal = num_agree | (levels[:, DOB] == 1) | (levels[:, EMAIL] == 1) | (levels[:, PHONE] == 1)
     reason[(levels[:, LAST] == 4) & ~personal] = (
-        "last names differ and no personal identifier agrees")
+        "last names differ and no personal identifier agrees"
+    )
     # Sequential numbers (a family joining together) are 1 edit apart: only an exact number
     # may outvote a different first name.
-    first_ok = (num_exact & dob_agree) | (num_exact & ~np.isin(levels[:, DOB], (3, 4)) & (
-        ((levels[:, LAST] == 1) & contact) | two_contacts))
+    first_ok = (num_exact & dob_agree) | (
+        num_exact
+        & ~np.isin(levels[:, DOB], (3, 4))
+        & (((levels[:, LAST] == 1) & contact) | two_contacts)
+    )
     reason[(levels[:, FIRST] == 5) & ~first_ok] = "first names differ"
     reason[(levels[:, SUFFIX] == 2) & (levels[:, DOB] != 1) & ~num_agree] = "Jr on one side only"
     reason[num_agree & ~corroborated] = "number agrees but neither name nor date of birth does"
     reason[levels[:, SUFFIX] == 3] = "Jr/Sr conflict"
     dob_bad = np.isin(levels[:, DOB], (3, 4))
-    dob_over = dob_bad & first_agree & last_agree & (levels[:, SUFFIX] != 3) & (
-        num_exact | (two_contacts & (levels[:, FIRST] == 1) & (levels[:, LAST] == 1)))
+    dob_over = (
+        dob_bad
+        & first_agree
+        & last_agree
+        & (levels[:, SUFFIX] != 3)
+        & (num_exact | (two_contacts & (levels[:, FIRST] == 1) & (levels[:, LAST] == 1)))
+    )
     hard = hard or Hardness()
     if not hard.dob:
         dob_bad = np.zeros(len(levels), bool)
@@ -117,10 +138,18 @@ def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.nda
     reason[dob_bad & ~dob_over] = "dates of birth incompatible"
     override[dob_over] = DOB_OVERRIDE
     num_bad = (levels[:, NUM] == 3) & hard.number
-    n_contacts = ((levels[:, EMAIL] == 1).astype(int) + (levels[:, PHONE] == 1)
-                  + ((levels[:, ADDR] == 1) | (levels[:, PC] == 1)))
-    num_over = (num_bad & first_agree & last_agree & (levels[:, SUFFIX] < 2) & (
-        ((levels[:, DOB] == 1) & contact) | ((levels[:, DOB] == 0) & (n_contacts >= 2))))
+    n_contacts = (
+        (levels[:, EMAIL] == 1).astype(int)
+        + (levels[:, PHONE] == 1)
+        + ((levels[:, ADDR] == 1) | (levels[:, PC] == 1))
+    )
+    num_over = (
+        num_bad
+        & first_agree
+        & last_agree
+        & (levels[:, SUFFIX] < 2)
+        & (((levels[:, DOB] == 1) & contact) | ((levels[:, DOB] == 0) & (n_contacts >= 2)))
+    )
     reason[num_bad & ~num_over] = "membership numbers 2+ edits apart"
     override[num_over] = NUMBER_OVERRIDE
     reason[num_over & dob_bad] = "membership numbers 2+ edits apart"
@@ -136,8 +165,9 @@ def pair_refusal(levels: np.ndarray, hard: Hardness | None = None) -> np.ndarray
 class _Constraints:
     """Per-cluster facts that cannot-links are checked against (numbers, DOBs, suffixes)."""
 
-    def __init__(self, numbers: list[str], dobs: np.ndarray, suffix: list[str],
-                 hard: Hardness) -> None:
+    def __init__(
+        self, numbers: list[str], dobs: np.ndarray, suffix: list[str], hard: Hardness
+    ) -> None:
         self.hard = hard
         self.parent = list(range(len(numbers)))
         self.numbers: list[set[str]] = [{x} if x else set() for x in numbers]
@@ -162,12 +192,22 @@ class _Constraints:
         holds a corrupted number (merged by an override) is still joined by its true number.
         """
         na, nb = self.numbers[ra], self.numbers[rb]
-        if na and nb and self.hard.number and override != NUMBER_OVERRIDE and all(
-                numbers_far(a, b) for a in na for b in nb):
+        if (
+            na
+            and nb
+            and self.hard.number
+            and override != NUMBER_OVERRIDE
+            and all(numbers_far(a, b) for a in na for b in nb)
+        ):
             return "would join membership numbers 2+ edits apart"
-        if self.dobs[ra] and self.dobs[rb] and self.hard.dob and override != DOB_OVERRIDE:
-            if not any(dob_compatible_one(a, b) for a in self.dobs[ra] for b in self.dobs[rb]):
-                return "would join incompatible dates of birth"
+        if (
+            self.dobs[ra]
+            and self.dobs[rb]
+            and self.hard.dob
+            and override != DOB_OVERRIDE
+            and not any(dob_compatible_one(a, b) for a in self.dobs[ra] for b in self.dobs[rb])
+        ):
+            return "would join incompatible dates of birth"
         sa, sb = self.suffix[ra], self.suffix[rb]
         if sa and sb and len(sa | sb) > 1:
             return "would join a Jr and a Sr"
@@ -190,9 +230,17 @@ class _Constraints:
 
 
 def constrained_clusters(
-    n: int, i: np.ndarray, j: np.ndarray, weight: np.ndarray, levels: np.ndarray,
-    numbers: list[str], dobs: np.ndarray, suffix: list[str], threshold: float,
-    must: list[tuple[int, int]] | None = None, cannot: list[tuple[int, int]] | None = None,
+    n: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    weight: np.ndarray,
+    levels: np.ndarray,
+    numbers: list[str],
+    dobs: np.ndarray,
+    suffix: list[str],
+    threshold: float,
+    must: list[tuple[int, int]] | None = None,
+    cannot: list[tuple[int, int]] | None = None,
     hard: Hardness | None = None,
 ) -> Clustering:
     """Accept links ≥ threshold from the strongest down, refusing those that break a constraint.

@@ -30,8 +30,10 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("number", ("missing", "exact", "1 edit apart", "different")),
     Comparison("first_name", ("missing", "exact", "nickname", "similar", "initial", "different")),
     Comparison("last_name", ("missing", "exact", "similar", "contains", "different")),
-    Comparison("date_of_birth", ("missing", "exact", "day/month swapped or 1 digit",
-                                 "same year", "different")),
+    Comparison(
+        "date_of_birth",
+        ("missing", "exact", "day/month swapped or 1 digit", "same year", "different"),
+    ),
     Comparison("email", ("missing", "exact", "1 edit apart", "different")),
     Comparison("phone", ("missing", "exact", "different")),
     Comparison("postcode", ("missing", "exact", "same sector", "same district", "different")),
@@ -44,6 +46,7 @@ NAMES = tuple(c.name for c in COMPARISONS)
 
 def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
     """Numpy views of the normalised records used by the comparisons (strings '' = missing)."""
+
     def s(col: str) -> np.ndarray:
         return r[col].fillna("").astype(str).to_numpy(dtype=object)
 
@@ -62,37 +65,57 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
     counts = np.bincount(first_c[first_c >= 0], minlength=len(first_u))
     known = np.fromiter((is_known_name(x) for x in first_u), bool, len(first_u))
     first_rare = (counts <= 2) & ~known
-    shared = pd.factorize(pd.concat([r["first_key"], r["middle_key"]], ignore_index=True),
-                          use_na_sentinel=True)[0].astype(np.int64)
+    shared = pd.factorize(
+        pd.concat([r["first_key"], r["middle_key"]], ignore_index=True), use_na_sentinel=True
+    )[0].astype(np.int64)
     pc = r["postcode"].fillna("")
     valid = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
     sector = (pc.str.slice(0, -2)).where(valid & (pc != ""), None)
     outward = pc.str.split(" ").str[0].where(valid & (pc != ""), None)
     house = r["addr_key"].fillna("").str.extract(r"^(?:flat \w+ )?(\d+\w?)")[0]
     return {
-        "number": s("number"), "number_c": code("number"),
+        "number": s("number"),
+        "number_c": code("number"),
         "number_z": r["number"].fillna("").str.lstrip("0").to_numpy(dtype=object),
-        "first": s("first_key"), "first_c": code("first_key"), "nick_c": code("nick_key"),
-        "last": s("last_key"), "last_c": code("last_key"),
-        "first_u": first_u, "last_u": last_u, "nick_of_first": nick_of_first,
+        "first": s("first_key"),
+        "first_c": code("first_key"),
+        "nick_c": code("nick_key"),
+        "last": s("last_key"),
+        "last_c": code("last_key"),
+        "first_u": first_u,
+        "last_u": last_u,
+        "nick_of_first": nick_of_first,
         "first_rare": first_rare,
-        "first_s": shared[:n], "mid_s": shared[n:],
-        "last1": r["last_name"].fillna("").str.split().str[0].fillna("").map(
-            lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z")).to_numpy(dtype=object),
-        "last1_c": pd.factorize(r["last_name"].fillna("").str.split().str[0].replace("", None),
-                                use_na_sentinel=True)[0].astype(np.int64),
+        "first_s": shared[:n],
+        "mid_s": shared[n:],
+        "last1": r["last_name"]
+        .fillna("")
+        .str.split()
+        .str[0]
+        .fillna("")
+        .map(lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z"))
+        .to_numpy(dtype=object),
+        "last1_c": pd.factorize(
+            r["last_name"].fillna("").str.split().str[0].replace("", None), use_na_sentinel=True
+        )[0].astype(np.int64),
         "middle": s("middle_key"),
         "dob": r["dob"].to_numpy(dtype=np.int64),
-        "email": s("email"), "email_c": code("email"),
-        "email_letters": r["email"].fillna("").str.replace(r"[._\-+]", "", regex=True).to_numpy(
-            dtype=object),
-        "email_digits": r["email"].fillna("").str.replace(r"[^0-9@]", "", regex=True).to_numpy(
-            dtype=object),
+        "email": s("email"),
+        "email_c": code("email"),
+        "email_letters": r["email"]
+        .fillna("")
+        .str.replace(r"[._\-+]", "", regex=True)
+        .to_numpy(dtype=object),
+        "email_digits": r["email"]
+        .fillna("")
+        .str.replace(r"[^0-9@]", "", regex=True)
+        .to_numpy(dtype=object),
         "phone_c": code("phone"),
         "pc_c": code("postcode"),
         "sector_c": pd.factorize(sector, use_na_sentinel=True)[0].astype(np.int64),
         "outward_c": pd.factorize(outward, use_na_sentinel=True)[0].astype(np.int64),
-        "addr": s("addr_key"), "addr_c": code("addr_key"),
+        "addr": s("addr_key"),
+        "addr_c": code("addr_key"),
         "house_c": pd.factorize(house, use_na_sentinel=True)[0].astype(np.int64),
         "town_c": code("town_key"),
         "suffix": s("suffix"),
@@ -105,8 +128,9 @@ def _exact(c: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.
     return present, present & (a == b)
 
 
-def _pairwise(scorer: object, a: np.ndarray, b: np.ndarray, dtype: object = np.float32,
-              **kw: object) -> np.ndarray:
+def _pairwise(
+    scorer: object, a: np.ndarray, b: np.ndarray, dtype: object = np.float32, **kw: object
+) -> np.ndarray:
     """scorer(a[k], b[k]) for every k, in C, on both cores."""
     if len(a) == 0:
         return np.zeros(0, dtype=dtype)  # type: ignore[arg-type]
@@ -124,8 +148,10 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
     lvl[same] = 1
     rest = np.flatnonzero(present & ~same)
     if len(rest):
-        d = np.minimum(_dl(A["number"][i[rest]], A["number"][j[rest]]),
-                       _dl(A["number_z"][i[rest]], A["number_z"][j[rest]]))
+        d = np.minimum(
+            _dl(A["number"][i[rest]], A["number"][j[rest]]),
+            _dl(A["number_z"][i[rest]], A["number_z"][j[rest]]),
+        )
         lvl[rest[d <= 1]] = 2
     return lvl
 
@@ -154,17 +180,27 @@ def _lens(values: np.ndarray) -> np.ndarray:
     return np.fromiter((len(x) for x in values), np.int32, len(values))
 
 
-def _first_name_levels(a: np.ndarray, b: np.ndarray, nick_a: np.ndarray,
-                       nick_b: np.ndarray, rare_a: np.ndarray | None = None,
-                       rare_b: np.ndarray | None = None) -> np.ndarray:
+def _first_name_levels(
+    a: np.ndarray,
+    b: np.ndarray,
+    nick_a: np.ndarray,
+    nick_b: np.ndarray,
+    rare_a: np.ndarray | None = None,
+    rare_b: np.ndarray | None = None,
+) -> np.ndarray:
     """Level (2 nickname, 3 typo, 4 initial, 5 different) of distinct first-name pairs."""
     la, lb = _lens(a), _lens(b)
     first_a = np.array([x[:1] for x in a], dtype=object)
     first_b = np.array([x[:1] for x in b], dtype=object)
     initial = ((la == 1) | (lb == 1)) & (first_a == first_b)
     # A short form that starts the long one (Ant/Anthony, Sam/Samantha) is a nickname.
-    prefix = np.array([(len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x)))
-                       for x, y in zip(a, b, strict=True)], dtype=bool)
+    prefix = np.array(
+        [
+            (len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x)))
+            for x, y in zip(a, b, strict=True)
+        ],
+        dtype=bool,
+    )
     jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
     dl = _dl(a, b)
     # One edit is a typo when the names are long enough or a letter was dropped/added;
@@ -172,10 +208,20 @@ def _first_name_levels(a: np.ndarray, b: np.ndarray, nick_a: np.ndarray,
     # Swapped letters (Zoe/Zeo) and a rare non-name spelling of a short name (Amy/Amh) are
     # typos too; two real names one letter apart are not.
     anagram = np.array([sorted(x) == sorted(y) for x, y in zip(a, b, strict=True)], dtype=bool)
-    rare = (np.zeros(len(a), bool) if rare_a is None or rare_b is None else (rare_a | rare_b))
-    typo = (jw >= 0.88) | ((dl <= 1) & ((np.minimum(la, lb) >= 4) | (
-        (la != lb) & (np.minimum(la, lb) >= 2)) | anagram | rare)) | (
-        (dl <= 2) & (np.minimum(la, lb) >= 5) & (first_a == first_b))
+    rare = np.zeros(len(a), bool) if rare_a is None or rare_b is None else (rare_a | rare_b)
+    typo = (
+        (jw >= 0.88)
+        | (
+            (dl <= 1)
+            & (
+                (np.minimum(la, lb) >= 4)
+                | ((la != lb) & (np.minimum(la, lb) >= 2))
+                | anagram
+                | rare
+            )
+        )
+        | ((dl <= 2) & (np.minimum(la, lb) >= 5) & (first_a == first_b))
+    )
     sub = np.full(len(a), 5, np.int8)
     sub[initial] = 4
     sub[typo & (la > 1) & (lb > 1)] = 3
@@ -193,8 +239,9 @@ def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
         ui, uj, inv = _unique_pairs(ci, cj)
         nick = A["nick_of_first"]
         rare = A["first_rare"]
-        sub = _first_name_levels(A["first_u"][ui], A["first_u"][uj], nick[ui], nick[uj],
-                                 rare[ui], rare[uj])[inv]
+        sub = _first_name_levels(
+            A["first_u"][ui], A["first_u"][uj], nick[ui], nick[uj], rare[ui], rare[uj]
+        )[inv]
         # A middle name used as the first name ("A. John Smith" vs "John Smith").
         fs, ms = A["first_s"], A["mid_s"]
         a, b = i[rest], j[rest]
@@ -208,8 +255,10 @@ def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
 def _last_name_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Level (2 typo, 3 one contains the other, 4 different) of distinct surname pairs."""
     jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
-    contains = np.array([(len(x) > 2 and x in y) or (len(y) > 2 and y in x)
-                         for x, y in zip(a, b, strict=True)], dtype=bool)
+    contains = np.array(
+        [(len(x) > 2 and x in y) or (len(y) > 2 and y in x) for x, y in zip(a, b, strict=True)],
+        dtype=bool,
+    )
     dl = _dl(a, b)
     short = np.minimum(_lens(a), _lens(b))
     sub = np.full(len(a), 4, np.int8)
@@ -230,8 +279,9 @@ def last_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nda
     return lvl
 
 
-def swapped_names(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray,
-                  rows: np.ndarray) -> np.ndarray:
+def swapped_names(
+    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
     """First and last name exchanged between the two records (a common data-entry slip).
 
     Compared on the first word of each name cell ("Warner | Iain Kyle" vs "Iain | Warner"),
@@ -243,8 +293,12 @@ def swapped_names(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray,
     a, b = i[rows], j[rows]
     f1, l1 = A["first"][a], A["last1"][a]
     f2, l2 = A["first"][b], A["last1"][b]
-    ok = (A["first_c"][a] >= 0) & (A["last1_c"][a] >= 0) & (A["first_c"][b] >= 0) & (
-        A["last1_c"][b] >= 0)
+    ok = (
+        (A["first_c"][a] >= 0)
+        & (A["last1_c"][a] >= 0)
+        & (A["first_c"][b] >= 0)
+        & (A["last1_c"][b] >= 0)
+    )
     s1 = _pairwise(JaroWinkler.normalized_similarity, f1, l2)
     s2 = _pairwise(JaroWinkler.normalized_similarity, l1, f2)
     out[rows] = ok & (s1 >= 0.9) & (s2 >= 0.9) & (f1 != l1)
@@ -282,8 +336,12 @@ def dob_compatible_one(a: int, b: int) -> bool:
     diff = [k for k in range(8) if sa[k] != sb[k]]
     if len(diff) <= 1:
         return True
-    return (len(diff) == 2 and diff[1] == diff[0] + 1 and sa[diff[0]] == sb[diff[1]]
-            and sa[diff[1]] == sb[diff[0]])
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and sa[diff[0]] == sb[diff[1]]
+        and sa[diff[1]] == sb[diff[0]]
+    )
 
 
 def dob_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -379,8 +437,18 @@ def suffix_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
     return lvl
 
 
-_FUNCS = (number_level, first_level, last_level, dob_level, email_level, phone_level,
-          postcode_level, address_level, town_level, suffix_level)
+_FUNCS = (
+    number_level,
+    first_level,
+    last_level,
+    dob_level,
+    email_level,
+    phone_level,
+    postcode_level,
+    address_level,
+    town_level,
+    suffix_level,
+)
 
 
 def compare(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:

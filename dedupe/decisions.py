@@ -28,8 +28,9 @@ class _Index:
     def __init__(self, records: pd.DataFrame) -> None:
         self.by_fp: dict[tuple[str, str], int] = {}
         self.by_row: dict[tuple[str, str], int] = {}
-        for k, (org, row, fp) in enumerate(zip(records["source_org"], records["row_id"],
-                                               records["fingerprint"], strict=True)):
+        for k, (org, row, fp) in enumerate(
+            zip(records["source_org"], records["row_id"], records["fingerprint"], strict=True)
+        ):
             self.by_fp.setdefault((str(org), str(fp)), k)
             self.by_row[(str(org), str(row))] = k
 
@@ -60,8 +61,9 @@ def _refs(row: pd.Series) -> list[tuple[str, str, str]]:
     return refs
 
 
-def resolve(decisions: pd.DataFrame, lines: list[int], records: pd.DataFrame,
-            path: str) -> Resolved:
+def resolve(
+    decisions: pd.DataFrame, lines: list[int], records: pd.DataFrame, path: str
+) -> Resolved:
     """Turn decision lines into must/cannot links; stale or conflicting lines are reported."""
     idx = _Index(records)
     out = Resolved()
@@ -70,8 +72,14 @@ def resolve(decisions: pd.DataFrame, lines: list[int], records: pd.DataFrame,
         decision = str(row["decision"]).strip().lower()
         if not decision:
             continue
-        entry = {"line": line, "item_id": row["item_id"], "decision": decision,
-                 "note": row["note"], "status": "applied", "detail": ""}
+        entry = {
+            "line": line,
+            "item_id": row["item_id"],
+            "decision": decision,
+            "note": row["note"],
+            "status": "applied",
+            "detail": "",
+        }
         found: list[int] = []
         problems = []
         for org, rid, fp in _refs(row):
@@ -86,19 +94,26 @@ def resolve(decisions: pd.DataFrame, lines: list[int], records: pd.DataFrame,
             entry["detail"] = "; ".join(problems) or "names fewer than two records"
             out.log.append(entry)
             continue
-        pairs = ([(found[0], b) for b in found[1:]] if decision == "same"
-                 else [(a, b) for x, a in enumerate(found) for b in found[x + 1:]])
+        pairs = (
+            [(found[0], b) for b in found[1:]]
+            if decision == "same"
+            else [(a, b) for x, a in enumerate(found) for b in found[x + 1 :]]
+        )
         for pr in pairs:
             if pr in seen and seen[pr][0] != decision:
                 raise InputError(
                     f"this decision says {decision!r} but line {seen[pr][1]} says "
-                    f"{seen[pr][0]!r} about the same two records", path=path, line=line,
-                    fix="keep one of the two lines")
+                    f"{seen[pr][0]!r} about the same two records",
+                    path=path,
+                    line=line,
+                    fix="keep one of the two lines",
+                )
             seen[pr] = (decision, line)
             out.decided_pairs[pr] = decision
         (out.must if decision == "same" else out.cannot).extend(pairs)
         entry["_idx"] = found
-        entry["records"] = ";".join(f"{records.at[k, 'source_org']}:{records.at[k, 'row_id']}"
-                                    for k in found)
+        entry["records"] = ";".join(
+            f"{records.at[k, 'source_org']}:{records.at[k, 'row_id']}" for k in found
+        )
         out.log.append(entry)
     return out

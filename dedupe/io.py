@@ -58,19 +58,32 @@ class Export:
 def decode_bytes(raw: bytes, path: Path) -> tuple[str, str]:
     """Decode an export: UTF-8 (with or without BOM), else Windows-1252; say which was used."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("the file is UTF-16 encoded", path=str(path), line=1,
-                         fix="re-save it as 'CSV UTF-8 (comma delimited)' and run again")
+        raise InputError(
+            "the file is UTF-16 encoded",
+            path=str(path),
+            line=1,
+            fix="re-save it as 'CSV UTF-8 (comma delimited)' and run again",
+        )
     if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError("this is a spreadsheet workbook, not a CSV file", path=str(path), line=1,
-                         fix="open it and 'Save As' CSV UTF-8, then pass the .csv file")
+        raise InputError(
+            "this is a spreadsheet workbook, not a CSV file",
+            path=str(path),
+            line=1,
+            fix="open it and 'Save As' CSV UTF-8, then pass the .csv file",
+        )
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
-        raise InputError("the file contains NUL bytes (binary or UTF-16 data)", path=str(path),
-                         line=line, fix="re-export the data as a UTF-8 CSV file")
+        raise InputError(
+            "the file contains NUL bytes (binary or UTF-16 data)",
+            path=str(path),
+            line=line,
+            fix="re-export the data as a UTF-8 CSV file",
+        )
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="strict") if _utf8_ok(raw[3:]) else _bad_utf8(
-            raw[3:], path), "utf-8-sig"
+            raw[3:], path
+        ), "utf-8-sig"
     if _utf8_ok(raw):
         return raw.decode("utf-8"), "utf-8"
     try:
@@ -79,8 +92,11 @@ def decode_bytes(raw: bytes, path: Path) -> tuple[str, str]:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(
             f"the file is neither UTF-8 nor Windows-1252 (byte 0x{raw[exc.start]:02x} at byte "
-            f"{exc.start})", path=str(path), line=line,
-            fix="re-save the export as 'CSV UTF-8' from the spreadsheet or database") from exc
+            f"{exc.start})",
+            path=str(path),
+            line=line,
+            fix="re-save the export as 'CSV UTF-8' from the spreadsheet or database",
+        ) from exc
 
 
 def _utf8_ok(raw: bytes) -> bool:
@@ -97,9 +113,12 @@ def _bad_utf8(raw: bytes, path: Path) -> str:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError("the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
-                         path=str(path), line=line,
-                         fix="re-save the whole file as 'CSV UTF-8'") from exc
+        raise InputError(
+            "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
+            path=str(path),
+            line=line,
+            fix="re-save the whole file as 'CSV UTF-8'",
+        ) from exc
     raise AssertionError("unreachable")
 
 
@@ -116,12 +135,17 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
     truncated (or a stray quote): that stops the run with the line where the quote opened.
     """
     if not text.strip():
-        raise InputError("the file is empty", path=str(path), line=1,
-                         fix="re-export the organisation's members with a header row")
+        raise InputError(
+            "the file is empty",
+            path=str(path),
+            line=1,
+            fix="re-export the organisation's members with a header row",
+        )
     nl = text.find("\n")
     delimiter = _sniff_delimiter(text[: nl if nl >= 0 else len(text)])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
-                        skipinitialspace=True, strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
+    )
     records: list[list[str]] = []
     lines: list[int] = []
     prev = 0
@@ -137,13 +161,18 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
         if "unexpected end of data" in str(exc):
             raise InputError(
                 "the file ends inside a quoted field that starts on this line: it is truncated "
-                "(or a quote is never closed)", path=str(path), line=prev + 1,
-                fix="re-export the file completely, or close the quote in that record") from exc
+                "(or a quote is never closed)",
+                path=str(path),
+                line=prev + 1,
+                fix="re-export the file completely, or close the quote in that record",
+            ) from exc
         raise InputError(
             f"the CSV quoting is malformed in the record starting on this line ({exc})",
-            path=str(path), line=prev + 1,
+            path=str(path),
+            line=prev + 1,
             fix="a quoted field must be followed by the delimiter: double any '\"' inside a "
-                "quoted field (\"\"), or re-export the file") from exc
+            'quoted field (""), or re-export the file',
+        ) from exc
     header = records[0]
     return header, records[1:], lines[1:], delimiter
 
@@ -155,29 +184,40 @@ def load_mapping(path: Path | None) -> list[tuple[str, str, str]]:
     try:
         text, _ = decode_bytes(path.read_bytes(), path)
     except OSError as exc:
-        raise InputError(f"cannot read the mapping file ({exc.strerror})", path=str(path),
-                         fix="check the path given to --mapping") from exc
+        raise InputError(
+            f"cannot read the mapping file ({exc.strerror})",
+            path=str(path),
+            fix="check the path given to --mapping",
+        ) from exc
     header, records, lines, _ = parse_records(text, path)
     cols = [header_key(h) for h in header]
     if "header" not in cols or "field" not in cols:
-        raise InputError("the mapping file needs the columns file,header,field", path=str(path),
-                         line=1, fix=MAPPING_EXAMPLE.format(header="Forename"))
+        raise InputError(
+            "the mapping file needs the columns file,header,field",
+            path=str(path),
+            line=1,
+            fix=MAPPING_EXAMPLE.format(header="Forename"),
+        )
     hi, fi = cols.index("header"), cols.index("field")
     pi = cols.index("file") if "file" in cols else None
     out = []
     for rec, line in zip(records, lines, strict=True):
         target = rec[fi].strip() if fi < len(rec) else ""
         if target not in CANONICAL_FIELDS and target != IGNORE:
-            raise InputError(f"unknown field {target!r} in the mapping file", path=str(path),
-                             line=line, fix="use one of: " + ", ".join(CANONICAL_FIELDS)
-                             + ", ignore")
+            raise InputError(
+                f"unknown field {target!r} in the mapping file",
+                path=str(path),
+                line=line,
+                fix="use one of: " + ", ".join(CANONICAL_FIELDS) + ", ignore",
+            )
         file_pat = rec[pi].strip() if pi is not None and pi < len(rec) else ""
         out.append((file_pat, rec[hi].strip(), target))
     return out
 
 
-def map_headers(header: list[str], path: Path, org: str,
-                mapping: list[tuple[str, str, str]]) -> dict[int, str]:
+def map_headers(
+    header: list[str], path: Path, org: str, mapping: list[tuple[str, str, str]]
+) -> dict[int, str]:
     """Column index -> canonical field; raises on duplicates and on an unusable header set."""
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
@@ -186,8 +226,11 @@ def map_headers(header: list[str], path: Path, org: str,
             continue
         if k in seen:
             raise InputError(
-                f"duplicate header {h!r} (columns {seen[k] + 1} and {i + 1})", path=str(path),
-                line=1, fix="rename or delete one of the two columns so each header is unique")
+                f"duplicate header {h!r} (columns {seen[k] + 1} and {i + 1})",
+                path=str(path),
+                line=1,
+                fix="rename or delete one of the two columns so each header is unique",
+            )
         seen[k] = i
     user = {}
     for file_pat, h, target in mapping:
@@ -207,17 +250,21 @@ def map_headers(header: list[str], path: Path, org: str,
         if len(cols) > 1 and f not in MULTI_COLUMN_FIELDS | COALESCE_FIELDS:
             names = " and ".join(repr(header[c]) for c in cols)
             raise InputError(
-                f"columns {names} both mean {f!r}", path=str(path), line=1,
-                fix=MAPPING_EXAMPLE.format(header=header[cols[1]]).replace(
-                    "first_name", "ignore"))
+                f"columns {names} both mean {f!r}",
+                path=str(path),
+                line=1,
+                fix=MAPPING_EXAMPLE.format(header=header[cols[1]]).replace("first_name", "ignore"),
+            )
     has_name = "full_name" in used or ("last_name" in used and "first_name" in used)
     if not has_name:
         unknown = [h for i, h in enumerate(header) if i not in by_col]
         raise InputError(
             "no name column found (need 'full name', or 'first name' and 'last name'); "
             f"headers not recognised: {', '.join(repr(u) for u in unknown) or 'none'}",
-            path=str(path), line=1,
-            fix=MAPPING_EXAMPLE.format(header=unknown[0] if unknown else "Forename"))
+            path=str(path),
+            line=1,
+            fix=MAPPING_EXAMPLE.format(header=unknown[0] if unknown else "Forename"),
+        )
     return by_col
 
 
@@ -249,14 +296,21 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the export ({exc.strerror})", path=str(path),
-                         fix="check the path and permissions") from exc
+        raise InputError(
+            f"cannot read the export ({exc.strerror})",
+            path=str(path),
+            fix="check the path and permissions",
+        ) from exc
     digest = hashlib.sha256(raw).hexdigest()
     text, encoding = decode_bytes(raw, path)
     header, records, lines, delimiter = parse_records(text, path)
     if not records:
-        raise InputError("the file has a header but no member rows", path=str(path), line=1,
-                         fix="re-export the organisation's members, or leave the file out")
+        raise InputError(
+            "the file has a header but no member rows",
+            path=str(path),
+            line=1,
+            fix="re-export the organisation's members, or leave the file out",
+        )
     by_col = map_headers(header, path, org, mapping)
     width = len(header)
     header_map = {h: by_col.get(i, "unmapped") for i, h in enumerate(header)}
@@ -268,12 +322,22 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
             if n == len(records) - 1 and len(rec) < width and not text.endswith(("\n", "\r")):
                 raise InputError(
                     f"the last record has {len(rec)} of {width} fields and the file does not "
-                    "end with a newline: it looks truncated", path=str(path), line=lines[n],
-                    fix="re-export the file completely")
-            rejected.append(_reject(org, n + 1, path, lines[n],
-                                    f"ragged row: {len(rec)} fields, header has {width}",
-                                    "check the row for an unquoted comma or a missing field "
-                                    "and re-export; the row was left out"))
+                    "end with a newline: it looks truncated",
+                    path=str(path),
+                    line=lines[n],
+                    fix="re-export the file completely",
+                )
+            rejected.append(
+                _reject(
+                    org,
+                    n + 1,
+                    path,
+                    lines[n],
+                    f"ragged row: {len(rec)} fields, header has {width}",
+                    "check the row for an unquoted comma or a missing field "
+                    "and re-export; the row was left out",
+                )
+            )
             continue
         keep_rows.append(rec)
         keep_idx.append(n)
@@ -297,8 +361,11 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
             joined = parts[0]
             for p in parts[1:]:
                 joined = joined.str.cat(p, sep=", ")
-            data[fld] = joined.str.replace(r"^(, )+|(, )+$", "", regex=True).str.replace(
-                r"(, ){2,}", ", ", regex=True).to_numpy(dtype=object)
+            data[fld] = (
+                joined.str.replace(r"^(, )+|(, )+$", "", regex=True)
+                .str.replace(r"(, ){2,}", ", ", regex=True)
+                .to_numpy(dtype=object)
+            )
     df = pd.DataFrame(data, index=pd.RangeIndex(len(keep_rows)))
     for fld in df.columns:
         df[fld] = df[fld].str.strip()
@@ -307,13 +374,22 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     df["line"] = np.array(lines, dtype=np.int64)[idx] if len(idx) else np.array([], np.int64)
     df["fingerprint"], df["raw_fp"] = _unique_fingerprints(org, keep_rows)
     df.insert(0, "source_org", org)
-    return Export(org, path, encoding, digest, df, header_map, rejected, delimiter,
-                  records_total=len(records))
+    return Export(
+        org, path, encoding, digest, df, header_map, rejected, delimiter, records_total=len(records)
+    )
 
 
-def _reject(org: str, row_id: int, path: Path, line: int, reason: str, fix: str) -> dict[str, object]:
-    return {"source_org": org, "row_id": row_id, "file": str(path), "line": line,
-            "reason": reason, "fix": fix}
+def _reject(
+    org: str, row_id: int, path: Path, line: int, reason: str, fix: str
+) -> dict[str, object]:
+    return {
+        "source_org": org,
+        "row_id": row_id,
+        "file": str(path),
+        "line": line,
+        "reason": reason,
+        "fix": fix,
+    }
 
 
 def parse_org_args(exports: list[Path], org_args: list[str]) -> list[tuple[str, Path]]:
@@ -332,8 +408,10 @@ def parse_org_args(exports: list[Path], org_args: list[str]) -> list[tuple[str, 
     orgs = [o for o, _ in pairs]
     dup = sorted({o for o in orgs if orgs.count(o) > 1})
     if dup:
-        raise InputError(f"two exports have the same organisation name {dup[0]!r}",
-                         fix="name them apart with --org NAME=PATH")
+        raise InputError(
+            f"two exports have the same organisation name {dup[0]!r}",
+            fix="name them apart with --org NAME=PATH",
+        )
     if not pairs:
         raise InputError("no export files given", fix="omov dedupe run a.csv b.csv --out out/")
     return sorted(pairs)
@@ -344,21 +422,30 @@ def load_decisions(path: Path) -> tuple[pd.DataFrame, list[int]]:
     try:
         text, _ = decode_bytes(path.read_bytes(), path)
     except OSError as exc:
-        raise InputError(f"cannot read the decisions file ({exc.strerror})", path=str(path),
-                         fix="check the path given to --decisions") from exc
+        raise InputError(
+            f"cannot read the decisions file ({exc.strerror})",
+            path=str(path),
+            fix="check the path given to --decisions",
+        ) from exc
     header, records, lines, _ = parse_records(text, path)
     cols = [header_key(h).replace(" ", "_") for h in header]
     if "decision" not in cols:
-        raise InputError("the decisions file needs a 'decision' column", path=str(path), line=1,
-                         fix="start from review_queue.csv: fill in 'decision' (same/different) "
-                             "and 'note'")
+        raise InputError(
+            "the decisions file needs a 'decision' column",
+            path=str(path),
+            line=1,
+            fix="start from review_queue.csv: fill in 'decision' (same/different) and 'note'",
+        )
     rows = []
     for rec, line in zip(records, lines, strict=True):
         d = dict(zip(cols, [v.strip() for v in rec], strict=False))
         rows.append({c: d.get(c, "") for c in DECISION_COLUMNS})
         dec = rows[-1]["decision"].lower()
         if dec not in ("same", "different", ""):
-            raise InputError(f"decision must be 'same' or 'different', not {dec!r}",
-                             path=str(path), line=line,
-                             fix="write same or different (or leave blank to skip the row)")
+            raise InputError(
+                f"decision must be 'same' or 'different', not {dec!r}",
+                path=str(path),
+                line=line,
+                fix="write same or different (or leave blank to skip the row)",
+            )
     return pd.DataFrame(rows, columns=list(DECISION_COLUMNS), dtype=object), lines

@@ -22,12 +22,18 @@ class Eligibility:
 
     def describe(self) -> dict[str, str]:
         return {
-            "status": ("every person is eligible whatever their status" if self.include_lapsed
-                       else "eligible unless every record that states a status says lapsed/"
-                            "resigned/expired (a record without a status counts as current)"),
-            "consent": ("consent columns are ignored" if self.ignore_consent
-                        else "records with an explicit 'no' are not used for contact details; "
-                             "a person whose every record says 'no' is excluded"),
+            "status": (
+                "every person is eligible whatever their status"
+                if self.include_lapsed
+                else "eligible unless every record that states a status says lapsed/"
+                "resigned/expired (a record without a status counts as current)"
+            ),
+            "consent": (
+                "consent columns are ignored"
+                if self.ignore_consent
+                else "records with an explicit 'no' are not used for contact details; "
+                "a person whose every record says 'no' is excluded"
+            ),
         }
 
 
@@ -51,8 +57,9 @@ def _org_lists(df: pd.DataFrame) -> pd.Series:
     return mask.map(names)
 
 
-def build_members(r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float],
-                  policy: Eligibility) -> pd.DataFrame:
+def build_members(
+    r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float], policy: Eligibility
+) -> pd.DataFrame:
     """members table (see dedupe.schema.MEMBERS_SCHEMA) from records and their person ids."""
     df = r.copy()
     df["person_id"] = person
@@ -60,8 +67,9 @@ def build_members(r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float
     usable = ~refused | policy.ignore_consent
     contact = ["first_key", "last_key", "email", "phone", "postcode", "address", "number"]
     df["_score"] = df[contact].notna().sum(axis=1) + (df["dob"] > 0) + usable.astype(int) * 100
-    df = df.sort_values(["person_id", "_score", "fingerprint"], ascending=[True, False, True],
-                        kind="stable")
+    df = df.sort_values(
+        ["person_id", "_score", "fingerprint"], ascending=[True, False, True], kind="stable"
+    )
     best = df.drop_duplicates("person_id").set_index("person_id")
     use = df[usable.loc[df.index]]
     g = use.groupby("person_id", sort=True)
@@ -75,8 +83,9 @@ def build_members(r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float
     n = df.groupby("person_id").size()
     has_status = df["active"].notna()
     is_active = df["active"].map(lambda x: x is True).astype(bool)
-    gp = pd.DataFrame({"p": df["person_id"], "has": has_status, "act": is_active,
-                       "ref": refused.loc[df.index]}).groupby("p")
+    gp = pd.DataFrame(
+        {"p": df["person_id"], "has": has_status, "act": is_active, "ref": refused.loc[df.index]}
+    ).groupby("p")
     lapsed = gp["has"].all() & ~gp["act"].any()
     all_refused = gp["ref"].all()
     ids = best.index
@@ -100,18 +109,26 @@ def build_members(r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float
     reason = pd.Series([None] * len(ids), index=ids, dtype=object)
     if not policy.include_lapsed:
         reason[lapsed.reindex(ids).to_numpy(dtype=bool)] = (
-            "lapsed or resigned in every organisation that lists a status")
+            "lapsed or resigned in every organisation that lists a status"
+        )
     if not policy.ignore_consent:
         reason[all_refused.reindex(ids).to_numpy(dtype=bool)] = (
-            "refused consent in every organisation")
+            "refused consent in every organisation"
+        )
     out["eligible"] = reason.isna()
     out["ineligible_reason"] = reason
     out["title"] = best["title"]
     out["suffix"] = best["suffix"].replace("", None)
     d = dob.reindex(ids)
     ds = d.dropna().astype("int64")
-    iso = pd.Series((ds // 10000).astype(str).str.zfill(4) + "-" + (ds // 100 % 100).astype(str)
-                    .str.zfill(2) + "-" + (ds % 100).astype(str).str.zfill(2), index=ds.index)
+    iso = pd.Series(
+        (ds // 10000).astype(str).str.zfill(4)
+        + "-"
+        + (ds // 100 % 100).astype(str).str.zfill(2)
+        + "-"
+        + (ds % 100).astype(str).str.zfill(2),
+        index=ds.index,
+    )
     out["date_of_birth"] = iso.reindex(ids).astype(object).where(lambda x: x.notna(), None)
     out["n_records"] = n.reindex(ids).astype("int32")
     out["min_link_weight"] = pd.Series(min_link, dtype=float).reindex(ids)

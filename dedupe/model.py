@@ -53,16 +53,26 @@ class Model:
             "em_iterations": self.em_iterations,
             "u_random_pairs": self.u_sample,
             "comparisons": {
-                c.name: {lvl: {"m": round(self.m[k][x], 6), "u": round(self.u[k][x], 6),
-                               "weight": round(float(w[k, x]), 4)}
-                         for x, lvl in enumerate(c.levels) if x > 0}
-                for k, c in enumerate(COMPARISONS)},
+                c.name: {
+                    lvl: {
+                        "m": round(self.m[k][x], 6),
+                        "u": round(self.u[k][x], 6),
+                        "weight": round(float(w[k, x]), 4),
+                    }
+                    for x, lvl in enumerate(c.levels)
+                    if x > 0
+                }
+                for k, c in enumerate(COMPARISONS)
+            },
         }
 
 
-def _level_freqs(levels: np.ndarray, weights: np.ndarray | None = None,
-                 prior: dict[str, tuple[float, ...]] | None = None,
-                 strength: float = 0.0) -> list[np.ndarray]:
+def _level_freqs(
+    levels: np.ndarray,
+    weights: np.ndarray | None = None,
+    prior: dict[str, tuple[float, ...]] | None = None,
+    strength: float = 0.0,
+) -> list[np.ndarray]:
     """Per comparison: share of each non-missing level (pseudo-counted, prior-smoothed)."""
     out = []
     for k, c in enumerate(COMPARISONS):
@@ -76,7 +86,9 @@ def _level_freqs(levels: np.ndarray, weights: np.ndarray | None = None,
     return out
 
 
-def estimate_u(A: dict[str, np.ndarray], n: int, sample: int = 100_000, seed: int = 20261125) -> tuple[list[np.ndarray], int]:
+def estimate_u(
+    A: dict[str, np.ndarray], n: int, sample: int = 100_000, seed: int = 20261125
+) -> tuple[list[np.ndarray], int]:
     """u from random pairs (fixed seed over the canonical record order: reproducible)."""
     rng = np.random.default_rng(seed)
     size = min(sample, max(1, n * (n - 1) // 2))
@@ -84,28 +96,56 @@ def estimate_u(A: dict[str, np.ndarray], n: int, sample: int = 100_000, seed: in
     j = rng.integers(0, n, size)
     keep = i != j
     i, j = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
-    return _level_freqs(compare(A, i, j), prior=PRIOR_U, strength=PRIOR_U_PAIRS), int(len(i))
+    return _level_freqs(compare(A, i, j), prior=PRIOR_U, strength=PRIOR_U_PAIRS), len(i)
 
 
 _M_START = {  # a neutral starting point for EM: agreement levels likely among matches
-    "number": (0, .85, .1, .05), "first_name": (0, .8, .05, .08, .04, .03),
-    "last_name": (0, .85, .06, .03, .06), "date_of_birth": (0, .9, .05, .02, .03),
-    "email": (0, .6, .05, .35), "phone": (0, .7, .3),
-    "postcode": (0, .75, .03, .04, .18), "address": (0, .7, .1, .03, .17),
-    "town": (0, .8, .2), "suffix": (0, .5, .4, .1),
+    "number": (0, 0.85, 0.1, 0.05),
+    "first_name": (0, 0.8, 0.05, 0.08, 0.04, 0.03),
+    "last_name": (0, 0.85, 0.06, 0.03, 0.06),
+    "date_of_birth": (0, 0.9, 0.05, 0.02, 0.03),
+    "email": (0, 0.6, 0.05, 0.35),
+    "phone": (0, 0.7, 0.3),
+    "postcode": (0, 0.75, 0.03, 0.04, 0.18),
+    "address": (0, 0.7, 0.1, 0.03, 0.17),
+    "town": (0, 0.8, 0.2),
+    "suffix": (0, 0.5, 0.4, 0.1),
 }
 
 #: Prior m and u (estimated on the project's 10k synthetic UK exports). They act as
 #: pseudo-counts (PRIOR_M_PAIRS, PRIOR_U_PAIRS): a run on a few dozen rows leans on them, a
 #: run on 100k rows is driven by its own data.
-PRIOR_M = {'number': (0.0, 0.7694, 0.03176, 0.19884), 'first_name': (0.0, 0.78641, 0.05749, 0.02717, 0.03525, 0.09368), 'last_name': (0.0, 0.86062, 0.03728, 0.00657, 0.09553), 'date_of_birth': (0.0, 0.78878, 0.00908, 0.00222, 0.19992), 'email': (0.0, 0.7423, 0.00621, 0.25149), 'phone': (0.0, 0.71518, 0.28482), 'postcode': (0.0, 0.81513, 0.01268, 0.01222, 0.15997), 'address': (0.0, 0.93728, 0.0165, 0.0003, 0.04593), 'town': (0.0, 0.84002, 0.15998), 'suffix': (0.0, 0.21968, 0.76342, 0.0169)}
-PRIOR_U = {'number': (0.0, 0.00016, 2.2e-05, 0.999818), 'first_name': (0.0, 0.001881, 0.001631, 0.001761, 0.002731, 0.991997), 'last_name': (0.0, 0.00293, 0.000995, 0.00025, 0.995825), 'date_of_birth': (0.0, 0.000176, 0.001083, 0.012052, 0.986689), 'email': (0.0, 0.000156, 1.1e-05, 0.999833), 'phone': (0.0, 0.000234, 0.999766), 'postcode': (0.0, 0.000387, 6.3e-05, 0.000376, 0.999175), 'address': (0.0, 0.004125, 0.002578, 0.092987, 0.900309), 'town': (0.0, 0.033468, 0.966532), 'suffix': (0.0, 0.001805, 0.997292, 0.000903)}
+PRIOR_M = {
+    "number": (0.0, 0.7694, 0.03176, 0.19884),
+    "first_name": (0.0, 0.78641, 0.05749, 0.02717, 0.03525, 0.09368),
+    "last_name": (0.0, 0.86062, 0.03728, 0.00657, 0.09553),
+    "date_of_birth": (0.0, 0.78878, 0.00908, 0.00222, 0.19992),
+    "email": (0.0, 0.7423, 0.00621, 0.25149),
+    "phone": (0.0, 0.71518, 0.28482),
+    "postcode": (0.0, 0.81513, 0.01268, 0.01222, 0.15997),
+    "address": (0.0, 0.93728, 0.0165, 0.0003, 0.04593),
+    "town": (0.0, 0.84002, 0.15998),
+    "suffix": (0.0, 0.21968, 0.76342, 0.0169),
+}
+PRIOR_U = {
+    "number": (0.0, 0.00016, 2.2e-05, 0.999818),
+    "first_name": (0.0, 0.001881, 0.001631, 0.001761, 0.002731, 0.991997),
+    "last_name": (0.0, 0.00293, 0.000995, 0.00025, 0.995825),
+    "date_of_birth": (0.0, 0.000176, 0.001083, 0.012052, 0.986689),
+    "email": (0.0, 0.000156, 1.1e-05, 0.999833),
+    "phone": (0.0, 0.000234, 0.999766),
+    "postcode": (0.0, 0.000387, 6.3e-05, 0.000376, 0.999175),
+    "address": (0.0, 0.004125, 0.002578, 0.092987, 0.900309),
+    "town": (0.0, 0.033468, 0.966532),
+    "suffix": (0.0, 0.001805, 0.997292, 0.000903),
+}
 PRIOR_M_PAIRS = 200.0
 PRIOR_U_PAIRS = 2000.0
 
 
-def estimate_m(levels: np.ndarray, u: list[np.ndarray], max_iter: int = 100,
-               tol: float = 1e-7) -> tuple[list[np.ndarray], float, int]:
+def estimate_m(
+    levels: np.ndarray, u: list[np.ndarray], max_iter: int = 100, tol: float = 1e-7
+) -> tuple[list[np.ndarray], float, int]:
     """EM over aggregated comparison patterns with u fixed: returns m, match share, iterations."""
     if len(levels) == 0:  # no candidate pairs: nothing to learn, keep the priors
         return [np.array(PRIOR_M[c.name], float) for c in COMPARISONS], 0.5, 0
@@ -144,8 +184,13 @@ def fit(A: dict[str, np.ndarray], levels: np.ndarray, n: int) -> Model:
     """Estimate u from random pairs and m by EM over the candidate pairs."""
     u, n_u = estimate_u(A, n)
     m, lam, it = estimate_m(levels, u)
-    return Model(tuple(tuple(float(x) for x in mk) for mk in m),
-                 tuple(tuple(float(x) for x in uk) for uk in u), lam, it, n_u)
+    return Model(
+        tuple(tuple(float(x) for x in mk) for mk in m),
+        tuple(tuple(float(x) for x in uk) for uk in u),
+        lam,
+        it,
+        n_u,
+    )
 
 
 def pair_weights(model: Model, levels: np.ndarray) -> np.ndarray:

@@ -23,20 +23,50 @@ from dedupe.nicknames import nickname_group
 
 _TITLES = frozenset(t.lower() for t in CONSTANTS.titles) | {"mx", "ms", "mrs", "mr", "miss"}
 _SUFFIX_WORDS = frozenset(s.lower() for s in CONSTANTS.suffix_not_acronyms) | frozenset(
-    s.lower() for s in CONSTANTS.suffix_acronyms)
+    s.lower() for s in CONSTANTS.suffix_acronyms
+)
 #: Generational suffixes are evidence (a "Jr" is not his father); others (MP, OBE) are dropped.
-GENERATION = {"jr": "jr", "jnr": "jr", "junior": "jr", "sr": "sr", "snr": "sr", "senior": "sr",
-              "ii": "ii", "iii": "iii", "iv": "iv", "2nd": "ii", "3rd": "iii"}
+GENERATION = {
+    "jr": "jr",
+    "jnr": "jr",
+    "junior": "jr",
+    "sr": "sr",
+    "snr": "sr",
+    "senior": "sr",
+    "ii": "ii",
+    "iii": "iii",
+    "iv": "iv",
+    "2nd": "ii",
+    "3rd": "iii",
+}
 _PREFIXES = frozenset(p.lower() for p in CONSTANTS.prefixes) - {"st", "mac", "mc"}
 _ODD_NAME = re.compile(r"[&()\"/]| and ", re.IGNORECASE)
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _POSTCODE_IN_TEXT = re.compile(
-    r"(?:^|[\s,])([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})\s*$")
+    r"(?:^|[\s,])([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})\s*$"
+)
 
-_STATUS_INACTIVE = ("lapsed", "expired", "resigned", "cancelled", "canceled", "suspended",
-                    "deceased", "died", "expelled", "left", "inactive", "terminated", "ended",
-                    "not active", "former", "removed", "in arrears", "arrears")
+_STATUS_INACTIVE = (
+    "lapsed",
+    "expired",
+    "resigned",
+    "cancelled",
+    "canceled",
+    "suspended",
+    "deceased",
+    "died",
+    "expelled",
+    "left",
+    "inactive",
+    "terminated",
+    "ended",
+    "not active",
+    "former",
+    "removed",
+    "in arrears",
+    "arrears",
+)
 _CONSENT_YES = {"y", "yes", "true", "1", "granted", "given", "opt in", "opted in", "consented"}
 _CONSENT_NO = {"n", "no", "false", "0", "withdrawn", "refused", "opt out", "opted out", "none"}
 
@@ -46,21 +76,58 @@ PLACEHOLDER_DATES = (19000101, 19010101)
 #: Youngest possible member (Young Labour joins from 14): pivots two-digit birth years.
 MIN_AGE = 14
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d",
-                "%d/%m/%y", "%m/%d/%y", "%d-%m-%y", "%Y/%m/%d", "%d %b %Y", "%d %B %Y",
-                "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%m-%d-%Y")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d-%m-%y",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m-%d-%Y",
+)
 
-_ADDR_ABBREV = {"st": "street", "rd": "road", "ave": "avenue", "av": "avenue", "ln": "lane",
-                "dr": "drive", "ct": "court", "cl": "close", "cres": "crescent", "gdns": "gardens",
-                "pl": "place", "sq": "square", "ter": "terrace", "terr": "terrace", "gr": "grove",
-                "hse": "house", "flt": "flat", "apt": "flat", "rd.": "road", "mws": "mews",
-                "wy": "way", "pde": "parade", "cir": "circuit", "crt": "court"}
+_ADDR_ABBREV = {
+    "st": "street",
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "ln": "lane",
+    "dr": "drive",
+    "ct": "court",
+    "cl": "close",
+    "cres": "crescent",
+    "gdns": "gardens",
+    "pl": "place",
+    "sq": "square",
+    "ter": "terrace",
+    "terr": "terrace",
+    "gr": "grove",
+    "hse": "house",
+    "flt": "flat",
+    "apt": "flat",
+    "rd.": "road",
+    "mws": "mews",
+    "wy": "way",
+    "pde": "parade",
+    "cir": "circuit",
+    "crt": "court",
+}
 
 Warn = list[tuple[int, str, str]]  # (position, field, message)
 
 
-_JUNK = frozenset({"", "n/a", "na", "null", "none", "-", "--", "unknown", "nan", "#n/a", "?",
-                   "not known"})
+_JUNK = frozenset(
+    {"", "n/a", "na", "null", "none", "-", "--", "unknown", "nan", "#n/a", "?", "not known"}
+)
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -91,6 +158,7 @@ def ascii_key(s: pd.Series) -> pd.Series:
 
 # ----------------------------------------------------------------------------- numbers
 
+
 def membership_number(s: pd.Series, warn: Warn) -> pd.Series:
     """Labour numbers: strip L/LP-/spaces; remove zero *padding* down to 7 digits only."""
     raw = _blank(s)
@@ -108,6 +176,7 @@ def membership_number(s: pd.Series, warn: Warn) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- names
+
 
 def _is_title(tok: str) -> bool:
     return tok.lower().strip(".") in _TITLES
@@ -141,16 +210,28 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     v = " ".join(value.replace("\u00a0", " ").split())
     if _ODD_NAME.search(v) or v.count(",") > 1:
         h = HumanName(v)
-        gen = next((GENERATION[t.lower().strip(".")] for t in h.suffix.split()
-                    if t.lower().strip(".,") in GENERATION), "")
+        gen = next(
+            (
+                GENERATION[t.lower().strip(".")]
+                for t in h.suffix.split()
+                if t.lower().strip(".,") in GENERATION
+            ),
+            "",
+        )
         return h.title, h.first, h.middle, h.last, gen
     if "," in v:
         before, after = (p.strip() for p in v.split(",", 1))
         after_toks = after.split()
         if after_toks and all(_suffix_of(t) is not None for t in after_toks):
             title, toks, _ = _split_tokens(before.split())
-            gen = next((GENERATION[t.lower().strip(".,")] for t in after_toks
-                        if t.lower().strip(".,") in GENERATION), "")
+            gen = next(
+                (
+                    GENERATION[t.lower().strip(".,")]
+                    for t in after_toks
+                    if t.lower().strip(".,") in GENERATION
+                ),
+                "",
+            )
             return _first_last(title, toks, gen)
         title, given, gen = _split_tokens(after_toks)
         last_toks = before.split()
@@ -228,8 +309,13 @@ def names(df: pd.DataFrame) -> pd.DataFrame:
         m = _blank(df["middle_names"])
         middle = m.where(m.notna(), middle)
     if "suffix" in df:
-        sfx = _blank(df["suffix"]).fillna("").str.lower().str.strip(".").map(
-            lambda t: GENERATION.get(t, ""))
+        sfx = (
+            _blank(df["suffix"])
+            .fillna("")
+            .str.lower()
+            .str.strip(".")
+            .map(lambda t: GENERATION.get(t, ""))
+        )
         gen = sfx.where(sfx != "", gen)
     out = pd.DataFrame(index=df.index)
     out["title"] = _blank(title)
@@ -245,6 +331,7 @@ def names(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- dates
+
 
 def detect_date_format(values: pd.Series) -> tuple[str | None, float]:
     """The format parsing most of a column's distinct values (dd/mm vs mm/dd by the column)."""
@@ -272,8 +359,11 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
     year = parsed.dt.year.to_numpy(dtype=float)
     if "%y" in fmt:  # two-digit year: a member is at least MIN_AGE, so '20' is 1920
         year = np.where(year > today.year - MIN_AGE, year - 100, year)
-    ymd = (np.nan_to_num(year) * 10000 + parsed.dt.month.fillna(0).to_numpy() * 100
-           + parsed.dt.day.fillna(0).to_numpy()).astype(np.int64)
+    ymd = (
+        np.nan_to_num(year) * 10000
+        + parsed.dt.month.fillna(0).to_numpy() * 100
+        + parsed.dt.day.fillna(0).to_numpy()
+    ).astype(np.int64)
     future = ymd > int(today.strftime("%Y%m%d"))
     # 1900-01-01 (and 1/1/1901) are what databases put in a required date nobody knew.
     placeholder = np.isin(ymd, PLACEHOLDER_DATES)
@@ -281,12 +371,19 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
     out = np.append(ymd, 0)[codes]
     bad = (out == 0) & raw.notna().to_numpy()
     for pos in np.flatnonzero(bad):
-        warn.append((int(pos), "date_of_birth", f"not a date of birth in the column's format "
-                     f"{fmt} (or in the future, or a placeholder such as 1900-01-01)"))
+        warn.append(
+            (
+                int(pos),
+                "date_of_birth",
+                f"not a date of birth in the column's format "
+                f"{fmt} (or in the future, or a placeholder such as 1900-01-01)",
+            )
+        )
     return pd.Series(out, index=s.index), fmt
 
 
 # ----------------------------------------------------------------------------- contact
+
 
 def emails(s: pd.Series, warn: Warn) -> pd.Series:
     """Lower-case; googlemail -> gmail; Gmail ignores dots and +tags in the local part."""
@@ -298,8 +395,13 @@ def emails(s: pd.Series, warn: Warn) -> pd.Series:
     e = e.where(ok, None)
     e = e.str.replace(r"@googlemail\.com$", "@gmail.com", regex=True)
     gm = e.fillna("").str.endswith("@gmail.com")
-    local = e[gm].str.split("@").str[0].str.replace(r"\+.*$", "", regex=True).str.replace(
-        ".", "", regex=False)
+    local = (
+        e[gm]
+        .str.split("@")
+        .str[0]
+        .str.replace(r"\+.*$", "", regex=True)
+        .str.replace(".", "", regex=False)
+    )
     e[gm] = local + "@gmail.com"
     return e
 
@@ -356,11 +458,13 @@ def postcodes(s: pd.Series, warn: Warn) -> tuple[pd.Series, pd.Series]:
 
 
 def address_key(s: pd.Series) -> pd.Series:
-    """Lower-case ASCII words with common abbreviations spelled out: '12 High St.' == '12 high street'."""
+    """Lower-case ASCII words, abbreviations spelled out: '12 High St.' == '12 high street'."""
+
     def one(v: str) -> str | None:
         words = re.sub(r"[^a-z0-9 ]", " ", anyascii(v).lower()).split()
         words = [_ADDR_ABBREV.get(w, w) for w in words]
         return " ".join(words) or None
+
     return _per_unique(_blank(s), one)
 
 

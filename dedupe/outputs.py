@@ -28,8 +28,16 @@ from dedupe.schema import (
 from omov import __version__
 from omov.fileio import atomic_open, sha256_file
 
-DECISION_LOG_COLUMNS = ("line", "item_id", "decision", "status", "records", "person_ids",
-                        "detail", "note")
+DECISION_LOG_COLUMNS = (
+    "line",
+    "item_id",
+    "decision",
+    "status",
+    "records",
+    "person_ids",
+    "detail",
+    "note",
+)
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
@@ -41,10 +49,12 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
 
 def write_members(members: pd.DataFrame, path: Path) -> None:
     """members.parquet with the contract schema and format_version in the key-value metadata."""
-    table = pa.Table.from_pandas(members[list(MEMBERS_SCHEMA.names)], schema=MEMBERS_SCHEMA,
-                                 preserve_index=False)
-    table = table.replace_schema_metadata({"format_version": FORMAT_VERSION,
-                                           "producer": f"omov {__version__} dedupe"})
+    table = pa.Table.from_pandas(
+        members[list(MEMBERS_SCHEMA.names)], schema=MEMBERS_SCHEMA, preserve_index=False
+    )
+    table = table.replace_schema_metadata(
+        {"format_version": FORMAT_VERSION, "producer": f"omov {__version__} dedupe"}
+    )
     with atomic_open(path, "wb", encoding=None) as fh:
         pq.write_table(table, fh, compression="zstd")
 
@@ -70,21 +80,28 @@ def _waterfall(res: Result, queue: pd.DataFrame) -> list[dict[str, object]]:
 
 def render_report(res: Result, exports: list[Export]) -> str:
     """duplicate_report.html: self-contained (inline CSS/JS, no network), auto-escaped."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("dedupe", "templates"),
-                             autoescape=True, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dedupe", "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+    )
     tpl = env.get_template("report.html.j2")
     log = res.decisions.log
     return tpl.render(
-        format_version=FORMAT_VERSION, s=res.stats, orgs=sorted(e.org for e in exports),
-        cleaning=res.prep.cleaning, items=_waterfall(res, res.queue),
+        format_version=FORMAT_VERSION,
+        s=res.stats,
+        orgs=sorted(e.org for e in exports),
+        cleaning=res.prep.cleaning,
+        items=_waterfall(res, res.queue),
         categories=sorted(set(res.queue["category"])) if len(res.queue) else [],
         decisions_applied=sum(1 for x in log if x["status"] == "applied"),
         decisions_stale=sum(1 for x in log if x["status"] == "stale"),
     )
 
 
-def write_all(res: Result, exports: list[Export], out: Path, opts: Options,
-              extra_inputs: dict[str, Path]) -> dict[str, object]:
+def write_all(
+    res: Result, exports: list[Export], out: Path, opts: Options, extra_inputs: dict[str, Path]
+) -> dict[str, object]:
     """Write every output into ``out``; return the summary (also written as summary.json)."""
     out.mkdir(parents=True, exist_ok=True)
     _csv(res.clusters, out / "clusters.csv")
@@ -92,32 +109,47 @@ def write_all(res: Result, exports: list[Export], out: Path, opts: Options,
     _csv(pd.DataFrame(res.prep.rejected, columns=list(REJECTED_COLUMNS)), out / "rejected.csv")
     _csv(pd.DataFrame(res.prep.warnings, columns=list(WARNINGS_COLUMNS)), out / "warnings.csv")
     _csv(res.queue, out / "review_queue.csv")
-    excl = res.members.loc[~res.members["eligible"], ["person_id", "full_name", "organisations",
-                                                      "ineligible_reason"]]
+    excl = res.members.loc[
+        ~res.members["eligible"], ["person_id", "full_name", "organisations", "ineligible_reason"]
+    ]
     excl = excl.rename(columns={"ineligible_reason": "reason"})[list(EXCLUDED_COLUMNS)]
     _csv(excl.sort_values("person_id"), out / "excluded.csv")
-    _csv(pd.DataFrame(res.decisions.log, columns=list(DECISION_LOG_COLUMNS)),
-         out / "decisions_applied.csv")
+    _csv(
+        pd.DataFrame(res.decisions.log, columns=list(DECISION_LOG_COLUMNS)),
+        out / "decisions_applied.csv",
+    )
     with atomic_open(out / "duplicate_report.html", "w", encoding="utf-8", newline="") as fh:
         fh.write(render_report(res, exports))
-    produced = ["clusters.csv", "members.parquet", "rejected.csv", "warnings.csv",
-                "review_queue.csv", "excluded.csv", "decisions_applied.csv",
-                "duplicate_report.html"]
+    produced = [
+        "clusters.csv",
+        "members.parquet",
+        "rejected.csv",
+        "warnings.csv",
+        "review_queue.csv",
+        "excluded.csv",
+        "decisions_applied.csv",
+        "duplicate_report.html",
+    ]
     log = res.decisions.log
     summary: dict[str, object] = {
         "format_version": FORMAT_VERSION,
         "omov_version": __version__,
         "stage": "dedupe",
-        "inputs": {
-            e.org: {k: v for k, v in res.prep.cleaning[e.org].items()} for e in exports
-        } | {name: {"file": str(p), "sha256": sha256_file(p)} for name, p in extra_inputs.items()},
-        "options": {"threshold_bits": opts.threshold, "weak_link_below_bits": opts.strong,
-                    "max_block": opts.max_block, "eligibility": opts.eligibility.describe()},
+        "inputs": {e.org: {k: v for k, v in res.prep.cleaning[e.org].items()} for e in exports}
+        | {name: {"file": str(p), "sha256": sha256_file(p)} for name, p in extra_inputs.items()},
+        "options": {
+            "threshold_bits": opts.threshold,
+            "weak_link_below_bits": opts.strong,
+            "max_block": opts.max_block,
+            "eligibility": opts.eligibility.describe(),
+        },
         "counts": res.stats,
-        "decisions": {"applied": sum(1 for x in log if x["status"] == "applied"),
-                      "stale": sum(1 for x in log if x["status"] == "stale")},
+        "decisions": {
+            "applied": sum(1 for x in log if x["status"] == "applied"),
+            "stale": sum(1 for x in log if x["status"] == "stale"),
+        },
         "blocking": res.blocking,
-        "candidate_pairs": int(len(res.pairs.get("i", []))),
+        "candidate_pairs": len(res.pairs.get("i", [])),
         "model": res.model.as_dict() if res.model is not None else None,
         "comparisons": {c.name: list(c.levels) for c in COMPARISONS},
         "outputs": {name: sha256_file(out / name) for name in produced},

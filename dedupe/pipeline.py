@@ -8,6 +8,7 @@ No printing and no file writing here: ``cli``/``outputs`` do that.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dedupe.blocking import candidate_pairs
-from dedupe.cluster import Clustering, Hardness, constrained_clusters, measure_hardness, pair_rules
+from dedupe.cluster import Clustering, constrained_clusters, measure_hardness, pair_rules
 from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
@@ -65,21 +66,28 @@ def person_ids(fingerprints: np.ndarray, labels: np.ndarray) -> np.ndarray:
     order = np.lexsort((fingerprints.astype(str), labels))
     lab = labels[order]
     fps = fingerprints[order].tolist()
-    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]).tolist() + [len(lab)]
+    starts = [*np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]).tolist(), len(lab)]
     ids = np.empty(len(labels), dtype=object)
     seen: set[str] = set()
-    for a, b in zip(starts[:-1], starts[1:], strict=True):
+    for a, b in itertools.pairwise(starts):
         pid = "P" + hashlib.sha256("\n".join(fps[a:b]).encode()).hexdigest()[:16]
         if pid in seen:
-            raise IntegrityError("two different persons got the same person_id (hash collision)",
-                                 fix="report this: it should happen once in 10^19 runs")
+            raise IntegrityError(
+                "two different persons got the same person_id (hash collision)",
+                fix="report this: it should happen once in 10^19 runs",
+            )
         seen.add(pid)
         ids[order[a:b]] = pid
     return ids
 
 
-def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, list[int], str] | None = None,
-        progress: Callable[[str], None] | None = None, release_raw: bool = False) -> Result:
+def run(
+    exports: list[Export],
+    opts: Options,
+    decisions: tuple[pd.DataFrame, list[int], str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    release_raw: bool = False,
+) -> Result:
     """Dedupe the exports; decisions (table, lines, path) are the auditor's, if any.
 
     ``release_raw`` drops each export's raw cells once normalised (saves memory at 1M rows;
@@ -105,8 +113,9 @@ def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, lis
     arrays = record_arrays(r)
     levels = compare(arrays, i, j)
     model = fit(arrays, levels, n) if n >= 2 else None
-    weight = (pair_weights(model, levels) - model.prior_weight if model is not None
-              else np.zeros(len(i)))
+    weight = (
+        pair_weights(model, levels) - model.prior_weight if model is not None else np.zeros(len(i))
+    )
     hard = measure_hardness(levels)
     reasons, _override = pair_rules(levels, hard)
     timings["scoring"] = time.perf_counter() - t
@@ -116,9 +125,20 @@ def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, lis
     if decisions is not None:
         resolved = resolve(decisions[0], decisions[1], r, decisions[2])
     must = _identical_rows(r) + resolved.must
-    cl = constrained_clusters(n, i, j, weight, levels, r["number"].fillna("").tolist(),
-                              r["dob"].to_numpy(), r["suffix"].tolist(), opts.threshold,
-                              must, resolved.cannot, hard)
+    cl = constrained_clusters(
+        n,
+        i,
+        j,
+        weight,
+        levels,
+        r["number"].fillna("").tolist(),
+        r["dob"].to_numpy(),
+        r["suffix"].tolist(),
+        opts.threshold,
+        must,
+        resolved.cannot,
+        hard,
+    )
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
     timings["clustering"] = time.perf_counter() - t
@@ -126,16 +146,40 @@ def run(exports: list[Export], opts: Options, decisions: tuple[pd.DataFrame, lis
     min_link = _min_link(cl, i, j, weight, person)
     members = build_members(r, person, min_link, opts.eligibility)
     wt = model.weights if model is not None else np.zeros((10, 6))
-    queue = build_queue(r, person, cl, i, j, levels, weight, wt, reasons, opts.threshold,
-                        opts.strong, resolved.decided_pairs)
-    clusters = pd.DataFrame({"source_org": r["source_org"], "row_id": r["row_id"],
-                             "person_id": person}).sort_values(
-        ["source_org", "row_id"]).reset_index(drop=True)
+    queue = build_queue(
+        r,
+        person,
+        cl,
+        i,
+        j,
+        levels,
+        weight,
+        wt,
+        reasons,
+        opts.threshold,
+        opts.strong,
+        resolved.decided_pairs,
+    )
+    clusters = (
+        pd.DataFrame({"source_org": r["source_org"], "row_id": r["row_id"], "person_id": person})
+        .sort_values(["source_org", "row_id"])
+        .reset_index(drop=True)
+    )
     stats = _stats(r, cl, members, queue, exports, prep)
     stats["constraints"] = hard.as_dict()
     timings["members_and_queue"] = time.perf_counter() - t
-    return Result(prep, clusters, members, queue, resolved, model, blocks.passes, stats,
-                  timings, {"i": i, "j": j, "levels": levels, "weight": weight})
+    return Result(
+        prep,
+        clusters,
+        members,
+        queue,
+        resolved,
+        model,
+        blocks.passes,
+        stats,
+        timings,
+        {"i": i, "j": j, "levels": levels, "weight": weight},
+    )
 
 
 def _identical_rows(r: pd.DataFrame) -> list[tuple[int, int]]:
@@ -154,11 +198,12 @@ def _record_effects(resolved: Resolved, person: np.ndarray) -> None:
             continue
         ids = sorted({str(person[k]) for k in found})  # type: ignore[attr-defined]
         entry["person_ids"] = ";".join(ids)
-        entry["detail"] = ("now one person" if len(ids) == 1 else f"kept as {len(ids)} persons")
+        entry["detail"] = "now one person" if len(ids) == 1 else f"kept as {len(ids)} persons"
 
 
-def _min_link(cl: Clustering, i: np.ndarray, j: np.ndarray, weight: np.ndarray,
-              person: np.ndarray) -> dict[str, float]:
+def _min_link(
+    cl: Clustering, i: np.ndarray, j: np.ndarray, weight: np.ndarray, person: np.ndarray
+) -> dict[str, float]:
     """Weakest accepted link per multi-record person (Zingg's Z_MINSCORE)."""
     out: dict[str, float] = {}
     for p, _ra, _rb, _how in cl.merges:
@@ -169,8 +214,14 @@ def _min_link(cl: Clustering, i: np.ndarray, j: np.ndarray, weight: np.ndarray,
     return out
 
 
-def _stats(r: pd.DataFrame, cl: Clustering, members: pd.DataFrame, queue: pd.DataFrame,
-           exports: list[Export], prep: Prepared) -> dict[str, object]:
+def _stats(
+    r: pd.DataFrame,
+    cl: Clustering,
+    members: pd.DataFrame,
+    queue: pd.DataFrame,
+    exports: list[Export],
+    prep: Prepared,
+) -> dict[str, object]:
     """Aggregate counts only (safe to share with organisations)."""
     orgs = sorted(e.org for e in exports)
     sizes = members["n_records"].value_counts().sort_index()
@@ -183,31 +234,37 @@ def _stats(r: pd.DataFrame, cl: Clustering, members: pd.DataFrame, queue: pd.Dat
                 overlap[a][b] += int(count)
     per_org = {}
     for e in exports:
-        per_org[e.org] = {"records": e.n_records,
-                          "rejected": int(prep.cleaning[e.org]["rejected"]),  # type: ignore[call-overload]
-                          "persons": overlap[e.org][e.org]}
+        per_org[e.org] = {
+            "records": e.n_records,
+            "rejected": int(prep.cleaning[e.org]["rejected"]),  # type: ignore[call-overload]
+            "persons": overlap[e.org][e.org],
+        }
     refused: dict[str, int] = {}
     for _p, why in cl.refused:
         refused[why] = refused.get(why, 0) + 1
     excluded = members.loc[~members["eligible"], "ineligible_reason"].value_counts()
     return {
         "records_in": int(sum(e.n_records for e in exports)),
-        "records_clustered": int(len(r)),
-        "records_rejected": int(len(prep.rejected)),
-        "cell_warnings": int(len(prep.warnings)),
-        "persons": int(len(members)),
+        "records_clustered": len(r),
+        "records_rejected": len(prep.rejected),
+        "cell_warnings": len(prep.warnings),
+        "persons": len(members),
         "persons_with_several_records": int((members["n_records"] > 1).sum()),
         "eligible": int(members["eligible"].sum()),
         "excluded": {str(k): int(v) for k, v in excluded.items()},
         "records_per_person": {str(k): int(v) for k, v in sizes.items()},
         "links_accepted": len(cl.merges),
-        "links_merged_despite_conflict": dict(sorted(
-            (how, sum(1 for m in cl.merges if m[3] == how))
-            for how in {m[3] for m in cl.merges if m[3] != "model"})),
+        "links_merged_despite_conflict": dict(
+            sorted(
+                (how, sum(1 for m in cl.merges if m[3] == how))
+                for how in {m[3] for m in cl.merges if m[3] != "model"}
+            )
+        ),
         "links_refused": dict(sorted(refused.items())),
-        "queue_items": int(len(queue)),
-        "queue_by_category": {str(k): int(v) for k, v in
-                              queue["category"].value_counts().sort_index().items()},
+        "queue_items": len(queue),
+        "queue_by_category": {
+            str(k): int(v) for k, v in queue["category"].value_counts().sort_index().items()
+        },
         "organisations": per_org,
         "overlap_matrix": overlap,
     }

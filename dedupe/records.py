@@ -17,10 +17,32 @@ from dedupe import normalise as nz
 from dedupe.io import Export
 
 RECORD_COLUMNS = (
-    "source_org", "row_id", "line", "fingerprint", "raw_fp", "title", "first_name", "middle_names",
-    "last_name", "suffix", "first_key", "last_key", "middle_key", "nick_key", "number", "dob",
-    "email", "phone", "postcode", "pc_valid", "address", "addr_key", "town", "town_key",
-    "active", "consent",
+    "source_org",
+    "row_id",
+    "line",
+    "fingerprint",
+    "raw_fp",
+    "title",
+    "first_name",
+    "middle_names",
+    "last_name",
+    "suffix",
+    "first_key",
+    "last_key",
+    "middle_key",
+    "nick_key",
+    "number",
+    "dob",
+    "email",
+    "phone",
+    "postcode",
+    "pc_valid",
+    "address",
+    "addr_key",
+    "town",
+    "town_key",
+    "active",
+    "consent",
 )
 
 
@@ -38,8 +60,9 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
     return df[name] if name in df else pd.Series([None] * len(df), index=df.index, dtype=object)
 
 
-def normalise_export(exp: Export, today: date) -> tuple[pd.DataFrame, list[tuple[int, str, str]],
-                                                        dict[str, object]]:
+def normalise_export(
+    exp: Export, today: date
+) -> tuple[pd.DataFrame, list[tuple[int, str, str]], dict[str, object]]:
     """Normalised columns for one organisation, its cell warnings and a cleaning report."""
     df = exp.data.reset_index(drop=True)
     warn: list[tuple[int, str, str]] = []
@@ -50,13 +73,17 @@ def normalise_export(exp: Export, today: date) -> tuple[pd.DataFrame, list[tuple
     out["dob"] = dob
     out["email"] = nz.emails(_col(df, "email"), warn)
     # "robin_edwards.jr39@…": a generation suffix the name columns left out.
-    jr = out["email"].fillna("").str.contains(r"(?:^|[a-z._-])(?:jr|jnr|junior)(?:[0-9._-]|@)",
-                                              regex=True)
+    jr = (
+        out["email"]
+        .fillna("")
+        .str.contains(r"(?:^|[a-z._-])(?:jr|jnr|junior)(?:[0-9._-]|@)", regex=True)
+    )
     out["suffix"] = out["suffix"].where(~(jr & (out["suffix"] == "")), "jr")
     out["phone"] = nz.phones(_col(df, "phone"), warn)
     # Embedded line breaks in a quoted address are separators, not content.
-    address = nz._blank(_col(df, "address").astype(object).str.replace(
-        r"\s*[\r\n]+\s*", ", ", regex=True))
+    address = nz._blank(
+        _col(df, "address").astype(object).str.replace(r"\s*[\r\n]+\s*", ", ", regex=True)
+    )
     pc_raw = nz._blank(_col(df, "postcode"))
     town = nz._blank(_col(df, "town"))
     if pc_raw.isna().all() and address.notna().any():
@@ -66,10 +93,14 @@ def normalise_export(exp: Export, today: date) -> tuple[pd.DataFrame, list[tuple
         if town.isna().all():  # "68 Thorpe Drive, Glasgow" -> town is the last part
             parts = address.str.rsplit(",", n=1)
             two = parts.map(lambda x: isinstance(x, list) and len(x) == 2)
-            town = parts.map(lambda x: x[1].strip() if isinstance(x, list) and len(x) == 2
-                             else None).astype(object)
-            address = parts.map(lambda x: x[0].strip() if isinstance(x, list) and len(x) == 2
-                                else None).astype(object).where(two, address)
+            town = parts.map(
+                lambda x: x[1].strip() if isinstance(x, list) and len(x) == 2 else None
+            ).astype(object)
+            address = (
+                parts.map(lambda x: x[0].strip() if isinstance(x, list) and len(x) == 2 else None)
+                .astype(object)
+                .where(two, address)
+            )
     out["postcode"], out["pc_valid"] = nz.postcodes(pc_raw, warn)
     out["address"] = address
     out["addr_key"] = nz.address_key(address)
@@ -78,12 +109,17 @@ def normalise_export(exp: Export, today: date) -> tuple[pd.DataFrame, list[tuple
     out["active"] = nz.status_active(_col(df, "status"))
     out["consent"] = nz.consent_given(_col(df, "consent"))
     report = {
-        "file": str(exp.path), "encoding": exp.encoding, "sha256": exp.sha256,
-        "delimiter": exp.delimiter, "records": exp.n_records,
+        "file": str(exp.path),
+        "encoding": exp.encoding,
+        "sha256": exp.sha256,
+        "delimiter": exp.delimiter,
+        "records": exp.n_records,
         "date_of_birth_format": fmt,
         "headers": exp.header_map,
-        "filled": {c: int(out[c].notna().sum()) for c in
-                   ("first_key", "last_key", "number", "email", "phone", "postcode", "addr_key")}
+        "filled": {
+            c: int(out[c].notna().sum())
+            for c in ("first_key", "last_key", "number", "email", "phone", "postcode", "addr_key")
+        }
         | {"dob": int((out["dob"] > 0).sum())},
     }
     return out, warn, report
@@ -97,24 +133,39 @@ def prepare(exports: list[Export], today: date) -> Prepared:
         prep.rejected.extend(exp.rejected)
         out, warn, report = normalise_export(exp, today)
         for pos, fld, msg in warn:
-            prep.warnings.append({"source_org": exp.org, "row_id": int(out.at[pos, "row_id"]),
-                                  "line": int(out.at[pos, "line"]), "field": fld,
-                                  "warning": msg})
+            prep.warnings.append(
+                {
+                    "source_org": exp.org,
+                    "row_id": int(out.at[pos, "row_id"]),
+                    "line": int(out.at[pos, "line"]),
+                    "field": fld,
+                    "warning": msg,
+                }
+            )
         nameless = out["first_key"].isna() & out["last_key"].isna()
         for pos in np.flatnonzero(nameless.to_numpy()):
-            prep.rejected.append({
-                "source_org": exp.org, "row_id": int(out.at[pos, "row_id"]),
-                "file": str(exp.path), "line": int(out.at[pos, "line"]),
-                "reason": "no name: a ballot cannot be addressed to this row",
-                "fix": "add the member's name in the export (or confirm the row is junk)"})
+            prep.rejected.append(
+                {
+                    "source_org": exp.org,
+                    "row_id": int(out.at[pos, "row_id"]),
+                    "file": str(exp.path),
+                    "line": int(out.at[pos, "line"]),
+                    "reason": "no name: a ballot cannot be addressed to this row",
+                    "fix": "add the member's name in the export (or confirm the row is junk)",
+                }
+            )
         report["rejected"] = int(nameless.sum()) + len(exp.rejected)
         prep.cleaning[exp.org] = report
         frames.append(out[~nameless])
-    recs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=list(RECORD_COLUMNS))
+    recs = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=list(RECORD_COLUMNS))
+    )
     # Canonical order: by content, never by position, so a shuffled file gives the same result.
     recs = recs.sort_values(["source_org", "fingerprint", "row_id"], kind="stable").reset_index(
-        drop=True)
+        drop=True
+    )
     prep.records = recs[list(RECORD_COLUMNS)]
     prep.rejected.sort(key=lambda r: (str(r["source_org"]), int(r["row_id"])))  # type: ignore[call-overload]
     prep.warnings.sort(key=lambda r: (str(r["source_org"]), int(r["row_id"]), str(r["field"])))  # type: ignore[call-overload]

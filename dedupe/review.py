@@ -19,18 +19,47 @@ from dedupe.compare import COMPARISONS
 
 #: Triage order of queue categories (lower first).
 CATEGORY_ORDER = {
-    "number conflict": 0, "date of birth conflict": 1, "number without name": 2,
-    "name conflict": 3, "cluster conflict": 4, "weak link": 5,
+    "number conflict": 0,
+    "date of birth conflict": 1,
+    "number without name": 2,
+    "name conflict": 3,
+    "cluster conflict": 4,
+    "weak link": 5,
 }
 
 QUEUE_COLUMNS = (
-    "item_id", "priority", "category", "reason", "proposed_decision", "weight",
-    "person_id_a", "person_id_b",
-    "source_org_a", "row_id_a", "fingerprint_a", "name_a", "number_a", "dob_a", "email_a",
-    "phone_a", "postcode_a", "address_a",
-    "source_org_b", "row_id_b", "fingerprint_b", "name_b", "number_b", "dob_b", "email_b",
-    "phone_b", "postcode_b", "address_b",
-    "evidence", "records", "decision", "note",
+    "item_id",
+    "priority",
+    "category",
+    "reason",
+    "proposed_decision",
+    "weight",
+    "person_id_a",
+    "person_id_b",
+    "source_org_a",
+    "row_id_a",
+    "fingerprint_a",
+    "name_a",
+    "number_a",
+    "dob_a",
+    "email_a",
+    "phone_a",
+    "postcode_a",
+    "address_a",
+    "source_org_b",
+    "row_id_b",
+    "fingerprint_b",
+    "name_b",
+    "number_b",
+    "dob_b",
+    "email_b",
+    "phone_b",
+    "postcode_b",
+    "address_b",
+    "evidence",
+    "records",
+    "decision",
+    "note",
 )
 
 
@@ -49,20 +78,35 @@ def _category(reason: str, lv: np.ndarray, w: float, strong: float) -> str | Non
         strong_other = lv[PHONE] == 1 or (lv[DOB] == 1 and contact)
         return "number conflict" if plausible and strong_other else None
     if reason.startswith("dates of birth"):
-        return ("date of birth conflict" if first_ok and last_ok and lv[NUM] in (1, 2)
-                and (lv[PHONE] == 1 or lv[EMAIL] == 1) else None)
+        return (
+            "date of birth conflict"
+            if first_ok and last_ok and lv[NUM] in (1, 2) and (lv[PHONE] == 1 or lv[EMAIL] == 1)
+            else None
+        )
     if reason.startswith("number agrees"):
-        return "number without name" if lv[NUM] == 1 and (lv[EMAIL] == 1 or lv[PHONE] == 1) else None
+        return (
+            "number without name" if lv[NUM] == 1 and (lv[EMAIL] == 1 or lv[PHONE] == 1) else None
+        )
     if reason.startswith("first names") or reason.startswith("Jr"):
         return "name conflict" if lv[NUM] in (1, 2) and w >= strong else None
     if reason.startswith("would join"):
-        return "cluster conflict" if w >= strong and first_ok and last_ok and (
-            lv[NUM] == 1 or lv[DOB] == 1) else None
+        return (
+            "cluster conflict"
+            if w >= strong and first_ok and last_ok and (lv[NUM] == 1 or lv[DOB] == 1)
+            else None
+        )
     return None
 
 
-def weak_bridges(cl: Clustering, i: np.ndarray, j: np.ndarray, weight: np.ndarray,
-                 linkable: np.ndarray, threshold: float, strong: float) -> list[int]:
+def weak_bridges(
+    cl: Clustering,
+    i: np.ndarray,
+    j: np.ndarray,
+    weight: np.ndarray,
+    linkable: np.ndarray,
+    threshold: float,
+    strong: float,
+) -> list[int]:
     """Merges below ``strong`` that alone hold their person together (graph bridges)."""
     weak = [p for p, _ra, _rb, how in cl.merges if how == "model" and weight[p] < strong]
     if not weak:
@@ -106,10 +150,20 @@ def item_id(fp_a: str, fp_b: str) -> str:
     return "Q" + hashlib.sha256(f"{a}|{b}".encode()).hexdigest()[:12]
 
 
-def build_queue(r: pd.DataFrame, person: np.ndarray, cl: Clustering, i: np.ndarray,
-                j: np.ndarray, levels: np.ndarray, weight: np.ndarray, wt: np.ndarray,
-                reasons: np.ndarray, threshold: float, strong: float,
-                decided: dict[tuple[int, int], str]) -> pd.DataFrame:
+def build_queue(
+    r: pd.DataFrame,
+    person: np.ndarray,
+    cl: Clustering,
+    i: np.ndarray,
+    j: np.ndarray,
+    levels: np.ndarray,
+    weight: np.ndarray,
+    wt: np.ndarray,
+    reasons: np.ndarray,
+    threshold: float,
+    strong: float,
+    decided: dict[tuple[int, int], str],
+) -> pd.DataFrame:
     """One row per item for the auditor (strongest pair per pair of persons), triaged."""
     items: dict[tuple[str, str], tuple[int, str, str, str]] = {}
 
@@ -118,8 +172,10 @@ def build_queue(r: pd.DataFrame, person: np.ndarray, cl: Clustering, i: np.ndarr
         pa, pb = str(person[a]), str(person[b])
         key = (min(pa, pb), max(pa, pb)) if pa != pb else (pa, "")
         old = items.get(key)
-        if old is None or (CATEGORY_ORDER[cat], -weight[p]) < (CATEGORY_ORDER[old[1]],
-                                                                -weight[old[0]]):
+        if old is None or (CATEGORY_ORDER[cat], -weight[p]) < (
+            CATEGORY_ORDER[old[1]],
+            -weight[old[0]],
+        ):
             items[key] = (p, cat, why, proposed)
 
     # Persons the auditor already ruled on are not asked about again.
@@ -144,8 +200,12 @@ def build_queue(r: pd.DataFrame, person: np.ndarray, cl: Clustering, i: np.ndarr
     for p in weak_bridges(cl, i, j, weight, linkable, threshold, strong):
         if str(person[i[p]]) in ruled_same:
             continue
-        add(p, "weak link", f"one weak link (weight {weight[p]:.1f}) holds this person together",
-            "same")
+        add(
+            p,
+            "weak link",
+            f"one weak link (weight {weight[p]:.1f}) holds this person together",
+            "same",
+        )
     rows = []
     for p, cat, why, proposed in items.values():
         a, b = int(i[p]), int(j[p])
@@ -153,10 +213,16 @@ def build_queue(r: pd.DataFrame, person: np.ndarray, cl: Clustering, i: np.ndarr
             continue
         row: dict[str, object] = {
             "item_id": item_id(r.at[a, "fingerprint"], r.at[b, "fingerprint"]),
-            "category": cat, "reason": why, "proposed_decision": proposed,
+            "category": cat,
+            "reason": why,
+            "proposed_decision": proposed,
             "weight": round(float(weight[p]), 2),
-            "person_id_a": person[a], "person_id_b": person[b],
-            "evidence": evidence_text(levels[p], wt), "records": "", "decision": "", "note": "",
+            "person_id_a": person[a],
+            "person_id_b": person[b],
+            "evidence": evidence_text(levels[p], wt),
+            "records": "",
+            "decision": "",
+            "note": "",
         }
         for side, k in (("a", a), ("b", b)):
             row.update(_side(r, k, side))
@@ -165,24 +231,38 @@ def build_queue(r: pd.DataFrame, person: np.ndarray, cl: Clustering, i: np.ndarr
     if q.empty:
         return pd.DataFrame(columns=list(QUEUE_COLUMNS))
     q["_o"] = q["category"].map(CATEGORY_ORDER)
-    q = q.sort_values(["_o", "weight", "item_id"], ascending=[True, False, True]).drop(
-        columns="_o").reset_index(drop=True)
+    q = (
+        q.sort_values(["_o", "weight", "item_id"], ascending=[True, False, True])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
     q.insert(1, "priority", np.arange(1, len(q) + 1))
     return q[list(QUEUE_COLUMNS)]
 
 
 def _side(r: pd.DataFrame, k: int, side: str) -> dict[str, object]:
-    name = " ".join(str(x) for x in (r.at[k, "title"], r.at[k, "first_name"],
-                                     r.at[k, "middle_names"], r.at[k, "last_name"])
-                    if x is not None and x == x)
+    name = " ".join(
+        str(x)
+        for x in (
+            r.at[k, "title"],
+            r.at[k, "first_name"],
+            r.at[k, "middle_names"],
+            r.at[k, "last_name"],
+        )
+        if x is not None and x == x
+    )
     if r.at[k, "suffix"]:
         name += f" ({r.at[k, 'suffix']})"
     dob = int(r.at[k, "dob"])
     return {
-        f"source_org_{side}": r.at[k, "source_org"], f"row_id_{side}": int(r.at[k, "row_id"]),
-        f"fingerprint_{side}": r.at[k, "fingerprint"], f"name_{side}": name,
+        f"source_org_{side}": r.at[k, "source_org"],
+        f"row_id_{side}": int(r.at[k, "row_id"]),
+        f"fingerprint_{side}": r.at[k, "fingerprint"],
+        f"name_{side}": name,
         f"number_{side}": r.at[k, "number"] or "",
         f"dob_{side}": f"{dob // 10000:04d}-{dob // 100 % 100:02d}-{dob % 100:02d}" if dob else "",
-        f"email_{side}": r.at[k, "email"] or "", f"phone_{side}": r.at[k, "phone"] or "",
-        f"postcode_{side}": r.at[k, "postcode"] or "", f"address_{side}": r.at[k, "address"] or "",
+        f"email_{side}": r.at[k, "email"] or "",
+        f"phone_{side}": r.at[k, "phone"] or "",
+        f"postcode_{side}": r.at[k, "postcode"] or "",
+        f"address_{side}": r.at[k, "address"] or "",
     }

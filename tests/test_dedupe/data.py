@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (CSV fixtures are clearer on one line each)
 """A small hand-made world of three organisations, with the classic traps in it."""
 
 from __future__ import annotations
@@ -29,21 +30,32 @@ Y3,09999999,"NOBODY, Nia",01/13/2001,nia@example.org,,"1 Sea View, Rhyl, LL18 1A
 
 #: The true persons, by (org, row_id).
 TRUTH = {
-    ("north", 1): "margaret", ("union", 1): "margaret",
-    ("north", 2): "robert", ("union", 2): "robert",
-    ("north", 3): "david_sr", ("north", 4): "david_jr",
-    ("north", 5): "aisha", ("union", 4): "aisha",
-    ("north", 6): "tom", ("young", 1): "tom", ("north", 7): "tim",
-    ("union", 3): "sian", ("young", 2): "sian", ("young", 3): "nia",
+    ("north", 1): "margaret",
+    ("union", 1): "margaret",
+    ("north", 2): "robert",
+    ("union", 2): "robert",
+    ("north", 3): "david_sr",
+    ("north", 4): "david_jr",
+    ("north", 5): "aisha",
+    ("union", 4): "aisha",
+    ("north", 6): "tom",
+    ("young", 1): "tom",
+    ("north", 7): "tim",
+    ("union", 3): "sian",
+    ("young", 2): "sian",
+    ("young", 3): "nia",
 }
 
 
-def write_world(folder: Path, encodings: tuple[str, str, str] = ("utf-8", "cp1252", "utf-8-sig")) -> list[Path]:
+def write_world(
+    folder: Path, encodings: tuple[str, str, str] = ("utf-8", "cp1252", "utf-8-sig")
+) -> list[Path]:
     """Write the three exports; return their paths (org name = file stem)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for (name, text), enc in zip((("north", NORTH), ("union", UNION), ("young", YOUNG)), encodings,
-                                 strict=True):
+    for (name, text), enc in zip(
+        (("north", NORTH), ("union", UNION), ("young", YOUNG)), encodings, strict=True
+    ):
         p = folder / f"{name}.csv"
         p.write_bytes(text.encode(enc))
         paths.append(p)
@@ -52,15 +64,20 @@ def write_world(folder: Path, encodings: tuple[str, str, str] = ("utf-8", "cp125
 
 def shuffle_file(path: Path, order: list[int]) -> dict[int, int]:
     """Rewrite ``path`` with its data rows in ``order``; return old row_id -> new row_id."""
-    lines = path.read_bytes().decode("utf-8-sig" if path.read_bytes().startswith(b"\xef\xbb\xbf")
-                                     else "cp1252").splitlines(keepends=True)
+    lines = (
+        path.read_bytes()
+        .decode("utf-8-sig" if path.read_bytes().startswith(b"\xef\xbb\xbf") else "cp1252")
+        .splitlines(keepends=True)
+    )
     raw = path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
     enc = "utf-8" if bom or _is_utf8(raw) else "cp1252"
     header, rows = lines[0], lines[1:]
     new = [rows[k] for k in order]
     data = (header + "".join(new)).encode(enc)
-    path.write_bytes((b"\xef\xbb\xbf" if bom and not data.startswith(b"\xef\xbb\xbf") else b"") + data)
+    path.write_bytes(
+        (b"\xef\xbb\xbf" if bom and not data.startswith(b"\xef\xbb\xbf") else b"") + data
+    )
     return {old + 1: pos + 1 for pos, old in enumerate(order)}
 
 

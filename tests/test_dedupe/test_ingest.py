@@ -19,8 +19,9 @@ def _prep(path: Path, mapping: list[tuple[str, str, str]] | None = None):  # typ
     return exp, prepare([exp], TODAY)
 
 
-@pytest.mark.parametrize("encoding,expected", [
-    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252")])
+@pytest.mark.parametrize(
+    "encoding,expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252")]
+)
 def test_encodings_detected_and_accents_kept(write, encoding: str, expected: str) -> None:  # type: ignore[no-untyped-def]
     p = write("org.csv", "First Name,Surname\nSiân,Ó Murchú\nZoë,Brontë\n", encoding)
     exp, prep = _prep(p)
@@ -32,11 +33,14 @@ def test_encodings_detected_and_accents_kept(write, encoding: str, expected: str
 
 
 def test_header_styles_map_to_canonical_fields(write) -> None:  # type: ignore[no-untyped-def]
-    p = write("a.csv", "Member ID,Labour Membership No,Forename(s),SURNAME,D.O.B.,E-mail,"
-                       "Home Phone,Mobile,Address Line 1,Address Line 2,Town/City,Post code,"
-                       "Membership Status,Mailing consent,Branch\n"
-                       "X1,LP-1234567,Ann,Lee,01/02/1980,A.Lee@Example.com,01132 496000,"
-                       "07700 900123,Flat 2,1 High St,Leeds,ls1 1aa,Lapsed,No,North\n")
+    p = write(
+        "a.csv",
+        "Member ID,Labour Membership No,Forename(s),SURNAME,D.O.B.,E-mail,"
+        "Home Phone,Mobile,Address Line 1,Address Line 2,Town/City,Post code,"
+        "Membership Status,Mailing consent,Branch\n"
+        "X1,LP-1234567,Ann,Lee,01/02/1980,A.Lee@Example.com,01132 496000,"
+        "07700 900123,Flat 2,1 High St,Leeds,ls1 1aa,Lapsed,No,North\n",
+    )
     exp, prep = _prep(p)
     hm = exp.header_map
     assert hm["Labour Membership No"] == "membership_number"
@@ -51,40 +55,60 @@ def test_header_styles_map_to_canonical_fields(write) -> None:  # type: ignore[n
     assert rec["active"] is False and rec["consent"] is False
 
 
-@pytest.mark.parametrize("header,cells,expected", [
-    ("DOB", ["1980-02-01", "1975-12-31"], [19800201, 19751231]),
-    ("DOB", ["01/02/1980", "31/12/1975"], [19800201, 19751231]),
-    ("DOB", ["02/01/1980", "12/31/1975"], [19800201, 19751231]),  # US: decided by the column
-    ("DOB", ["01-02-80", "31-12-75"], [19800201, 19751231]),
-    ("DOB", ["01-02-20", "31-12-75"], [19200201, 19751231]),  # a birth year is never future
-    ("DOB", ["19800201", "19751231"], [19800201, 19751231]),
-])
-def test_date_format_detected_per_column(write, header: str, cells: list[str],  # type: ignore[no-untyped-def]
-                                         expected: list[int]) -> None:
+@pytest.mark.parametrize(
+    "header,cells,expected",
+    [
+        ("DOB", ["1980-02-01", "1975-12-31"], [19800201, 19751231]),
+        ("DOB", ["01/02/1980", "31/12/1975"], [19800201, 19751231]),
+        ("DOB", ["02/01/1980", "12/31/1975"], [19800201, 19751231]),  # US: decided by the column
+        ("DOB", ["01-02-80", "31-12-75"], [19800201, 19751231]),
+        ("DOB", ["01-02-20", "31-12-75"], [19200201, 19751231]),  # a birth year is never future
+        ("DOB", ["19800201", "19751231"], [19800201, 19751231]),
+    ],
+)
+def test_date_format_detected_per_column(
+    write,
+    header: str,
+    cells: list[str],  # type: ignore[no-untyped-def]
+    expected: list[int],
+) -> None:
     body = "".join(f"Ann,Lee{k},{c}\n" for k, c in enumerate(cells))
     _, prep = _prep(write("d.csv", f"First Name,Last Name,{header}\n{body}"))
     assert list(prep.records.sort_values("row_id")["dob"]) == expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("L1234567", "1234567"), ("1234567", "1234567"), ("01234567", "1234567"),
-    ("L 123 4567", "1234567"), ("LP-1234567", "1234567"), ("l1234567", "1234567"),
-    ("0123456", "0123456"),  # 7 digits: a leading zero that is not padding is kept
-    ("000001234567", "1234567"), ("", None), ("N/A", None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("L1234567", "1234567"),
+        ("1234567", "1234567"),
+        ("01234567", "1234567"),
+        ("L 123 4567", "1234567"),
+        ("LP-1234567", "1234567"),
+        ("l1234567", "1234567"),
+        ("0123456", "0123456"),  # 7 digits: a leading zero that is not padding is kept
+        ("000001234567", "1234567"),
+        ("", None),
+        ("N/A", None),
+    ],
+)
 def test_membership_number_styles(write, raw: str, expected: str | None) -> None:  # type: ignore[no-untyped-def]
     _, prep = _prep(write("n.csv", f"Name,LP number\nAnn Lee,{raw}\n"))
     got = prep.records.iloc[0]["number"]
     assert (got if got == got else None) == expected
 
 
-@pytest.mark.parametrize("full,first,last,suffix", [
-    ("Mr John A. Smith Jr", "John", "Smith", "jr"), ("SMITH, John", "John", "Smith", ""),
-    ("Dr Siân O'Brien-Jones", "Siân", "O'Brien-Jones", ""),
-    ("Rt Hon Jane Smith MP", "Jane", "Smith", ""), ("Ludwig van Beethoven", "Ludwig",
-                                                      "van Beethoven", ""),
-    ("Oliver Reynolds Junior", "Oliver", "Reynolds", "jr"),
-])
+@pytest.mark.parametrize(
+    "full,first,last,suffix",
+    [
+        ("Mr John A. Smith Jr", "John", "Smith", "jr"),
+        ("SMITH, John", "John", "Smith", ""),
+        ("Dr Siân O'Brien-Jones", "Siân", "O'Brien-Jones", ""),
+        ("Rt Hon Jane Smith MP", "Jane", "Smith", ""),
+        ("Ludwig van Beethoven", "Ludwig", "van Beethoven", ""),
+        ("Oliver Reynolds Junior", "Oliver", "Reynolds", "jr"),
+    ],
+)
 def test_full_name_layouts(write, full: str, first: str, last: str, suffix: str) -> None:  # type: ignore[no-untyped-def]
     _, prep = _prep(write("f.csv", f'Full name\n"{full}"\n'))
     rec = prep.records.iloc[0]
@@ -92,14 +116,25 @@ def test_full_name_layouts(write, full: str, first: str, last: str, suffix: str)
 
 
 def test_postcode_found_inside_one_line_address(write) -> None:  # type: ignore[no-untyped-def]
-    _, prep = _prep(write("y.csv", 'Name,Address\n"LEE, Ann","68 Thorpe Drive, Glasgow, G25 2GB"\n'))
+    _, prep = _prep(
+        write("y.csv", 'Name,Address\n"LEE, Ann","68 Thorpe Drive, Glasgow, G25 2GB"\n')
+    )
     rec = prep.records.iloc[0]
-    assert (rec["postcode"], rec["town"], rec["address"]) == ("G25 2GB", "Glasgow", "68 Thorpe Drive")
+    assert (rec["postcode"], rec["town"], rec["address"]) == (
+        "G25 2GB",
+        "Glasgow",
+        "68 Thorpe Drive",
+    )
 
 
 def test_gmail_variants_and_phone_formats(write) -> None:  # type: ignore[no-untyped-def]
-    _, prep = _prep(write("e.csv", "Name,Email,Phone\nA B,J.Smith+votes@googlemail.com,"
-                                   "+44 (0)7700 900123\nC D,x@y.org,447700900124\n"))
+    _, prep = _prep(
+        write(
+            "e.csv",
+            "Name,Email,Phone\nA B,J.Smith+votes@googlemail.com,"
+            "+44 (0)7700 900123\nC D,x@y.org,447700900124\n",
+        )
+    )
     r = prep.records.sort_values("row_id")
     assert list(r["email"]) == ["jsmith@gmail.com", "x@y.org"]
     assert list(r["phone"]) == ["+447700900123", "+447700900124"]
@@ -114,8 +149,12 @@ def test_embedded_newline_counts_records_not_lines(write) -> None:  # type: igno
 
 
 def test_bad_cell_is_a_warning_not_a_drop(write) -> None:  # type: ignore[no-untyped-def]
-    _, prep = _prep(write("w.csv", "Name,DOB,Postcode\nAnn Lee,1980-01-01,LS1 1AA\n"
-                                   "Bob Roe,not a date,NOTAPOSTCODE\n"))
+    _, prep = _prep(
+        write(
+            "w.csv",
+            "Name,DOB,Postcode\nAnn Lee,1980-01-01,LS1 1AA\nBob Roe,not a date,NOTAPOSTCODE\n",
+        )
+    )
     assert len(prep.records) == 2
     fields = {w["field"] for w in prep.warnings}
     assert {"date_of_birth", "postcode"} <= fields
@@ -129,7 +168,9 @@ def test_nameless_row_rejected_with_reason(write) -> None:  # type: ignore[no-un
 
 
 def test_ragged_row_rejected_with_line_and_fix(write) -> None:  # type: ignore[no-untyped-def]
-    exp, _ = _prep(write("g.csv", "Name,Email\nAnn Lee,a@b.com\nBob Roe,b@c.com,extra\nCy Dee,c@d.com\n"))
+    exp, _ = _prep(
+        write("g.csv", "Name,Email\nAnn Lee,a@b.com\nBob Roe,b@c.com,extra\nCy Dee,c@d.com\n")
+    )
     assert exp.n_records == 3
     (rej,) = exp.rejected
     assert rej["line"] == 3 and rej["row_id"] == 2
@@ -137,6 +178,7 @@ def test_ragged_row_rejected_with_line_and_fix(write) -> None:  # type: ignore[n
 
 
 # --- bad-input classes: each error names the file, the line and a fix -------------------------
+
 
 def _assert_error(path: Path, line: int, words: str) -> None:
     with pytest.raises(InputError) as info:
@@ -160,15 +202,21 @@ def test_truncated_file_inside_quotes(write) -> None:  # type: ignore[no-untyped
 
 
 def test_truncated_last_record(write) -> None:  # type: ignore[no-untyped-def]
-    _assert_error(write("t2.csv", "Name,Email,Phone\nAnn Lee,a@b.com,0113\nBob Roe"), 3, "truncated")
+    _assert_error(
+        write("t2.csv", "Name,Email,Phone\nAnn Lee,a@b.com,0113\nBob Roe"), 3, "truncated"
+    )
 
 
 def test_duplicate_header(write) -> None:  # type: ignore[no-untyped-def]
-    _assert_error(write("dup.csv", "Name,Email,email\nAnn Lee,a@b.com,c@d.com\n"), 1, "duplicate header")
+    _assert_error(
+        write("dup.csv", "Name,Email,email\nAnn Lee,a@b.com,c@d.com\n"), 1, "duplicate header"
+    )
 
 
 def test_two_columns_same_field(write) -> None:  # type: ignore[no-untyped-def]
-    _assert_error(write("two.csv", "Name,Email,E-mail address\nAnn,a@b.com,c@d.com\n"), 1, "both mean")
+    _assert_error(
+        write("two.csv", "Name,Email,E-mail address\nAnn,a@b.com,c@d.com\n"), 1, "both mean"
+    )
 
 
 def test_wrong_encoding_utf16(write) -> None:  # type: ignore[no-untyped-def]
@@ -194,7 +242,9 @@ def test_unmappable_headers_suggest_mapping_file(write) -> None:  # type: ignore
 
 def test_mapping_file_rescues_unknown_headers(write) -> None:  # type: ignore[no-untyped-def]
     p = write("u.csv", "Nom,Prénom,Courriel\nLee,Anne,a@b.com\n")
-    m = write("map.csv", "file,header,field\n,Nom,last_name\nu.csv,Prénom,first_name\n,Courriel,email\n")
+    m = write(
+        "map.csv", "file,header,field\n,Nom,last_name\nu.csv,Prénom,first_name\n,Courriel,email\n"
+    )
     exp = read_export(p, "u", load_mapping(m))
     assert exp.header_map == {"Nom": "last_name", "Prénom": "first_name", "Courriel": "email"}
 

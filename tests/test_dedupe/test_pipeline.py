@@ -19,8 +19,17 @@ from omov.errors import ExitCode
 
 from .data import TRUTH, shuffle_file, write_world
 
-OUTPUTS = ("clusters.csv", "members.parquet", "rejected.csv", "warnings.csv", "review_queue.csv",
-           "excluded.csv", "decisions_applied.csv", "duplicate_report.html", "summary.json")
+OUTPUTS = (
+    "clusters.csv",
+    "members.parquet",
+    "rejected.csv",
+    "warnings.csv",
+    "review_queue.csv",
+    "excluded.csv",
+    "decisions_applied.csv",
+    "duplicate_report.html",
+    "summary.json",
+)
 
 
 def _run(paths: list[Path], out: Path, *extra: str) -> int:
@@ -83,6 +92,7 @@ def test_summary_has_digests_and_aggregates_only(world) -> None:  # type: ignore
     s = json.loads((out / "summary.json").read_text())
     assert s["format_version"] == "1"
     from omov.fileio import sha256_file
+
     assert s["inputs"]["north"]["sha256"] == sha256_file(paths[0])
     assert s["counts"]["overlap_matrix"]["north"]["union"] == 3
     text = (out / "summary.json").read_text()
@@ -97,15 +107,19 @@ def test_report_is_self_contained(world) -> None:  # type: ignore[no-untyped-def
 
 
 def _queue_world(tmp_path: Path) -> tuple[list[Path], Path]:
-    """A pair the model refuses but a person might doubt: same name and mobile, numbers far apart."""
+    """A pair the model refuses but a person might doubt: same name and mobile, far numbers."""
     folder = tmp_path / "exports"
     folder.mkdir()
     a = folder / "a.csv"
     b = folder / "b.csv"
-    a.write_text("Name,LP number,DOB,Mobile,Postcode\nJoan Baker,1111111,,07700 900111,LS1 1AA\n"
-                 "Carl Moss,5555555,1980-05-05,07700 900222,LS2 2BB\n")
-    b.write_text("Name,LP number,DOB,Mobile,Postcode\nJoan Baker,7654321,1970-01-01,07700 900111,LS9 9ZZ\n"
-                 "Carl Moss,5555555,1980-05-05,07700 900222,LS2 2BB\n")
+    a.write_text(
+        "Name,LP number,DOB,Mobile,Postcode\nJoan Baker,1111111,,07700 900111,LS1 1AA\n"
+        "Carl Moss,5555555,1980-05-05,07700 900222,LS2 2BB\n"
+    )
+    b.write_text(
+        "Name,LP number,DOB,Mobile,Postcode\nJoan Baker,7654321,1970-01-01,07700 900111,LS9 9ZZ\n"
+        "Carl Moss,5555555,1980-05-05,07700 900222,LS2 2BB\n"
+    )
     return [a, b], tmp_path / "out"
 
 
@@ -140,7 +154,8 @@ def test_stale_decision_reported(tmp_path: Path) -> None:
     paths, out = _queue_world(tmp_path)
     (tmp_path / "d.csv").write_text(
         "source_org_a,row_id_a,fingerprint_a,source_org_b,row_id_b,fingerprint_b,decision,note\n"
-        "a,1,deadbeefdeadbeef,b,1,,same,old export\n")
+        "a,1,deadbeefdeadbeef,b,1,,same,old export\n"
+    )
     code = _run(paths, out, "--decisions", str(tmp_path / "d.csv"))
     assert code == ExitCode.PROBLEMS
     log = pd.read_csv(out / "decisions_applied.csv")
@@ -164,8 +179,10 @@ def test_conflicting_decisions_are_an_input_error(tmp_path: Path, capsys) -> Non
 
 
 def _digests(out: Path) -> dict[str, bytes]:
-    return {n: (out / n).read_bytes() for n in ("members.parquet", "summary.json",
-                                               "duplicate_report.html", "excluded.csv")}
+    return {
+        n: (out / n).read_bytes()
+        for n in ("members.parquet", "summary.json", "duplicate_report.html", "excluded.csv")
+    }
 
 
 def test_same_inputs_same_bytes(tmp_path: Path, world) -> None:  # type: ignore[no-untyped-def]
@@ -176,7 +193,9 @@ def test_same_inputs_same_bytes(tmp_path: Path, world) -> None:  # type: ignore[
         assert (out / name).read_bytes() == (out2 / name).read_bytes(), name
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.data())
 def test_row_order_does_not_matter(tmp_path_factory, world, data) -> None:  # type: ignore[no-untyped-def]
     """Shuffle every file: same persons, same members.parquet bytes, every row accounted for."""
@@ -203,8 +222,13 @@ def test_row_order_does_not_matter(tmp_path_factory, world, data) -> None:  # ty
             sa.pop("inputs"), sb.pop("inputs")
             sa["outputs"].pop("clusters.csv"), sb["outputs"].pop("clusters.csv")
             for s in (sa, sb):
-                for k in ("rejected.csv", "warnings.csv", "review_queue.csv",
-                          "duplicate_report.html", "decisions_applied.csv"):
+                for k in (
+                    "rejected.csv",
+                    "warnings.csv",
+                    "review_queue.csv",
+                    "duplicate_report.html",
+                    "decisions_applied.csv",
+                ):
                     s["outputs"].pop(k, None)
             assert sa == sb
         else:

@@ -35,7 +35,9 @@ def export_text(draw) -> str:  # type: ignore[no-untyped-def]
     return "First Name,Last Name,LP number,DOB,Email\n" + "\n".join(rows) + "\n"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(a=export_text(), b=export_text())
 def test_every_row_accounted_for_exactly_once(tmp_path: Path, a: str, b: str) -> None:
     pa, pb = tmp_path / "a.csv", tmp_path / "b.csv"
@@ -43,11 +45,13 @@ def test_every_row_accounted_for_exactly_once(tmp_path: Path, a: str, b: str) ->
     pb.write_text(b)
     exports = [read_export(p, p.stem, []) for p in (pa, pb)]
     res = run(exports, Options(today=date(2026, 11, 25)))
-    clustered = set(zip(res.clusters["source_org"], res.clusters["row_id"].astype(int),
-                        strict=True))
+    clustered = set(
+        zip(res.clusters["source_org"], res.clusters["row_id"].astype(int), strict=True)
+    )
     rejected = {(str(r["source_org"]), int(r["row_id"])) for r in res.prep.rejected}  # type: ignore[call-overload]
-    expected = {("a", k) for k in range(1, a.count("\n"))} | {("b", k) for k in
-                                                               range(1, b.count("\n"))}
+    expected = {("a", k) for k in range(1, a.count("\n"))} | {
+        ("b", k) for k in range(1, b.count("\n"))
+    }
     assert clustered.isdisjoint(rejected)
     assert clustered | rejected == expected
     assert len(res.clusters) == len(clustered)
@@ -56,7 +60,9 @@ def test_every_row_accounted_for_exactly_once(tmp_path: Path, a: str, b: str) ->
     assert res.members["person_id"].is_unique
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(a=export_text(), b=export_text())
 def test_accepting_proposals_is_idempotent(tmp_path: Path, a: str, b: str) -> None:
     """Deciding every queue item as omov proposed changes nothing; doing it twice neither."""
@@ -69,9 +75,24 @@ def test_accepting_proposals_is_idempotent(tmp_path: Path, a: str, b: str) -> No
     q = first.queue.copy()
     q["decision"] = q["proposed_decision"]
     lines = list(range(2, len(q) + 2))
-    dec = q.astype(str).reindex(columns=["item_id", "source_org_a", "row_id_a", "fingerprint_a",
-                                         "source_org_b", "row_id_b", "fingerprint_b", "records",
-                                         "decision", "note"]).fillna("")
+    dec = (
+        q.astype(str)
+        .reindex(
+            columns=[
+                "item_id",
+                "source_org_a",
+                "row_id_a",
+                "fingerprint_a",
+                "source_org_b",
+                "row_id_b",
+                "fingerprint_b",
+                "records",
+                "decision",
+                "note",
+            ]
+        )
+        .fillna("")
+    )
     second = run(exports, opts, (dec, lines, "d.csv"))
     third = run(exports, opts, (dec, lines, "d.csv"))
     pd.testing.assert_frame_equal(first.clusters, second.clusters)
