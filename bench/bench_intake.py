@@ -4,6 +4,10 @@ Target (issue 7): 1M returned ballots, 1M-token register, <= 20 s and <= 1 GB pe
 
     .venv/bin/python bench/bench_intake.py --n 1000000 --work /tmp/omov-bench-intake
 
+With ``--resume-at K`` it also times crash recovery: an intake SIGKILLed after its K-th register
+transaction (``OMOV_TEST_KILL_AT=intake_after_consume_K``; 50,000 tokens each), then the re-run
+that resumes it (every token the killed attempt used is reclaimed), on a fresh register copy.
+
 Setup (tokens, register, returned-ballot file) is not timed. The intake runs in a child process
 (``count.intake_cli.run``, exactly what ``omov count intake`` does), so its peak RSS is the
 child's alone. Then each phase is timed on its own over the same rows, for the split.
@@ -131,16 +135,45 @@ def _write_returns(path: Path, tokens: list[str], n: int, ncand: int,
             w.writerow([format_token(tok) if i % 2 and len(tok) == 21 else tok, prefs])
 
 
-def run_child(paths: dict[str, Path], out: Path) -> tuple[float, dict[str, Any], int, float]:
-    """Wall time, in-process split, peak RSS (KiB) and CPU seconds of one intake (a child)."""
+def run_child(paths: dict[str, Path], out: Path, kill_at: str | None = None
+              ) -> tuple[float, dict[str, Any], int, float]:
+    """Wall time, in-process split, peak RSS (KiB) and CPU seconds of one intake (a child).
+
+    With ``kill_at`` the child SIGKILLs itself there (no split then). CPU seconds are this
+    child's alone; peak RSS is the largest of all children so far (getrusage's rule).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "OMOV_TEST_KILL_AT"}
+    if kill_at:
+        env["OMOV_TEST_KILL_AT"] = kill_at
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CHILD, str(paths["returns"]), str(paths["db"]),
                            str(paths["key"]), str(paths["ballot"]), str(out)],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+                          cwd=ROOT, capture_output=True, text=True, check=not kill_at, env=env)
     wall = time.perf_counter() - t
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (usage.ru_utime + usage.ru_stime) - (before.ru_utime + before.ru_stime)
+    if kill_at:
+        if proc.returncode != -9:
+            raise RuntimeError(f"the intake was not killed at {kill_at}: {proc.stderr[-2000:]}")
+        return wall, {}, usage.ru_maxrss, cpu
     split = json.loads(proc.stdout.strip().splitlines()[-1])
-    return wall, split, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    return wall, split, usage.ru_maxrss, cpu
+
+
+def resume(paths: dict[str, Path], work: Path, k: int) -> dict[str, Any]:
+    """Kill an intake after its k-th consume transaction, then time the run that resumes it."""
+    shutil.copy(work / "pristine.sqlite", paths["db"])
+    out = work / "out-resumed"
+    shutil.rmtree(out, ignore_errors=True)
+    killed_wall, _, _, killed_cpu = run_child(paths, out, f"intake_after_consume_{k}")
+    wall, _, rss, cpu = run_child(paths, out)
+    report = json.loads((out / "intake_report.json").read_text())
+    return {"killed_after_transaction": k, "killed_run_wall_s": round(killed_wall, 2),
+            "killed_run_cpu_s": round(killed_cpu, 2), "resume_wall_s": round(wall, 2),
+            "resume_cpu_s": round(cpu, 2), "peak_rss_mib_any_run": round(rss / 1024, 1),
+            "run": report["run"],
+            "totals": {k: v for k, v in report["totals"]["by_class"].items() if v}}
 
 
 def phases(paths: dict[str, Path], work: Path) -> dict[str, float]:
@@ -182,6 +215,9 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/omov-bench-intake"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--phases", action="store_true", help="also time each phase alone")
+    ap.add_argument("--resume-at", type=int, default=0, metavar="K",
+                    help="also kill an intake after its K-th consume transaction and time the "
+                         "re-run that resumes it")
     ap.add_argument("--json-out", type=Path, default=ROOT / "bench" / "results" / "intake.json",
                     help="where the figures are written (JSON)")
     args = ap.parse_args()
@@ -200,6 +236,10 @@ def main() -> int:
     result["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     result["targets"] = {"wall_s": 20, "peak_rss_mib": 1024}
     result["target_met"] = wall <= 20 and rss / 1024 <= 1024
+    if args.resume_at:
+        result["resume"] = resume(paths, args.work, args.resume_at)
+        result["resume"]["same_totals_as_uninterrupted"] = (
+            result["resume"]["totals"] == result["totals"])
     result["note"] = ("2-core machine shared with other work: wall times are pessimistic; "
                       "setup (register, returns file) is not timed")
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
