@@ -46,11 +46,13 @@ migrated register clearly ("not an omov.register/1 database") rather than consum
 it never wrote that ballot out. Anything else means do not count.
 
 Why it is safe with two intake processes at once: each consume runs ``BEGIN IMMEDIATE`` (takes
-the write lock before reading), then ``UPDATE tokens SET state='used' WHERE h=? AND
-state='unused'``; only the process whose UPDATE changed a row won. ``consume_many`` does the same
-per chunk: inside one IMMEDIATE transaction it reads the chunk's states and updates the unused
-ones, so no other writer can interleave. WAL lets readers (``check``, ``status``) run alongside,
-and ``busy_timeout`` makes writers queue instead of failing. ``synchronous=FULL`` so a "won" that
+the write lock before reading), then ``UPDATE tokens SET state='used', used_by=? WHERE h IN
+(…) AND state='unused' RETURNING h``; only the process whose UPDATE changed a row won (a
+"reclaimed" answer needs the row's ``used_by`` to be the caller's own run id, which no other
+process is given). ``consume_many`` works per chunk: inside one IMMEDIATE transaction it updates
+the unused ones and reads the rest's states, so no other writer can interleave. WAL lets
+readers (``check``, ``status``) run alongside, and ``busy_timeout`` makes writers queue instead
+of failing. ``synchronous=FULL`` so a "won" that
 was reported is on disk before the ballot is counted.
 
 The database enforces the rules itself, not only Python: ``h`` is a 32-byte BLOB primary key

@@ -67,7 +67,7 @@ def test_intake_classifies_every_row(tmp_path: Path) -> None:
     assert len(rejected) == 9
     text = (out / "rejected.csv").read_text() + (out / "ballots.blt").read_text()
     text += (out / "intake_report.json").read_text() + (out / "intake_report.html").read_text()
-    text += log.read_text()
+    text += log.read_text() + (out / ".intake-journal.json").read_text()
     for tok in s["toks"]:  # type: ignore[attr-defined]
         assert tok not in text and format_token(tok) not in text
     verify(log)
