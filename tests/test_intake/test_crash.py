@@ -265,3 +265,28 @@ def test_merge_refuses_one_run_twice(tmp_path: Path) -> None:
     code, _, err = invoke(["intake-merge", str(out), str(tmp_path / "copy"), "--out",
                            str(tmp_path / "m")])
     assert code == 4 and "same intake run" in err
+
+
+def test_resume_keeps_first_use_wins_against_another_intake(tmp_path: Path) -> None:
+    """Online is killed mid-consume, postal (overlapping) runs meanwhile, online resumes: every
+    token is counted exactly once over the two, every contested token refused exactly once."""
+    toks = new_tokens(2000)
+    db, key = make_register(tmp_path / "issue", unused=toks)
+    bdef = make_ballot_def(tmp_path / "ballot.json", ["A", "B", "C"])
+    online = write_returns(tmp_path / "online.csv", [(t, "1;2;3") for t in toks[:1400]])
+    postal = write_returns(tmp_path / "postal.csv", [(t, "3;2;1") for t in reversed(toks[600:])])
+    empty = write_returns(tmp_path / "none.csv", [])  # SCRIPT takes two channel files
+    e = {"files": [online, empty], "db": db, "key": key, "bdef": bdef,
+         "log": tmp_path / "audit.log"}
+    _killed(e, tmp_path / "a", "intake_after_consume_2", chunk=200)
+    args = ["--register", str(db), "--keys", str(key), "--ballot-def", str(bdef)]
+    assert invoke(["intake", str(postal), *args, "--out", str(tmp_path / "b")])[0] == 0
+    assert invoke(["intake", str(online), str(empty), *args, "--out", str(tmp_path / "a")])[0] == 0
+    reports = [json.loads((tmp_path / d / "intake_report.json").read_text()) for d in "ab"]
+    valid = [r["totals"]["valid"] for r in reports]
+    used = [r["totals"]["by_class"]["token_used"] for r in reports]
+    assert sum(valid) == 2000 and sum(used) == 800
+    assert reports[0]["run"]["attempt"] == 2 and reports[0]["run"]["tokens_reclaimed"] == 400
+    with Register.open(db, key) as reg:
+        assert reg.counts() == {"unused": 0, "used": 2000, "revoked": 0}
+    assert sum(_used_by_run(db, r["run"]["id"]) for r in reports) == 2000
