@@ -193,6 +193,33 @@ def fit(A: dict[str, np.ndarray], levels: np.ndarray, n: int) -> Model:
     )
 
 
+#: Largest shift (bits) a name's frequency may apply to its exact-agreement weight.
+TF_CAP = 4.0
+
+
+def tf_adjustment(
+    model: Model, levels: np.ndarray, codes: np.ndarray, i: np.ndarray, k: int
+) -> np.ndarray:
+    """Term-frequency shift for exact agreement on comparison ``k`` (Splink's TF adjustment).
+
+    Agreeing on "Smith" is weaker evidence than agreeing on "Abeywickrama": the u of an exact
+    match on value v is v's share of the records, not the average. Shift = log2(u_avg / tf(v)),
+    applied only downwards (common names lose weight; rare names gain none: a rare spelling is
+    as often a typo as a rarity),
+    capped at ±TF_CAP bits.
+    """
+    out = np.zeros(len(levels))
+    exact = levels[:, k] == 1
+    if not exact.any():
+        return out
+    valid = codes >= 0
+    counts = np.bincount(codes[valid], minlength=int(codes.max(initial=-1)) + 1)
+    tf = counts[codes[i[exact]]] / max(1, int(valid.sum()))
+    u_avg = model.u[k][1]
+    out[exact] = np.clip(np.log2(u_avg / np.maximum(tf, 1e-9)), -TF_CAP, 0.0)
+    return out
+
+
 def pair_weights(model: Model, levels: np.ndarray) -> np.ndarray:
     """Match weight of each pair: prior log-odds + sum of field weights (float64)."""
     w = model.weights

@@ -23,7 +23,7 @@ from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.members import Eligibility, build_members
-from dedupe.model import Model, fit, pair_weights
+from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.records import Prepared, prepare
 from dedupe.review import build_queue
 from omov.errors import IntegrityError
@@ -41,6 +41,7 @@ class Options:
     threshold: float = DEFAULT_THRESHOLD
     strong: float = DEFAULT_STRONG
     max_block: int = 60
+    term_frequency: bool = True
     eligibility: Eligibility = field(default_factory=Eligibility)
     today: date = field(default_factory=date.today)
 
@@ -116,6 +117,9 @@ def run(
     weight = (
         pair_weights(model, levels) - model.prior_weight if model is not None else np.zeros(len(i))
     )
+    if model is not None and opts.term_frequency:
+        weight = weight + tf_adjustment(model, levels, arrays["first_c"], i, 1)
+        weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, 2)
     hard = measure_hardness(levels)
     reasons, _override = pair_rules(levels, hard)
     timings["scoring"] = time.perf_counter() - t
