@@ -549,7 +549,8 @@ def intake(
     ballot_def: Annotated[Path, typer.Option("--ballot-def", help="ballot_definition.json from "
                                              "`count candidates pack`.")
                           ] = Path("out/pack/ballot_definition.json"),
-    out: Annotated[Path, typer.Option("--out", help="New output directory.")
+    out: Annotated[Path, typer.Option("--out", help="New output directory (or that of an "
+                                      "interrupted intake of the same files, to finish it).")
                    ] = Path("out/intake"),
     audit_log: Annotated[Path | None, typer.Option("--audit-log", help="Append intake events "
                                                    "to this audit log.")] = None,
@@ -559,6 +560,8 @@ def intake(
     """Check returned ballots against the register (first use wins) and write ballots.blt.
 
     Every row is counted once: valid + rejected = received, per channel, or nothing is written.
+
+    Interrupted (killed, power cut)? Run the same command again, same files and --out: it finishes the run and no ballot is lost.
 
     Example: omov count intake online.csv --channel postal=keyed.csv --register out/issue/register.sqlite --keys out/issue/vote.key --ballot-def out/pack/ballot_definition.json --out out/intake
     """  # noqa: E501

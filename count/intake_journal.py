@@ -114,6 +114,8 @@ def write(out: Path, doc: Mapping[str, Any]) -> None:
 
     Why the directory too: ``write_json_atomic`` fsyncs the file, but after a power cut the
     rename could be lost, and a journal that vanished would let the next run start a new id.
+    The last write (``finished``) also makes durable the renames of the outputs written into the
+    same directory before it, so a finished journal never outlives its outputs.
     """
     write_json_atomic(out / JOURNAL_NAME, dict(doc))
     fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
