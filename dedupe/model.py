@@ -195,6 +195,8 @@ def fit(A: dict[str, np.ndarray], levels: np.ndarray, n: int) -> Model:
 
 #: Largest shift (bits) a name's frequency may apply to its exact-agreement weight.
 TF_CAP = 4.0
+#: A name must occur this often before its frequency adjusts anything.
+TF_MIN_COUNT = 20
 
 
 def tf_adjustment(
@@ -206,7 +208,7 @@ def tf_adjustment(
     match on value v is v's share of the records, not the average. Shift = log2(u_avg / tf(v)),
     applied only downwards (common names lose weight; rare names gain none: a rare spelling is
     as often a typo as a rarity),
-    capped at ±TF_CAP bits.
+    capped at TF_CAP bits.
     """
     out = np.zeros(len(levels))
     exact = levels[:, k] == 1
@@ -214,9 +216,12 @@ def tf_adjustment(
         return out
     valid = codes >= 0
     counts = np.bincount(codes[valid], minlength=int(codes.max(initial=-1)) + 1)
-    tf = counts[codes[i[exact]]] / max(1, int(valid.sum()))
+    seen = counts[codes[i[exact]]]
+    tf = seen / max(1, int(valid.sum()))
     u_avg = model.u[k][1]
-    out[exact] = np.clip(np.log2(u_avg / np.maximum(tf, 1e-9)), -TF_CAP, 0.0)
+    shift = np.clip(np.log2(u_avg / np.maximum(tf, 1e-9)), -TF_CAP, 0.0)
+    # A frequency is only known once the name has been seen often (not in a 20-row file).
+    out[exact] = np.where(seen >= TF_MIN_COUNT, shift, 0.0)
     return out
 
 
