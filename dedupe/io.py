@@ -367,8 +367,7 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
                 .to_numpy(dtype=object)
             )
     df = pd.DataFrame(data, index=pd.RangeIndex(len(keep_rows)))
-    for fld in df.columns:
-        df[fld] = df[fld].str.strip()
+    # Cells are stripped later, once per distinct value (normalise._blank).
     idx = np.array(keep_idx, dtype=np.int64)
     df["row_id"] = idx + 1
     df["line"] = np.array(lines, dtype=np.int64)[idx] if len(idx) else np.array([], np.int64)
