@@ -62,7 +62,9 @@ def build_members(
 ) -> pd.DataFrame:
     """members table (see dedupe.schema.MEMBERS_SCHEMA) from records and their person ids."""
     df = r.copy()
-    df["person_id"] = person
+    # Integer person codes (in person_id order) make the sorts and group-bys cheap at 1M rows.
+    codes, uniques = pd.factorize(pd.Series(person), sort=True)
+    df["person_id"] = codes
     refused = df["consent"].map(lambda c: c is False).astype(bool)
     usable = ~refused | policy.ignore_consent
     contact = ["first_key", "last_key", "email", "phone", "postcode", "address", "number"]
@@ -90,7 +92,7 @@ def build_members(
     all_refused = gp["ref"].all()
     ids = best.index
     out = pd.DataFrame(index=ids)
-    out["person_id"] = ids
+    out["person_id"] = np.asarray(uniques, dtype=object)[ids.to_numpy()]
     first = best["first_name"].fillna("")
     last = best["last_name"].fillna("")
     middle = best["middle_names"].fillna("")
@@ -131,5 +133,7 @@ def build_members(
     )
     out["date_of_birth"] = iso.reindex(ids).astype(object).where(lambda x: x.notna(), None)
     out["n_records"] = n.reindex(ids).astype("int32")
-    out["min_link_weight"] = pd.Series(min_link, dtype=float).reindex(ids)
+    out["min_link_weight"] = (
+        pd.Series(min_link, dtype=float).reindex(out["person_id"].to_numpy()).to_numpy()
+    )
     return out.reset_index(drop=True)
