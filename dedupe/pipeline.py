@@ -98,9 +98,7 @@ def run(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     note("normalising")
-    prep = prepare(exports, opts.today)
-    for e in exports if release_raw else ():  # raw cells no longer needed: free the memory
-        e.data = e.data.iloc[0:0]
+    prep = prepare(exports, opts.today, release_raw=release_raw)
     r = prep.records
     n = len(r)
     timings["ingest_and_cleaning"] = time.perf_counter() - t0

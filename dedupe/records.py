@@ -125,13 +125,15 @@ def normalise_export(
     return out, warn, report
 
 
-def prepare(exports: list[Export], today: date) -> Prepared:
+def prepare(exports: list[Export], today: date, release_raw: bool = False) -> Prepared:
     """Normalise every export; reject rows that name nobody; collect warnings."""
     frames = []
     prep = Prepared(records=pd.DataFrame())
     for exp in exports:
         prep.rejected.extend(exp.rejected)
         out, warn, report = normalise_export(exp, today)
+        if release_raw:  # the raw cells are no longer needed: free them before the next file
+            exp.data = exp.data.iloc[0:0]
         for pos, fld, msg in warn:
             prep.warnings.append(
                 {
@@ -156,7 +158,8 @@ def prepare(exports: list[Export], today: date) -> Prepared:
             )
         report["rejected"] = int(nameless.sum()) + len(exp.rejected)
         prep.cleaning[exp.org] = report
-        frames.append(out[~nameless])
+        frames.append(out[~nameless][list(RECORD_COLUMNS)])
+        del out
     recs = (
         pd.concat(frames, ignore_index=True)
         if frames
@@ -166,7 +169,7 @@ def prepare(exports: list[Export], today: date) -> Prepared:
     recs = recs.sort_values(["source_org", "fingerprint", "row_id"], kind="stable").reset_index(
         drop=True
     )
-    prep.records = recs[list(RECORD_COLUMNS)]
+    prep.records = recs
     prep.rejected.sort(key=lambda r: (str(r["source_org"]), int(r["row_id"])))  # type: ignore[call-overload]
     prep.warnings.sort(key=lambda r: (str(r["source_org"]), int(r["row_id"]), str(r["field"])))  # type: ignore[call-overload]
     return prep
