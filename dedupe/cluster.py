@@ -43,6 +43,9 @@ class Hardness:
     dob_conflict_rate: float = 0.0
     number_anchors: int = 0
     dob_anchors: int = 0
+    names: bool = True
+    name_conflict_rate: float = 0.0
+    name_anchors: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +55,9 @@ class Hardness:
             "number_sure_matches": self.number_anchors,
             "dob_conflict_rate_among_sure_matches": round(self.dob_conflict_rate, 5),
             "dob_sure_matches": self.dob_anchors,
+            "names_are_hard": self.names,
+            "first_name_conflict_rate_among_sure_matches": round(self.name_conflict_rate, 5),
+            "name_sure_matches": self.name_anchors,
             "max_conflict_rate_for_hard": MAX_CONFLICT_RATE,
         }
 
@@ -73,6 +79,15 @@ def measure_hardness(levels: np.ndarray, min_anchors: int = 30) -> Hardness:
     b = names & (levels[:, NUM] == 1) & (levels[:, DOB] > 0)
     rn = float((levels[a, NUM] == 3).mean()) if a.any() else 0.0
     rd = float(np.isin(levels[b, DOB], (3, 4)).mean()) if b.any() else 0.0
+    # First names: pairs with the same number, DOB and surname and a shared contact.
+    c = (
+        (levels[:, NUM] == 1)
+        & (levels[:, DOB] == 1)
+        & (levels[:, LAST] == 1)
+        & contact
+        & (levels[:, FIRST] > 0)
+    )
+    rf = float((levels[c, FIRST] == 5).mean()) if c.any() else 0.0
     return Hardness(
         number=not (a.sum() >= min_anchors and rn > MAX_CONFLICT_RATE),
         dob=not (b.sum() >= min_anchors and rd > MAX_CONFLICT_RATE),
@@ -80,6 +95,9 @@ def measure_hardness(levels: np.ndarray, min_anchors: int = 30) -> Hardness:
         dob_conflict_rate=rd,
         number_anchors=int(a.sum()),
         dob_anchors=int(b.sum()),
+        names=not (c.sum() >= min_anchors and rf > MAX_CONFLICT_RATE),
+        name_conflict_rate=rf,
+        name_anchors=int(c.sum()),
     )
 
 
@@ -119,9 +137,13 @@ def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.nda
         & ~np.isin(levels[:, DOB], (3, 4))
         & (((levels[:, LAST] == 1) & contact) | two_contacts)
     )
-    reason[(levels[:, FIRST] == 5) & ~first_ok] = "first names differ"
+    hard = hard or Hardness()
+    names_hard = hard.names
+    reason[(levels[:, FIRST] == 5) & ~first_ok & names_hard] = "first names differ"
     reason[(levels[:, SUFFIX] == 2) & (levels[:, DOB] != 1) & ~num_agree] = "Jr on one side only"
-    reason[num_agree & ~corroborated] = "number agrees but neither name nor date of birth does"
+    reason[num_agree & ~corroborated & names_hard] = (
+        "number agrees but neither name nor date of birth does"
+    )
     reason[levels[:, SUFFIX] == 3] = "Jr/Sr conflict"
     dob_bad = np.isin(levels[:, DOB], (3, 4))
     dob_over = (
