@@ -121,6 +121,7 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
         r["first_key"].fillna("") < r["last_key"].fillna(""), r["first_key"]
     )
     outward = r["postcode"].str.split(" ").str[0]
+    house = r["addr_key"].str.extract(r"^(?:flat \w+ )?(\d+\w?)", expand=False)
     passes: dict[str, list[pd.Series]] = {
         "number": [r["number"]],
         "email": [r["email"]],
@@ -138,6 +139,8 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
             r["last_key"].str.slice(0, 3),
             r["town_key"],
         ],
+        "postcode+dob": [r["postcode"], dob],
+        "postcode+house": [r["postcode"], house],
     }
     all_i, all_j = [], []
     stats: dict[str, dict[str, int]] = {}
