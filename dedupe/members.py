@@ -96,7 +96,10 @@ def build_members(
     first = best["first_name"].fillna("")
     last = best["last_name"].fillna("")
     middle = best["middle_names"].fillna("")
-    sfx = best["suffix"].map({"jr": "Jr", "sr": "Sr"}).fillna(best["suffix"].str.upper())
+    # The generation suffix is kept if any record states it (one export may drop it).
+    any_sfx = df[df["suffix"].fillna("") != ""].groupby("person_id")["suffix"].first()
+    suffix = any_sfx.reindex(ids).fillna(best["suffix"].fillna(""))
+    sfx = suffix.map({"jr": "Jr", "sr": "Sr"}).fillna(suffix.str.upper())
     full = (first + " " + middle + " " + last + " " + sfx.fillna("")).str.split().str.join(" ")
     out["full_name"] = full
     out["first_name"] = best["first_name"]
@@ -120,7 +123,7 @@ def build_members(
     out["eligible"] = reason.isna()
     out["ineligible_reason"] = reason
     out["title"] = best["title"]
-    out["suffix"] = best["suffix"].replace("", None)
+    out["suffix"] = suffix.replace("", None)
     d = dob.reindex(ids)
     ds = d.dropna().astype("int64")
     iso = pd.Series(
