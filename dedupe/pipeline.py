@@ -120,6 +120,7 @@ def run(
         weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, 2)
     hard = measure_hardness(levels)
     reasons, _override = pair_rules(levels, hard)
+    threshold, strong, attainable = effective_thresholds(model, levels, opts)
     timings["scoring"] = time.perf_counter() - t
     note("clustering")
     t = time.perf_counter()
@@ -136,7 +137,7 @@ def run(
         r["number"].fillna("").tolist(),
         r["dob"].to_numpy(),
         r["suffix"].tolist(),
-        opts.threshold,
+        threshold,
         must,
         resolved.cannot,
         hard,
@@ -158,8 +159,8 @@ def run(
         weight,
         wt,
         reasons,
-        opts.threshold,
-        opts.strong,
+        threshold,
+        strong,
         resolved.decided_pairs,
     )
     clusters = (
@@ -169,6 +170,11 @@ def run(
     )
     stats = _stats(r, cl, members, queue, exports, prep)
     stats["constraints"] = hard.as_dict()
+    stats["thresholds"] = {
+        "accept_link_bits": round(threshold, 3),
+        "weak_link_below_bits": round(strong, 3),
+        "attainable_bits": round(attainable, 3),
+    }
     timings["members_and_queue"] = time.perf_counter() - t
     return Result(
         prep,
@@ -182,6 +188,30 @@ def run(
         timings,
         {"i": i, "j": j, "levels": levels, "weight": weight},
     )
+
+
+#: A link needs at least this share of the evidence the data can offer at all.
+ATTAINABLE_SHARE = 2 / 3
+
+
+def effective_thresholds(
+    model: Model | None, levels: np.ndarray, opts: Options
+) -> tuple[float, float, float]:
+    """Thresholds scaled down when the exports carry little evidence (e.g. names and DOB only).
+
+    The attainable weight is the sum of the best level's weight over the comparisons that
+    have any data. With a membership number, email, phone and address it is ~90 bits and the
+    configured threshold (20) applies; with names and a date of birth only (~24 bits) a link
+    needs two thirds of it (~16), otherwise no pair with a single typo could ever link.
+    """
+    if model is None or len(levels) == 0:
+        return opts.threshold, opts.strong, 0.0
+    w = model.weights
+    present = (levels > 0).any(axis=0)
+    attainable = float(sum(w[k].max() for k in range(w.shape[0]) if present[k] and w[k].max() > 0))
+    threshold = min(opts.threshold, ATTAINABLE_SHARE * attainable)
+    strong = opts.strong - (opts.threshold - threshold)
+    return threshold, strong, attainable
 
 
 def _identical_rows(r: pd.DataFrame) -> list[tuple[int, int]]:
