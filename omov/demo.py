@@ -39,7 +39,8 @@ class Step:
     argv: list[str]
     accept: tuple[int, ...] = (0,)
     reports: list[Path] = field(default_factory=list)
-    note: str = ""
+    note: str = ""  #: shown when the step succeeds
+    needs: str = ""  #: shown when it exits 3: what the person must act on
 
 
 @dataclass
@@ -137,8 +138,9 @@ def summary_table(outcomes: Sequence[Outcome]) -> Table:
             meaning = {0: "ok", 3: "finished; needs a person (expected here)"}.get(o.code, "")
             if not o.ok:
                 meaning = "FAILED"
-        if o.step.note and o.ok:
-            meaning = f"{meaning}: {o.step.note}"
+        detail = o.step.needs if o.code == 3 else o.step.note
+        if detail and o.ok:
+            meaning = f"{meaning}: {detail}"
         table.add_row(o.step.name, code, meaning)
     return table
 
@@ -146,6 +148,23 @@ def summary_table(outcomes: Sequence[Outcome]) -> Table:
 def report_paths(outcomes: Sequence[Outcome]) -> list[str]:
     """Every report the steps wrote, in pipeline order."""
     return [f"  {o.step.name}: {p}" for o in outcomes for p in o.step.reports if p.exists()]
+
+
+def headline_figures(out: Path) -> list[str]:
+    """The figures a reader looks for first, read back from the reports the steps wrote."""
+    import json
+
+    lines: list[str] = []
+    summary = out / "dedupe" / "summary.json"
+    if summary.exists():
+        counts = json.loads(summary.read_text(encoding="utf-8"))["counts"]
+        lines.append(f"Roll: {counts['records_in']} records -> {counts['persons']} persons, "
+                     f"{counts['eligible']} eligible")
+    result = out / "count" / "result.json"
+    if result.exists():
+        res = json.loads(result.read_text(encoding="utf-8"))
+        lines.append(f"Elected ({res['rule']}, {res['seats']} seats): " + ", ".join(res["elected"]))
+    return lines
 
 
 def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
@@ -160,7 +179,7 @@ def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
     return [
         Step("dedupe (auditor decisions applied)", dedupe_argv, (0, 3),
              [dd / "duplicate_report.html", dd / "review_queue.csv", dd / "summary.json"],
-             "review queue left for the auditor"),
+             needs="review queue left for the auditor"),
         Step("issue tokens", ["issue", "run", "--members", members, "--election", ELECTION,
                               "--out", str(iss)], (0,),
              [iss / "dispatch_email.csv", iss / "dispatch_post.csv", iss / "letter_preview.html"]),
@@ -168,7 +187,7 @@ def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
                                      str(sample / "candidates.csv"), "--members", members,
                                      "--out", str(cand)], (0, 3),
              [cand / "candidates_validation.json"],
-             "the sample holds invalid nominations on purpose"),
+             needs="the sample holds invalid nominations on purpose"),
         Step("candidates pack", ["count", "candidates", "pack", str(sample / "candidates.csv"),
                                  "--members", members, "--election", ELECTION, "--out", str(cand),
                                  "--drop-invalid"], (0, 3),
@@ -198,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         console_out = Console(width=110)
         console_out.print(summary_table(outcomes))
         console_out.print("Reports:", *report_paths(outcomes), sep="\n", soft_wrap=True)
+        for line in headline_figures(out):
+            console_out.print(line, soft_wrap=True)
         failed = [o for o in outcomes if o.code is not None and not o.ok]
         return 1 if failed else 0
 
