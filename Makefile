@@ -4,6 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.omov-installed
 OUT    ?= out/demo
+RULE   ?= ers97
 
 .PHONY: setup demo test test-fast bench bench-small lint clean sample-data
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	@$(PY) -m omov.demo --sample sample_data --out $(OUT)
+	@$(PY) -m omov.demo --sample sample_data --out $(OUT) --rule $(RULE)
 
 test: setup
 	@$(PY) -m pytest -q

@@ -121,3 +121,29 @@ def test_every_stage_package_carries_the_marker() -> None:
 
     assert (dedupe.__omov_package__, issue.__omov_package__, count.__omov_package__) == (
         "dedupe", "issue", "count")
+
+
+def _all_command_paths() -> list[list[str]]:
+    """Every leaf command of the assembled app, as argv prefixes (e.g. ['count', 'run'])."""
+    app = cli.build_app()
+    paths: list[list[str]] = []
+
+    def walk(typer_app: typer.Typer, prefix: list[str]) -> None:
+        for cmd in typer_app.registered_commands:
+            name = cmd.name or (cmd.callback.__name__.replace("_", "-") if cmd.callback else "")
+            paths.append([*prefix, name])
+        for group in typer_app.registered_groups:
+            if group.typer_instance is not None and group.name:
+                walk(group.typer_instance, [*prefix, group.name])
+
+    walk(app, [])
+    return paths
+
+
+def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = _all_command_paths()
+    assert len(paths) >= 15  # dedupe, issue, audit and count commands are all mounted
+    for path in paths:
+        assert cli.run([*path, "--help"]) == 0, path
+        out = capsys.readouterr().out
+        assert "Example" in out, f"`omov {' '.join(path)} --help` has no example"
