@@ -20,6 +20,9 @@ from gen_lists import (
 )
 
 REF_DATE = np.datetime64("2026-11-01")
+# Reflect out-of-range ages instead of clipping them (see _fold). Off until sample_data and its
+# decisions.csv are regenerated together: turning it on changes every seed's data.
+FOLD_DOB = False
 INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"), dtype=object)
 LP_LOW, LP_HIGH = 100_000, 10_000_000  # 7 digits shown zero-padded: 0100000 … 9999999
 MIN_PAIRS = 4  # even a small sample has a few twins, father/son pairs and namesakes
@@ -121,6 +124,74 @@ def _emails(
     return email
 
 
+def _fold(x: np.ndarray, low: float, high: float, fold: bool) -> np.ndarray:
+    """Reflect values outside [low, high] back inside (no new random draws).
+
+    Why not np.clip: clipping piles every out-of-range draw onto one value, so thousands of
+    unrelated people shared the birthday exactly 30 years before REF_DATE and same-name
+    strangers then matched on name + DOB, which real member lists do not do."""
+    if not fold:
+        return np.clip(x, low, high)
+    x = np.where(x < low, 2 * low - x, x)
+    x = np.where(x > high, 2 * high - x, x)
+    return np.clip(x, low, high)  # only for draws more than a whole range away (never seen)
+
+
+def _not_after(d: np.ndarray, cap: np.datetime64, fold: bool) -> np.ndarray:
+    """Dates later than cap reflected to before it (np.minimum would pile them on cap)."""
+    if not fold:
+        return np.minimum(d, cap)
+    d = np.asarray(d).astype("datetime64[D]")
+    cap = np.datetime64(cap, "D")
+    return np.where(d > cap, cap - (d - cap), d)
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox an address delivers to (as dedupe/normalise.py reads it): lower case,
+    googlemail = gmail, and Gmail ignores dots and +tags in the local part."""
+    local, _, dom = email.strip().lower().partition("@")
+    if dom in ("gmail.com", "googlemail.com"):
+        return local.split("+", 1)[0].replace(".", "") + "@gmail.com"
+    return local + "@" + dom
+
+
+def _own_mailboxes(p: pd.DataFrame) -> None:
+    """Make every mailbox (current or old) belong to one household.
+
+    Why: the name+number patterns collide by accident (two unrelated Anne Carters both got
+    anne.carter401@gmail.com; stephanie.butler@ and stephaniebutler@gmail.com are one Gmail
+    mailbox), and a shared mailbox is strong evidence in dedupe: real exports never give one
+    person's account to a stranger. The first holder (current addresses first, in person
+    order) keeps it; a later holder from another household gets the lowest free number
+    appended. Deterministic and draws no random numbers, so data without collisions is
+    unchanged byte for byte."""
+    n = len(p)
+    household = p["household"].to_numpy()
+    cols = {c: p[c].to_numpy().copy() for c in ("email", "old_email")}
+    vals = np.concatenate([cols["email"], cols["old_email"]])
+    hh = np.concatenate([household, household])
+    has = vals != ""
+    keys = np.full(len(vals), "", dtype=object)
+    keys[has] = [mailbox_key(v) for v in vals[has]]
+    k = pd.Series(keys[has])
+    owner = pd.Series(hh[has]).groupby(k.to_numpy()).transform("first").to_numpy()
+    bad = np.flatnonzero(has)[owner != hh[has]]
+    if not len(bad):
+        return
+    taken = set(k.tolist())
+    for pos in bad:  # ascending: current addresses first, then old ones, in person order
+        col, i = ("email", pos) if pos < n else ("old_email", pos - n)
+        local, _, dom = vals[pos].partition("@")
+        j = 2
+        while mailbox_key(f"{local}{j}@{dom}") in taken:
+            j += 1
+        new = f"{local}{j}@{dom}"
+        taken.add(mailbox_key(new))
+        cols[col][i] = new
+    for c, v in cols.items():
+        p[c] = v
+
+
 def _addresses(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """n independent UK-style addresses with real postcode areas and their area's dialling code."""
     lists = load_lists()
@@ -193,7 +264,7 @@ def make_persons(
     )
     young = rng.random(n) < 0.2
     age_days = (
-        np.where(young, rng.uniform(16, 30, n), np.clip(rng.normal(56, 15, n), 30, 97)) * 365.25
+        np.where(young, rng.uniform(16, 30, n), _fold(rng.normal(56, 15, n), 30, 97, FOLD_DOB)) * 365.25
     )
     dob = (REF_DATE - age_days.astype("timedelta64[D]")).astype("datetime64[D]")
     lp = rng.choice(LP_HIGH - LP_LOW, size=n, replace=False).astype(np.int64) + LP_LOW
@@ -232,6 +303,7 @@ def make_persons(
     )
     _couple_email(p, rng, r)
     _history(p, rng, r)
+    _own_mailboxes(p)
     p.loc[rng.random(n) < r["no_lp"], "lp"] = -1
     return p
 
@@ -271,7 +343,9 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
         p, a, b, [*HOME, "first_name", "first_idx", "middle_name", "last_name", "culture", "gender"]
     )
     gap = rng.integers(20 * 365, 40 * 365, len(a)).astype("timedelta64[D]")
-    son_dob = np.minimum(p["dob"].to_numpy()[a] + gap, REF_DATE - np.timedelta64(17 * 365, "D"))
+    son_dob = _not_after(
+        p["dob"].to_numpy()[a] + gap, REF_DATE - np.timedelta64(17 * 365, "D"), FOLD_DOB
+    )
     p.iloc[b, p.columns.get_loc("dob")] = son_dob
     p.iloc[b, p.columns.get_loc("suffix")] = "Jr"
     p.iloc[a, p.columns.get_loc("suffix")] = "Sr"
@@ -313,8 +387,8 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     p.iloc[a, p.columns.get_loc("partner")] = b
     p.iloc[b, p.columns.get_loc("partner")] = a
     dob_b = p["dob"].to_numpy()[a] + rng.normal(0, 4 * 365, len(a)).astype("timedelta64[D]")
-    p.iloc[b, p.columns.get_loc("dob")] = np.minimum(
-        dob_b, REF_DATE - np.timedelta64(17 * 365, "D")
+    p.iloc[b, p.columns.get_loc("dob")] = _not_after(
+        dob_b, REF_DATE - np.timedelta64(17 * 365, "D"), FOLD_DOB
     )
     same_name = rng.random(len(a)) < r["couple_same_surname"]
     changed = same_name & (rng.random(len(a)) < r["married_name"])
