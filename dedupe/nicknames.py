@@ -72,7 +72,6 @@ emily em emmy emma emmie
 gerald gerry jerry geraldine
 geoffrey geoff jeff jeffrey
 gordon gordy
-harold
 isabel isabella izzy bella isobel
 jacqueline jackie jacqui
 janet jan janice
@@ -105,6 +104,51 @@ valerie val
 vincent vince vinnie
 walter walt wally
 wendy gwendolyn gwen
+harold harry hal
+alan al
+diane di dianne diana
+fiona fi
+michelle shell shelley
+christine chrissie
+amelia millie
+annabel bella
+philippa pippa
+alexandra sasha
+caroline caz
+bernadette bernie
+francesca frankie fran
+deirdre dee
+sharon shaz
+arthur artie art
+barry baz
+darren daz
+martin marty
+derek del
+dafydd dai dewi dave
+tomos twm tom
+padraig paddy
+alasdair alistair alastair ali
+angus gus
+ruaridh ruairidh rory
+lachlan lachie
+agnieszka aga
+katarzyna kasia
+malgorzata gosia
+joanna asia
+zofia zosia
+tomasz tomek
+wojciech wojtek
+jakub kuba
+beatriz bia
+giuseppe beppe peppe
+chiamaka amaka
+abimbola bimbo
+yetunde yeti
+chukwuemeka emeka
+oluwaseun seun
+adebayo bayo
+babatunde tunde
+olumide mide
 """
 
 

@@ -1,0 +1,32 @@
+"""The hand-kept name families: short forms members really use must meet their formal name."""
+
+from __future__ import annotations
+
+import pytest
+
+from dedupe.nicknames import nickname_group
+
+
+@pytest.mark.parametrize(
+    ("formal", "short"),
+    [
+        ("darren", "daz"),
+        ("sharon", "shaz"),
+        ("harold", "hal"),
+        ("alan", "al"),
+        ("diane", "di"),
+        ("amelia", "millie"),
+        ("angus", "gus"),
+        ("katarzyna", "kasia"),
+        ("babatunde", "tunde"),
+        ("dafydd", "dai"),
+    ],
+)
+def test_short_form_meets_formal_name(formal: str, short: str) -> None:
+    assert nickname_group(formal) == nickname_group(short)
+
+
+def test_unrelated_names_stay_apart() -> None:
+    # "Mo" is Mohammed's short form; Maureen is deliberately not joined to that family.
+    assert nickname_group("maureen") != nickname_group("mohammed")
+    assert nickname_group("darren") != nickname_group("barry")
