@@ -264,7 +264,8 @@ def make_persons(
     )
     young = rng.random(n) < 0.2
     age_days = (
-        np.where(young, rng.uniform(16, 30, n), _fold(rng.normal(56, 15, n), 30, 97, FOLD_DOB)) * 365.25
+        np.where(young, rng.uniform(16, 30, n), _fold(rng.normal(56, 15, n), 30, 97, FOLD_DOB))
+        * 365.25
     )
     dob = (REF_DATE - age_days.astype("timedelta64[D]")).astype("datetime64[D]")
     lp = rng.choice(LP_HIGH - LP_LOW, size=n, replace=False).astype(np.int64) + LP_LOW

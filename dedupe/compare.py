@@ -15,7 +15,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
 
-from dedupe.nicknames import is_known_name
+from dedupe.nicknames import family, is_known_name, nickname_group
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,30 @@ def _first_name_levels(
     sub[initial] = 4
     sub[typo & (la > 1) & (lb > 1)] = 3
     sub[(nick_a == nick_b) | prefix] = 2
+    if rare_a is not None and rare_b is not None:
+        sub[_misspelt_short_form(a, b, rare_a, rare_b, sub)] = 3
     return sub
+
+
+def _misspelt_short_form(
+    a: np.ndarray, b: np.ndarray, rare_a: np.ndarray, rare_b: np.ndarray, sub: np.ndarray
+) -> np.ndarray:
+    """A rare spelling one edit from a name in the other side's family: a nickname with a typo.
+
+    Why: "Lotttie"/"Charlotte", "Cthy"/"Catherine", "Shron"/"Shaz" were refused as different
+    first names (the twin guard) although everything else agreed. Only a spelling that is
+    not itself a known name qualifies, so two real names (twins) are never joined this way.
+    """
+    out = np.zeros(len(a), bool)
+    for k in np.flatnonzero((sub == 5) & (rare_a | rare_b)).tolist():
+        x, y = (a[k], b[k]) if rare_a[k] else (b[k], a[k])
+        if len(x) < 3:
+            continue
+        out[k] = any(
+            len(m) >= 2 and DamerauLevenshtein.distance(x, m, score_cutoff=1) <= 1
+            for m in family(y)
+        )
+    return out
 
 
 def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -301,8 +324,30 @@ def swapped_names(
     )
     s1 = _pairwise(JaroWinkler.normalized_similarity, f1, l2)
     s2 = _pairwise(JaroWinkler.normalized_similarity, l1, f2)
-    out[rows] = ok & (s1 >= 0.9) & (s2 >= 0.9) & (f1 != l1)
+    # A swap rarely comes alone: the given name on the other side is often an initial, a
+    # nickname or has a typo ("Shaw | Ian" vs "I | Shaw", "White | Trevor" vs "Trev | White").
+    # One side must agree closely (a surname); the other may agree loosely.
+    close = (s1 >= 0.9) & (s2 >= 0.9)
+    loose1 = (s1 >= 0.85) | _given_alike(f1, l2)
+    loose2 = (s2 >= 0.85) | _given_alike(l1, f2)
+    strong = ((s1 >= 0.9) & (_lens(f1) > 1) & (_lens(l2) > 1)) | (
+        (s2 >= 0.9) & (_lens(l1) > 1) & (_lens(f2) > 1)
+    )
+    out[rows] = ok & (close | (strong & loose1 & loose2)) & (f1 != l1)
     return out
+
+
+def _given_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two given-name spellings that may be one person: an initial of, or a nickname of."""
+    initial = np.array(
+        [(len(x) == 1 or len(y) == 1) and x[:1] == y[:1] != "" for x, y in zip(a, b, strict=True)],
+        dtype=bool,
+    )
+    nick = np.array(
+        [x != "" and nickname_group(x) == nickname_group(y) for x, y in zip(a, b, strict=True)],
+        dtype=bool,
+    )
+    return initial | nick
 
 
 def dob_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:

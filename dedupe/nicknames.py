@@ -86,6 +86,7 @@ malcolm mal
 mary molly polly mae marie maria
 megan meg
 mohammed muhammad mohammad mohamed muhammed mo
+maureen mo
 nathan nate nathaniel nat
 natalie nat natasha tash
 norman norm
@@ -172,6 +173,9 @@ def _build() -> dict[str, str]:
 
 
 _GROUP = _build()
+_MEMBERS: dict[str, tuple[str, ...]] = {}
+for _name, _root in sorted(_GROUP.items()):
+    _MEMBERS[_root] = (*_MEMBERS.get(_root, ()), _name)
 
 
 def is_known_name(first_key: str) -> bool:
@@ -182,3 +186,8 @@ def is_known_name(first_key: str) -> bool:
 def nickname_group(first_key: str) -> str:
     """The family a first-name key belongs to (itself when no family lists it)."""
     return _GROUP.get(first_key, first_key)
+
+
+def family(first_key: str) -> tuple[str, ...]:
+    """Every name in first_key's family (just itself when no family lists it)."""
+    return _MEMBERS.get(_GROUP.get(first_key, ""), (first_key,))

@@ -21,7 +21,18 @@ from nameparser.config import CONSTANTS
 
 from dedupe.nicknames import nickname_group
 
-_TITLES = frozenset(t.lower() for t in CONSTANTS.titles) | {"mx", "ms", "mrs", "mr", "miss"}
+#: nameparser's titles are US-flavoured: it misses the British councillor's "Cllr", which
+#: exports put in the first-name cell ("Cllr Jane") and which then hid the real given name.
+_TITLES = frozenset(t.lower() for t in CONSTANTS.titles) | {
+    "mx",
+    "ms",
+    "mrs",
+    "mr",
+    "miss",
+    "cllr",
+    "councillor",
+    "revd",
+}
 _SUFFIX_WORDS = frozenset(s.lower() for s in CONSTANTS.suffix_not_acronyms) | frozenset(
     s.lower() for s in CONSTANTS.suffix_acronyms
 )
