@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # bench/ is a folder of scripts, not a package
     sys.path.insert(0, str(HERE))
 
+import gen_people  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
@@ -111,8 +112,28 @@ def generate(
     orgs: int = 5,
     rates: dict[str, float] | None = None,
     quiet: bool = False,
+    fold_dob: bool = False,
 ) -> dict[str, Any]:
-    """Write exports, truth and candidates for ``rows`` rows; return the manifest."""
+    """Write exports, truth and candidates for ``rows`` rows; return the manifest.
+
+    ``fold_dob`` reflects out-of-range ages instead of clipping them (see gen_people._fold);
+    off by default so committed sample data stays what ``make sample-data`` writes."""
+    gen_people.FOLD_DOB = fold_dob
+    try:
+        return _generate(rows, seed, out, orgs, rates, quiet, fold_dob)
+    finally:
+        gen_people.FOLD_DOB = False
+
+
+def _generate(
+    rows: int,
+    seed: int,
+    out: Path,
+    orgs: int,
+    rates: dict[str, float] | None,
+    quiet: bool,
+    fold_dob: bool,
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     log = (lambda m: None) if quiet else (lambda m: _log(m, t0))
     if rows < 200:
@@ -195,6 +216,8 @@ def generate(
     key.to_csv(truth_dir / "candidates_key.csv", index=False, lineterminator="\n")
     log("truth and candidates written")
     manifest = _manifest(seed, rows, orgs, persons, used, truth, flags, r, detail, key)
+    if fold_dob:
+        manifest["fold_dob"] = True
     (truth_dir / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -266,9 +289,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--orgs", type=int, default=5, help="number of organisations, 4-6 (default 5)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument(
+        "--fold-dob",
+        action="store_true",
+        help="reflect out-of-range ages instead of piling them on one birthday (changes data)",
+    )
     a = ap.parse_args(argv)
     try:
-        m = generate(a.rows, a.seed, a.out, a.orgs, quiet=a.quiet)
+        m = generate(a.rows, a.seed, a.out, a.orgs, quiet=a.quiet, fold_dob=a.fold_dob)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
