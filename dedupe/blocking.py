@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dedupe.normalise import by_distinct
+
 
 @dataclass
 class Blocking:
@@ -110,8 +112,10 @@ def _deletion_keys(number: pd.Series, extra: pd.Series) -> list[np.ndarray]:
 
 def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     """Union of the blocking passes over normalised records ``r``."""
-    init = r["first_key"].str.slice(0, 1)
-    linit = r["last_key"].str.slice(0, 1)
+    first3 = by_distinct(r["first_key"], lambda x: x.str.slice(0, 3))
+    last3 = by_distinct(r["last_key"], lambda x: x.str.slice(0, 3))
+    init = by_distinct(r["first_key"], lambda x: x.str.slice(0, 1))
+    linit = by_distinct(r["last_key"], lambda x: x.str.slice(0, 1))
     year = (r["dob"] // 10000).where(r["dob"] > 0, None).astype("Int64").astype(object)
     dob = r["dob"].where(r["dob"] > 0, None).astype("Int64").astype(object)
     swapped = r["first_key"].where(
@@ -120,8 +124,10 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     other = r["last_key"].where(
         r["first_key"].fillna("") < r["last_key"].fillna(""), r["first_key"]
     )
-    outward = r["postcode"].str.split(" ").str[0]
-    house = r["addr_key"].str.extract(r"^(?:flat \w+ )?(\d+\w?)", expand=False)
+    outward = by_distinct(r["postcode"], lambda x: x.str.split(" ").str[0])
+    house = by_distinct(
+        r["addr_key"], lambda x: x.str.extract(r"^(?:flat \w+ )?(\d+\w?)", expand=False)
+    )
     passes: dict[str, list[pd.Series]] = {
         "number": [r["number"]],
         "email": [r["email"]],
@@ -131,14 +137,10 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
         "dob+last_initial": [dob, linit],
         "name": [swapped, other],
         "last+nickname": [r["last_key"], r["nick_key"]],
-        "last3+first3+year": [r["last_key"].str.slice(0, 3), r["first_key"].str.slice(0, 3), year],
+        "last3+first3+year": [last3, first3, year],
         "first+outward": [r["first_key"], outward],
         "address+initial": [r["addr_key"], init],
-        "first3+last3+town": [
-            r["first_key"].str.slice(0, 3),
-            r["last_key"].str.slice(0, 3),
-            r["town_key"],
-        ],
+        "first3+last3+town": [first3, last3, r["town_key"]],
         "postcode+dob": [r["postcode"], dob],
         "postcode+house": [r["postcode"], house],
     }

@@ -16,6 +16,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
 
 from dedupe.nicknames import is_known_name
+from dedupe.normalise import by_distinct
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,11 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
     )[0].astype(np.int64)
     pc = r["postcode"].fillna("")
     valid = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
-    sector = (pc.str.slice(0, -2)).where(valid & (pc != ""), None)
-    outward = pc.str.split(" ").str[0].where(valid & (pc != ""), None)
-    house = r["addr_key"].fillna("").str.extract(r"^(?:flat \w+ )?(\d+\w?)")[0]
+    sector = by_distinct(pc, lambda x: x.str.slice(0, -2)).where(valid & (pc != ""), None)
+    outward = by_distinct(pc, lambda x: x.str.split(" ").str[0]).where(valid & (pc != ""), None)
+    house = by_distinct(
+        r["addr_key"].fillna(""), lambda x: x.str.extract(r"^(?:flat \w+ )?(\d+\w?)")[0]
+    )
     return {
         "number": s("number"),
         "number_c": code("number"),
@@ -88,15 +91,19 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "first_rare": first_rare,
         "first_s": shared[:n],
         "mid_s": shared[n:],
-        "last1": r["last_name"]
-        .fillna("")
-        .str.split()
-        .str[0]
-        .fillna("")
-        .map(lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z"))
-        .to_numpy(dtype=object),
+        "last1": by_distinct(
+            r["last_name"],
+            lambda x: x.fillna("")
+            .str.split()
+            .str[0]
+            .fillna("")
+            .map(lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z")),
+        ).to_numpy(dtype=object),
         "last1_c": pd.factorize(
-            r["last_name"].fillna("").str.split().str[0].replace("", None), use_na_sentinel=True
+            by_distinct(r["last_name"], lambda x: x.fillna("").str.split().str[0]).replace(
+                "", None
+            ),
+            use_na_sentinel=True,
         )[0].astype(np.int64),
         "middle": s("middle_key"),
         "dob": r["dob"].to_numpy(dtype=np.int64),

@@ -151,6 +151,43 @@ def _per_unique(s: pd.Series, fn: Callable[[str], object]) -> pd.Series:
     return pd.Series(mapped[codes], index=s.index)
 
 
+def by_distinct(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn(s)`` for an element-wise column transform, computed once per distinct value.
+
+    Why: exports repeat names, towns, postcodes and blanks a lot, and pandas' object-dtype
+    string methods cost a Python call per row. Missing cells are passed to ``fn`` as they
+    are (None and NaN can give different results), so the output is exactly ``fn(s)``.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) * 2 > len(s):  # mostly distinct: nothing to gain
+        return fn(s)
+    vals = s.to_numpy(dtype=object)
+    na = codes < 0
+    res = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object)).to_numpy(dtype=object)
+    out = np.empty(len(s), dtype=object)
+    out[~na] = res[codes[~na]]
+    if na.any():
+        out[na] = fn(pd.Series(vals[na], dtype=object)).to_numpy(dtype=object)
+    return pd.Series(out, index=s.index, dtype=object)
+
+
+def _per_unique_parts(
+    s: pd.Series, fn: Callable[[str], tuple[object, ...]], k: int
+) -> tuple[np.ndarray, list[pd.Series]]:
+    """(present mask, k columns) of a tuple-valued ``fn`` run once per distinct value.
+
+    Why: unpacking tuples row by row (``.str[0]`` on a column of tuples) costs a Python call
+    per row and part; here each part is gathered from the distinct values with one take.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    parsed = [fn(u) for u in uniques]
+    cols = []
+    for part in range(k):
+        mapped = np.array([t[part] for t in parsed] + [None], dtype=object)
+        cols.append(pd.Series(mapped[codes], index=s.index, dtype=object))
+    return codes >= 0, cols
+
+
 def ascii_key(s: pd.Series) -> pd.Series:
     """Accent-free lower-case letters only: the name matching key (Siân -> sian)."""
     return _per_unique(s, lambda v: re.sub(r"[^a-z]", "", anyascii(v).lower()) or None)
@@ -284,17 +321,15 @@ def names(df: pd.DataFrame) -> pd.DataFrame:
     gen = pd.Series([""] * n, index=df.index, dtype=object)
     if "first_name" in df or "last_name" in df:
         fcol = _blank(df.get("first_name", empty))
-        parsed = _per_unique(fcol, _split_given)
-        ok = parsed.notna()
-        title[ok] = parsed[ok].str[0]
-        first[ok] = parsed[ok].str[1]
-        middle[ok] = parsed[ok].str[2]
-        gen[ok] = parsed[ok].str[3]
+        ok, (p0, p1, p2, p3) = _per_unique_parts(fcol, _split_given, 4)
+        title[ok] = p0[ok]
+        first[ok] = p1[ok]
+        middle[ok] = p2[ok]
+        gen[ok] = p3[ok]
         lcol = _blank(df.get("last_name", empty))
-        lp = _per_unique(lcol, _split_family)
-        ok = lp.notna()
-        last[ok] = lp[ok].str[0]
-        gen = gen.where(~(ok & (lp.str[1].fillna("") != "")), lp.str[1])
+        ok, (l0, l1) = _per_unique_parts(lcol, _split_family, 2)
+        last[ok] = l0[ok]
+        gen = gen.where(~(ok & (l1.fillna("") != "")), l1)
     if "full_name" in df:
         fcol = _blank(df["full_name"])
         need = fcol.notna() & (first.isna() & last.isna())
