@@ -144,8 +144,12 @@ def _pairwise(
     return process.cpdist(list(a), list(b), scorer=scorer, dtype=dtype, workers=-1, **kw)  # type: ignore[arg-type, call-overload, no-any-return]
 
 
-def _dl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _pairwise(DamerauLevenshtein.distance, a, b, dtype=np.int32)
+def _dl(a: np.ndarray, b: np.ndarray, cutoff: int) -> np.ndarray:
+    """Damerau-Levenshtein distance, exact up to ``cutoff`` (``cutoff + 1`` = "more than that").
+
+    Callers only ask "at most 1 (or 2) edits?", and a bounded distance is much cheaper.
+    """
+    return _pairwise(DamerauLevenshtein.distance, a, b, dtype=np.int32, score_cutoff=cutoff)
 
 
 def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -156,8 +160,8 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
     rest = np.flatnonzero(present & ~same)
     if len(rest):
         d = np.minimum(
-            _dl(A["number"][i[rest]], A["number"][j[rest]]),
-            _dl(A["number_z"][i[rest]], A["number_z"][j[rest]]),
+            _dl(A["number"][i[rest]], A["number"][j[rest]], 1),
+            _dl(A["number_z"][i[rest]], A["number_z"][j[rest]], 1),
         )
         lvl[rest[d <= 1]] = 2
     return lvl
@@ -209,7 +213,7 @@ def _first_name_levels(
         dtype=bool,
     )
     jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
-    dl = _dl(a, b)
+    dl = _dl(a, b, 2)
     # One edit is a typo when the names are long enough or a letter was dropped/added;
     # a substitution in a short name is another name (Tom/Tim, Jon/Jan: twins exist).
     # Swapped letters (Zoe/Zeo) and a rare non-name spelling of a short name (Amy/Amh) are
@@ -266,7 +270,7 @@ def _last_name_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         [(len(x) > 2 and x in y) or (len(y) > 2 and y in x) for x, y in zip(a, b, strict=True)],
         dtype=bool,
     )
-    dl = _dl(a, b)
+    dl = _dl(a, b, 2)
     short = np.minimum(_lens(a), _lens(b))
     sub = np.full(len(a), 4, np.int8)
     sub[contains] = 3
@@ -329,7 +333,7 @@ def dob_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     trans = np.zeros(len(a), bool)
     cand = np.flatnonzero(diffs == 2)
     if len(cand):
-        trans[cand] = _dl(sa[cand], sb[cand]) <= 1
+        trans[cand] = _dl(sa[cand], sb[cand], 1) <= 1
     return same | swap | (diffs <= 1) | trans
 
 
@@ -375,12 +379,13 @@ def email_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
     if len(rest):
         # A typo only: the same local part at another provider is often a namesake
         # ("kelly_white@gmail" vs "kelly_white@hotmail"), not the same person.
-        d = _dl(A["email"][i[rest]], A["email"][j[rest]])
         same_digits = A["email_digits"][i[rest]] == A["email_digits"][j[rest]]
         # "emma.mitchell@" vs "emmamitchell@" (outside Gmail) is another address built from
         # the same name — a namesake's, not a typo.
         same_seps = A["email_letters"][i[rest]] != A["email_letters"][j[rest]]
-        lvl[rest[(d <= 1) & same_digits & same_seps]] = 2
+        rest = rest[same_digits & same_seps]  # the edit distance only matters for these
+        d = _dl(A["email"][i[rest]], A["email"][j[rest]], 1)
+        lvl[rest[d <= 1]] = 2
     lvl[same] = 1
     return lvl
 
