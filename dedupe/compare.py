@@ -329,11 +329,11 @@ def dob_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         x //= 10
         y //= 10
     # Adjacent transposed digits (1956 vs 1965) count as one edit.
-    sa, sb = a.astype(str).astype(object), b.astype(str).astype(object)
     trans = np.zeros(len(a), bool)
     cand = np.flatnonzero(diffs == 2)
-    if len(cand):
-        trans[cand] = _dl(sa[cand], sb[cand], 1) <= 1
+    if len(cand):  # strings only for the few pairs two digits apart
+        sa, sb = a[cand].astype(str).astype(object), b[cand].astype(str).astype(object)
+        trans[cand] = _dl(sa, sb, 1) <= 1
     return same | swap | (diffs <= 1) | trans
 
 
