@@ -192,9 +192,14 @@ class _Constraints:
     ) -> None:
         self.hard = hard
         self.parent = list(range(len(numbers)))
-        self.numbers: list[set[str]] = [{x} if x else set() for x in numbers]
-        self.dobs: list[set[int]] = [{int(d)} if d > 0 else set() for d in dobs]
-        self.suffix: list[set[str]] = [{s} if s else set() for s in suffix]
+        # One shared empty frozenset for every record without the fact (most have no suffix):
+        # a million empty sets would cost ~200 MB. ``|=`` rebinds a frozenset, never mutates it.
+        empty: frozenset = frozenset()
+        self.numbers: list[set[str] | frozenset[str]] = [{x} if x else empty for x in numbers]
+        self.dobs: list[set[int] | frozenset[int]] = [
+            {int(d)} if d > 0 else empty for d in dobs
+        ]
+        self.suffix: list[set[str] | frozenset[str]] = [{s} if s else empty for s in suffix]
         self.size = [1] * len(numbers)
         self.forbid: dict[int, set[int]] = {}
 

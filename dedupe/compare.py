@@ -16,6 +16,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
 
 from dedupe.nicknames import family, is_known_name, nickname_group
+from dedupe.normalise import by_distinct
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,11 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
     )[0].astype(np.int64)
     pc = r["postcode"].fillna("")
     valid = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
-    sector = (pc.str.slice(0, -2)).where(valid & (pc != ""), None)
-    outward = pc.str.split(" ").str[0].where(valid & (pc != ""), None)
-    house = r["addr_key"].fillna("").str.extract(r"^(?:flat \w+ )?(\d+\w?)")[0]
+    sector = by_distinct(pc, lambda x: x.str.slice(0, -2)).where(valid & (pc != ""), None)
+    outward = by_distinct(pc, lambda x: x.str.split(" ").str[0]).where(valid & (pc != ""), None)
+    house = by_distinct(
+        r["addr_key"].fillna(""), lambda x: x.str.extract(r"^(?:flat \w+ )?(\d+\w?)")[0]
+    )
     return {
         "number": s("number"),
         "number_c": code("number"),
@@ -88,15 +91,19 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "first_rare": first_rare,
         "first_s": shared[:n],
         "mid_s": shared[n:],
-        "last1": r["last_name"]
-        .fillna("")
-        .str.split()
-        .str[0]
-        .fillna("")
-        .map(lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z"))
-        .to_numpy(dtype=object),
+        "last1": by_distinct(
+            r["last_name"],
+            lambda x: x.fillna("")
+            .str.split()
+            .str[0]
+            .fillna("")
+            .map(lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z")),
+        ).to_numpy(dtype=object),
         "last1_c": pd.factorize(
-            r["last_name"].fillna("").str.split().str[0].replace("", None), use_na_sentinel=True
+            by_distinct(r["last_name"], lambda x: x.fillna("").str.split().str[0]).replace(
+                "", None
+            ),
+            use_na_sentinel=True,
         )[0].astype(np.int64),
         "middle": s("middle_key"),
         "dob": r["dob"].to_numpy(dtype=np.int64),
@@ -137,8 +144,12 @@ def _pairwise(
     return process.cpdist(list(a), list(b), scorer=scorer, dtype=dtype, workers=-1, **kw)  # type: ignore[arg-type, call-overload, no-any-return]
 
 
-def _dl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _pairwise(DamerauLevenshtein.distance, a, b, dtype=np.int32)
+def _dl(a: np.ndarray, b: np.ndarray, cutoff: int) -> np.ndarray:
+    """Damerau-Levenshtein distance, exact up to ``cutoff`` (``cutoff + 1`` = "more than that").
+
+    Callers only ask "at most 1 (or 2) edits?", and a bounded distance is much cheaper.
+    """
+    return _pairwise(DamerauLevenshtein.distance, a, b, dtype=np.int32, score_cutoff=cutoff)
 
 
 def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -149,8 +160,8 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
     rest = np.flatnonzero(present & ~same)
     if len(rest):
         d = np.minimum(
-            _dl(A["number"][i[rest]], A["number"][j[rest]]),
-            _dl(A["number_z"][i[rest]], A["number_z"][j[rest]]),
+            _dl(A["number"][i[rest]], A["number"][j[rest]], 1),
+            _dl(A["number_z"][i[rest]], A["number_z"][j[rest]], 1),
         )
         lvl[rest[d <= 1]] = 2
     return lvl
@@ -202,7 +213,7 @@ def _first_name_levels(
         dtype=bool,
     )
     jw = _pairwise(JaroWinkler.normalized_similarity, a, b)
-    dl = _dl(a, b)
+    dl = _dl(a, b, 2)
     # One edit is a typo when the names are long enough or a letter was dropped/added;
     # a substitution in a short name is another name (Tom/Tim, Jon/Jan: twins exist).
     # Swapped letters (Zoe/Zeo) and a rare non-name spelling of a short name (Amy/Amh) are
@@ -282,7 +293,7 @@ def _last_name_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         [(len(x) > 2 and x in y) or (len(y) > 2 and y in x) for x, y in zip(a, b, strict=True)],
         dtype=bool,
     )
-    dl = _dl(a, b)
+    dl = _dl(a, b, 2)
     short = np.minimum(_lens(a), _lens(b))
     sub = np.full(len(a), 4, np.int8)
     sub[contains] = 3
@@ -363,11 +374,11 @@ def dob_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         x //= 10
         y //= 10
     # Adjacent transposed digits (1956 vs 1965) count as one edit.
-    sa, sb = a.astype(str).astype(object), b.astype(str).astype(object)
     trans = np.zeros(len(a), bool)
     cand = np.flatnonzero(diffs == 2)
-    if len(cand):
-        trans[cand] = _dl(sa[cand], sb[cand]) <= 1
+    if len(cand):  # strings only for the few pairs two digits apart
+        sa, sb = a[cand].astype(str).astype(object), b[cand].astype(str).astype(object)
+        trans[cand] = _dl(sa, sb, 1) <= 1
     return same | swap | (diffs <= 1) | trans
 
 
@@ -413,12 +424,13 @@ def email_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
     if len(rest):
         # A typo only: the same local part at another provider is often a namesake
         # ("kelly_white@gmail" vs "kelly_white@hotmail"), not the same person.
-        d = _dl(A["email"][i[rest]], A["email"][j[rest]])
         same_digits = A["email_digits"][i[rest]] == A["email_digits"][j[rest]]
         # "emma.mitchell@" vs "emmamitchell@" (outside Gmail) is another address built from
         # the same name — a namesake's, not a typo.
         same_seps = A["email_letters"][i[rest]] != A["email_letters"][j[rest]]
-        lvl[rest[(d <= 1) & same_digits & same_seps]] = 2
+        rest = rest[same_digits & same_seps]  # the edit distance only matters for these
+        d = _dl(A["email"][i[rest]], A["email"][j[rest]], 1)
+        lvl[rest[d <= 1]] = 2
     lvl[same] = 1
     return lvl
 

@@ -118,6 +118,7 @@ def run(
     if model is not None and opts.term_frequency:
         weight = weight + tf_adjustment(model, levels, arrays["first_c"], i, 1)
         weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, 2)
+    del arrays  # ~30 per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
     reasons, _override = pair_rules(levels, hard)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
