@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from dedupe.io import read_export
 from dedupe.pipeline import Options, run
+from dedupe.schema import DECISION_COLUMNS
 
 FIRST = ["Ann", "Bob", "Cath", "Dev", "Eve", "", "Siân", "Zoë"]
 LAST = ["Lee", "Roe", "Ng", "O'Neil", "Smith", ""]
@@ -77,20 +78,7 @@ def test_accepting_proposals_is_idempotent(tmp_path: Path, a: str, b: str) -> No
     lines = list(range(2, len(q) + 2))
     dec = (
         q.astype(str)
-        .reindex(
-            columns=[
-                "item_id",
-                "source_org_a",
-                "row_id_a",
-                "fingerprint_a",
-                "source_org_b",
-                "row_id_b",
-                "fingerprint_b",
-                "records",
-                "decision",
-                "note",
-            ]
-        )
+        .reindex(columns=list(DECISION_COLUMNS))
         .fillna("")
     )
     second = run(exports, opts, (dec, lines, "d.csv"))
