@@ -37,106 +37,158 @@ class Eligibility:
         }
 
 
-def _mode_per_person(df: pd.DataFrame, col: str, keep: pd.Series) -> pd.Series:
-    """Most frequent value of ``col`` per person (ties: smallest), vectorised."""
-    sub = df.loc[keep, ["person_id", col]]
-    counts = sub.groupby(["person_id", col], sort=False).size().reset_index(name="_n")
-    counts = counts.sort_values(["person_id", "_n", col], ascending=[True, False, True])
-    return counts.drop_duplicates("person_id").set_index("person_id")[col]
+def _hex_rank(fingerprints: np.ndarray) -> np.ndarray:
+    """16-hex fingerprints as uint64: the same order as the strings, sortable by numpy."""
+    raw = np.frombuffer(np.asarray(fingerprints, dtype="S16").tobytes(), dtype=np.uint8).reshape(
+        -1, 16
+    )
+    nibble = np.where(raw >= ord("a"), raw - ord("a") + 10, raw - ord("0")).astype(np.uint64)
+    shifts = np.arange(60, -1, -4, dtype=np.uint64)
+    return (nibble << shifts).sum(axis=1, dtype=np.uint64)
 
 
-def _org_lists(df: pd.DataFrame) -> pd.Series:
-    """';'-joined sorted organisations per person, via a bit mask per person (fast at 1M)."""
-    orgs = sorted(df["source_org"].unique())
-    person = df["person_id"].to_numpy()
-    mask = pd.Series(0, index=pd.Index(sorted(set(person))), dtype="int64")
-    for k, o in enumerate(orgs):
-        has = pd.Series(df["source_org"].to_numpy() == o).groupby(person).any()
-        mask = mask + has.reindex(mask.index, fill_value=False).astype("int64") * (1 << k)
-    names = {m: ";".join(o for k, o in enumerate(orgs) if m >> k & 1) for m in mask.unique()}
-    return mask.map(names)
+def _first_in_order(
+    order: np.ndarray, pcode: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(person code, record position) of each person's first record in ``order`` under mask."""
+    sel = order[mask[order]]
+    g = pcode[sel]
+    start = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
+    return g[start], sel[start]
+
+
+def _mode_per_person(
+    pcode: np.ndarray, value_rank: np.ndarray, mask: np.ndarray, n_persons: int
+) -> np.ndarray:
+    """Most frequent value rank per person under mask (ties: smallest rank); -1 where none."""
+    p, v = pcode[mask].astype(np.int64), value_rank[mask].astype(np.int64)
+    out = np.full(n_persons, -1, np.int64)
+    if not len(p):
+        return out
+    width = int(v.max()) + 1
+    keys, counts = np.unique(p * width + v, return_counts=True)
+    kp, kv = keys // width, keys % width
+    order = np.lexsort((kv, -counts, kp))
+    kp, kv = kp[order], kv[order]
+    start = np.r_[True, kp[1:] != kp[:-1]]
+    out[kp[start]] = kv[start]
+    return out
+
+
+def _org_lists(orgs: np.ndarray, pcode: np.ndarray, n_persons: int) -> np.ndarray:
+    """';'-joined sorted organisations per person, via a bit mask per person."""
+    ocode, names = pd.factorize(orgs, sort=True)
+    mask = np.zeros(n_persons, np.int64)
+    np.bitwise_or.at(mask, pcode, np.left_shift(1, ocode.astype(np.int64)))
+    combos, inverse = np.unique(mask, return_inverse=True)
+    text = np.array(
+        [";".join(o for k, o in enumerate(names) if int(m) >> k & 1) for m in combos], dtype=object
+    )
+    return text[inverse]
+
+
+def _iso_dates(dob: np.ndarray) -> np.ndarray:
+    """yyyymmdd integers to ISO strings; 0 / negative to None."""
+    out = np.full(len(dob), None, dtype=object)
+    ok = dob > 0
+    d = dob[ok]
+    out[ok] = [f"{x // 10000:04d}-{x // 100 % 100:02d}-{x % 100:02d}" for x in d.tolist()]
+    return out
+
+
+def _col(r: pd.DataFrame, name: str) -> np.ndarray:
+    return r[name].to_numpy(dtype=object)
 
 
 def build_members(
     r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float], policy: Eligibility
 ) -> pd.DataFrame:
-    """members table (see dedupe.schema.MEMBERS_SCHEMA) from records and their person ids."""
-    df = r.copy()
-    # Integer person codes (in person_id order) make the sorts and group-bys cheap at 1M rows.
-    codes, uniques = pd.factorize(pd.Series(person), sort=True)
-    df["person_id"] = codes
-    refused = df["consent"].map(lambda c: c is False).astype(bool)
+    """members table (see dedupe.schema.MEMBERS_SCHEMA) from records and their person ids.
+
+    Column-wise numpy over one ordering of the records (person, completeness, fingerprint):
+    no copy of the 1M-row records table, no sort of its string columns.
+    """
+    pcode, uniques = pd.factorize(np.asarray(person, dtype=object), sort=True)
+    n_persons = len(uniques)
+    consent = _col(r, "consent")
+    refused = np.fromiter((c is False for c in consent), bool, len(consent))
     usable = ~refused | policy.ignore_consent
+    dob = r["dob"].to_numpy(dtype=np.int64)
     contact = ["first_key", "last_key", "email", "phone", "postcode", "address", "number"]
-    df["_score"] = df[contact].notna().sum(axis=1) + (df["dob"] > 0) + usable.astype(int) * 100
-    df = df.sort_values(
-        ["person_id", "_score", "fingerprint"], ascending=[True, False, True], kind="stable"
+    score = (
+        r[contact].notna().sum(axis=1).to_numpy(np.int64)
+        + (dob > 0)
+        + usable.astype(np.int64) * 100
     )
-    best = df.drop_duplicates("person_id").set_index("person_id")
-    use = df[usable.loc[df.index]]
-    g = use.groupby("person_id", sort=True)
-    email = g["email"].first()
-    phone = g["phone"].first()
-    place = use[use["postcode"].notna() | use["address"].notna()].drop_duplicates("person_id")
-    place = place.set_index("person_id")
-    orgs = _org_lists(df)
-    number = _mode_per_person(df, "number", df["number"].fillna("").str.len() == 7)
-    dob = _mode_per_person(df, "dob", df["dob"] > 0)
-    n = df.groupby("person_id").size()
-    has_status = df["active"].notna()
-    is_active = df["active"].map(lambda x: x is True).astype(bool)
-    gp = pd.DataFrame(
-        {"p": df["person_id"], "has": has_status, "act": is_active, "ref": refused.loc[df.index]}
-    ).groupby("p")
-    lapsed = gp["has"].all() & ~gp["act"].any()
-    all_refused = gp["ref"].all()
-    ids = best.index
-    out = pd.DataFrame(index=ids)
-    out["person_id"] = np.asarray(uniques, dtype=object)[ids.to_numpy()]
-    first = best["first_name"].fillna("")
-    last = best["last_name"].fillna("")
-    middle = best["middle_names"].fillna("")
-    # The generation suffix is kept if any record states it (one export may drop it).
-    any_sfx = df[df["suffix"].fillna("") != ""].groupby("person_id")["suffix"].first()
-    suffix = any_sfx.reindex(ids).fillna(best["suffix"].fillna(""))
-    sfx = suffix.map({"jr": "Jr", "sr": "Sr"}).fillna(suffix.str.upper())
-    full = (first + " " + middle + " " + last + " " + sfx.fillna("")).str.split().str.join(" ")
-    out["full_name"] = full
-    out["first_name"] = best["first_name"]
-    out["last_name"] = best["last_name"]
-    out["email"] = email.reindex(ids)
-    out["phone"] = phone.reindex(ids)
-    out["address"] = place["address"].reindex(ids)
-    out["town"] = place["town"].reindex(ids)
-    out["postcode"] = place["postcode"].reindex(ids)
-    out["organisations"] = orgs.reindex(ids)
-    out["membership_number"] = number.reindex(ids)
-    reason = pd.Series([None] * len(ids), index=ids, dtype=object)
+    fp = _hex_rank(_col(r, "fingerprint"))
+    order = np.lexsort((fp, -score, pcode))
+    every = np.ones(len(r), bool)
+    _, best = _first_in_order(order, pcode, every)
+
+    def first_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _first_in_order(order, pcode, mask)
+
+    def pick(col: str, found: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        out = np.full(n_persons, None, dtype=object)
+        out[found[0]] = _col(r, col)[found[1]]
+        return out
+
+    email = pick("email", first_of(usable & r["email"].notna().to_numpy()))
+    phone = pick("phone", first_of(usable & r["phone"].notna().to_numpy()))
+    place = first_of(usable & (r["postcode"].notna() | r["address"].notna()).to_numpy())
+    number_col = r["number"].fillna("")
+    valid_number = (number_col.str.len() == 7).to_numpy()
+    num_rank, num_values = pd.factorize(number_col.to_numpy(dtype=object), sort=True)
+    number_mode = _mode_per_person(pcode, num_rank, valid_number, n_persons)
+    number = np.asarray(num_values, dtype=object)[np.maximum(number_mode, 0)].astype(object)
+    number[number_mode < 0] = None
+    dob_rank, dob_values = pd.factorize(dob, sort=True)
+    dob_mode = _mode_per_person(pcode, dob_rank, dob > 0, n_persons)
+    dob_best = np.where(dob_mode >= 0, np.asarray(dob_values)[np.maximum(dob_mode, 0)], 0)
+    n_records = np.bincount(pcode, minlength=n_persons)
+    active = _col(r, "active")
+    has_status = np.fromiter((a is not None and a is not pd.NA for a in active), bool, len(active))
+    is_active = np.fromiter((a is True for a in active), bool, len(active))
+    lapsed = (np.bincount(pcode, has_status, n_persons) == n_records) & (
+        np.bincount(pcode, is_active, n_persons) == 0
+    )
+    all_refused = np.bincount(pcode, refused, n_persons) == n_records
+    suffix_col = r["suffix"].fillna("").to_numpy(dtype=object)
+    suffix = np.full(n_persons, "", dtype=object)
+    got = first_of(suffix_col != "")
+    suffix[got[0]] = suffix_col[got[1]]
+    reason = np.full(n_persons, None, dtype=object)
     if not policy.include_lapsed:
-        reason[lapsed.reindex(ids).to_numpy(dtype=bool)] = (
-            "lapsed or resigned in every organisation that lists a status"
-        )
+        reason[lapsed] = "lapsed or resigned in every organisation that lists a status"
     if not policy.ignore_consent:
-        reason[all_refused.reindex(ids).to_numpy(dtype=bool)] = (
-            "refused consent in every organisation"
-        )
-    out["eligible"] = reason.isna()
-    out["ineligible_reason"] = reason
-    out["title"] = best["title"]
-    out["suffix"] = suffix.replace("", None)
-    d = dob.reindex(ids)
-    ds = d.dropna().astype("int64")
-    iso = pd.Series(
-        (ds // 10000).astype(str).str.zfill(4)
-        + "-"
-        + (ds // 100 % 100).astype(str).str.zfill(2)
-        + "-"
-        + (ds % 100).astype(str).str.zfill(2),
-        index=ds.index,
+        reason[all_refused] = "refused consent in every organisation"
+    first = pd.Series(_col(r, "first_name")[best]).fillna("")
+    last = pd.Series(_col(r, "last_name")[best]).fillna("")
+    middle = pd.Series(_col(r, "middle_names")[best]).fillna("")
+    sfx = pd.Series(suffix)
+    sfx_shown = sfx.map({"jr": "Jr", "sr": "Sr"}).fillna(sfx.str.upper())
+    full = (first + " " + middle + " " + last + " " + sfx_shown).str.split().str.join(" ")
+    person_ids = np.asarray(uniques, dtype=object)
+    out = pd.DataFrame(
+        {
+            "person_id": person_ids,
+            "full_name": full.to_numpy(dtype=object),
+            "first_name": _col(r, "first_name")[best],
+            "last_name": _col(r, "last_name")[best],
+            "email": email,
+            "phone": phone,
+            "address": pick("address", place),
+            "town": pick("town", place),
+            "postcode": pick("postcode", place),
+            "organisations": _org_lists(_col(r, "source_org"), pcode, n_persons),
+            "membership_number": number,
+            "eligible": pd.isna(reason),
+            "ineligible_reason": reason,
+            "title": _col(r, "title")[best],
+            "suffix": np.where(suffix == "", None, suffix).astype(object),
+            "date_of_birth": _iso_dates(dob_best),
+            "n_records": n_records.astype("int32"),
+            "min_link_weight": pd.Series(min_link, dtype=float).reindex(person_ids).to_numpy(),
+        }
     )
-    out["date_of_birth"] = iso.reindex(ids).astype(object).where(lambda x: x.notna(), None)
-    out["n_records"] = n.reindex(ids).astype("int32")
-    out["min_link_weight"] = (
-        pd.Series(min_link, dtype=float).reindex(out["person_id"].to_numpy()).to_numpy()
-    )
-    return out.reset_index(drop=True)
+    return out
