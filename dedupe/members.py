@@ -44,7 +44,8 @@ def _hex_rank(fingerprints: np.ndarray) -> np.ndarray:
     )
     nibble = np.where(raw >= ord("a"), raw - ord("a") + 10, raw - ord("0")).astype(np.uint64)
     shifts = np.arange(60, -1, -4, dtype=np.uint64)
-    return (nibble << shifts).sum(axis=1, dtype=np.uint64)
+    ranks: np.ndarray = (nibble << shifts).sum(axis=1, dtype=np.uint64)
+    return ranks
 
 
 def _first_in_order(
@@ -93,6 +94,12 @@ def _iso_dates(dob: np.ndarray) -> np.ndarray:
     ok = dob > 0
     d = dob[ok]
     out[ok] = [f"{x // 10000:04d}-{x // 100 % 100:02d}-{x % 100:02d}" for x in d.tolist()]
+    return out
+
+
+def _blank_to_none(values: np.ndarray) -> np.ndarray:
+    out = values.copy()
+    out[values == ""] = None
     return out
 
 
@@ -185,7 +192,7 @@ def build_members(
             "eligible": pd.isna(reason),
             "ineligible_reason": reason,
             "title": _col(r, "title")[best],
-            "suffix": np.where(suffix == "", None, suffix).astype(object),
+            "suffix": _blank_to_none(suffix),
             "date_of_birth": _iso_dates(dob_best),
             "n_records": n_records.astype("int32"),
             "min_link_weight": pd.Series(min_link, dtype=float).reindex(person_ids).to_numpy(),
