@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -186,23 +188,70 @@ def accuracy(only: list[str]) -> list[dict[str, object]]:
     return rows
 
 
-def _inner(exports_dir: Path, out: Path) -> None:
-    """Run the pipeline in this process, timing each phase and reading peak RSS."""
-    from dedupe.io import parse_org_args, read_export
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc), in KiB."""
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                total += int(fh.read().split()[1]) * (resource.getpagesize() // 1024)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class TreePeak:
+    """Samples the process tree's total RSS every 50 ms: worker processes count too."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid()))
+
+    def __enter__(self) -> TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _inner(exports_dir: Path, out: Path, workers: int) -> None:
+    """Run the pipeline in this process, timing each phase and reading peak RSS.
+
+    Peak memory is reported two ways: this process alone (getrusage) and the whole tree
+    (this process plus the worker processes that read the exports, sampled together).
+    """
+    with TreePeak() as tree:
+        _timed_run(exports_dir, out, workers, tree)
+
+
+def _timed_run(exports_dir: Path, out: Path, workers: int, tree: TreePeak) -> None:
+    from dedupe.io import parse_org_args
+    from dedupe.loading import load_exports
     from dedupe.outputs import write_all
-    from dedupe.pipeline import Options, run
+    from dedupe.pipeline import Options, run_prepared
 
     t0 = time.perf_counter()
-    exports = [
-        read_export(p, o, []) for o, p in parse_org_args(sorted(exports_dir.glob("*.csv")), [])
-    ]
-    t_read = time.perf_counter() - t0
     opts = Options(today=date.today())
-    res = run(exports, opts, release_raw=True)
+    pairs = parse_org_args(sorted(exports_dir.glob("*.csv")), [])
+    exports, prep = load_exports(pairs, [], opts.today, workers)
+    t_read = time.perf_counter() - t0
+    res = run_prepared(prep, exports, opts, timings={"read_and_clean": t_read})
     t = time.perf_counter()
     write_all(res, exports, out, opts, {})
     t_write = time.perf_counter() - t
-    split = {"read_files": round(t_read, 2)} | {k: round(v, 2) for k, v in res.timings.items()}
+    split = {k: round(v, 2) for k, v in res.timings.items()}
     split["reports_and_writing"] = round(t_write, 2)
     print(
         json.dumps(
@@ -213,12 +262,14 @@ def _inner(exports_dir: Path, out: Path) -> None:
                 "total_seconds": round(time.perf_counter() - t0, 2),
                 "split": split,
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peak_tree_rss_mb": round(max(tree.peak_kb, _tree_rss_kb(os.getpid())) / 1024, 1),
+                "workers": workers,
             }
         )
     )
 
 
-def speed(rows: int, seed: int, orgs: int) -> None:
+def speed(rows: int, seed: int, orgs: int, workers: int = 0) -> None:
     """Generate ``rows`` with bench/generate.py (cached), run in a fresh process, score."""
     data = ROOT / "bench" / "data" / f"dedupe_{rows}_{seed}_{orgs}"
     if not (data / "exports").is_dir():
@@ -241,7 +292,16 @@ def speed(rows: int, seed: int, orgs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         subprocess.run(
-            [sys.executable, __file__, "_inner", str(data / "exports"), str(out)], check=True
+            [
+                sys.executable,
+                __file__,
+                "_inner",
+                str(data / "exports"),
+                str(out),
+                "--workers",
+                str(workers),
+            ],
+            check=True,
         )
         truth = data / "truth" / "truth.csv"
         if truth.exists():
@@ -264,16 +324,18 @@ def main(argv: list[str]) -> int:
     s.add_argument("--rows", type=int, default=1_000_000)
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--orgs", type=int, default=4)
+    s.add_argument("--workers", type=int, default=0, help="0: one per core")
     i = sub.add_parser("_inner")
     i.add_argument("exports", type=Path)
     i.add_argument("out", type=Path)
+    i.add_argument("--workers", type=int, default=0)
     args = ap.parse_args(argv)
     if args.cmd == "_inner":
-        _inner(args.exports, args.out)
+        _inner(args.exports, args.out, args.workers)
     elif args.cmd == "accuracy":
         accuracy([x for x in args.only.split(",") if x])
     elif args.cmd == "speed":
-        speed(args.rows, args.seed, args.orgs)
+        speed(args.rows, args.seed, args.orgs, args.workers)
     else:
         accuracy([])
         speed(1_000_000, 7, 4)

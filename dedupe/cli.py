@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from dedupe.io import load_decisions, load_mapping, parse_org_args, read_export
+from dedupe.io import load_decisions, load_mapping, parse_org_args
+from dedupe.loading import load_exports
 from dedupe.members import Eligibility
 from dedupe.outputs import write_all
-from dedupe.pipeline import DEFAULT_STRONG, DEFAULT_THRESHOLD, Options, run
+from dedupe.pipeline import DEFAULT_STRONG, DEFAULT_THRESHOLD, Options, run_prepared
 from omov.appfactory import new_app
+from omov.bars import PhaseBars
 from omov.errors import ProblemsFound
 
 app = new_app("dedupe", "Merge the organisations' member exports into one record per person.")
@@ -41,6 +44,9 @@ WeakOpt = Annotated[
 ]
 LapsedOpt = Annotated[bool, typer.Option(help="Give a ballot to persons lapsed everywhere.")]
 ConsentOpt = Annotated[bool, typer.Option(help="Ignore consent columns.")]
+WorkersOpt = Annotated[
+    int, typer.Option(help="Processes reading exports at once (0: one per core).", min=0)
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 
 
@@ -55,6 +61,7 @@ def run_cmd(
     weak: WeakOpt = DEFAULT_STRONG,
     include_lapsed: LapsedOpt = False,
     ignore_consent: ConsentOpt = False,
+    workers: WorkersOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Dedupe member exports into one record per person; exit 3 if the auditor must review.
@@ -72,18 +79,18 @@ def run_cmd(
         strong=weak,
         eligibility=Eligibility(include_lapsed=include_lapsed, ignore_consent=ignore_consent),
     )
-    with err.status("reading exports") as status:
-        loaded = []
-        for name, path in pairs:
-            exp = read_export(path, name, maps)
-            err.print(f"  {name}: {exp.n_records:,} records from {path} ({exp.encoding})")
-            loaded.append(exp)
-        dec = None
-        if decisions is not None:
-            table, lines = load_decisions(decisions)
-            dec = (table, lines, str(decisions))
-        result = run(loaded, opts, dec, progress=lambda s: status.update(s), release_raw=True)
-        status.update("writing outputs")
+    dec = None
+    if decisions is not None:
+        table, lines = load_decisions(decisions)
+        dec = (table, lines, str(decisions))
+    with PhaseBars(err) as bars:
+        t0 = time.perf_counter()
+        loaded, prep = load_exports(pairs, maps, opts.today, workers, bars)
+        for exp in loaded:
+            bars.print(f"  {exp.org}: {exp.n_records:,} records from {exp.path} ({exp.encoding})")
+        timings = {"ingest_and_cleaning": time.perf_counter() - t0}
+        result = run_prepared(prep, loaded, opts, dec, bars, timings)
+        bars.phase("writing outputs")
         extra = {"decisions": decisions} if decisions is not None else {}
         if mapping is not None:
             extra["mapping"] = mapping

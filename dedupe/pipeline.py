@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,7 +23,8 @@ from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.members import Eligibility, build_members
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
-from dedupe.records import Prepared, prepare
+from dedupe.progress import Progress, Silent
+from dedupe.records import Prepared, combine, prepare_export
 from dedupe.review import build_queue
 from omov.errors import IntegrityError
 
@@ -86,7 +86,7 @@ def run(
     exports: list[Export],
     opts: Options,
     decisions: tuple[pd.DataFrame, list[int], str] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     release_raw: bool = False,
 ) -> Result:
     """Dedupe the exports; decisions (table, lines, path) are the auditor's, if any.
@@ -94,20 +94,40 @@ def run(
     ``release_raw`` drops each export's raw cells once normalised (saves memory at 1M rows;
     the exports cannot be run again afterwards).
     """
-    note = progress or (lambda _s: None)
+    bar = progress or Silent()
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    note("normalising")
-    prep = prepare(exports, opts.today, release_raw=release_raw)
+    bar.phase("normalising", total=len(exports))
+    parts = []
+    for exp in exports:
+        parts.append(prepare_export(exp, opts.today))
+        if release_raw:
+            exp.data = exp.data.iloc[0:0]
+        bar.advance()
+    prep = combine(parts)
+    return run_prepared(
+        prep, exports, opts, decisions, bar, {"ingest_and_cleaning": time.perf_counter() - t0}
+    )
+
+
+def run_prepared(
+    prep: Prepared,
+    exports: list[Export],
+    opts: Options,
+    decisions: tuple[pd.DataFrame, list[int], str] | None = None,
+    progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
+) -> Result:
+    """Dedupe records already normalised (``dedupe.loading`` builds them in parallel)."""
+    bar = progress or Silent()
+    timings = dict(timings or {})
     r = prep.records
     n = len(r)
-    timings["ingest_and_cleaning"] = time.perf_counter() - t0
-    note("blocking")
+    bar.phase("blocking")
     t = time.perf_counter()
     blocks = candidate_pairs(r, opts.max_block)
     i, j = blocks.i, blocks.j
     timings["blocking"] = time.perf_counter() - t
-    note(f"scoring {len(i):,} candidate pairs")
+    bar.phase(f"scoring {len(i):,} candidate pairs")
     t = time.perf_counter()
     arrays = record_arrays(r)
     levels = compare(arrays, i, j)
@@ -123,7 +143,7 @@ def run(
     reasons, _override = pair_rules(levels, hard)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
     timings["scoring"] = time.perf_counter() - t
-    note("clustering")
+    bar.phase("clustering")
     t = time.perf_counter()
     resolved = Resolved()
     if decisions is not None:
@@ -146,6 +166,7 @@ def run(
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
     timings["clustering"] = time.perf_counter() - t
+    bar.phase("building members and the review queue")
     t = time.perf_counter()
     min_link = _min_link(cl, i, j, weight, person)
     members = build_members(r, person, min_link, opts.eligibility)

@@ -125,51 +125,78 @@ def normalise_export(
     return out, warn, report
 
 
-def prepare(exports: list[Export], today: date, release_raw: bool = False) -> Prepared:
-    """Normalise every export; reject rows that name nobody; collect warnings."""
-    frames = []
-    prep = Prepared(records=pd.DataFrame())
-    for exp in exports:
-        prep.rejected.extend(exp.rejected)
-        out, warn, report = normalise_export(exp, today)
-        if release_raw:  # the raw cells are no longer needed: free them before the next file
-            exp.data = exp.data.iloc[0:0]
-        for pos, fld, msg in warn:
-            prep.warnings.append(
-                {
-                    "source_org": exp.org,
-                    "row_id": int(out.at[pos, "row_id"]),
-                    "line": int(out.at[pos, "line"]),
-                    "field": fld,
-                    "warning": msg,
-                }
-            )
-        nameless = out["first_key"].isna() & out["last_key"].isna()
-        for pos in np.flatnonzero(nameless.to_numpy()):
-            prep.rejected.append(
-                {
-                    "source_org": exp.org,
-                    "row_id": int(out.at[pos, "row_id"]),
-                    "file": str(exp.path),
-                    "line": int(out.at[pos, "line"]),
-                    "reason": "no name: a ballot cannot be addressed to this row",
-                    "fix": "add the member's name in the export (or confirm the row is junk)",
-                }
-            )
-        report["rejected"] = int(nameless.sum()) + len(exp.rejected)
-        prep.cleaning[exp.org] = report
-        frames.append(out[~nameless][list(RECORD_COLUMNS)])
-        del out
-    recs = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=list(RECORD_COLUMNS))
-    )
+@dataclass
+class PreparedExport:
+    """One organisation's normalised records and what cleaning found.
+
+    Why its own unit: it depends on that one file only, so each export can be read and
+    normalised in its own worker process and only this (not the raw cells) comes back.
+    """
+
+    org: str
+    records: pd.DataFrame  # RECORD_COLUMNS, sorted by (fingerprint, row_id)
+    rejected: list[dict[str, object]]
+    warnings: list[dict[str, object]]
+    report: dict[str, object]
+
+
+def prepare_export(exp: Export, today: date) -> PreparedExport:
+    """Normalise one export; reject rows that name nobody; collect its warnings."""
+    out, warn, report = normalise_export(exp, today)
+    row_id = out["row_id"].to_numpy()
+    line = out["line"].to_numpy()
+    warnings: list[dict[str, object]] = [
+        {
+            "source_org": exp.org,
+            "row_id": int(row_id[pos]),
+            "line": int(line[pos]),
+            "field": fld,
+            "warning": msg,
+        }
+        for pos, fld, msg in warn
+    ]
+    nameless = (out["first_key"].isna() & out["last_key"].isna()).to_numpy()
+    rejected = list(exp.rejected)
+    for pos in np.flatnonzero(nameless):
+        rejected.append(
+            {
+                "source_org": exp.org,
+                "row_id": int(row_id[pos]),
+                "file": str(exp.path),
+                "line": int(line[pos]),
+                "reason": "no name: a ballot cannot be addressed to this row",
+                "fix": "add the member's name in the export (or confirm the row is junk)",
+            }
+        )
+    report["rejected"] = len(rejected)
+    kept = out[~nameless][list(RECORD_COLUMNS)]
     # Canonical order: by content, never by position, so a shuffled file gives the same result.
-    recs = recs.sort_values(["source_org", "fingerprint", "row_id"], kind="stable").reset_index(
-        drop=True
-    )
-    prep.records = recs
+    kept = kept.sort_values(["fingerprint", "row_id"], kind="stable").reset_index(drop=True)
+    return PreparedExport(exp.org, kept, rejected, warnings, report)
+
+
+def combine(parts: list[PreparedExport]) -> Prepared:
+    """All organisations' records in one table, ordered by (organisation, fingerprint, row)."""
+    parts = sorted(parts, key=lambda p: p.org)
+    if len({p.org for p in parts}) != len(parts):
+        raise ValueError("two exports have the same organisation name")
+    prep = Prepared(records=pd.DataFrame(columns=list(RECORD_COLUMNS)))
+    if parts:
+        prep.records = pd.concat([p.records for p in parts], ignore_index=True)
+    for part in parts:
+        prep.rejected.extend(part.rejected)
+        prep.warnings.extend(part.warnings)
+        prep.cleaning[part.org] = part.report
     prep.rejected.sort(key=lambda r: (str(r["source_org"]), int(r["row_id"])))  # type: ignore[call-overload]
     prep.warnings.sort(key=lambda r: (str(r["source_org"]), int(r["row_id"]), str(r["field"])))  # type: ignore[call-overload]
     return prep
+
+
+def prepare(exports: list[Export], today: date, release_raw: bool = False) -> Prepared:
+    """Normalise every export in this process (see ``dedupe.loading`` for the parallel path)."""
+    parts = []
+    for exp in exports:
+        parts.append(prepare_export(exp, today))
+        if release_raw:  # the raw cells are no longer needed: free them before the next file
+            exp.data = exp.data.iloc[0:0]
+    return combine(parts)

@@ -29,6 +29,10 @@ class OmovError(Exception):
         self.message = message
         self.fix = fix
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with every attribute (path, line, fix): errors cross from worker processes."""
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
     def render(self) -> str:
         """One short block for stderr: what went wrong, then how to fix it."""
         return self.message if not self.fix else f"{self.message}\n  fix: {self.fix}"
@@ -69,3 +73,11 @@ class IntegrityError(OmovError):
     """Something that must never change did: audit chain, digest, token re-use (exit 4)."""
 
     exit_code = ExitCode.INTEGRITY
+
+
+def _rebuild(cls: type[OmovError], args: tuple[object, ...], state: dict[str, object]) -> OmovError:
+    """Unpickle an OmovError without calling its keyword-only ``__init__``."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
