@@ -15,15 +15,16 @@ from gen_lists import (
     EMAIL_DOMAINS,
     STREET_TYPE_W,
     STREET_TYPES,
+    UNIT_CODES,
+    UNIT_STEP,
     ascii_fold,
     load_lists,
 )
 
 REF_DATE = np.datetime64("2026-11-01")
-# Reflect out-of-range ages instead of clipping them (see _fold). Off until sample_data and its
-# decisions.csv are regenerated together: turning it on changes every seed's data.
-FOLD_DOB = False
-INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"), dtype=object)
+# Reflect out-of-range ages instead of clipping them (see _fold); generate.py --no-fold-dob
+# gives the old clipped draws back (they pile birthdays on one date).
+FOLD_DOB = True
 LP_LOW, LP_HIGH = 100_000, 10_000_000  # 7 digits shown zero-padded: 0100000 … 9999999
 MIN_PAIRS = 4  # even a small sample has a few twins, father/son pairs and namesakes
 
@@ -56,11 +57,13 @@ def _s(a: np.ndarray) -> np.ndarray:
 def _draw_names(
     rng: np.random.Generator, culture: np.ndarray, gender: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """First-name and surname indices, by culture and gender (some cultures mix British names)."""
+    """First-name and surname indices, by culture and gender (some cultures mix British names).
+
+    Women bear the feminine form of a Polish -ski/-cki surname (Kowalska)."""
     lists = load_lists()
     first = np.zeros(len(culture), dtype=np.int64)
     last = np.zeros(len(culture), dtype=np.int64)
-    for c, (_, origin, native, sur_origin) in CULTURES.items():
+    for c, (_, origin, native, sur_origin, sur_native) in CULTURES.items():
         in_c = culture == c
         for g in ("F", "M"):
             rows = np.flatnonzero(in_c & (gender == g))
@@ -72,8 +75,13 @@ def _draw_names(
                 pool = lists.first_pools[(org, g)]
                 first[sub] = rng.choice(pool.idx, size=len(sub), p=pool.p)
         rows = np.flatnonzero(in_c)
-        pool = lists.last_pools[sur_origin]
-        last[rows] = rng.choice(pool.idx, size=len(rows), p=pool.p)
+        use_native = rng.random(len(rows)) < sur_native
+        for flag, org in ((True, sur_origin), (False, "british")):
+            sub = rows[use_native == flag]
+            pool = lists.last_pools[org]
+            last[sub] = rng.choice(pool.idx, size=len(sub), p=pool.p)
+    women = gender == "F"
+    last[women] = lists.last_fem[last[women]]
     return first, last
 
 
@@ -193,13 +201,16 @@ def _own_mailboxes(p: pd.DataFrame) -> None:
 
 
 def _addresses(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """n independent UK-style addresses with real postcode areas and their area's dialling code."""
+    """n independent UK-style addresses: real postcode sectors, drawn in proportion to their
+    residential postcode units (a proxy for households), with the district's post town and
+    dialling code. A sector with k units uses k distinct unit codes (as the real one does), so
+    full postcodes are about as many, and as crowded, as the UK's ~1.7 M."""
     lists = load_lists()
-    town = rng.choice(len(lists.town), size=n, p=lists.town_p)
-    district = rng.integers(lists.dmin[town], lists.dmax[town] + 1)
-    inward = (
-        _s(rng.integers(0, 10, n)) + rng.choice(INWARD_LETTERS, n) + rng.choice(INWARD_LETTERS, n)
-    )
+    sector = rng.choice(len(lists.sector_p), size=n, p=lists.sector_p)
+    unit = (rng.random(n) * lists.sector_units[sector]).astype(np.int64)
+    code = UNIT_CODES[(lists.sector_offset[sector] + unit * UNIT_STEP) % len(UNIT_CODES)]
+    town = lists.sector_district[sector]  # district index: town, region, std are per district
+    inward = lists.sector_digit[sector] + code
     street = (
         rng.choice(lists.street, size=n, p=lists.street_p)
         + " "
@@ -221,7 +232,7 @@ def _addresses(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "addr1": addr1,
         "town": lists.town[town],
         "region": lists.region[town],
-        "postcode": lists.area[town] + _s(district) + " " + inward,
+        "postcode": lists.district[town] + " " + inward,
         "landline": landline,
     }
 
@@ -258,7 +269,8 @@ def make_persons(
     middle = np.where(rng.random(n) < r["middle_name"], lists.first[mi], "").astype(object)
     middle[middle == first] = ""
     dbl = np.flatnonzero(rng.random(n) < r["double_barrelled"])
-    other = lists.last[rng.choice(len(lists.last), len(dbl))]
+    british = lists.last_pools["british"]  # the second half is usually an English name
+    other = lists.last[rng.choice(british.idx, len(dbl), p=british.p)]
     last[dbl] = np.array(
         [a if a == b else f"{a}-{b}" for a, b in zip(last[dbl], other, strict=True)], dtype=object
     )
@@ -395,7 +407,11 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     changed = same_name & (rng.random(len(a)) < r["married_name"])
     last = p["last_name"].to_numpy()
     p.iloc[b[changed], p.columns.get_loc("maiden_name")] = last[b[changed]]
-    p.iloc[b[same_name], p.columns.get_loc("last_name")] = last[a[same_name]]
+    taken = last[a[same_name]]
+    fem = {n: lists.last[lists.last_fem[i]] for i, n in enumerate(lists.last) if lists.last_fem[i] != i}
+    women = g[b[same_name]] == "F"
+    taken[women] = np.array([fem.get(x, x) for x in taken[women]], dtype=object)
+    p.iloc[b[same_name], p.columns.get_loc("last_name")] = taken
     consec = rng.random(len(a)) < r["couple_consecutive_lp"]
     lp = p["lp"].to_numpy()
     lp[b[consec]] = np.minimum(lp[a[consec]] + 1, LP_HIGH - 1)

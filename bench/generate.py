@@ -112,17 +112,17 @@ def generate(
     orgs: int = 5,
     rates: dict[str, float] | None = None,
     quiet: bool = False,
-    fold_dob: bool = False,
+    fold_dob: bool = True,
 ) -> dict[str, Any]:
     """Write exports, truth and candidates for ``rows`` rows; return the manifest.
 
     ``fold_dob`` reflects out-of-range ages instead of clipping them (see gen_people._fold);
-    off by default so committed sample data stays what ``make sample-data`` writes."""
+    ``False`` gives the old clipped draws, which pile thousands of birthdays on one date."""
     gen_people.FOLD_DOB = fold_dob
     try:
         return _generate(rows, seed, out, orgs, rates, quiet, fold_dob)
     finally:
-        gen_people.FOLD_DOB = False
+        gen_people.FOLD_DOB = True
 
 
 def _generate(
@@ -216,8 +216,7 @@ def _generate(
     key.to_csv(truth_dir / "candidates_key.csv", index=False, lineterminator="\n")
     log("truth and candidates written")
     manifest = _manifest(seed, rows, orgs, persons, used, truth, flags, r, detail, key)
-    if fold_dob:
-        manifest["fold_dob"] = True
+    manifest["fold_dob"] = fold_dob
     (truth_dir / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -290,9 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orgs", type=int, default=5, help="number of organisations, 4-6 (default 5)")
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument(
-        "--fold-dob",
-        action="store_true",
-        help="reflect out-of-range ages instead of piling them on one birthday (changes data)",
+        "--no-fold-dob",
+        dest="fold_dob",
+        action="store_false",
+        help="clip out-of-range ages as before (piles them on one birthday) instead of reflecting",
     )
     a = ap.parse_args(argv)
     try:
