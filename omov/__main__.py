@@ -2,4 +2,7 @@
 
 from omov.cli import main
 
-main()
+# The guard matters: dedupe reads exports in spawned worker processes, which import the
+# main module again, and must not run the command a second time.
+if __name__ == "__main__":
+    main()
