@@ -110,7 +110,9 @@ def _load_sample(refdata: Path) -> list[Table]:
     keep_person = truth["person_id"].map(
         lambda p: int(hashlib.sha256(p.encode()).hexdigest(), 16) % PERSON_SHARE == 0
     )
-    chosen = set(zip(truth["source_org"][keep_person], truth["row_id"][keep_person].astype(int)))
+    chosen = set(
+        zip(truth["source_org"][keep_person], truth["row_id"][keep_person].astype(int), strict=True)
+    )
     tables = []
     for org, enc in FILES.items():
         text = (base / "exports" / f"{org}.csv").read_text(encoding=enc)
@@ -158,7 +160,7 @@ def _dedupe(paths: list[Path]) -> Outcome:
     cl = res.clusters
     groups = cl.groupby("person_id")[["source_org", "row_id"]]
     partition = frozenset(
-        frozenset(zip(g["source_org"], g["row_id"].astype(int))) for _, g in groups
+        frozenset(zip(g["source_org"], g["row_id"].astype(int), strict=True)) for _, g in groups
     )
     recs = res.prep.records.set_index(["source_org", "row_id"]).sort_index()
     warnings = {(w["source_org"], int(w["row_id"]), w["field"]) for w in res.prep.warnings}
@@ -202,7 +204,8 @@ RENAMES: dict[str, tuple[str, ...]] = {
 def _rename(which: int) -> Callable[[Table], Table]:
     def change(t: Table) -> Table:
         header = [
-            RENAMES[f][which] if f in RENAMES else h for h, f in zip(t.header, t.fields, strict=True)
+            RENAMES[f][which] if f in RENAMES else h
+            for h, f in zip(t.header, t.fields, strict=True)
         ]
         return replace(t, header=header)
 

@@ -9,6 +9,7 @@ import pytest
 
 from dedupe.io import load_mapping, read_export
 from dedupe.records import prepare
+from dedupe.schema import lookup_header
 from omov.errors import InputError
 
 TODAY = date(2026, 11, 25)
@@ -53,6 +54,24 @@ def test_header_styles_map_to_canonical_fields(write) -> None:  # type: ignore[n
     assert rec["address"] == "Flat 2, 1 High St"
     assert rec["email"] == "a.lee@example.com"
     assert rec["active"] is False and rec["consent"] is False
+
+
+@pytest.mark.parametrize(
+    "header,field",
+    [
+        ("Membership #", "membership_number"),  # '#', 'No', 'No.', 'Num' all mean 'number'
+        ("Telephone No.", "phone"),
+        ("LP Num", "membership_number"),
+        ("Consent (Y/N)", "consent"),  # answer choices and notes in brackets are not the name
+        ("Consent Y/N", "consent"),
+        ("Date of Birth (dd/mm/yyyy)", "date_of_birth"),
+        ("  POST CODE  ", "postcode"),
+        ("Member #", "org_member_id"),
+        ("Notes (internal)", None),
+    ],
+)
+def test_header_spellings(header: str, field: str | None) -> None:
+    assert lookup_header(header) == field
 
 
 @pytest.mark.parametrize(
