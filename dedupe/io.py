@@ -56,14 +56,13 @@ class Export:
 
 
 def decode_bytes(raw: bytes, path: Path) -> tuple[str, str]:
-    """Decode an export: UTF-8 (with or without BOM), else Windows-1252; say which was used."""
+    """Decode an export: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252.
+
+    UTF-16 with a byte-order mark is what Excel writes as "Unicode Text" (tab-delimited); its
+    BOM makes it unambiguous. UTF-16 *without* a BOM cannot be told from binary data: it stops.
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(
-            "the file is UTF-16 encoded",
-            path=str(path),
-            line=1,
-            fix="re-save it as 'CSV UTF-8 (comma delimited)' and run again",
-        )
+        return _decode_utf16(raw, path), "utf-16"
     if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(
             "this is a spreadsheet workbook, not a CSV file",
@@ -96,6 +95,21 @@ def decode_bytes(raw: bytes, path: Path) -> tuple[str, str]:
             path=str(path),
             line=line,
             fix="re-save the export as 'CSV UTF-8' from the spreadsheet or database",
+        ) from exc
+
+
+def _decode_utf16(raw: bytes, path: Path) -> str:
+    """UTF-16 (byte order from the BOM); a broken code unit stops the run at its line."""
+    try:
+        return raw.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        enc = "utf-16-le" if raw.startswith(b"\xff\xfe") else "utf-16-be"
+        line = raw[: exc.start].decode(enc, errors="replace").count("\n") + 1
+        raise InputError(
+            f"the file starts as UTF-16 but is not valid UTF-16 (at byte {exc.start})",
+            path=str(path),
+            line=line,
+            fix="re-save the export as 'CSV UTF-8' (or 'Unicode Text') from the spreadsheet",
         ) from exc
 
 

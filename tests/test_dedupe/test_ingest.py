@@ -21,10 +21,19 @@ def _prep(path: Path, mapping: list[tuple[str, str, str]] | None = None):  # typ
 
 
 @pytest.mark.parametrize(
-    "encoding,expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252")]
+    "encoding,expected",
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("cp1252", "cp1252"),
+        ("utf-16", "utf-16"),  # Excel "Unicode Text": UTF-16 with a BOM
+        ("utf-16-be", "utf-16"),  # written with a big-endian BOM below
+    ],
 )
 def test_encodings_detected_and_accents_kept(write, encoding: str, expected: str) -> None:  # type: ignore[no-untyped-def]
-    p = write("org.csv", "First Name,Surname\nSiân,Ó Murchú\nZoë,Brontë\n", encoding)
+    text = "First Name,Surname\nSiân,Ó Murchú\nZoë,Brontë\n"
+    bom = b"\xfe\xff" if encoding == "utf-16-be" else b""
+    p = write("org.csv", "", raw=bom + text.encode(encoding))
     exp, prep = _prep(p)
     assert exp.encoding == expected
     r = prep.records.sort_values("row_id")
@@ -238,8 +247,25 @@ def test_two_columns_same_field(write) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_wrong_encoding_utf16(write) -> None:  # type: ignore[no-untyped-def]
-    _assert_error(write("u16.csv", "Name\nAnn\n", "utf-16"), 1, "UTF-16")
+def test_wrong_encoding_utf16_without_bom(write) -> None:  # type: ignore[no-untyped-def]
+    # Without a byte-order mark UTF-16 cannot be told from binary data: it stops the run.
+    _assert_error(write("u16.csv", "Name\nAnn\n", "utf-16-le"), 1, "UTF-16")
+
+
+def test_excel_unicode_text_tab_delimited_utf16(write) -> None:  # type: ignore[no-untyped-def]
+    text = "Surname\tForename(s)\tMobile No.\r\nLee\tAnn\t07700 900123\r\n"
+    exp, prep = _prep(write("u16.txt", text, "utf-16"))
+    assert (exp.encoding, exp.delimiter) == ("utf-16", "\t")
+    assert prep.records.iloc[0][["first_name", "last_name", "phone"]].tolist() == [
+        "Ann",
+        "Lee",
+        "+447700900123",
+    ]
+
+
+def test_broken_utf16_names_the_line(write) -> None:  # type: ignore[no-untyped-def]
+    raw = "Name\nAnn\nBob\n".encode("utf-16") + b"\x00\xd8"  # an unpaired surrogate
+    _assert_error(write("b16.csv", "", raw=raw), 4, "not valid UTF-16")
 
 
 def test_wrong_encoding_undecodable(write) -> None:  # type: ignore[no-untyped-def]
