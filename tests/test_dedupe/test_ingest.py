@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dedupe.io import load_mapping, read_export
 from dedupe.records import prepare
 from dedupe.schema import lookup_header
-from omov.errors import InputError
+from omov import cli
+from omov.errors import ExitCode, InputError
 
 TODAY = date(2026, 11, 25)
 
@@ -92,6 +94,12 @@ def test_header_spellings(header: str, field: str | None) -> None:
         ("DOB", ["01-02-80", "31-12-75"], [19800201, 19751231]),
         ("DOB", ["01-02-20", "31-12-75"], [19200201, 19751231]),  # a birth year is never future
         ("DOB", ["19800201", "19751231"], [19800201, 19751231]),
+        ("DOB", ["01.02.1980", "31.12.1975"], [19800201, 19751231]),
+        ("DOB", ["1 Feb 1980", "31 Dec 1975"], [19800201, 19751231]),
+        ("DOB", ["01-Feb-1980", "31-Dec-1975"], [19800201, 19751231]),
+        ("DOB", ["01-Feb-80", "31-Dec-75"], [19800201, 19751231]),  # Excel's default display
+        ("DOB", ["February 1, 1980", "December 31, 1975"], [19800201, 19751231]),
+        ("DOB", ["Feb 1, 1980", "Dec 31, 1975"], [19800201, 19751231]),
     ],
 )
 def test_date_format_detected_per_column(
@@ -100,7 +108,7 @@ def test_date_format_detected_per_column(
     cells: list[str],  # type: ignore[no-untyped-def]
     expected: list[int],
 ) -> None:
-    body = "".join(f"Ann,Lee{k},{c}\n" for k, c in enumerate(cells))
+    body = "".join(f'Ann,Lee{k},"{c}"\n' for k, c in enumerate(cells))
     _, prep = _prep(write("d.csv", f"First Name,Last Name,{header}\n{body}"))
     assert list(prep.records.sort_values("row_id")["dob"]) == expected
 
@@ -124,6 +132,56 @@ def test_membership_number_styles(write, raw: str, expected: str | None) -> None
     _, prep = _prep(write("n.csv", f"Name,LP number\nAnn Lee,{raw}\n"))
     got = prep.records.iloc[0]["number"]
     assert (got if got == got else None) == expected
+
+
+def test_float_membership_number_is_read(write) -> None:  # type: ignore[no-untyped-def]
+    # A number column saved as floats keeps all its digits: "2450905.0" is 2450905.
+    _, prep = _prep(write("n.csv", "Name,LP number\nAnn Lee,2450905.0\nBob Roe,0123456.0\n"))
+    assert list(prep.records.sort_values("row_id")["number"]) == ["2450905", "0123456"]
+    assert prep.warnings == []
+
+
+def _cli_outputs(paths: list[Path], out: Path) -> dict[str, pd.DataFrame]:
+    code = cli.run(["dedupe", "run", *map(str, paths), "--out", str(out), "-q"])
+    assert code in (ExitCode.OK, ExitCode.PROBLEMS)
+    return {n: pd.read_csv(out / f"{n}.csv") for n in ("clusters", "rejected", "warnings")}
+
+
+def test_excel_mangled_cells_are_warned_by_row_never_trusted(write, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """ "9.59668E+06" and a date shown as Excel's day number 28430 have lost information.
+
+    They must not be matched on, the row must stay, and warnings.csv must name the row.
+    """
+    p = write(
+        "xl.csv",
+        "Name,LP number,DOB,Mobile\n"
+        "Ann Lee,9.59668E+06,28430,4.47701E+11\n"
+        "Bob Roe,2450905,12/03/1961,07700 900123\n"
+        "Cy Dee,2450906,28431.0,07700 900124\n",
+    )
+    out = _cli_outputs([p], tmp_path / "out")
+    assert sorted(out["clusters"]["row_id"]) == [1, 2, 3] and out["rejected"].empty
+    w = out["warnings"]
+    by = {(int(r), f): m for r, f, m in zip(w.row_id, w.field, w.warning, strict=True)}
+    assert "scientific notation" in by[(1, "membership_number")]
+    assert "scientific notation" in by[(1, "phone")]
+    assert "Excel day number" in by[(1, "date_of_birth")]
+    assert "Excel day number" in by[(3, "date_of_birth")]
+    assert set(w.line[w.row_id == 1]) == {2}
+    _, prep = _prep(p)
+    rec = prep.records.set_index("row_id")
+    assert rec.at[1, "number"] is None and rec.at[1, "phone"] is None
+    assert rec.at[1, "dob"] == 0 and rec.at[3, "dob"] == 0 and rec.at[2, "dob"] == 19610312
+
+
+def test_date_column_of_day_numbers_only_warns_every_row(write) -> None:  # type: ignore[no-untyped-def]
+    # No format fits any cell: before, the column was dropped without a word.
+    _, prep = _prep(write("d.csv", "Name,DOB\nAnn Lee,28430\nBob Roe,whenever\nCy Dee,\n"))
+    w = {(int(x["row_id"]), x["field"]): x["warning"] for x in prep.warnings}
+    assert set(w) == {(1, "date_of_birth"), (2, "date_of_birth")}
+    assert "Excel day number" in w[(1, "date_of_birth")]
+    assert "no date format" in w[(2, "date_of_birth")]
+    assert len(prep.records) == 3
 
 
 @pytest.mark.parametrize(
@@ -166,6 +224,19 @@ def test_gmail_variants_and_phone_formats(write) -> None:  # type: ignore[no-unt
     r = prep.records.sort_values("row_id")
     assert list(r["email"]) == ["jsmith@gmail.com", "x@y.org"]
     assert list(r["phone"]) == ["+447700900123", "+447700900124"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["+44 7700 900123", "07700900123", "447700900123", "7700900123.0", "0044 7700 900123"]
+)
+def test_phone_styles(write, raw: str) -> None:  # type: ignore[no-untyped-def]
+    _, prep = _prep(write("p.csv", f"Name,Mobile No.\nAnn Lee,{raw}\n"))
+    assert prep.records.iloc[0]["phone"] == "+447700900123"
+
+
+def test_landline_with_bracketed_area_code(write) -> None:  # type: ignore[no-untyped-def]
+    _, prep = _prep(write("p.csv", "Name,Tel\nAnn Lee,(01632) 960 001\n"))
+    assert prep.records.iloc[0]["phone"] == "+441632960001"
 
 
 def test_embedded_newline_counts_records_not_lines(write) -> None:  # type: ignore[no-untyped-def]
