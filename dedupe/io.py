@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,6 +143,9 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+_SEP_LINE = re.compile(r'"?sep=(.)"?')
+
+
 def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
     """Split decoded text into header, records and each record's first physical line.
 
@@ -156,7 +160,10 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
             fix="re-export the organisation's members with a header row",
         )
     nl = text.find("\n")
-    delimiter = _sniff_delimiter(text[: nl if nl >= 0 else len(text)])
+    first = text[: nl if nl >= 0 else len(text)]
+    # "sep=;" on the first line is the spreadsheet convention for naming the delimiter.
+    declared = _SEP_LINE.fullmatch(first.rstrip("\r\n").strip(" "))
+    delimiter = declared[1] if declared else _sniff_delimiter(first)
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
     )
@@ -168,6 +175,8 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
             start = prev + 1
             prev = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if declared and start == 1:
                 continue
             records.append(row)
             lines.append(start)
@@ -187,6 +196,13 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
             fix="a quoted field must be followed by the delimiter: double any '\"' inside a "
             'quoted field (""), or re-export the file',
         ) from exc
+    if not records:  # only a "sep=" line
+        raise InputError(
+            "the file has no header row",
+            path=str(path),
+            line=1,
+            fix="re-export the organisation's members with a header row",
+        )
     header = records[0]
     return header, records[1:], lines[1:], delimiter
 
@@ -327,6 +343,7 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
         )
     by_col = map_headers(header, path, org, mapping)
     width = len(header)
+    records = _drop_trailing_delimiters(records, width)
     header_map = {h: by_col.get(i, "unmapped") for i, h in enumerate(header)}
     rejected: list[dict[str, object]] = []
     keep_rows: list[list[str]] = []
@@ -390,6 +407,19 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     return Export(
         org, path, encoding, digest, df, header_map, rejected, delimiter, records_total=len(records)
     )
+
+
+def _drop_trailing_delimiters(records: list[list[str]], width: int) -> list[list[str]]:
+    """Cut the empty cells that a delimiter at the end of every data line adds.
+
+    Some exporters end each data line with the delimiter ("a;b;c;") but not the header. That
+    is a file-wide habit, so it is undone only when most rows show it; one row with a stray
+    extra field is still ragged (its cells may have shifted).
+    """
+    extra = [len(r) > width and not "".join(r[width:]).strip() for r in records]
+    if sum(extra) * 2 <= len(records):
+        return records
+    return [r[:width] if e else r for r, e in zip(records, extra, strict=True)]
 
 
 def _reject(

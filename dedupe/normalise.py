@@ -111,6 +111,11 @@ DATE_FORMATS = (
     "%b %d, %Y",  # Jan 5, 1963
 )
 
+#: A midnight (or noon) time after a date ("1963-01-05 00:00:00", "1963-01-05T00:00:00.000Z",
+#: "1/5/1963 12:00:00 AM"): a date-time column holding dates only; the time says nothing.
+_MIDNIGHT = re.compile(
+    r"(?:[ T]0?0:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?|\s+12:00(?::00)?\s*[AaPp]\.?[Mm]\.?)\s*$"
+)
 #: A whole number of days: what Excel shows when a date column is formatted as a number
 #: (10000 is 1927, 45000 is 2023; a bare year "1963" is not one).
 _EXCEL_SERIAL = re.compile(r"[1-9][0-9]{4}(?:\.0+)?")
@@ -447,7 +452,7 @@ def detect_date_format(values: pd.Series) -> tuple[str | None, float]:
 
 def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, str | None]:
     """Parse a date-of-birth column with the format detected from the column; yyyymmdd ints."""
-    raw = _blank(s)
+    (raw,) = _on_distinct(_blank(s), lambda u: (u.str.replace(_MIDNIGHT, "", regex=True),))
     fmt, _rate = detect_date_format(raw)
     codes, uniq = pd.factorize(raw, use_na_sentinel=True)
     serial = np.append(

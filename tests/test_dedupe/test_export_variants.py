@@ -17,7 +17,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -93,7 +93,8 @@ class Variant:
     delimiter: str = ","
     quoting: int = csv.QUOTE_MINIMAL
     newline: str = "\n"
-    marks: tuple[pytest.MarkDecorator, ...] = field(default=())
+    sep_line: bool = False  #: a first line "sep=;" naming the delimiter (for Excel)
+    delimiter_at_line_end: bool = False  #: every data line ends with the delimiter
 
 
 # ----------------------------------------------------------------------------- the sample
@@ -137,8 +138,10 @@ def _write(tables: list[Table], folder: Path, v: Variant) -> list[Path]:
         t = v.change(t)
         buf = io.StringIO(newline="")
         w = csv.writer(buf, delimiter=v.delimiter, quoting=v.quoting, lineterminator=v.newline)
+        if v.sep_line:
+            buf.write(f"sep={v.delimiter}{v.newline}")
         w.writerow(t.header)
-        w.writerows(t.rows)
+        w.writerows([[*r, ""] for r in t.rows] if v.delimiter_at_line_end else t.rows)
         p = folder / f"{t.org}.csv"
         p.write_bytes(buf.getvalue().encode(v.encoding))
         paths.append(p)
@@ -305,6 +308,8 @@ VARIANTS = [
     Variant("pipe", delimiter="|"),
     Variant("all_quoted", quoting=csv.QUOTE_ALL),
     Variant("crlf", newline="\r\n"),
+    Variant("sep=_line_first", delimiter=";", sep_line=True),
+    Variant("delimiter_at_line_end", delimiter=";", delimiter_at_line_end=True),
     Variant("columns_reordered", _reorder),
     Variant("headers_renamed_a", _rename(0)),
     Variant("headers_renamed_b", _rename(1)),
@@ -319,6 +324,8 @@ VARIANTS = [
     Variant("dob_January_5,_1963", _dates(lambda d: f"{d:%B} {d.day}, {d.year}")),
     Variant("dob_US_mm/dd/yyyy", _dates(lambda d: d.strftime("%m/%d/%Y"))),
     Variant("dob_d/m/yyyy_unpadded", _dates(lambda d: f"{d.day}/{d.month}/{d.year}")),
+    Variant("dob_datetime_midnight", _dates(lambda d: d.strftime("%Y-%m-%d 00:00:00"))),
+    Variant("dob_US_datetime_AM", _dates(lambda d: f"{d.month}/{d.day}/{d.year} 12:00:00 AM")),
     Variant("postcode_lower", _postcodes(lambda m: f"{m[1]} {m[2]}".lower())),
     Variant("postcode_no_space", _postcodes(lambda m: f"{m[1]}{m[2]}")),
     Variant("number_L", _numbers(lambda d: "L" + d)),

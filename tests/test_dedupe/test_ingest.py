@@ -100,6 +100,8 @@ def test_header_spellings(header: str, field: str | None) -> None:
         ("DOB", ["01-Feb-80", "31-Dec-75"], [19800201, 19751231]),  # Excel's default display
         ("DOB", ["February 1, 1980", "December 31, 1975"], [19800201, 19751231]),
         ("DOB", ["Feb 1, 1980", "Dec 31, 1975"], [19800201, 19751231]),
+        ("DOB", ["1980-02-01T00:00:00.000Z", "1975-12-31 00:00"], [19800201, 19751231]),
+        ("DOB", ["2/1/1980 12:00:00 AM", "12/31/1975 12:00:00 AM"], [19800201, 19751231]),
     ],
 )
 def test_date_format_detected_per_column(
@@ -245,6 +247,28 @@ def test_embedded_newline_counts_records_not_lines(write) -> None:  # type: igno
     d = exp.data.sort_values("row_id")
     assert list(d["row_id"]) == [1, 2]
     assert list(d["line"]) == [2, 4]
+
+
+def test_sep_line_names_the_delimiter(write) -> None:  # type: ignore[no-untyped-def]
+    exp, _ = _prep(write("s.csv", "sep=;\nName;Town\nAnn Lee;Leeds, West Yorks\nBob Roe;York\n"))
+    assert exp.delimiter == ";" and exp.header_map == {"Name": "full_name", "Town": "town"}
+    d = exp.data.sort_values("row_id")
+    assert list(d["row_id"]) == [1, 2] and list(d["line"]) == [3, 4]
+    assert list(d["town"]) == ["Leeds, West Yorks", "York"]
+
+
+def test_sep_line_alone_is_an_error(write) -> None:  # type: ignore[no-untyped-def]
+    _assert_error(write("s.csv", "sep=,\n"), 1, "no header row")
+
+
+def test_delimiter_at_every_line_end_is_not_ragged(write) -> None:  # type: ignore[no-untyped-def]
+    exp, prep = _prep(write("t.csv", "Name;Email\nAnn Lee;a@b.com;\nBob Roe;;\nCy Dee;c@d.com\n"))
+    assert exp.rejected == [] and len(prep.records) == 3
+
+
+def test_one_stray_trailing_field_is_still_ragged(write) -> None:  # type: ignore[no-untyped-def]
+    exp, _ = _prep(write("t.csv", "Name,Email\nAnn Lee,a@b.com\nBob Roe,b@c.com,\nCy Dee,c@d\n"))
+    assert [r["row_id"] for r in exp.rejected] == [2]
 
 
 def test_bad_cell_is_a_warning_not_a_drop(write) -> None:  # type: ignore[no-untyped-def]
