@@ -289,13 +289,51 @@ def map_headers(
     if not has_name:
         unknown = [h for i, h in enumerate(header) if i not in by_col]
         raise InputError(
-            "no name column found (need 'full name', or 'first name' and 'last name'); "
+            f"{_NO_NAME} (need 'full name', or 'first name' and 'last name'); "
             f"headers not recognised: {', '.join(repr(u) for u in unknown) or 'none'}",
             path=str(path),
             line=1,
             fix=MAPPING_EXAMPLE.format(header=unknown[0] if unknown else "Forename"),
         )
     return by_col
+
+
+_NO_NAME = "no name column found"
+#: How many lines of title or notes a report may put above its header row.
+MAX_PREAMBLE_LINES = 10
+
+
+def _header_after_preamble(
+    text: str, path: Path, org: str, mapping: list[tuple[str, str, str]]
+) -> tuple[list[str], list[list[str]], list[int], str, dict[int, str]] | None:
+    """Header, records, lines, delimiter and columns when the header row is not the first line.
+
+    CRM "reports" put a title, a date or a filter description above the header ("Members,
+    all branches", "Exported 25/11/2026", a blank line). The first of the next few lines that
+    names a name column is the header; the lines above it are not records. None if no line
+    does (then the first line's error stands).
+    """
+    start = 0
+    for skipped in range(1, MAX_PREAMBLE_LINES + 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            return None
+        start = nl + 1
+        rest = text[start:]
+        if not rest.strip():
+            return None
+        end = rest.find("\n")
+        line = rest[: end if end >= 0 else len(rest)]
+        try:  # probe the one line first: a whole parse per candidate would cost a lot
+            map_headers(parse_records(line, path)[0], path, org, mapping)
+            header, records, lines, delimiter = parse_records(rest, path)
+            by_col = map_headers(header, path, org, mapping)
+        except InputError:
+            continue
+        if not records:
+            return None
+        return header, records, [n + skipped for n in lines], delimiter, by_col
+    return None
 
 
 def fingerprint(org: str, values: list[str]) -> str:
@@ -333,15 +371,24 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
         ) from exc
     digest = hashlib.sha256(raw).hexdigest()
     text, encoding = decode_bytes(raw, path)
-    header, records, lines, delimiter = parse_records(text, path)
-    if not records:
-        raise InputError(
-            "the file has a header but no member rows",
-            path=str(path),
-            line=1,
-            fix="re-export the organisation's members, or leave the file out",
-        )
-    by_col = map_headers(header, path, org, mapping)
+    try:
+        header, records, lines, delimiter = parse_records(text, path)
+        if not records:
+            raise InputError(
+                "the file has a header but no member rows",
+                path=str(path),
+                line=1,
+                fix="re-export the organisation's members, or leave the file out",
+            )
+        by_col = map_headers(header, path, org, mapping)
+    except InputError as err:
+        # A title above the header can hide it (or, read with the title's delimiter, look
+        # like bad quoting near the top): look for the header a few lines down.
+        near_top = _NO_NAME in str(err) or (err.line or 0) <= MAX_PREAMBLE_LINES + 2
+        found = _header_after_preamble(text, path, org, mapping) if near_top else None
+        if found is None:
+            raise
+        header, records, lines, delimiter, by_col = found
     width = len(header)
     records = _drop_trailing_delimiters(records, width)
     header_map = {h: by_col.get(i, "unmapped") for i, h in enumerate(header)}

@@ -95,6 +95,7 @@ class Variant:
     newline: str = "\n"
     sep_line: bool = False  #: a first line "sep=;" naming the delimiter (for Excel)
     delimiter_at_line_end: bool = False  #: every data line ends with the delimiter
+    preamble: str = ""  #: report title lines above the header
 
 
 # ----------------------------------------------------------------------------- the sample
@@ -138,6 +139,7 @@ def _write(tables: list[Table], folder: Path, v: Variant) -> list[Path]:
         t = v.change(t)
         buf = io.StringIO(newline="")
         w = csv.writer(buf, delimiter=v.delimiter, quoting=v.quoting, lineterminator=v.newline)
+        buf.write(v.preamble.replace("\n", v.newline))
         if v.sep_line:
             buf.write(f"sep={v.delimiter}{v.newline}")
         w.writerow(t.header)
@@ -310,6 +312,11 @@ VARIANTS = [
     Variant("crlf", newline="\r\n"),
     Variant("sep=_line_first", delimiter=";", sep_line=True),
     Variant("delimiter_at_line_end", delimiter=";", delimiter_at_line_end=True),
+    Variant(
+        "report_title_above_header",
+        delimiter=";",
+        preamble="Membership report, all branches\nExported 25/11/2026 09:14\n\n",
+    ),
     Variant("columns_reordered", _reorder),
     Variant("headers_renamed_a", _rename(0)),
     Variant("headers_renamed_b", _rename(1)),

@@ -271,6 +271,22 @@ def test_one_stray_trailing_field_is_still_ragged(write) -> None:  # type: ignor
     assert [r["row_id"] for r in exp.rejected] == [2]
 
 
+def test_title_lines_above_the_header_are_skipped(write) -> None:  # type: ignore[no-untyped-def]
+    p = write(
+        "r.csv",
+        'Members, all branches\n"Exported 25/11/2026"\n\nSurname\tForename\nLee\tAnn\nRoe\tBob\n',
+    )
+    exp, prep = _prep(p)
+    assert exp.delimiter == "\t" and set(exp.header_map) == {"Surname", "Forename"}
+    d = exp.data.sort_values("row_id")
+    assert list(d["row_id"]) == [1, 2] and list(d["line"]) == [5, 6]
+    assert sorted(prep.records["first_name"]) == ["Ann", "Bob"]
+
+
+def test_no_header_in_the_first_lines_names_line_one(write) -> None:  # type: ignore[no-untyped-def]
+    _assert_error(write("r.csv", "Report\nNom,Courriel\nAnne,a@b.com\n"), 1, "no name column")
+
+
 def test_bad_cell_is_a_warning_not_a_drop(write) -> None:  # type: ignore[no-untyped-def]
     _, prep = _prep(
         write(
