@@ -395,7 +395,26 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     rejected: list[dict[str, object]] = []
     keep_rows: list[list[str]] = []
     keep_idx: list[int] = []
+    header_keys = [header_key(h) for h in header]
+    first_head = header[0].strip()
     for n, rec in enumerate(records):
+        if (  # cheap test first: this loop runs once per row
+            first_head
+            and rec[0].strip().lstrip("\ufeff") == first_head
+            and len(rec) == width
+            and [header_key(v) for v in rec] == header_keys
+        ):
+            rejected.append(
+                _reject(
+                    org,
+                    n + 1,
+                    path,
+                    lines[n],
+                    "the header row again (two exports pasted into one file?)",
+                    "delete the repeated header line; the row was left out",
+                )
+            )
+            continue
         if len(rec) != width:
             if n == len(records) - 1 and len(rec) < width and not text.endswith(("\n", "\r")):
                 raise InputError(

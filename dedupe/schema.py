@@ -113,6 +113,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "display name",
         "members name",
         "member full name",
+        "surname forename",  # one column holding "SMITH, John"
+        "surname forenames",
+        "last name first name",
+        "surname first name",
     ),
     "suffix": ("suffix", "name suffix", "generation"),
     "date_of_birth": (
@@ -272,6 +276,8 @@ def lookup_header(header: str) -> str | None:
         # A note in brackets or a list of answers does not change what the column holds:
         # "Date of Birth (dd/mm/yyyy)", "Consent (Y/N)", "Phone [mobile]", "Consent Y/N".
         bare = header_key(_CHOICES.sub("", _BRACKETED.sub(" ", header)))
+        # "Email 1", "Phone1": the first (primary) of a numbered set; "Email 2" stays unknown.
+        bare = re.sub(r"(?<=[a-z]) ?1$", "", bare)
         if bare and bare != key:
             field = ALIAS_INDEX.get(bare) or _by_word_set(bare)
     return field

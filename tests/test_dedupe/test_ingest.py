@@ -79,6 +79,9 @@ def test_header_styles_map_to_canonical_fields(write) -> None:  # type: ignore[n
         ("  POST CODE  ", "postcode"),
         ("Member #", "org_member_id"),
         ("Notes (internal)", None),
+        ("Email 1", "email"),  # the first of a numbered set is the primary one
+        ("Email 2", None),
+        ("Surname, Forename", "full_name"),
     ],
 )
 def test_header_spellings(header: str, field: str | None) -> None:
@@ -285,6 +288,15 @@ def test_title_lines_above_the_header_are_skipped(write) -> None:  # type: ignor
 
 def test_no_header_in_the_first_lines_names_line_one(write) -> None:  # type: ignore[no-untyped-def]
     _assert_error(write("r.csv", "Report\nNom,Courriel\nAnne,a@b.com\n"), 1, "no name column")
+
+
+def test_repeated_header_row_is_rejected_not_a_member(write) -> None:  # type: ignore[no-untyped-def]
+    # Two exports pasted into one file: the second header must not become "Forename Surname".
+    p = write("c.csv", "Forename,Surname\nAnn,Lee\nForename,Surname\nBob,Roe\n")
+    exp, prep = _prep(p)
+    assert [(r["row_id"], r["line"]) for r in exp.rejected] == [(2, 3)]
+    assert "header row again" in str(exp.rejected[0]["reason"])
+    assert sorted(prep.records["first_name"]) == ["Ann", "Bob"]
 
 
 def test_bad_cell_is_a_warning_not_a_drop(write) -> None:  # type: ignore[no-untyped-def]
