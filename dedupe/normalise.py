@@ -465,9 +465,11 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
         )
         return pd.Series(out, index=s.index), None
     parsed = pd.to_datetime(pd.Series(uniq), format=fmt, errors="coerce")
+    two_digit = parsed.notna().to_numpy() if "%y" in fmt else np.zeros(len(uniq), bool)
+    parsed = _unambiguous_rest(pd.Series(uniq, dtype=object), parsed)
     year = parsed.dt.year.to_numpy(dtype=float)
-    if "%y" in fmt:  # two-digit year: a member is at least MIN_AGE, so '20' is 1920
-        year = np.where(year > today.year - MIN_AGE, year - 100, year)
+    # Two-digit year: a member is at least MIN_AGE, so '20' is 1920.
+    year = np.where(two_digit & (year > today.year - MIN_AGE), year - 100, year)
     ymd = (
         np.nan_to_num(year) * 10000
         + parsed.dt.month.fillna(0).to_numpy() * 100
@@ -487,6 +489,29 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
         f"{fmt} (or in the future, or a placeholder such as 1900-01-01)",
     )
     return pd.Series(out, index=s.index), fmt
+
+
+#: Layouts that can only be read one way: tried on the cells the column's format misses (a
+#: column pasted together from two systems). Day-first/month-first ones never are.
+UNAMBIGUOUS_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+)
+
+
+def _unambiguous_rest(uniq: pd.Series, parsed: pd.Series) -> pd.Series:
+    """``parsed`` with the cells it missed read by a format that has one reading only."""
+    for fmt in UNAMBIGUOUS_DATE_FORMATS:
+        miss = parsed.isna() & uniq.notna()
+        if not miss.any():
+            break
+        parsed = parsed.where(~miss, pd.to_datetime(uniq.where(miss), format=fmt, errors="coerce"))
+    return parsed
 
 
 #: Warning for a date a spreadsheet shows as its day number ("28430").

@@ -333,6 +333,10 @@ VARIANTS = [
     Variant("dob_January_5,_1963", _dates(lambda d: f"{d:%B} {d.day}, {d.year}")),
     Variant("dob_US_mm/dd/yyyy", _dates(lambda d: d.strftime("%m/%d/%Y"))),
     Variant("dob_d/m/yyyy_unpadded", _dates(lambda d: f"{d.day}/{d.month}/{d.year}")),
+    Variant(  # two systems' exports pasted together: UK days with some ISO dates
+        "dob_mixed_uk_and_iso",
+        _dates(lambda d: d.strftime("%d/%m/%Y" if d.day % 3 else "%Y-%m-%d")),
+    ),
     Variant("dob_datetime_midnight", _dates(lambda d: d.strftime("%Y-%m-%d 00:00:00"))),
     Variant("dob_US_datetime_AM", _dates(lambda d: f"{d.month}/{d.day}/{d.year} 12:00:00 AM")),
     Variant("postcode_lower", _postcodes(lambda m: f"{m[1]} {m[2]}".lower())),

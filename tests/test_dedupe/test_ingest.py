@@ -105,6 +105,13 @@ def test_header_spellings(header: str, field: str | None) -> None:
         ("DOB", ["Feb 1, 1980", "Dec 31, 1975"], [19800201, 19751231]),
         ("DOB", ["1980-02-01T00:00:00.000Z", "1975-12-31 00:00"], [19800201, 19751231]),
         ("DOB", ["2/1/1980 12:00:00 AM", "12/31/1975 12:00:00 AM"], [19800201, 19751231]),
+        # The column's format first; cells it misses only by a layout with one reading.
+        (
+            "DOB",
+            ["01/02/1980", "31/12/1975", "1980-02-01", "3 Feb 1980"],
+            [19800201, 19751231, 19800201, 19800203],
+        ),
+        ("DOB", ["01/02/1980", "31/12/1975", "02/31/1975"], [19800201, 19751231, 0]),
     ],
 )
 def test_date_format_detected_per_column(
