@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,14 +57,13 @@ class Export:
 
 
 def decode_bytes(raw: bytes, path: Path) -> tuple[str, str]:
-    """Decode an export: UTF-8 (with or without BOM), else Windows-1252; say which was used."""
+    """Decode an export: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252.
+
+    UTF-16 with a byte-order mark is what Excel writes as "Unicode Text" (tab-delimited); its
+    BOM makes it unambiguous. UTF-16 *without* a BOM cannot be told from binary data: it stops.
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(
-            "the file is UTF-16 encoded",
-            path=str(path),
-            line=1,
-            fix="re-save it as 'CSV UTF-8 (comma delimited)' and run again",
-        )
+        return _decode_utf16(raw, path), "utf-16"
     if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(
             "this is a spreadsheet workbook, not a CSV file",
@@ -99,6 +99,21 @@ def decode_bytes(raw: bytes, path: Path) -> tuple[str, str]:
         ) from exc
 
 
+def _decode_utf16(raw: bytes, path: Path) -> str:
+    """UTF-16 (byte order from the BOM); a broken code unit stops the run at its line."""
+    try:
+        return raw.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        enc = "utf-16-le" if raw.startswith(b"\xff\xfe") else "utf-16-be"
+        line = raw[: exc.start].decode(enc, errors="replace").count("\n") + 1
+        raise InputError(
+            f"the file starts as UTF-16 but is not valid UTF-16 (at byte {exc.start})",
+            path=str(path),
+            line=line,
+            fix="re-save the export as 'CSV UTF-8' (or 'Unicode Text') from the spreadsheet",
+        ) from exc
+
+
 def _utf8_ok(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")
@@ -128,6 +143,9 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+_SEP_LINE = re.compile(r'"?sep=(.)"?')
+
+
 def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
     """Split decoded text into header, records and each record's first physical line.
 
@@ -142,7 +160,10 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
             fix="re-export the organisation's members with a header row",
         )
     nl = text.find("\n")
-    delimiter = _sniff_delimiter(text[: nl if nl >= 0 else len(text)])
+    first = text[: nl if nl >= 0 else len(text)]
+    # "sep=;" on the first line is the spreadsheet convention for naming the delimiter.
+    declared = _SEP_LINE.fullmatch(first.rstrip("\r\n").strip(" "))
+    delimiter = declared[1] if declared else _sniff_delimiter(first)
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
     )
@@ -154,6 +175,8 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
             start = prev + 1
             prev = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if declared and start == 1:
                 continue
             records.append(row)
             lines.append(start)
@@ -173,6 +196,13 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
             fix="a quoted field must be followed by the delimiter: double any '\"' inside a "
             'quoted field (""), or re-export the file',
         ) from exc
+    if not records:  # only a "sep=" line
+        raise InputError(
+            "the file has no header row",
+            path=str(path),
+            line=1,
+            fix="re-export the organisation's members with a header row",
+        )
     header = records[0]
     return header, records[1:], lines[1:], delimiter
 
@@ -259,13 +289,51 @@ def map_headers(
     if not has_name:
         unknown = [h for i, h in enumerate(header) if i not in by_col]
         raise InputError(
-            "no name column found (need 'full name', or 'first name' and 'last name'); "
+            f"{_NO_NAME} (need 'full name', or 'first name' and 'last name'); "
             f"headers not recognised: {', '.join(repr(u) for u in unknown) or 'none'}",
             path=str(path),
             line=1,
             fix=MAPPING_EXAMPLE.format(header=unknown[0] if unknown else "Forename"),
         )
     return by_col
+
+
+_NO_NAME = "no name column found"
+#: How many lines of title or notes a report may put above its header row.
+MAX_PREAMBLE_LINES = 10
+
+
+def _header_after_preamble(
+    text: str, path: Path, org: str, mapping: list[tuple[str, str, str]]
+) -> tuple[list[str], list[list[str]], list[int], str, dict[int, str]] | None:
+    """Header, records, lines, delimiter and columns when the header row is not the first line.
+
+    CRM "reports" put a title, a date or a filter description above the header ("Members,
+    all branches", "Exported 25/11/2026", a blank line). The first of the next few lines that
+    names a name column is the header; the lines above it are not records. None if no line
+    does (then the first line's error stands).
+    """
+    start = 0
+    for skipped in range(1, MAX_PREAMBLE_LINES + 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            return None
+        start = nl + 1
+        rest = text[start:]
+        if not rest.strip():
+            return None
+        end = rest.find("\n")
+        line = rest[: end if end >= 0 else len(rest)]
+        try:  # probe the one line first: a whole parse per candidate would cost a lot
+            map_headers(parse_records(line, path)[0], path, org, mapping)
+            header, records, lines, delimiter = parse_records(rest, path)
+            by_col = map_headers(header, path, org, mapping)
+        except InputError:
+            continue
+        if not records:
+            return None
+        return header, records, [n + skipped for n in lines], delimiter, by_col
+    return None
 
 
 def fingerprint(org: str, values: list[str]) -> str:
@@ -303,21 +371,50 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
         ) from exc
     digest = hashlib.sha256(raw).hexdigest()
     text, encoding = decode_bytes(raw, path)
-    header, records, lines, delimiter = parse_records(text, path)
-    if not records:
-        raise InputError(
-            "the file has a header but no member rows",
-            path=str(path),
-            line=1,
-            fix="re-export the organisation's members, or leave the file out",
-        )
-    by_col = map_headers(header, path, org, mapping)
+    try:
+        header, records, lines, delimiter = parse_records(text, path)
+        if not records:
+            raise InputError(
+                "the file has a header but no member rows",
+                path=str(path),
+                line=1,
+                fix="re-export the organisation's members, or leave the file out",
+            )
+        by_col = map_headers(header, path, org, mapping)
+    except InputError as err:
+        # A title above the header can hide it (or, read with the title's delimiter, look
+        # like bad quoting near the top): look for the header a few lines down.
+        near_top = _NO_NAME in str(err) or (err.line or 0) <= MAX_PREAMBLE_LINES + 2
+        found = _header_after_preamble(text, path, org, mapping) if near_top else None
+        if found is None:
+            raise
+        header, records, lines, delimiter, by_col = found
     width = len(header)
+    records = _drop_trailing_delimiters(records, width)
     header_map = {h: by_col.get(i, "unmapped") for i, h in enumerate(header)}
     rejected: list[dict[str, object]] = []
     keep_rows: list[list[str]] = []
     keep_idx: list[int] = []
+    header_keys = [header_key(h) for h in header]
+    first_head = header[0].strip()
     for n, rec in enumerate(records):
+        if (  # cheap test first: this loop runs once per row
+            first_head
+            and rec[0].strip().lstrip("\ufeff") == first_head
+            and len(rec) == width
+            and [header_key(v) for v in rec] == header_keys
+        ):
+            rejected.append(
+                _reject(
+                    org,
+                    n + 1,
+                    path,
+                    lines[n],
+                    "the header row again (two exports pasted into one file?)",
+                    "delete the repeated header line; the row was left out",
+                )
+            )
+            continue
         if len(rec) != width:
             if n == len(records) - 1 and len(rec) < width and not text.endswith(("\n", "\r")):
                 raise InputError(
@@ -376,6 +473,19 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     return Export(
         org, path, encoding, digest, df, header_map, rejected, delimiter, records_total=len(records)
     )
+
+
+def _drop_trailing_delimiters(records: list[list[str]], width: int) -> list[list[str]]:
+    """Cut the empty cells that a delimiter at the end of every data line adds.
+
+    Some exporters end each data line with the delimiter ("a;b;c;") but not the header. That
+    is a file-wide habit, so it is undone only when most rows show it; one row with a stray
+    extra field is still ragged (its cells may have shifted).
+    """
+    extra = [len(r) > width and not "".join(r[width:]).strip() for r in records]
+    if sum(extra) * 2 <= len(records):
+        return records
+    return [r[:width] if e else r for r, e in zip(records, extra, strict=True)]
 
 
 def _reject(

@@ -104,7 +104,25 @@ DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%d/%m/%Y %H:%M",
     "%m-%d-%Y",
+    "%d-%b-%Y",  # 05-Jan-1963
+    "%d-%b-%y",  # 05-Jan-63: Excel's default date display
+    "%d.%m.%y",
+    "%B %d, %Y",  # January 5, 1963
+    "%b %d, %Y",  # Jan 5, 1963
 )
+
+#: A midnight (or noon) time after a date ("1963-01-05 00:00:00", "1963-01-05T00:00:00.000Z",
+#: "1/5/1963 12:00:00 AM"): a date-time column holding dates only; the time says nothing.
+_MIDNIGHT = re.compile(
+    r"(?:[ T]0?0:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?|\s+12:00(?::00)?\s*[AaPp]\.?[Mm]\.?)\s*$"
+)
+#: A whole number of days: what Excel shows when a date column is formatted as a number
+#: (10000 is 1927, 45000 is 2023; a bare year "1963" is not one).
+_EXCEL_SERIAL = re.compile(r"[1-9][0-9]{4}(?:\.0+)?")
+#: Scientific notation: what a spreadsheet shows for a long number (the digits are lost).
+_SCIENTIFIC = re.compile(r"\s*[0-9]+(?:[.,][0-9]+)?\s*[eE]\s*\+?[0-9]+\s*")
+#: A whole number written as a float ("9596680.0"): its digits are all there.
+_POINT_ZERO = re.compile(r"(?<=[0-9])\.0+\s*$")
 
 _ADDR_ABBREV = {
     "st": "street",
@@ -224,24 +242,40 @@ def ascii_key(s: pd.Series) -> pd.Series:
 # ----------------------------------------------------------------------------- numbers
 
 
-def _number_digits(raw: pd.Series) -> tuple[pd.Series]:
-    digits = raw.str.replace(r"[^0-9]", "", regex=True)
+def _number_digits(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(7-digit number or None, 'cell is in scientific notation') per cell."""
+    sci = raw.fillna("").str.fullmatch(_SCIENTIFIC)
+    digits = raw.str.replace(_POINT_ZERO, "", regex=True).str.replace(r"[^0-9]", "", regex=True)
+    digits = digits.where(~sci, None)
     digits = digits.str.replace(r"^0+(?=[0-9]{7}$)", "", regex=True)
     # Padding beyond one zero ("0001234567"): strip zeros while longer than 7.
     long = digits.str.len() > 7
     digits = digits.where(~long, digits.str.replace(r"^0+", "", regex=True).str.zfill(7))
     digits = digits.where(digits.fillna("").str.len() > 0, None)
     digits = digits.where(~digits.fillna("").str.fullmatch(r"0+"), None)
-    return (digits,)
+    return digits, sci
+
+
+#: Warning for a number a spreadsheet displayed as "9.59668E+06".
+SCIENTIFIC_WARNING = (
+    "in scientific notation (a spreadsheet rounded it, digits are lost): left out; "
+    "re-export with the column formatted as text"
+)
 
 
 def membership_number(s: pd.Series, warn: Warn) -> pd.Series:
-    """Labour numbers: strip L/LP-/spaces; remove zero *padding* down to 7 digits only."""
+    """Labour numbers: strip L/LP-/spaces; remove zero *padding* down to 7 digits only.
+
+    "9596680.0" (a number column saved as floats) is read as 9596680; "9.59668E+06" has lost
+    digits and is never trusted: it is left out with a warning on its row.
+    """
     raw = _blank(s)
-    (digits,) = _on_distinct(raw, _number_digits)
+    digits, sci = _on_distinct(raw, _number_digits)
     bad = raw.notna() & (digits.isna() | (digits.str.len() != 7))
+    sci_rows = sci.to_numpy(dtype=bool)
     for pos in np.flatnonzero(bad.to_numpy()):
-        warn.append((int(pos), "membership_number", "not a 7-digit membership number"))
+        msg = SCIENTIFIC_WARNING if sci_rows[pos] else "not a 7-digit membership number"
+        warn.append((int(pos), "membership_number", msg))
     return digits
 
 
@@ -418,15 +452,24 @@ def detect_date_format(values: pd.Series) -> tuple[str | None, float]:
 
 def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, str | None]:
     """Parse a date-of-birth column with the format detected from the column; yyyymmdd ints."""
-    raw = _blank(s)
+    (raw,) = _on_distinct(_blank(s), lambda u: (u.str.replace(_MIDNIGHT, "", regex=True),))
     fmt, _rate = detect_date_format(raw)
-    if fmt is None:
-        return pd.Series(np.zeros(len(s), dtype=np.int64), index=s.index), None
     codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+    serial = np.append(
+        pd.Series(uniq, dtype=object).str.fullmatch(_EXCEL_SERIAL).to_numpy(bool), False
+    )
+    if fmt is None:
+        out = np.zeros(len(s), dtype=np.int64)
+        _warn_dates(
+            warn, raw.notna().to_numpy(), serial[codes], "no date format recognised in this column"
+        )
+        return pd.Series(out, index=s.index), None
     parsed = pd.to_datetime(pd.Series(uniq), format=fmt, errors="coerce")
+    two_digit = parsed.notna().to_numpy() if "%y" in fmt else np.zeros(len(uniq), bool)
+    parsed = _unambiguous_rest(pd.Series(uniq, dtype=object), parsed)
     year = parsed.dt.year.to_numpy(dtype=float)
-    if "%y" in fmt:  # two-digit year: a member is at least MIN_AGE, so '20' is 1920
-        year = np.where(year > today.year - MIN_AGE, year - 100, year)
+    # Two-digit year: a member is at least MIN_AGE, so '20' is 1920.
+    year = np.where(two_digit & (year > today.year - MIN_AGE), year - 100, year)
     ymd = (
         np.nan_to_num(year) * 10000
         + parsed.dt.month.fillna(0).to_numpy() * 100
@@ -438,16 +481,50 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
     ymd = np.where(future | (year < 1900) | placeholder, 0, ymd)
     out = np.append(ymd, 0)[codes]
     bad = (out == 0) & raw.notna().to_numpy()
-    for pos in np.flatnonzero(bad):
-        warn.append(
-            (
-                int(pos),
-                "date_of_birth",
-                f"not a date of birth in the column's format "
-                f"{fmt} (or in the future, or a placeholder such as 1900-01-01)",
-            )
-        )
+    _warn_dates(
+        warn,
+        bad,
+        serial[codes],
+        f"not a date of birth in the column's format "
+        f"{fmt} (or in the future, or a placeholder such as 1900-01-01)",
+    )
     return pd.Series(out, index=s.index), fmt
+
+
+#: Layouts that can only be read one way: tried on the cells the column's format misses (a
+#: column pasted together from two systems). Day-first/month-first ones never are.
+UNAMBIGUOUS_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+)
+
+
+def _unambiguous_rest(uniq: pd.Series, parsed: pd.Series) -> pd.Series:
+    """``parsed`` with the cells it missed read by a format that has one reading only."""
+    for fmt in UNAMBIGUOUS_DATE_FORMATS:
+        miss = parsed.isna() & uniq.notna()
+        if not miss.any():
+            break
+        parsed = parsed.where(~miss, pd.to_datetime(uniq.where(miss), format=fmt, errors="coerce"))
+    return parsed
+
+
+#: Warning for a date a spreadsheet shows as its day number ("28430").
+SERIAL_WARNING = (
+    "an Excel day number, not a date (Excel's 1900 and 1904 date systems read it 4 years "
+    "apart): left out; re-export with the column formatted as a date (dd/mm/yyyy)"
+)
+
+
+def _warn_dates(warn: Warn, bad: np.ndarray, serial: np.ndarray, why: str) -> None:
+    """One warning per unusable date cell; Excel day numbers get their own explanation."""
+    for pos in np.flatnonzero(bad):
+        warn.append((int(pos), "date_of_birth", SERIAL_WARNING if serial[pos] else why))
 
 
 # ----------------------------------------------------------------------------- contact
@@ -483,7 +560,9 @@ def _email_of(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _phone_one(value: str) -> str | None:
     """Fast path for well-formed UK numbers; libphonenumber for everything else."""
-    v = value.replace("(0)", "")
+    if _SCIENTIFIC.fullmatch(value):  # "4.47701E+11": a spreadsheet rounded the digits away
+        return None
+    v = _POINT_ZERO.sub("", value.replace("(0)", ""))
     d = re.sub(r"[^0-9]", "", v)
     if v.lstrip().startswith("00"):
         d = d[2:]
@@ -507,8 +586,10 @@ def phones(s: pd.Series, warn: Warn) -> pd.Series:
     """E.164 (region GB) once per distinct value."""
     raw = _blank(s)
     out = _per_unique(raw, _phone_one)
-    for pos in np.flatnonzero((raw.notna() & out.isna()).to_numpy()):
-        warn.append((int(pos), "phone", "not a phone number"))
+    bad = (raw.notna() & out.isna()).to_numpy()
+    for pos in np.flatnonzero(bad):
+        sci = _SCIENTIFIC.fullmatch(raw.iat[pos]) is not None
+        warn.append((int(pos), "phone", SCIENTIFIC_WARNING if sci else "not a phone number"))
     return out
 
 

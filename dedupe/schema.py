@@ -113,6 +113,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "display name",
         "members name",
         "member full name",
+        "surname forename",  # one column holding "SMITH, John"
+        "surname forenames",
+        "last name first name",
+        "surname first name",
     ),
     "suffix": ("suffix", "name suffix", "generation"),
     "date_of_birth": (
@@ -228,11 +232,22 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Spellings of "number" in headers: "Tel No.", "Membership #", "LP Num" all mean "number".
+_NUMBER_WORDS = re.compile(r"(?<![0-9a-z])(?:no|num|nbr|number)(?![0-9a-z])|#")
+#: A bracketed note after a header: "(Labour)", "(dd/mm/yyyy)", "(Y/N)", "[mobile]".
+_BRACKETED = re.compile(r"[(\[][^)\]]*[)\]]")
+#: Answer choices written after a header without brackets: "Consent Y/N", "Opt in yes/no".
+_CHOICES = re.compile(r"\s+(?:y\s*/\s*n|yes\s*/\s*no|true\s*/\s*false)\s*\??\s*$", re.IGNORECASE)
+
+
 def header_key(header: str) -> str:
-    """Case-, punctuation- and spacing-insensitive form of a header ("E-mail" -> "e mail")."""
-    key = re.sub(r"[^0-9a-z]+", " ", header.strip().lower()).strip()
-    # "Membership Number (Labour)" and "Labour Membership Number" are the same header.
-    return key
+    """Case-, punctuation- and spacing-insensitive form of a header ("E-mail" -> "e mail").
+
+    "No", "No.", "Num" and "#" all become "number", so "Telephone No." finds the alias
+    "telephone number" without every spelling being listed.
+    """
+    key = _NUMBER_WORDS.sub(" number ", header.strip().lower())
+    return re.sub(r"[^0-9a-z]+", " ", key).strip()
 
 
 def _build_alias_index() -> dict[str, str]:
@@ -244,6 +259,10 @@ def _build_alias_index() -> dict[str, str]:
 
 
 ALIAS_INDEX: dict[str, str] = _build_alias_index()
+#: The same aliases keyed by their sorted words (word order does not matter in a header).
+_ALIAS_BY_WORDS: dict[tuple[str, ...], str] = {}
+for _alias, _field in ALIAS_INDEX.items():
+    _ALIAS_BY_WORDS.setdefault(tuple(sorted(_alias.split())), _field)
 
 
 def lookup_header(header: str) -> str | None:
@@ -252,11 +271,21 @@ def lookup_header(header: str) -> str | None:
     if key in ALIAS_INDEX:
         return ALIAS_INDEX[key]
     # Word-order variants: "Membership Number (Labour)" == "Labour Membership Number".
+    field = _by_word_set(key)
+    if field is None:
+        # A note in brackets or a list of answers does not change what the column holds:
+        # "Date of Birth (dd/mm/yyyy)", "Consent (Y/N)", "Phone [mobile]", "Consent Y/N".
+        bare = header_key(_CHOICES.sub("", _BRACKETED.sub(" ", header)))
+        # "Email 1", "Phone1": the first (primary) of a numbered set; "Email 2" stays unknown.
+        bare = re.sub(r"(?<=[a-z]) ?1$", "", bare)
+        if bare and bare != key:
+            field = ALIAS_INDEX.get(bare) or _by_word_set(bare)
+    return field
+
+
+def _by_word_set(key: str) -> str | None:
     words = tuple(sorted(key.split()))
-    for alias, field in ALIAS_INDEX.items():
-        if tuple(sorted(alias.split())) == words:
-            return field
-    return None
+    return _ALIAS_BY_WORDS.get(words)
 
 
 #: members.parquet — the contract with the issue stage. Keep names and types stable.
