@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dedupe.normalise import by_distinct
+from dedupe.keys import Keys, house_number
 
 
 @dataclass
@@ -25,26 +25,17 @@ class Blocking:
     passes: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def _codes(*cols: pd.Series, cache: dict[int, tuple[np.ndarray, int]] | None = None) -> np.ndarray:
-    """One int64 code per row for the tuple of key columns; -1 when any part is missing.
+def combine_codes(*cols: np.ndarray) -> np.ndarray:
+    """One int64 code per row for a tuple of integer-coded keys; -1 when any part is missing.
 
-    Each column is factorised to integers once (``cache``, keyed by the column object, shares
-    that work between passes using the same column) and the tuple is combined
-    arithmetically, so no key strings are ever built.
+    The tuple is combined arithmetically and re-factorised after each part to keep the
+    numbers small, so no key strings are ever built.
     """
     combined = np.zeros(len(cols[0]), dtype=np.int64)
     valid = np.ones(len(cols[0]), dtype=bool)
-    for c in cols:
-        hit = cache.get(id(c)) if cache is not None else None
-        if hit is None:
-            fc, uniq = pd.factorize(c, use_na_sentinel=True)
-            hit = (fc.astype(np.int64), len(uniq))
-            if cache is not None:
-                cache[id(c)] = hit
-        codes, n_uniq = hit
+    for codes in cols:
         valid &= codes >= 0
-        combined = combined * np.int64(n_uniq + 1) + codes
-        # keep the numbers small: re-factorise the partial tuple
+        combined = combined * np.int64(int(codes.max(initial=0)) + 2) + (codes + 1)
         combined = pd.factorize(combined)[0].astype(np.int64)
     return np.where(valid, combined, -1)
 
@@ -95,120 +86,112 @@ def pairs_from_codes(codes: np.ndarray, max_block: int) -> tuple[np.ndarray, np.
     return np.minimum(a, b), np.maximum(a, b), n_big_blocks, n_big_rows
 
 
-def _deletion_keys(number: pd.Series, extra: pd.Series) -> list[np.ndarray]:
-    """Integer keys: the number itself and each single-digit deletion of it, with an initial.
+def _deletion_keys(number: np.ndarray, extra: np.ndarray) -> list[np.ndarray]:
+    """Integer keys: the number itself and each single-digit deletion of it, with initials.
 
-    Two numbers one substitution, transposition, insertion or deletion apart share at least one
-    of these keys, so typo'd numbers meet without comparing all numbers with each other.
-    Computed on a digit matrix with numpy (no per-row strings).
+    Two numbers one substitution, transposition, insertion or deletion apart share at least
+    one of these keys, so typo'd numbers meet without comparing all numbers with each other.
+    ``number`` holds digit strings ('' = none); the arithmetic runs on int64 (no per-row
+    strings): deleting the digit at position p keeps ``full // 10^(len-p)`` on the left and
+    ``full % 10^(len-1-p)`` on the right.
     """
-    valid = number.notna().to_numpy()
-    s = number.fillna("").to_numpy(dtype=object)
-    width = 9
-    lens = np.fromiter((len(x) for x in s), np.int64, len(s))
-    padded = np.array([x.rjust(width, "0")[-width:] for x in s], dtype=f"S{width}")
-    digits = (
-        np.frombuffer(padded.tobytes(), dtype=np.uint8).reshape(-1, width).astype(np.int64) - 48
-    )
-    ext = pd.factorize(extra)[0].astype(np.int64)
-    keys = []
-    pow10 = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    full = digits @ pow10
-    keys.append(np.where(valid, (full * 16 + lens) * 64 + ext, -1))
-    for pos in range(width):
-        # delete the digit at position `pos` counted from the left of the real number
-        col = width - lens + pos  # column in the padded matrix
+    valid = number != ""
+    lens = np.fromiter((len(x) for x in number), np.int64, len(number))
+    full = np.zeros(len(number), np.int64)
+    full[valid] = np.asarray(number[valid], dtype=np.int64) if valid.any() else 0
+    pow10 = 10 ** np.arange(19, dtype=np.int64)
+    keys = [np.where(valid, (full * 16 + lens) * 64 + extra, -1)]
+    for pos in range(9):
         ok = valid & (pos < lens)
-        rows = np.arange(len(s))
-        colc = np.clip(col, 0, width - 1)
-        left = np.zeros(len(s), np.int64)
-        right = np.zeros(len(s), np.int64)
-        for c in range(width):
-            d = digits[:, c]
-            left = np.where(c < colc, left * 10 + d, left)
-            right = np.where(c > colc, right * 10 + d, right)
-        ndig_right = width - 1 - colc
-        val = left * (10**ndig_right) + right
-        del rows
-        keys.append(np.where(ok, (val * 16 + (lens - 1)) * 64 + ext, -1))
+        right_digits = np.clip(lens - 1 - pos, 0, 18)
+        left = full // pow10[np.clip(lens - pos, 0, 18)]
+        right = full % pow10[right_digits]
+        val = left * pow10[right_digits] + right
+        keys.append(np.where(ok, (val * 16 + (lens - 1)) * 64 + extra, -1))
     return keys
 
 
-def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
+def _deletion_pairs(dkeys: list[np.ndarray], max_block: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs of rows sharing any deletion key (a key shared by two copies of one row is not)."""
+    n = len(dkeys[0])
+    stacked = np.concatenate(dkeys)
+    row_of = np.tile(np.arange(n, dtype=np.int64), len(dkeys))
+    valid = stacked >= 0
+    k, rows = stacked[valid], row_of[valid]
+    order = np.argsort(k, kind="stable")
+    k, rows = k[order], rows[order]
+    if len(k) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), 0
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    sizes = np.diff(np.r_[starts, len(k)])
+    size = np.repeat(sizes, sizes)
+    keep = (size >= 2) & (size <= max_block)  # singletons pair with nobody
+    x, y = _within_groups(rows[keep], k[keep])
+    same_row = x == y
+    return np.minimum(x, y)[~same_row], np.maximum(x, y)[~same_row], int((sizes > max_block).sum())
+
+
+def _initial(keys: Keys, col: str, width: int) -> tuple[np.ndarray, np.ndarray]:
+    return keys.derived(f"{col}[:{width}]", col, lambda x: x.str.slice(0, width))
+
+
+def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = None) -> Blocking:
     """Union of the blocking passes over normalised records ``r``."""
-    first3 = by_distinct(r["first_key"], lambda x: x.str.slice(0, 3))
-    last3 = by_distinct(r["last_key"], lambda x: x.str.slice(0, 3))
-    init = by_distinct(r["first_key"], lambda x: x.str.slice(0, 1))
-    linit = by_distinct(r["last_key"], lambda x: x.str.slice(0, 1))
-    year = (r["dob"] // 10000).where(r["dob"] > 0, None).astype("Int64").astype(object)
-    dob = r["dob"].where(r["dob"] > 0, None).astype("Int64").astype(object)
-    swapped = r["first_key"].where(
-        r["first_key"].fillna("") < r["last_key"].fillna(""), r["last_key"]
-    )
-    other = r["last_key"].where(
-        r["first_key"].fillna("") < r["last_key"].fillna(""), r["first_key"]
-    )
-    outward = by_distinct(r["postcode"], lambda x: x.str.split(" ").str[0])
-    house = by_distinct(
-        r["addr_key"], lambda x: x.str.extract(r"^(?:flat \w+ )?(\d+\w?)", expand=False)
-    )
-    passes: dict[str, list[pd.Series]] = {
-        "number": [r["number"]],
-        "email": [r["email"]],
-        "phone": [r["phone"]],
-        "postcode+initial": [r["postcode"], init],
+    keys = keys or Keys(r)
+    first, last = keys.codes("first_key"), keys.codes("last_key")
+    first3, last3 = _initial(keys, "first_key", 3)[0], _initial(keys, "last_key", 3)[0]
+    init, linit = _initial(keys, "first_key", 1)[0], _initial(keys, "last_key", 1)[0]
+    dob_int = r["dob"].to_numpy(dtype=np.int64)
+    dob = np.where(dob_int > 0, pd.factorize(dob_int)[0], -1).astype(np.int64)
+    year = np.where(dob_int > 0, pd.factorize(dob_int // 10000)[0], -1).astype(np.int64)
+    # The name pair in alphabetical order, so "Warner | Iain" meets "Iain | Warner": ranks
+    # of one shared sorted vocabulary order the two names like the strings themselves.
+    rank = _name_ranks(keys)
+    first_r, last_r = rank[0][first], rank[1][last]
+    low_first = first_r < last_r
+    swapped = np.where(low_first, first_r, last_r)
+    other = np.where(low_first, last_r, first_r)
+    outward = keys.derived("outward", "postcode", lambda x: x.str.split(" ").str[0])[0]
+    house = keys.derived("house", "addr_key", house_number)[0]
+    postcode = keys.codes("postcode")
+    passes: dict[str, list[np.ndarray]] = {
+        "number": [keys.codes("number")],
+        "email": [keys.codes("email")],
+        "phone": [keys.codes("phone")],
+        "postcode+initial": [postcode, init],
         "dob+initial": [dob, init],
         "dob+last_initial": [dob, linit],
         "name": [swapped, other],
-        "last+nickname": [r["last_key"], r["nick_key"]],
+        "last+nickname": [last, keys.codes("nick_key")],
         "last3+first3+year": [last3, first3, year],
-        "first+outward": [r["first_key"], outward],
-        "address+initial": [r["addr_key"], init],
-        "first3+last3+town": [first3, last3, r["town_key"]],
-        "postcode+dob": [r["postcode"], dob],
-        "postcode+house": [r["postcode"], house],
+        "first+outward": [first, outward],
+        "address+initial": [keys.codes("addr_key"), init],
+        "first3+last3+town": [first3, last3, keys.codes("town_key")],
+        "postcode+dob": [postcode, dob],
+        "postcode+house": [postcode, house],
     }
     all_i, all_j = [], []
     stats: dict[str, dict[str, int]] = {}
     # Name-only keys grow with the square of a name's frequency ("John Smith" at 1M rows) and
     # rarely carry a match no other pass finds: they get a tighter block cap.
     name_cap = max(2, max_block // 4)
-    cache: dict[int, tuple[np.ndarray, int]] = {}
     for name, cols in passes.items():
         cap = name_cap if name in ("name", "last+nickname") else max_block
-        a, b, nb, nr = pairs_from_codes(_codes(*cols, cache=cache), cap)
+        a, b, nb, nr = pairs_from_codes(combine_codes(*cols), cap)
         stats[name] = {"pairs": len(a), "oversized_blocks": nb, "rows_in_oversized": nr}
         all_i.append(a)
         all_j.append(b)
-    num = r["number"].str.lstrip("0")
-    num = num.where(num.str.len().between(5, 9), None)
-    a_list, b_list = [], []
-    dkeys = _deletion_keys(num, linit.fillna("?") + init.fillna("?"))
-    stacked = np.concatenate(dkeys)
-    codes = np.where(stacked >= 0, pd.factorize(stacked)[0], -1).astype(np.int64)
-    n = len(r)
-    row_of = np.tile(np.arange(n, dtype=np.int64), len(dkeys))
-    # Pair rows (not key copies): a key shared by two copies of one row is not a pair.
-    valid = codes >= 0
-    k, rows = codes[valid], row_of[valid]
-    order = np.lexsort((rows, k))
-    k, rows = k[order], rows[order]
-    counts = np.bincount(k) if len(k) else np.zeros(0, np.int64)
-    small = counts[k] <= max_block if len(k) else np.zeros(0, bool)
-    k, rows = k[small], rows[small]
-    x, y = _within_groups(rows, k)
-    keep = x != y
-    if keep.any():
-        a_list.append(np.minimum(x, y)[keep])
-        b_list.append(np.maximum(x, y)[keep])
-    if a_list:
-        all_i.append(np.concatenate(a_list))
-        all_j.append(np.concatenate(b_list))
+    num = keys.derived_strings("number_unpadded", "number", _unpadded_number)
+    initials = combine_codes(linit + 1, init + 1)  # a missing initial is a value ('?') here
+    a, b, oversized = _deletion_pairs(_deletion_keys(num, initials), max_block)
+    all_i.append(a)
+    all_j.append(b)
     stats["number-1-edit+initials"] = {
-        "pairs": int(sum(len(x) for x in a_list)),
-        "oversized_blocks": int((counts > max_block).sum()),
+        "pairs": len(a),
+        "oversized_blocks": oversized,
         "rows_in_oversized": 0,
     }
+    n = len(r)
     i = np.concatenate(all_i)
     j = np.concatenate(all_j)
     # Sorted distinct pairs: a plain sort and a neighbour test (np.unique hashes first, which
@@ -217,3 +200,21 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60) -> Blocking:
     if len(packed):
         packed = packed[np.r_[True, packed[1:] != packed[:-1]]]
     return Blocking(packed // n, packed % n, stats)
+
+
+def _unpadded_number(number: pd.Series) -> pd.Series:
+    """Digits without leading zeros, when 5 to 9 digits remain (else no deletion keys)."""
+    s = number.str.lstrip("0")
+    return s.where(s.str.len().between(5, 9) & s.str.fullmatch(r"[0-9]+"), None)
+
+
+def _name_ranks(keys: Keys) -> tuple[np.ndarray, np.ndarray]:
+    """Alphabetical rank of each distinct first and last name key in one shared vocabulary.
+
+    Index -1 (a missing name) ranks below every name, as '' sorts before any string.
+    """
+    fu, lu = keys.factorised("first_key")[1], keys.factorised("last_key")[1]
+    vocab = np.unique(np.concatenate([fu, lu]).astype(str))
+    first_rank = np.searchsorted(vocab, fu.astype(str)).astype(np.int64)
+    last_rank = np.searchsorted(vocab, lu.astype(str)).astype(np.int64)
+    return np.append(first_rank, -1), np.append(last_rank, -1)

@@ -15,8 +15,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
 
+from dedupe.keys import Keys, house_number
 from dedupe.nicknames import family, is_known_name, nickname_group
-from dedupe.normalise import by_distinct
 
 
 @dataclass(frozen=True)
@@ -45,20 +45,17 @@ COMPARISONS: tuple[Comparison, ...] = (
 NAMES = tuple(c.name for c in COMPARISONS)
 
 
-def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Numpy views of the normalised records used by the comparisons (strings '' = missing)."""
+def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.ndarray]:
+    """Numpy views of the normalised records used by the comparisons (strings '' = missing).
 
-    def s(col: str) -> np.ndarray:
-        return r[col].fillna("").astype(str).to_numpy(dtype=object)
-
-    def code(col: str) -> np.ndarray:
-        return pd.factorize(r[col], use_na_sentinel=True)[0].astype(np.int64)
-
+    String work runs once per distinct value (``Keys``), integer codes are shared with
+    blocking when the caller passes the same ``keys``.
+    """
+    keys = keys or Keys(r)
     n = len(r)
-    first_c, first_uniq = pd.factorize(r["first_key"], use_na_sentinel=True)
-    first_u = np.asarray(first_uniq, dtype=object)
-    last_u = np.asarray(pd.factorize(r["last_key"], use_na_sentinel=True)[1], dtype=object)
-    nick_c = pd.factorize(r["nick_key"], use_na_sentinel=True)[0]
+    first_c, first_u = keys.factorised("first_key")
+    last_u = keys.factorised("last_key")[1]
+    nick_c = keys.codes("nick_key")
     nick_of_first = np.full(len(first_u), -1, np.int64)
     ok = first_c >= 0
     nick_of_first[first_c[ok]] = nick_c[ok]
@@ -69,15 +66,11 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
     shared = pd.factorize(
         pd.concat([r["first_key"], r["middle_key"]], ignore_index=True), use_na_sentinel=True
     )[0].astype(np.int64)
-    pc = r["postcode"].fillna("")
-    valid = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
-    sector = by_distinct(pc, lambda x: x.str.slice(0, -2)).where(valid & (pc != ""), None)
-    outward = by_distinct(pc, lambda x: x.str.split(" ").str[0]).where(valid & (pc != ""), None)
-    house = by_distinct(
-        r["addr_key"].fillna(""), lambda x: x.str.extract(r"^(?:flat \w+ )?(\d+\w?)")[0]
-    )
-    number = s("number")
-    number_z = r["number"].fillna("").str.lstrip("0").to_numpy(dtype=object)
+    valid_pc = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
+    sector_c = keys.derived("sector", "postcode", lambda x: x.str.slice(0, -2))[0]
+    outward_c = keys.derived("outward", "postcode", lambda x: x.str.split(" ").str[0])[0]
+    number = keys.strings("number")
+    number_z = keys.derived_strings("number_z", "number", lambda x: x.str.lstrip("0"))
     number_m, number_len = char_matrix(number)
     number_zm, number_zlen = char_matrix(number_z)
     return {
@@ -86,57 +79,56 @@ def record_arrays(r: pd.DataFrame) -> dict[str, np.ndarray]:
         "number_len": number_len,
         "number_zm": number_zm,
         "number_zlen": number_zlen,
-        "number_c": code("number"),
+        "number_c": keys.codes("number"),
         "number_z": number_z,
-        "first": s("first_key"),
-        "first_c": code("first_key"),
-        "nick_c": code("nick_key"),
-        "last": s("last_key"),
-        "last_c": code("last_key"),
+        "first": keys.strings("first_key"),
+        "first_c": first_c,
+        "nick_c": nick_c,
+        "last": keys.strings("last_key"),
+        "last_c": keys.codes("last_key"),
         "first_u": first_u,
         "last_u": last_u,
         "nick_of_first": nick_of_first,
         "first_rare": first_rare,
         "first_s": shared[:n],
         "mid_s": shared[n:],
-        "last1": by_distinct(
-            r["last_name"],
-            lambda x: (
-                x.fillna("")
-                .str.split()
-                .str[0]
-                .fillna("")
-                .map(lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z"))
-            ),
-        ).to_numpy(dtype=object),
-        "last1_c": pd.factorize(
-            by_distinct(r["last_name"], lambda x: x.fillna("").str.split().str[0]).replace(
-                "", None
-            ),
-            use_na_sentinel=True,
-        )[0].astype(np.int64),
-        "middle": s("middle_key"),
+        "last1": keys.derived_strings("last1", "last_name", _first_word_letters),
+        "last1_c": keys.derived("last1_word", "last_name", _first_word)[0],
+        "middle": keys.strings("middle_key"),
         "dob": r["dob"].to_numpy(dtype=np.int64),
-        "email": s("email"),
-        "email_c": code("email"),
-        "email_letters": r["email"]
-        .fillna("")
-        .str.replace(r"[._\-+]", "", regex=True)
-        .to_numpy(dtype=object),
-        "email_digits": r["email"]
-        .fillna("")
-        .str.replace(r"[^0-9@]", "", regex=True)
-        .to_numpy(dtype=object),
-        "phone_c": code("phone"),
-        "pc_c": code("postcode"),
-        "sector_c": pd.factorize(sector, use_na_sentinel=True)[0].astype(np.int64),
-        "outward_c": pd.factorize(outward, use_na_sentinel=True)[0].astype(np.int64),
-        "addr": s("addr_key"),
-        "addr_c": code("addr_key"),
-        "house_c": pd.factorize(house, use_na_sentinel=True)[0].astype(np.int64),
-        "town_c": code("town_key"),
-        "suffix": s("suffix"),
+        "email": keys.strings("email"),
+        "email_c": keys.codes("email"),
+        "email_letters_c": keys.derived(
+            "email_letters", "email", lambda x: x.str.replace(r"[._\-+]", "", regex=True)
+        )[0],
+        "email_digits_c": keys.derived(
+            "email_digits", "email", lambda x: x.str.replace(r"[^0-9@]", "", regex=True)
+        )[0],
+        "phone_c": keys.codes("phone"),
+        "pc_c": keys.codes("postcode"),
+        "sector_c": np.where(valid_pc, sector_c, -1),
+        "outward_c": np.where(valid_pc, outward_c, -1),
+        "addr": keys.strings("addr_key"),
+        "addr_c": keys.codes("addr_key"),
+        "house_c": keys.derived("house", "addr_key", house_number)[0],
+        "town_c": keys.codes("town_key"),
+        "suffix": keys.strings("suffix"),
     }
+
+
+def _first_word(name: pd.Series) -> pd.Series:
+    """First word of a surname cell ('' when it has none: no key)."""
+    return name.str.split().str[0].replace("", None)
+
+
+def _first_word_letters(name: pd.Series) -> pd.Series:
+    """First word of a surname cell, lower-case a–z only ('Warner-Smith' -> 'warnersmith')."""
+    return (
+        name.str.split()
+        .str[0]
+        .fillna("")
+        .map(lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z"))
+    )
 
 
 def _exact(c: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -467,10 +459,10 @@ def email_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
     if len(rest):
         # A typo only: the same local part at another provider is often a namesake
         # ("kelly_white@gmail" vs "kelly_white@hotmail"), not the same person.
-        same_digits = A["email_digits"][i[rest]] == A["email_digits"][j[rest]]
+        same_digits = A["email_digits_c"][i[rest]] == A["email_digits_c"][j[rest]]
         # "emma.mitchell@" vs "emmamitchell@" (outside Gmail) is another address built from
         # the same name — a namesake's, not a typo.
-        same_seps = A["email_letters"][i[rest]] != A["email_letters"][j[rest]]
+        same_seps = A["email_letters_c"][i[rest]] != A["email_letters_c"][j[rest]]
         rest = rest[same_digits & same_seps]  # the edit distance only matters for these
         d = _dl(A["email"][i[rest]], A["email"][j[rest]], 1)
         lvl[rest[d <= 1]] = 2

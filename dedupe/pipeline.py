@@ -21,6 +21,7 @@ from dedupe.cluster import Clustering, constrained_clusters, measure_hardness, p
 from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
+from dedupe.keys import Keys
 from dedupe.members import Eligibility, build_members
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
@@ -124,12 +125,13 @@ def run_prepared(
     n = len(r)
     bar.phase("blocking")
     t = time.perf_counter()
-    blocks = candidate_pairs(r, opts.max_block)
+    keys = Keys(r)  # each key column factorised once, shared by blocking and comparison
+    blocks = candidate_pairs(r, opts.max_block, keys)
     i, j = blocks.i, blocks.j
     timings["blocking"] = time.perf_counter() - t
     bar.phase(f"scoring {len(i):,} candidate pairs")
     t = time.perf_counter()
-    arrays = record_arrays(r)
+    arrays = record_arrays(r, keys)
     levels = compare(arrays, i, j)
     model = fit(arrays, levels, n) if n >= 2 else None
     weight = (
@@ -138,7 +140,7 @@ def run_prepared(
     if model is not None and opts.term_frequency:
         weight = weight + tf_adjustment(model, levels, arrays["first_c"], i, 1)
         weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, 2)
-    del arrays  # ~30 per-record arrays: free them before clustering builds its own state
+    del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
     reasons, _override = pair_rules(levels, hard)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
