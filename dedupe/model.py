@@ -150,8 +150,11 @@ def estimate_m(
     if len(levels) == 0:  # no candidate pairs: nothing to learn, keep the priors
         return [np.array(PRIOR_M[c.name], float) for c in COMPARISONS], 0.5, 0
     # Pack each pair's levels (< 8 each) into one integer: a 1-D unique is far cheaper.
+    # Column by column: one (pairs x comparisons) int64 temporary would cost ~0.5 GB at 1M.
     shifts = (3 * np.arange(levels.shape[1])).astype(np.int64)
-    packed = (levels.astype(np.int64) << shifts).sum(axis=1)
+    packed = np.zeros(len(levels), np.int64)
+    for k in range(levels.shape[1]):
+        packed |= levels[:, k].astype(np.int64) << shifts[k]
     keys, counts = np.unique(packed, return_counts=True)
     patterns = ((keys[:, None] >> shifts) & 7).astype(np.int8)
     counts = counts.astype(float)
