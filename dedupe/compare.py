@@ -70,6 +70,7 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
     sector_c = keys.derived("sector", "postcode", lambda x: x.str.slice(0, -2))[0]
     outward_c = keys.derived("outward", "postcode", lambda x: x.str.split(" ").str[0])[0]
     number = keys.strings("number")
+    dob = r["dob"].to_numpy(dtype=np.int64)
     number_z = keys.derived_strings("number_z", "number", lambda x: x.str.lstrip("0"))
     number_m, number_len = char_matrix(number)
     number_zm, number_zlen = char_matrix(number_z)
@@ -95,7 +96,8 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
         "last1": keys.derived_strings("last1", "last_name", _first_word_letters),
         "last1_c": keys.derived("last1_word", "last_name", _first_word)[0],
         "middle": keys.strings("middle_key"),
-        "dob": r["dob"].to_numpy(dtype=np.int64),
+        "dob": dob,
+        "dob_digits": dob_digit_matrix(dob),
         "email": keys.strings("email"),
         "email_c": keys.codes("email"),
         "email_letters_c": keys.derived(
@@ -110,6 +112,7 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
         "outward_c": np.where(valid_pc, outward_c, -1),
         "addr": keys.strings("addr_key"),
         "addr_c": keys.codes("addr_key"),
+        "addr_u": keys.factorised("addr_key")[1],
         "house_c": keys.derived("house", "addr_key", house_number)[0],
         "town_c": keys.codes("town_key"),
         "suffix": keys.strings("suffix"),
@@ -374,12 +377,16 @@ def swapped_names(
     # nickname or has a typo ("Shaw | Ian" vs "I | Shaw", "White | Trevor" vs "Trev | White").
     # One side must agree closely (a surname); the other may agree loosely.
     close = (s1 >= 0.9) & (s2 >= 0.9)
-    loose1 = (s1 >= 0.85) | _given_alike(f1, l2)
-    loose2 = (s2 >= 0.85) | _given_alike(l1, f2)
     strong = ((s1 >= 0.9) & (_lens(f1) > 1) & (_lens(l2) > 1)) | (
         (s2 >= 0.9) & (_lens(l1) > 1) & (_lens(f2) > 1)
     )
-    out[rows] = ok & (close | (strong & loose1 & loose2)) & (f1 != l1)
+    # The per-pair Python checks (initials, nicknames) only for the few pairs they can decide.
+    maybe = np.flatnonzero(ok & ~close & strong)
+    loose = np.zeros(len(rows), bool)
+    loose[maybe] = ((s1[maybe] >= 0.85) | _given_alike(f1[maybe], l2[maybe])) & (
+        (s2[maybe] >= 0.85) | _given_alike(l1[maybe], f2[maybe])
+    )
+    out[rows] = ok & (close | loose) & (f1 != l1)
     return out
 
 
@@ -396,29 +403,36 @@ def _given_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return initial | nick
 
 
-def dob_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Same date, day/month swapped, or one digit off: a typo, not another person."""
-    same = a == b
-    ya, ma, da = a // 10000, (a // 100) % 100, a % 100
-    yb, mb, db = b // 10000, (b // 100) % 100, b % 100
-    swap = (ya == yb) & (ma == db) & (da == mb)
-    diffs = np.zeros(len(a), np.int32)
-    x, y = a.copy(), b.copy()
-    for _ in range(8):
-        diffs += (x % 10) != (y % 10)
-        x //= 10
-        y //= 10
-    # Adjacent transposed digits (1956 vs 1965) count as one edit.
+def dob_digit_matrix(dob: np.ndarray) -> np.ndarray:
+    """yyyymmdd integers as an (n, 8) matrix of digits, computed once per record."""
+    out = np.zeros((len(dob), 8), np.uint8)
+    x = np.maximum(dob, 0)
+    for k in range(7, -1, -1):
+        out[:, k] = x % 10
+        x = x // 10
+    return out
+
+
+def _dob_compatible_pairs(
+    digits: np.ndarray, dob: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Same date, day/month swapped, or one digit off (a typo, not another person), per pair.
+
+    Digits come from the per-record matrix, so a pair costs one row comparison.
+    """
+    x, y = dob[a], dob[b]
+    diffs = (digits[a] != digits[b]).sum(axis=1)
+    swap = (x // 10000 == y // 10000) & (x // 100 % 100 == y % 100) & (x % 100 == y // 100 % 100)
     trans = np.zeros(len(a), bool)
     cand = np.flatnonzero(diffs == 2)
     if len(cand):  # strings only for the few pairs two digits apart
-        sa, sb = a[cand].astype(str).astype(object), b[cand].astype(str).astype(object)
+        sa, sb = x[cand].astype(str).astype(object), y[cand].astype(str).astype(object)
         trans[cand] = _dl(sa, sb, 1) <= 1
-    return same | swap | (diffs <= 1) | trans
+    return (x == y) | swap | (diffs <= 1) | trans
 
 
 def dob_compatible_one(a: int, b: int) -> bool:
-    """Scalar twin of ``dob_compatible`` for the clustering loop (no numpy call overhead)."""
+    """Scalar twin of ``_dob_compatible_pairs`` for the clustering loop (no numpy call overhead)."""
     if a == b:
         return True
     if a // 10000 == b // 10000 and a // 100 % 100 == b % 100 and a % 100 == b // 100 % 100:
@@ -441,7 +455,7 @@ def dob_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndar
     lvl = np.zeros(len(i), np.int8)
     lvl[present] = 4
     idx = np.flatnonzero(present)
-    compat = dob_compatible(a[idx], b[idx])
+    compat = _dob_compatible_pairs(A["dob_digits"], A["dob"], i[idx], j[idx])
     sameyear = (a[idx] // 10000) == (b[idx] // 10000)
     sub = np.full(len(idx), 4, np.int8)
     sub[sameyear] = 3
@@ -496,7 +510,10 @@ def address_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.
     lvl[present] = 4
     rest = np.flatnonzero(present & ~same)
     if len(rest):
-        sim = _pairwise(token_set_ratio, A["addr"][i[rest]], A["addr"][j[rest]])
+        # Households repeat: score each distinct pair of addresses once.
+        ui, uj, inv = _unique_pairs(A["addr_c"][i[rest]], A["addr_c"][j[rest]])
+        addr_u = A["addr_u"]
+        sim = _pairwise(token_set_ratio, addr_u[ui], addr_u[uj])[inv]
         _, house = _exact(A["house_c"], i[rest], j[rest])
         sub = np.full(len(rest), 4, np.int8)
         sub[house] = 3
