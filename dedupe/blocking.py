@@ -111,24 +111,40 @@ def _deletion_keys(number: np.ndarray, extra: np.ndarray) -> list[np.ndarray]:
     return keys
 
 
+#: Deletion keys are paired in this many slices of the key space (a key only meets its own
+#: slice), so the sort's working memory is a fraction of all ten keys per record at once.
+DELETION_SLICES = 4
+
+
 def _deletion_pairs(dkeys: list[np.ndarray], max_block: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Pairs of rows sharing any deletion key (a key shared by two copies of one row is not)."""
-    n = len(dkeys[0])
-    stacked = np.concatenate(dkeys)
-    row_of = np.tile(np.arange(n, dtype=np.int64), len(dkeys))
-    valid = stacked >= 0
-    k, rows = stacked[valid], row_of[valid]
-    order = np.argsort(k, kind="stable")
-    k, rows = k[order], rows[order]
-    if len(k) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), 0
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    sizes = np.diff(np.r_[starts, len(k)])
-    size = np.repeat(sizes, sizes)
-    keep = (size >= 2) & (size <= max_block)  # singletons pair with nobody
-    x, y = _within_groups(rows[keep], k[keep])
-    same_row = x == y
-    return np.minimum(x, y)[~same_row], np.maximum(x, y)[~same_row], int((sizes > max_block).sum())
+    xs, ys = [], []
+    oversized = 0
+    for part in range(DELETION_SLICES):
+        ks, rs = [], []
+        for keys in dkeys:
+            mine = np.flatnonzero((keys >= 0) & (keys % DELETION_SLICES == part))
+            ks.append(keys[mine])
+            rs.append(mine)
+        k, rows = np.concatenate(ks), np.concatenate(rs)
+        del ks, rs
+        if len(k) == 0:
+            continue
+        order = np.argsort(k, kind="stable")
+        k, rows = k[order], rows[order]
+        del order
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        sizes = np.diff(np.r_[starts, len(k)])
+        oversized += int((sizes > max_block).sum())
+        size = np.repeat(sizes, sizes)
+        keep = (size >= 2) & (size <= max_block)  # singletons pair with nobody
+        x, y = _within_groups(rows[keep], k[keep])
+        other_row = x != y
+        xs.append(np.minimum(x, y)[other_row])
+        ys.append(np.maximum(x, y)[other_row])
+    if not xs:
+        return np.empty(0, np.int64), np.empty(0, np.int64), oversized
+    return np.concatenate(xs), np.concatenate(ys), oversized
 
 
 def _initial(keys: Keys, col: str, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +186,8 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
         "postcode+dob": [postcode, dob],
         "postcode+house": [postcode, house],
     }
-    all_i, all_j = [], []
+    n = len(r)
+    packed_parts: list[np.ndarray] = []  # each pass's pairs packed as i * n + j (half the memory)
     stats: dict[str, dict[str, int]] = {}
     # Name-only keys grow with the square of a name's frequency ("John Smith" at 1M rows) and
     # rarely carry a match no other pass finds: they get a tighter block cap.
@@ -179,24 +196,21 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
         cap = name_cap if name in ("name", "last+nickname") else max_block
         a, b, nb, nr = pairs_from_codes(combine_codes(*cols), cap)
         stats[name] = {"pairs": len(a), "oversized_blocks": nb, "rows_in_oversized": nr}
-        all_i.append(a)
-        all_j.append(b)
+        packed_parts.append(a * np.int64(n) + b)
     num = keys.derived_strings("number_unpadded", "number", _unpadded_number)
     initials = combine_codes(linit + 1, init + 1)  # a missing initial is a value ('?') here
     a, b, oversized = _deletion_pairs(_deletion_keys(num, initials), max_block)
-    all_i.append(a)
-    all_j.append(b)
+    packed_parts.append(a * np.int64(n) + b)
     stats["number-1-edit+initials"] = {
         "pairs": len(a),
         "oversized_blocks": oversized,
         "rows_in_oversized": 0,
     }
-    n = len(r)
-    i = np.concatenate(all_i)
-    j = np.concatenate(all_j)
     # Sorted distinct pairs: a plain sort and a neighbour test (np.unique hashes first, which
     # costs several times more on ~10M keys).
-    packed = np.sort(i * np.int64(n) + j)
+    packed = np.concatenate(packed_parts)
+    del packed_parts
+    packed.sort()
     if len(packed):
         packed = packed[np.r_[True, packed[1:] != packed[:-1]]]
     return Blocking(packed // n, packed % n, stats)
