@@ -71,20 +71,20 @@ def _score(truth: Path, cand: Path) -> dict[str, object]:
     return res
 
 
-def _uk(name: str, work: Path) -> tuple[Path, Path]:
+def _uk(name: str, work: Path, extra: list[str]) -> tuple[Path, Path]:
     src = REF / "uk_members" / name
     out = work / name
-    _omov([*map(str, sorted((src / "exports").glob("*.csv"))), "--out", str(out)])
+    _omov([*map(str, sorted((src / "exports").glob("*.csv"))), "--out", str(out), *extra])
     return src / "truth" / "truth.csv", out
 
 
-def _febrl(name: str, work: Path) -> tuple[Path, Path]:
+def _febrl(name: str, work: Path, extra: list[str]) -> tuple[Path, Path]:
     raw = sorted((REF / "febrl" / "raw").glob(f"dataset{name[-1]}*.csv"))
     out = work / name
     mapping = work / "febrl_mapping.csv"
     mapping.write_text(FEBRL_MAPPING)
     orgs = [f"--org={p.name if len(raw) > 1 else name}={p}" for p in raw]
-    _omov([*orgs, "--mapping", str(mapping), "--out", str(out)])
+    _omov([*orgs, "--mapping", str(mapping), "--out", str(out), *extra])
     keyed = []
     for p in raw:
         ids = pd.read_csv(p, dtype=str, skipinitialspace=True)["rec_id"].str.strip()
@@ -96,7 +96,7 @@ def _febrl(name: str, work: Path) -> tuple[Path, Path]:
     return REF / "febrl" / f"{name}_truth.csv", out
 
 
-def _rldata(name: str, work: Path) -> tuple[Path, Path]:
+def _rldata(name: str, work: Path, extra: list[str]) -> tuple[Path, Path]:
     raw = REF / "rldata" / "raw" / f"RLdata{name.removeprefix('rldata')}.tsv"
     df = pd.read_csv(raw, sep="\t", dtype=str, keep_default_na=False)
     na = lambda s: s.where(s != "NA", "")  # noqa: E731
@@ -111,7 +111,7 @@ def _rldata(name: str, work: Path) -> tuple[Path, Path]:
     path = work / f"{name}.csv"
     exp.to_csv(path, index=False)
     out = work / name
-    _omov([str(path), "--out", str(out)])
+    _omov([str(path), "--out", str(out), *extra])
     keyed = pd.DataFrame(
         {
             "source_org": name,
@@ -125,6 +125,7 @@ def _rldata(name: str, work: Path) -> tuple[Path, Path]:
 
 def _rekey(out: Path, keyed: pd.DataFrame) -> None:
     """clusters.csv row numbers → the truth's record ids (FEBRL/RLdata truths use rec_id)."""
+    keyed.to_csv(out / "keyed.csv", index=False)
     cl = pd.read_csv(out / "clusters.csv", dtype={"row_id": int})
     m = cl.merge(keyed, on=["source_org", "row_id"], how="left")
     m[["source_org", "rec_id", "person_id"]].rename(columns={"rec_id": "row_id"}).to_csv(
@@ -133,12 +134,49 @@ def _rekey(out: Path, keyed: pd.DataFrame) -> None:
 
 
 DATASETS = {
-    "uk100k": lambda w: _uk("uk100k_seed2", w),
-    "uk10k": lambda w: _uk("uk10k_seed1", w),
-    "febrl3": lambda w: _febrl("febrl3", w),
-    "febrl4": lambda w: _febrl("febrl4", w),
-    "rldata10000": lambda w: _rldata("rldata10000", w),
+    "uk100k": lambda w, x: _uk("uk100k_seed2", w, x),
+    "uk10k": lambda w, x: _uk("uk10k_seed1", w, x),
+    "febrl3": lambda w, x: _febrl("febrl3", w, x),
+    "febrl4": lambda w, x: _febrl("febrl4", w, x),
+    "rldata10000": lambda w, x: _rldata("rldata10000", w, x),
 }
+
+
+def oracle_decisions(out: Path, truth: Path) -> Path:
+    """Answer every queued item from the truth, as a perfect auditor would; return the file.
+
+    Why: the queue exists so that a person does not lose (or gain) a ballot silently; the
+    figures after one round of review measure whether it asks the right questions.
+    """
+    q = pd.read_csv(out / "review_queue.csv", dtype=str, keep_default_na=False)
+    t = pd.read_csv(truth, dtype=str)
+    who = dict(zip(zip(t["source_org"], t["row_id"], strict=True), t["person_id"], strict=True))
+    if (out / "keyed.csv").exists():  # FEBRL/RLdata truths use record ids, not row numbers
+        k = pd.read_csv(out / "keyed.csv", dtype=str)
+        rec = dict(zip(zip(k["source_org"], k["row_id"], strict=True), k["rec_id"], strict=True))
+        who = {(o, r): who[(o, rec[(o, r)])] for o, r in rec}
+    same = [
+        who[(a, ra)] == who[(b, rb)]
+        for a, ra, b, rb in zip(
+            q["source_org_a"], q["row_id_a"], q["source_org_b"], q["row_id_b"], strict=True
+        )
+    ]
+    q["decision"] = ["same" if s else "different" for s in same]
+    q["note"] = "oracle"
+    path = out.parent / f"{out.name}_oracle_decisions.csv"
+    q.to_csv(path, index=False)
+    return path
+
+
+def _ballot_errors(truth: Path, out: Path, work: Path) -> dict[str, object]:
+    cand = (
+        out / "clusters_rekeyed.csv"
+        if (out / "clusters_rekeyed.csv").exists()
+        else out / "clusters.csv"
+    )
+    cand_df = pd.read_csv(cand, dtype=str).rename(columns={"person_id": "cluster_id"})
+    cand_df.to_csv(work / "cand.csv", index=False)
+    return _score(truth, work / "cand.csv")
 
 
 def accuracy(only: list[str]) -> list[dict[str, object]]:
@@ -150,17 +188,14 @@ def accuracy(only: list[str]) -> list[dict[str, object]]:
             if only and name not in only:
                 continue
             t = time.perf_counter()
-            truth, out = fn(work)
+            truth, out = fn(work, [])
             secs = time.perf_counter() - t
-            cand = (
-                out / "clusters_rekeyed.csv"
-                if (out / "clusters_rekeyed.csv").exists()
-                else out / "clusters.csv"
-            )
-            cand_df = pd.read_csv(cand, dtype=str).rename(columns={"person_id": "cluster_id"})
-            cand_df.to_csv(work / "cand.csv", index=False)
-            res = _score(truth, work / "cand.csv")
+            res = _ballot_errors(truth, out, work)
             summ = json.loads((out / "summary.json").read_text())
+            decisions = oracle_decisions(out, truth)
+            (work / "reviewed").mkdir(exist_ok=True)
+            _, reviewed = fn(work / "reviewed", ["--decisions", str(decisions)])
+            after = _ballot_errors(truth, reviewed, work)["ballots"]
             pw, bl = res["pairwise"], res["ballots"]  # type: ignore[index]
             rows.append(
                 {
@@ -177,6 +212,8 @@ def accuracy(only: list[str]) -> list[dict[str, object]]:
                     "queue_pct_persons": round(
                         100 * summ["counts"]["queue_items"] / max(1, summ["counts"]["persons"]), 2
                     ),
+                    "disenfranchised_after_review": after["disenfranchised"],  # type: ignore[index]
+                    "extra_after_review": after["extra_ballots"],  # type: ignore[index]
                     "seconds": round(secs, 1),
                 }
             )
