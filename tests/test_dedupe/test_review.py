@@ -1,0 +1,112 @@
+"""The review queue asks about the doubtful links, and only those (dedupe.review)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dedupe.cluster import Clustering
+from dedupe.compare import COMPARISONS
+from dedupe.review import NEAR_MISS_BITS, _category, build_queue, weakly_attached
+
+# Level vectors: number, first, last, dob, email, phone, postcode, address, town, suffix.
+NUM_FAR = 3
+
+
+def _lv(**levels: int) -> np.ndarray:
+    names = [c.name for c in COMPARISONS]
+    out = np.zeros(len(names), np.int8)
+    for name, value in levels.items():
+        out[names.index(name)] = value
+    return out
+
+
+def test_number_conflict_with_initial_and_two_contacts_is_queued() -> None:
+    lv = _lv(number=NUM_FAR, first_name=4, last_name=1, date_of_birth=1, email=1, phone=1)
+    assert _category("membership numbers 2+ edits apart", lv, 70.0, 26.0) == "number conflict"
+
+
+def test_number_conflict_with_dob_conflict_is_not_queued() -> None:
+    lv = _lv(number=NUM_FAR, first_name=1, last_name=1, date_of_birth=4, email=1, phone=1)
+    assert _category("membership numbers 2+ edits apart", lv, 70.0, 26.0) is None
+
+
+def test_number_conflict_under_a_new_surname_needs_dob_and_two_contacts() -> None:
+    renamed = _lv(number=NUM_FAR, first_name=1, last_name=4, date_of_birth=1, email=1, phone=1)
+    assert _category("membership numbers 2+ edits apart", renamed, 60.0, 26.0) == "number conflict"
+    one_contact = _lv(number=NUM_FAR, first_name=1, last_name=4, date_of_birth=1, email=1)
+    assert _category("membership numbers 2+ edits apart", one_contact, 40.0, 26.0) is None
+
+
+def test_namesakes_sharing_only_a_postcode_are_not_queued() -> None:
+    lv = _lv(number=NUM_FAR, first_name=1, last_name=1, postcode=1)
+    assert _category("membership numbers 2+ edits apart", lv, 25.0, 26.0) is None
+
+
+def test_jr_on_one_side_in_one_household_is_asked() -> None:
+    lv = _lv(first_name=1, last_name=1, email=1, phone=1, postcode=1, suffix=2)
+    assert _category("Jr on one side only", lv, 60.0, 26.0) == "name conflict"
+    assert (
+        _category("Jr on one side only", _lv(first_name=1, last_name=1, suffix=2), 20, 26) is None
+    )
+
+
+def test_weakly_attached_needs_weak_links_only_and_contrary_evidence() -> None:
+    # Records 0-1 strongly linked; record 2 tied to both by weak links (pairs 1 and 2).
+    i = np.array([0, 0, 1])
+    j = np.array([1, 2, 2])
+    weight = np.array([40.0, 22.0, 23.0])
+    accepted = np.ones(3, bool)
+    contrary = np.array([False, True, True])
+    assert weakly_attached(i, j, weight, accepted, contrary, 26.0) == [2]
+    assert weakly_attached(i, j, weight, accepted, ~contrary, 26.0) == []
+    strong = np.array([40.0, 22.0, 30.0])
+    assert weakly_attached(i, j, strong, accepted, contrary, 26.0) == []
+
+
+def _records(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_org": ["a"] * n,
+            "row_id": np.arange(1, n + 1),
+            "fingerprint": [f"{k:016x}" for k in range(n)],
+            "title": [None] * n,
+            "first_name": ["Ann"] * n,
+            "middle_names": [None] * n,
+            "last_name": ["Lee"] * n,
+            "suffix": [""] * n,
+            "number": [None] * n,
+            "dob": np.zeros(n, np.int64),
+            "email": [None] * n,
+            "phone": [None] * n,
+            "postcode": ["LS1 1AA"] * n,
+            "address": [None] * n,
+        }
+    )
+
+
+def _queue(weight: float, threshold: float = 20.0) -> pd.DataFrame:
+    r = _records(2)
+    i, j = np.array([0]), np.array([1])
+    levels = _lv(first_name=1, last_name=1, postcode=1)[None, :]
+    return build_queue(
+        r,
+        np.array(["P1", "P2"], dtype=object),
+        Clustering(labels=np.array([0, 1])),
+        i,
+        j,
+        levels,
+        np.array([weight]),
+        np.zeros((len(COMPARISONS), 6)),
+        np.array([""], dtype=object),
+        threshold,
+        26.0,
+        {},
+    )
+
+
+def test_near_miss_is_queued_and_a_clear_non_match_is_not() -> None:
+    near = _queue(20.0 - NEAR_MISS_BITS / 2)
+    assert list(near["category"]) == ["near miss"]
+    assert list(near["proposed_decision"]) == ["different"]
+    assert _queue(20.0 - NEAR_MISS_BITS - 0.5).empty
