@@ -48,6 +48,14 @@ def _omov(args: list[str]) -> int:
     return proc.returncode
 
 
+def _save(name: str, figures: dict[str, object]) -> None:
+    """bench/results/<name>.json with the load average: a shared machine's wall times vary."""
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({**figures, "loadavg": load}, indent=2) + "\n")
+
+
 def _score(truth: Path, cand: Path) -> dict[str, object]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         out = Path(fh.name)
@@ -222,6 +230,20 @@ def accuracy(only: list[str]) -> list[dict[str, object]]:
     print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
     for r in rows:
         print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    if not only:
+        _save(
+            "dedupe_accuracy",
+            {
+                "command": "python bench/bench_dedupe.py accuracy",
+                "datasets": rows,
+                "targets": {
+                    "uk100k": {"disenfranchised": 50, "extra_ballots": 50, "f1": 0.998},
+                    "uk100k_queue_pct_persons": 1.0,
+                    "febrl3_f1": 0.995,
+                    "febrl4_f1": 0.995,
+                },
+            },
+        )
     return rows
 
 
@@ -290,20 +312,18 @@ def _timed_run(exports_dir: Path, out: Path, workers: int, tree: TreePeak) -> No
     t_write = time.perf_counter() - t
     split = {k: round(v, 2) for k, v in res.timings.items()}
     split["reports_and_writing"] = round(t_write, 2)
-    print(
-        json.dumps(
-            {
-                "rows": res.stats["records_in"],
-                "persons": res.stats["persons"],
-                "candidate_pairs": len(res.pairs["i"]),
-                "total_seconds": round(time.perf_counter() - t0, 2),
-                "split": split,
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                "peak_tree_rss_mb": round(max(tree.peak_kb, _tree_rss_kb(os.getpid())) / 1024, 1),
-                "workers": workers,
-            }
-        )
-    )
+    figures = {
+        "rows": res.stats["records_in"],
+        "persons": res.stats["persons"],
+        "candidate_pairs": len(res.pairs["i"]),
+        "total_seconds": round(time.perf_counter() - t0, 2),
+        "split": split,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_tree_rss_mb": round(max(tree.peak_kb, _tree_rss_kb(os.getpid())) / 1024, 1),
+        "workers": workers,
+    }
+    print(json.dumps(figures))
+    (out / "bench_figures.json").write_text(json.dumps(figures))
 
 
 def speed(rows: int, seed: int, orgs: int, workers: int = 0) -> None:
@@ -347,7 +367,21 @@ def speed(rows: int, seed: int, orgs: int, workers: int = 0) -> None:
             )
             cand.to_csv(Path(tmp) / "cand.csv", index=False)
             res = _score(truth, Path(tmp) / "cand.csv")
-            print(json.dumps({"f1": res["pairwise"]["f1"], **res["ballots"]}))  # type: ignore[index, dict-item]
+            accuracy = {"f1": res["pairwise"]["f1"], **res["ballots"]}  # type: ignore[index, dict-item]
+            print(json.dumps(accuracy))
+        else:
+            accuracy = {}
+        figures = json.loads((out / "bench_figures.json").read_text())
+        _save(
+            f"dedupe_speed_{rows}",
+            {
+                "command": f"python bench/bench_dedupe.py speed --rows {rows} --seed {seed} "
+                f"--orgs {orgs}",
+                **figures,
+                "accuracy": accuracy,
+                "targets": {"total_seconds": 45, "peak_tree_rss_mb": 2000} if rows >= 10**6 else {},
+            },
+        )
 
 
 def main(argv: list[str]) -> int:
