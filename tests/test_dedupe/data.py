@@ -28,6 +28,19 @@ Y2,09012345,"LLEWELLYN, Siân",12/25/1999,sian.ll@example.org,+44 (0)7700 900008
 Y3,09999999,"NOBODY, Nia",01/13/2001,nia@example.org,,"1 Sea View, Rhyl, LL18 1AA",N
 """
 
+#: Every file ``omov dedupe run`` writes into --out.
+OUTPUTS = (
+    "clusters.csv",
+    "members.parquet",
+    "rejected.csv",
+    "warnings.csv",
+    "review_queue.csv",
+    "excluded.csv",
+    "decisions_applied.csv",
+    "duplicate_report.html",
+    "summary.json",
+)
+
 #: The true persons, by (org, row_id).
 TRUTH = {
     ("north", 1): "margaret",

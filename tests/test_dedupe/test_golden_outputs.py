@@ -23,19 +23,11 @@ import pytest
 from omov import cli
 from omov.errors import ExitCode
 
-from .data import write_world
+from .data import OUTPUTS, write_world
 
 GOLDEN = Path(__file__).parent / "golden" / "world"
 UPDATE = os.environ.get("OMOV_UPDATE_GOLDEN") == "1"
-TEXT_OUTPUTS = (
-    "clusters.csv",
-    "rejected.csv",
-    "warnings.csv",
-    "review_queue.csv",
-    "excluded.csv",
-    "decisions_applied.csv",
-    "duplicate_report.html",
-)
+TEXT_OUTPUTS = tuple(n for n in OUTPUTS if n not in ("members.parquet", "summary.json"))
 
 
 @pytest.fixture(scope="module")

@@ -17,19 +17,7 @@ from dedupe.schema import MEMBERS_SCHEMA
 from omov import cli
 from omov.errors import ExitCode
 
-from .data import TRUTH, shuffle_file, write_world
-
-OUTPUTS = (
-    "clusters.csv",
-    "members.parquet",
-    "rejected.csv",
-    "warnings.csv",
-    "review_queue.csv",
-    "excluded.csv",
-    "decisions_applied.csv",
-    "duplicate_report.html",
-    "summary.json",
-)
+from .data import OUTPUTS, TRUTH, shuffle_file, write_world
 
 
 def _run(paths: list[Path], out: Path, *extra: str) -> int:

@@ -76,11 +76,7 @@ def test_accepting_proposals_is_idempotent(tmp_path: Path, a: str, b: str) -> No
     q = first.queue.copy()
     q["decision"] = q["proposed_decision"]
     lines = list(range(2, len(q) + 2))
-    dec = (
-        q.astype(str)
-        .reindex(columns=list(DECISION_COLUMNS))
-        .fillna("")
-    )
+    dec = q.astype(str).reindex(columns=list(DECISION_COLUMNS)).fillna("")
     second = run(exports, opts, (dec, lines, "d.csv"))
     third = run(exports, opts, (dec, lines, "d.csv"))
     pd.testing.assert_frame_equal(first.clusters, second.clusters)
