@@ -85,10 +85,12 @@ def _records(n: int) -> pd.DataFrame:
     )
 
 
-def _queue(weight: float, threshold: float = 20.0) -> pd.DataFrame:
+def _queue(
+    weight: float, threshold: float = 20.0, levels: np.ndarray | None = None
+) -> pd.DataFrame:
     r = _records(2)
     i, j = np.array([0]), np.array([1])
-    levels = _lv(first_name=1, last_name=1, postcode=1)[None, :]
+    levels = _lv(first_name=1, last_name=1, postcode=1)[None, :] if levels is None else levels
     return build_queue(
         r,
         np.array(["P1", "P2"], dtype=object),
@@ -110,3 +112,11 @@ def test_near_miss_is_queued_and_a_clear_non_match_is_not() -> None:
     assert list(near["category"]) == ["near miss"]
     assert list(near["proposed_decision"]) == ["different"]
     assert _queue(20.0 - NEAR_MISS_BITS - 0.5).empty
+
+
+def test_near_miss_of_namesakes_is_not_asked() -> None:
+    """Same first name and birthday, different surname, nothing personal shared: strangers."""
+    strangers = _lv(first_name=1, last_name=4, date_of_birth=1, email=3, postcode=4)[None, :]
+    assert _queue(19.5, levels=strangers).empty
+    renamed = _lv(first_name=1, last_name=4, date_of_birth=1, email=1, postcode=4)[None, :]
+    assert list(_queue(19.5, levels=renamed)["category"]) == ["near miss"]
