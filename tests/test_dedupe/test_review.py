@@ -7,7 +7,13 @@ import pandas as pd
 
 from dedupe.cluster import Clustering
 from dedupe.compare import COMPARISONS
-from dedupe.review import NEAR_MISS_BITS, _category, build_queue, weakly_attached
+from dedupe.review import (
+    BOTH_CONTACTS_DIFFER_BITS,
+    NEAR_MISS_BITS,
+    _category,
+    build_queue,
+    weakly_attached,
+)
 
 # Level vectors: number, first, last, dob, email, phone, postcode, address, town, suffix.
 NUM_FAR = 3
@@ -120,3 +126,31 @@ def test_near_miss_of_namesakes_is_not_asked() -> None:
     assert _queue(19.5, levels=strangers).empty
     renamed = _lv(first_name=1, last_name=4, date_of_birth=1, email=1, postcode=4)[None, :]
     assert list(_queue(19.5, levels=renamed)["category"]) == ["near miss"]
+
+
+def _one_person_queue(weight: float, levels: np.ndarray) -> pd.DataFrame:
+    return build_queue(
+        _records(2),
+        np.array(["P1", "P1"], dtype=object),
+        Clustering(labels=np.array([0, 0]), merges=[(0, 0, 1, "model")]),
+        np.array([0]),
+        np.array([1]),
+        levels[None, :],
+        np.array([weight]),
+        np.zeros((len(COMPARISONS), 6)),
+        np.array([""], dtype=object),
+        20.0,
+        26.0,
+        {},
+    )
+
+
+def test_merge_whose_email_and_phone_both_differ_needs_a_stronger_link() -> None:
+    """Namesakes at one postcode: same full name, both contacts different."""
+    both = _lv(first_name=1, last_name=1, email=3, phone=2, postcode=1)
+    asked = _one_person_queue(30.0, both)
+    assert list(asked["category"]) == ["weak link"]
+    assert list(asked["proposed_decision"]) == ["same"]
+    assert _one_person_queue(26.0 + BOTH_CONTACTS_DIFFER_BITS + 1, both).empty
+    only_email = _lv(first_name=1, last_name=1, email=3, postcode=1)
+    assert _one_person_queue(30.0, only_email).empty
