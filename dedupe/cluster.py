@@ -10,10 +10,13 @@ so the auditor sees what was kept apart instead of it happening silently.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
 from dedupe.compare import dob_compatible_one, numbers_far
+
+T = TypeVar("T")
 
 # Column indices in the level matrix (see compare.COMPARISONS).
 NUM, FIRST, LAST, DOB, EMAIL, PHONE, PC, ADDR, TOWN, SUFFIX = range(10)
@@ -185,22 +188,26 @@ def pair_refusal(levels: np.ndarray, hard: Hardness | None = None) -> np.ndarray
 
 
 class _Constraints:
-    """Per-cluster facts that cannot-links are checked against (numbers, DOBs, suffixes)."""
+    """Per-cluster facts that cannot-links are checked against (numbers, DOBs, suffixes).
+
+    Facts are tuples of distinct values, one per root, built lazily from the records: a
+    million 1-element sets cost seconds and hundreds of MB; tuples of one are cheap, and
+    clusters hold a handful of records, so a linear ``in`` beats hashing.
+    """
 
     def __init__(
         self, numbers: list[str], dobs: np.ndarray, suffix: list[str], hard: Hardness
     ) -> None:
+        n = len(numbers)
         self.hard = hard
-        self.parent = list(range(len(numbers)))
-        # One shared empty frozenset for every record without the fact (most have no suffix):
-        # a million empty sets would cost ~200 MB. ``|=`` rebinds a frozenset, never mutates it.
-        empty: frozenset = frozenset()
-        self.numbers: list[set[str] | frozenset[str]] = [{x} if x else empty for x in numbers]
-        self.dobs: list[set[int] | frozenset[int]] = [
-            {int(d)} if d > 0 else empty for d in dobs
+        self.parent = list(range(n))
+        self.size = [1] * n
+        empty: tuple[()] = ()
+        self.numbers: list[tuple[str, ...]] = [(x,) if x else empty for x in numbers]
+        self.dobs: list[tuple[int, ...]] = [
+            (d,) if d > 0 else empty for d in np.asarray(dobs, np.int64).tolist()
         ]
-        self.suffix: list[set[str] | frozenset[str]] = [{s} if s else empty for s in suffix]
-        self.size = [1] * len(numbers)
+        self.suffix: list[tuple[str, ...]] = [(x,) if x else empty for x in suffix]
         self.forbid: dict[int, set[int]] = {}
 
     def find(self, x: int) -> int:
@@ -219,41 +226,60 @@ class _Constraints:
         holds a corrupted number (merged by an override) is still joined by its true number.
         """
         na, nb = self.numbers[ra], self.numbers[rb]
-        if (
-            na
-            and nb
-            and self.hard.number
-            and override != NUMBER_OVERRIDE
-            and all(numbers_far(a, b) for a in na for b in nb)
-        ):
-            return "would join membership numbers 2+ edits apart"
-        if (
-            self.dobs[ra]
-            and self.dobs[rb]
-            and self.hard.dob
-            and override != DOB_OVERRIDE
-            and not any(dob_compatible_one(a, b) for a in self.dobs[ra] for b in self.dobs[rb])
-        ):
-            return "would join incompatible dates of birth"
+        if na and nb and self.hard.number and override != NUMBER_OVERRIDE:
+            if len(na) == 1 and len(nb) == 1:
+                far = numbers_far(na[0], nb[0])
+            else:
+                far = all(numbers_far(a, b) for a in na for b in nb)
+            if far:
+                return "would join membership numbers 2+ edits apart"
+        da, db = self.dobs[ra], self.dobs[rb]
+        if da and db and self.hard.dob and override != DOB_OVERRIDE:
+            if len(da) == 1 and len(db) == 1:
+                ok = dob_compatible_one(da[0], db[0])
+            else:
+                ok = any(dob_compatible_one(a, b) for a in da for b in db)
+            if not ok:
+                return "would join incompatible dates of birth"
         sa, sb = self.suffix[ra], self.suffix[rb]
-        if sa and sb and len(sa | sb) > 1:
+        if sa and sb and (len(sa) > 1 or len(sb) > 1 or sa[0] != sb[0]):
             return "would join a Jr and a Sr"
-        for x in self.forbid.get(ra, ()):
-            if self.find(x) == rb:
-                return "the auditor decided these are different people"
+        if self.forbid:
+            for x in self.forbid.get(ra, ()):
+                if self.find(x) == rb:
+                    return "the auditor decided these are different people"
         return ""
 
     def union(self, ra: int, rb: int) -> int:
-        if self.size[ra] < self.size[rb]:
+        size = self.size
+        if size[ra] < size[rb]:
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.size[ra] += self.size[rb]
-        self.numbers[ra] |= self.numbers[rb]
-        self.dobs[ra] |= self.dobs[rb]
-        self.suffix[ra] |= self.suffix[rb]
+        size[ra] += size[rb]
+        self.numbers[ra] = _merged(self.numbers[ra], self.numbers[rb])
+        self.dobs[ra] = _merged(self.dobs[ra], self.dobs[rb])
+        self.suffix[ra] = _merged(self.suffix[ra], self.suffix[rb])
         if rb in self.forbid:
             self.forbid.setdefault(ra, set()).update(self.forbid.pop(rb))
         return ra
+
+    def labels(self) -> np.ndarray:
+        """Root of every record, by pointer jumping in numpy (no per-record ``find``)."""
+        lab = np.asarray(self.parent, dtype=np.int64)
+        while True:
+            up = lab[lab]
+            if np.array_equal(up, lab):
+                return lab
+            lab = up
+
+
+def _merged(a: tuple[T, ...], b: tuple[T, ...]) -> tuple[T, ...]:
+    """Distinct values of two small fact tuples (a first)."""
+    if not b or a == b:
+        return a
+    if not a:
+        return b
+    return a + tuple(x for x in b if x not in a)
 
 
 def constrained_clusters(
@@ -269,12 +295,14 @@ def constrained_clusters(
     must: list[tuple[int, int]] | None = None,
     cannot: list[tuple[int, int]] | None = None,
     hard: Hardness | None = None,
+    rules: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Clustering:
     """Accept links ≥ threshold from the strongest down, refusing those that break a constraint.
 
     ``must``/``cannot`` are the auditor's decisions (record index pairs): a "same" joins the
     two records first, whatever the model says; a "different" forbids the two ever sharing a
-    cluster, even through others.
+    cluster, even through others. ``rules`` is ``pair_rules(levels, hard)`` if the caller
+    already has it (it is not computed twice).
     """
     hard = hard or Hardness()
     cs = _Constraints(numbers, dobs, suffix, hard)
@@ -288,20 +316,71 @@ def constrained_clusters(
         cs.forbid.setdefault(cs.find(a), set()).add(b)
         cs.forbid.setdefault(cs.find(b), set()).add(a)
         out.forced.append((a, b, "different"))
-    reason, override = pair_rules(levels, hard)
+    reason, override = rules if rules is not None else pair_rules(levels, hard)
     cand = np.flatnonzero(weight >= threshold)
     order = cand[np.lexsort((j[cand], i[cand], -weight[cand]))]
-    for p in order.tolist():
-        ra, rb = cs.find(int(i[p])), cs.find(int(j[p]))
+    _link_in_order(cs, out, order, i, j, reason, override)
+    out.labels = cs.labels()
+    return out
+
+
+def _link_in_order(
+    cs: _Constraints,
+    out: Clustering,
+    order: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    reason: np.ndarray,
+    override: np.ndarray,
+) -> None:
+    """The sequential strongest-first loop, over plain lists (no numpy scalars per step).
+
+    Most accepted links join clusters whose facts are equal or absent on one side (the same
+    person's records): that case is decided and merged inline; anything else goes through
+    ``conflict``/``union``, which give the same answer for it.
+    """
+    parent, size, find, conflict, union = cs.parent, cs.size, cs.find, cs.conflict, cs.union
+    nums, dobs, sfx, forbid = cs.numbers, cs.dobs, cs.suffix, cs.forbid
+    merges, refused = out.merges, out.refused
+    for p, a, b, why, over in zip(
+        order.tolist(),
+        i[order].tolist(),
+        j[order].tolist(),
+        reason[order].tolist(),
+        override[order].tolist(),
+        strict=True,
+    ):
+        ra = a if parent[a] == a else find(a)
+        rb = b if parent[b] == b else find(b)
         if ra == rb:
             continue
-        why = reason[p]
-        if not why:
-            why = cs.conflict(ra, rb, override[p])
         if why:
-            out.refused.append((p, why))
+            refused.append((p, why))
             continue
-        cs.union(ra, rb)
-        out.merges.append((p, ra, rb, override[p] or "model"))
-    out.labels = np.fromiter((cs.find(x) for x in range(n)), np.int64, n)
-    return out
+        na, nb, da, db, sa, sb = nums[ra], nums[rb], dobs[ra], dobs[rb], sfx[ra], sfx[rb]
+        if (
+            (na == nb or not na or not nb)
+            and (da == db or not da or not db)
+            and (not sa or not sb or (sa == sb and len(sa) == 1))
+            and not forbid
+        ):
+            # No conflict possible; union by size, facts of the smaller folded in.
+            if size[ra] < size[rb]:
+                big, small, nb, db, sb = rb, ra, na, da, sa
+            else:
+                big, small = ra, rb
+            parent[small] = big
+            size[big] += size[small]
+            if nb and not nums[big]:
+                nums[big] = nb
+            if db and not dobs[big]:
+                dobs[big] = db
+            if sb and not sfx[big]:
+                sfx[big] = sb
+        else:
+            why = conflict(ra, rb, over)
+            if why:
+                refused.append((p, why))
+                continue
+            union(ra, rb)
+        merges.append((p, ra, rb, over or "model"))

@@ -142,7 +142,7 @@ def run_prepared(
         weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, 2)
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
-    reasons, _override = pair_rules(levels, hard)
+    reasons, override = pair_rules(levels, hard)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
     timings["scoring"] = time.perf_counter() - t
     bar.phase("clustering")
@@ -164,6 +164,7 @@ def run_prepared(
         must,
         resolved.cannot,
         hard,
+        (reasons, override),
     )
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
