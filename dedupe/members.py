@@ -37,15 +37,33 @@ class Eligibility:
         }
 
 
-def _hex_rank(fingerprints: np.ndarray) -> np.ndarray:
-    """16-hex fingerprints as uint64: the same order as the strings, sortable by numpy."""
-    raw = np.frombuffer(np.asarray(fingerprints, dtype="S16").tobytes(), dtype=np.uint8).reshape(
-        -1, 16
-    )
-    nibble = np.where(raw >= ord("a"), raw - ord("a") + 10, raw - ord("0")).astype(np.uint64)
-    shifts = np.arange(60, -1, -4, dtype=np.uint64)
-    ranks: np.ndarray = (nibble << shifts).sum(axis=1, dtype=np.uint64)
+def hex_rank(fingerprints: np.ndarray) -> np.ndarray | None:
+    """16-hex fingerprints as uint64 (the same order as the strings); None if any is not.
+
+    Why: numpy sorts integers many times faster than a million Python strings, and
+    ``bytes.fromhex`` over all of them at once is the fastest way there.
+    """
+    if len(fingerprints) == 0:
+        return np.zeros(0, np.uint64)
+    try:
+        fixed = np.asarray(fingerprints, dtype="S")
+        text = fixed.tobytes().decode("ascii")
+        raw = bytes.fromhex(text)
+    except (UnicodeError, ValueError):
+        return None
+    if fixed.dtype.itemsize != 16 or raw.hex() != text:  # shorter/longer, upper case, spaces
+        return None
+    ranks: np.ndarray = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
     return ranks
+
+
+def _hex_rank(fingerprints: np.ndarray) -> np.ndarray:
+    """hex_rank, or the strings' own order (as ranks) for unusual fingerprints."""
+    rank = hex_rank(fingerprints)
+    if rank is None:
+        codes, _ = pd.factorize(np.asarray(fingerprints, dtype=object), sort=True)
+        rank = codes.astype(np.uint64)
+    return rank
 
 
 def _first_in_order(

@@ -22,7 +22,7 @@ from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
-from dedupe.members import Eligibility, build_members
+from dedupe.members import Eligibility, build_members, hex_rank
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
 from dedupe.records import Prepared, combine, prepare_export
@@ -64,22 +64,28 @@ class Result:
 
 
 def person_ids(fingerprints: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """P + 16 hex of SHA-256 over a cluster's sorted record fingerprints: order-free."""
-    order = np.lexsort((fingerprints.astype(str), labels))
+    """P + 16 hex of SHA-256 over a cluster's sorted record fingerprints: order-free.
+
+    Records are grouped and sorted in numpy (fingerprints as integers when they are the usual
+    16 hex digits); only the hashing is a Python loop, once per cluster.
+    """
+    rank = hex_rank(fingerprints)
+    order = np.lexsort((fingerprints.astype(str) if rank is None else rank, labels))
     lab = labels[order]
     fps = fingerprints[order].tolist()
-    starts = [*np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]).tolist(), len(lab)]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]).tolist()
+    bounds = [*starts, len(lab)]
+    pids = [
+        "P" + hashlib.sha256("\n".join(fps[a:b]).encode()).hexdigest()[:16]
+        for a, b in itertools.pairwise(bounds)
+    ]
+    if len(set(pids)) != len(pids):
+        raise IntegrityError(
+            "two different persons got the same person_id (hash collision)",
+            fix="report this: it should happen once in 10^19 runs",
+        )
     ids = np.empty(len(labels), dtype=object)
-    seen: set[str] = set()
-    for a, b in itertools.pairwise(starts):
-        pid = "P" + hashlib.sha256("\n".join(fps[a:b]).encode()).hexdigest()[:16]
-        if pid in seen:
-            raise IntegrityError(
-                "two different persons got the same person_id (hash collision)",
-                fix="report this: it should happen once in 10^19 runs",
-            )
-        seen.add(pid)
-        ids[order[a:b]] = pid
+    ids[order] = np.repeat(np.array(pids, dtype=object), np.diff(bounds))
     return ids
 
 
