@@ -177,7 +177,7 @@ def run_prepared(
     timings["clustering"] = time.perf_counter() - t
     bar.phase("building members and the review queue")
     t = time.perf_counter()
-    min_link = _min_link(cl, i, j, weight, person)
+    min_link = _min_link(cl, i, weight)
     members = build_members(r, person, min_link, opts.eligibility)
     wt = model.weights if model is not None else np.zeros((10, 6))
     queue = build_queue(
@@ -264,16 +264,20 @@ def _record_effects(resolved: Resolved, person: np.ndarray) -> None:
         entry["detail"] = "now one person" if len(ids) == 1 else f"kept as {len(ids)} persons"
 
 
-def _min_link(
-    cl: Clustering, i: np.ndarray, j: np.ndarray, weight: np.ndarray, person: np.ndarray
-) -> dict[str, float]:
-    """Weakest accepted link per multi-record person (Zingg's Z_MINSCORE)."""
-    out: dict[str, float] = {}
-    for p, _ra, _rb, _how in cl.merges:
-        pid = str(person[i[p]])
-        w = float(weight[p])
-        if pid not in out or w < out[pid]:
-            out[pid] = round(w, 3)
+def _min_link(cl: Clustering, i: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weakest accepted link per record's person, rounded to 3 places; NaN if none.
+
+    Zingg's Z_MINSCORE. Grouped by cluster label in numpy; Python's ``round`` (not numpy's)
+    on each distinct minimum keeps the values the scrutineer's re-run would print.
+    """
+    labels = cl.labels
+    p = np.fromiter((m[0] for m in cl.merges), np.int64, len(cl.merges))
+    low = np.full(len(labels), np.inf)
+    np.minimum.at(low, labels[i[p]], weight[p])
+    has = np.flatnonzero(np.isfinite(low))
+    per_label = np.full(len(labels), np.nan)
+    per_label[has] = [round(x, 3) for x in low[has].tolist()]
+    out: np.ndarray = per_label[labels]
     return out
 
 
