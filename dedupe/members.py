@@ -7,6 +7,8 @@ roll); eligibility is a documented policy, and every excluded person carries a r
 
 from __future__ import annotations
 
+import itertools
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,21 +39,31 @@ class Eligibility:
         }
 
 
-def hex_rank(fingerprints: np.ndarray) -> np.ndarray | None:
-    """16-hex fingerprints as uint64 (the same order as the strings); None if any is not.
+def hex_rank(values: np.ndarray, skip: int = 0) -> np.ndarray | None:
+    """16-hex strings as uint64 (the same order as the strings); None if any is not one.
 
-    Why: numpy sorts integers many times faster than a million Python strings, and
+    ``skip`` leading characters, the same in every value (the "P" of a person id), are
+    ignored. Why: numpy sorts integers many times faster than a million Python strings, and
     ``bytes.fromhex`` over all of them at once is the fastest way there.
     """
-    if len(fingerprints) == 0:
+    width = 16 + skip
+    if len(values) == 0:
         return np.zeros(0, np.uint64)
     try:
-        fixed = np.asarray(fingerprints, dtype="S")
-        text = fixed.tobytes().decode("ascii")
-        raw = bytes.fromhex(text)
-    except (UnicodeError, ValueError):
+        fixed = np.asarray(values, dtype="S")
+    except UnicodeError:
         return None
-    if fixed.dtype.itemsize != 16 or raw.hex() != text:  # shorter/longer, upper case, spaces
+    if fixed.dtype.itemsize != width:
+        return None
+    chars = fixed.view(np.uint8).reshape(-1, width)
+    if skip and not (chars[:, :skip] == chars[0, :skip]).all():
+        return None
+    text = np.ascontiguousarray(chars[:, skip:]).tobytes().decode("ascii", errors="replace")
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        return None
+    if raw.hex() != text:  # shorter values, upper case, spaces
         return None
     ranks: np.ndarray = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
     return ranks
@@ -124,9 +136,8 @@ def _person_codes(person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     codes, uniques = pd.factorize(np.asarray(person, dtype=object), sort=False)
     distinct = np.asarray(uniques, dtype=object)
-    heads = {str(u)[:1] for u in distinct.tolist()}
-    rank = hex_rank(np.array([str(u)[1:] for u in distinct.tolist()], dtype=object))
-    if len(heads) > 1 or rank is None:
+    rank = hex_rank(distinct, skip=1)
+    if rank is None:
         codes, uniques = pd.factorize(np.asarray(person, dtype=object), sort=True)
         return codes, np.asarray(uniques, dtype=object)
     order = np.argsort(rank, kind="stable")
@@ -166,6 +177,11 @@ def _blank_to_none(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _is(values: np.ndarray, obj: object) -> np.ndarray:
+    """``values[k] is obj`` for every k (identity, as the policy means: True is not 1)."""
+    return np.fromiter(map(operator.is_, values.tolist(), itertools.repeat(obj)), bool, len(values))
+
+
 def _col(r: pd.DataFrame, name: str) -> np.ndarray:
     return r[name].to_numpy(dtype=object)
 
@@ -182,8 +198,7 @@ def build_members(
     """
     pcode, uniques = _person_codes(person)
     n_persons = len(uniques)
-    consent = _col(r, "consent")
-    refused = np.fromiter((c is False for c in consent), bool, len(consent))
+    refused = _is(_col(r, "consent"), False)
     usable = ~refused | policy.ignore_consent
     dob = r["dob"].to_numpy(dtype=np.int64)
     contact = ["first_key", "last_key", "email", "phone", "postcode", "address", "number"]
@@ -210,7 +225,7 @@ def build_members(
     phone = pick("phone", first_of(usable & present["phone"]))
     place = first_of(usable & (present["postcode"] | present["address"]))
     number_all = r["number"].fillna("").to_numpy(dtype=object)
-    valid_number = np.fromiter((len(x) == 7 for x in number_all.tolist()), bool, len(r))
+    valid_number = np.fromiter(map(len, number_all.tolist()), np.int64, len(r)) == 7
     num_rank = _str_ranks(number_all, valid_number)
     number_mode = _mode_per_person(pcode, num_rank, valid_number, n_persons)
     by_rank = np.empty(int(num_rank.max(initial=-1)) + 1, dtype=object)
@@ -222,8 +237,8 @@ def build_members(
     dob_best = np.where(dob_mode >= 0, np.asarray(dob_values)[np.maximum(dob_mode, 0)], 0)
     n_records = np.bincount(pcode, minlength=n_persons)
     active = _col(r, "active")
-    has_status = np.fromiter((a is not None and a is not pd.NA for a in active), bool, len(active))
-    is_active = np.fromiter((a is True for a in active), bool, len(active))
+    has_status = ~_is(active, None) & ~_is(active, pd.NA)
+    is_active = _is(active, True)
     lapsed = (np.bincount(pcode, has_status, n_persons) == n_records) & (
         np.bincount(pcode, is_active, n_persons) == 0
     )

@@ -194,11 +194,7 @@ def run_prepared(
         strong,
         resolved.decided_pairs,
     )
-    clusters = (
-        pd.DataFrame({"source_org": r["source_org"], "row_id": r["row_id"], "person_id": person})
-        .sort_values(["source_org", "row_id"])
-        .reset_index(drop=True)
-    )
+    clusters = _clusters_table(r, person)
     stats = _stats(r, cl, members, queue, exports, prep)
     stats["constraints"] = hard.as_dict()
     stats["thresholds"] = {
@@ -251,6 +247,20 @@ def _identical_rows(r: pd.DataFrame) -> list[tuple[int, int]]:
     first = idx.groupby([r["source_org"], r["raw_fp"]], sort=False).transform("first")
     dup = first.to_numpy() != idx.to_numpy()
     return list(zip(first.to_numpy()[dup].tolist(), idx.to_numpy()[dup].tolist(), strict=True))
+
+
+def _clusters_table(r: pd.DataFrame, person: np.ndarray) -> pd.DataFrame:
+    """clusters.csv rows by (source_org, row_id): one integer lexsort, not a frame sort."""
+    org_code, _ = pd.factorize(r["source_org"], sort=True)
+    row_id = r["row_id"].to_numpy()
+    order = np.lexsort((row_id, org_code))
+    return pd.DataFrame(
+        {
+            "source_org": r["source_org"].to_numpy(dtype=object)[order],
+            "row_id": row_id[order],
+            "person_id": np.asarray(person, dtype=object)[order],
+        }
+    )
 
 
 def _record_effects(resolved: Resolved, person: np.ndarray) -> None:
