@@ -234,7 +234,7 @@ def effective_thresholds(
     if model is None or len(levels) == 0:
         return opts.threshold, opts.strong, 0.0
     w = model.weights
-    present = (levels > 0).any(axis=0)
+    present = np.asarray((levels > 0).any(axis=0))
     attainable = float(sum(w[k].max() for k in range(w.shape[0]) if present[k] and w[k].max() > 0))
     threshold = min(opts.threshold, ATTAINABLE_SHARE * attainable)
     strong = opts.strong - (opts.threshold - threshold)
