@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
+import pandas as pd
 
 from dedupe.compare import dob_compatible_one, numbers_far
 
@@ -263,15 +264,6 @@ class _Constraints:
             self.forbid.setdefault(ra, set()).update(self.forbid.pop(rb))
         return ra
 
-    def labels(self) -> np.ndarray:
-        """Root of every record, by pointer jumping in numpy (no per-record ``find``)."""
-        lab = np.asarray(self.parent, dtype=np.int64)
-        while True:
-            up = lab[lab]
-            if np.array_equal(up, lab):
-                return lab
-            lab = up
-
 
 def _merged(a: tuple[T, ...], b: tuple[T, ...]) -> tuple[T, ...]:
     """Distinct values of two small fact tuples (a first)."""
@@ -319,9 +311,183 @@ def constrained_clusters(
     reason, override = rules if rules is not None else pair_rules(levels, hard)
     cand = np.flatnonzero(weight >= threshold)
     order = cand[np.lexsort((j[cand], i[cand], -weight[cand]))]
-    _link_in_order(cs, out, order, i, j, reason, override)
-    out.labels = cs.labels()
+    # Components over the links and the auditor's decisions: each is clustered on its own.
+    decided = [(a, b) for a, b in (must or []) + (cannot or [])]
+    ends = np.asarray(decided, np.int64).reshape(-1, 2)
+    comp = _components(n, np.r_[i[order], ends[:, 0]], np.r_[j[order], ends[:, 1]])
+    easy = _fact_free(comp, numbers, dobs, suffix, ends.ravel())
+    in_easy = easy[comp[i[order]]]
+    _link_in_order(cs, out, order[~in_easy], i, j, reason, override)
+    rounds = _link_in_rounds(n, order[in_easy], comp, i, j, reason, override)
+    _interleave(out, order, rounds)
+    parent = np.where(easy[comp], rounds.parent, np.asarray(cs.parent, dtype=np.int64))
+    out.labels = _roots(parent)
     return out
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """Root of every record, by pointer jumping in numpy (no per-record ``find``)."""
+    lab = parent
+    while True:
+        up = lab[lab]
+        if np.array_equal(up, lab):
+            return lab
+        lab = up
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected component (its smallest record) of every record over the edges a–b."""
+    lab = np.arange(n, dtype=np.int64)
+    while True:
+        low = np.minimum(lab[a], lab[b])
+        new = lab.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = _roots(new)
+        if np.array_equal(new, lab):
+            return lab
+        lab = new
+
+
+def _fact_free(
+    comp: np.ndarray, numbers: list[str], dobs: np.ndarray, suffix: list[str], decided: np.ndarray
+) -> np.ndarray:
+    """Per component (indexed by its label): can no link in it ever meet a conflict?
+
+    True when its records carry at most one distinct membership number, one date of birth
+    and one suffix, and no auditor decision names any of them: then ``_Constraints.conflict``
+    is '' for every pair of its clusters, so only the order of links matters.
+    """
+    n = len(comp)
+    ok = np.ones(n, bool)
+    dob = np.asarray(dobs, np.int64)
+    for values, present in (_codes(numbers), (dob, dob > 0), _codes(suffix)):
+        lo = np.full(n, np.iinfo(np.int64).max)
+        hi = np.full(n, np.iinfo(np.int64).min)
+        np.minimum.at(lo, comp[present], values[present])
+        np.maximum.at(hi, comp[present], values[present])
+        ok &= lo >= hi
+    ok[comp[decided]] = False
+    return ok
+
+
+def _codes(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code per value, and where the value is present (not '')."""
+    arr = np.asarray(values, dtype=object)
+    codes = pd.factorize(arr)[0].astype(np.int64)
+    return codes, arr != ""
+
+
+@dataclass
+class _Rounds:
+    """Outcome of the links of fact-free components: union-find parents and events."""
+
+    parent: np.ndarray
+    merged: np.ndarray  # pair indices, with the two roots joined and how
+    ra: np.ndarray
+    rb: np.ndarray
+    how: np.ndarray
+    refused: np.ndarray  # pair indices, with the reason
+    why: np.ndarray
+
+
+def _link_in_rounds(
+    n: int,
+    pairs: np.ndarray,
+    comp: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    reason: np.ndarray,
+    override: np.ndarray,
+) -> _Rounds:
+    """Strongest-first union by size for fact-free components, all components at once.
+
+    Components never influence each other, so round k takes the k-th strongest link of every
+    component: the links of one round touch distinct clusters and are applied as arrays. Same
+    roots, merges and refusals as the sequential loop (``pairs`` is in link order).
+    """
+    parent = np.arange(n, dtype=np.int64)
+    size = np.ones(n, np.int64)
+    c = comp[i[pairs]]
+    by_comp = np.argsort(c, kind="stable")
+    sc = c[by_comp]
+    first = np.r_[True, sc[1:] != sc[:-1]] if len(sc) else np.zeros(0, bool)
+    start = np.maximum.accumulate(np.where(first, np.arange(len(sc)), 0)) if len(sc) else sc
+    rank = np.empty(len(pairs), np.int64)
+    rank[by_comp] = np.arange(len(sc)) - start
+    by_round = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_round], np.arange(int(rank.max(initial=-1)) + 2))
+    merged, ra_all, rb_all, refused = [], [], [], []
+    for k in range(len(bounds) - 1):
+        p = pairs[by_round[bounds[k] : bounds[k + 1]]]
+        ra, rb = _find_all(parent, i[p]), _find_all(parent, j[p])
+        live = ra != rb
+        blocked = live & (reason[p] != "")
+        join = live & ~blocked
+        refused.append(p[blocked])
+        p, ra, rb = p[join], ra[join], rb[join]
+        swap = size[ra] < size[rb]
+        big, small = np.where(swap, rb, ra), np.where(swap, ra, rb)
+        parent[small] = big
+        size[big] += size[small]
+        merged.append(p)
+        ra_all.append(ra)
+        rb_all.append(rb)
+    m = np.concatenate(merged) if merged else np.zeros(0, np.int64)
+    x = np.concatenate(refused) if refused else np.zeros(0, np.int64)
+    how = override[m].copy()
+    how[how == ""] = "model"
+    return _Rounds(
+        parent,
+        m,
+        np.concatenate(ra_all) if ra_all else m,
+        np.concatenate(rb_all) if rb_all else m,
+        how,
+        x,
+        reason[x],
+    )
+
+
+def _find_all(parent: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Roots of records x (union by size keeps the trees a few levels deep)."""
+    root: np.ndarray = parent[x]
+    while True:
+        up: np.ndarray = parent[root]
+        if np.array_equal(up, root):
+            return root
+        root = up
+
+
+def _interleave(out: Clustering, order: np.ndarray, rounds: _Rounds) -> None:
+    """Merge the loop's and the rounds' events into one list each, in link order."""
+    position = np.empty(int(order.max(initial=-1)) + 1, np.int64)
+    position[order] = np.arange(len(order))
+    loop_m = np.fromiter((m[0] for m in out.merges), np.int64, len(out.merges))
+    merges = list(
+        zip(
+            rounds.merged.tolist(),
+            rounds.ra.tolist(),
+            rounds.rb.tolist(),
+            rounds.how.tolist(),
+            strict=True,
+        )
+    )
+    out.merges = _by_position(out.merges, loop_m, merges, rounds.merged, position)
+    loop_r = np.fromiter((r[0] for r in out.refused), np.int64, len(out.refused))
+    refused = list(zip(rounds.refused.tolist(), rounds.why.tolist(), strict=True))
+    out.refused = _by_position(out.refused, loop_r, refused, rounds.refused, position)
+
+
+def _by_position(
+    a: list[T], a_pairs: np.ndarray, b: list[T], b_pairs: np.ndarray, position: np.ndarray
+) -> list[T]:
+    if not b:
+        return a
+    if not a:
+        a = []
+    both = a + b
+    order = np.argsort(position[np.r_[a_pairs, b_pairs]], kind="stable")
+    return [both[k] for k in order.tolist()]
 
 
 def _link_in_order(
