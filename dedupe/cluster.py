@@ -5,6 +5,11 @@ merge disenfranchises someone. Here links are accepted from the strongest down; 
 refused when it would put into one person two membership numbers ≥ 2 edits apart, two
 incompatible dates of birth, or a Jr and a Sr — and every refusal is recorded with its reason,
 so the auditor sees what was kept apart instead of it happening silently.
+
+Speed without changing a single merge: components of the link graph never influence each
+other, and in a component whose records carry at most one distinct number, date of birth and
+suffix no constraint can fire, so only union-by-size order matters there; those (60 % of the
+links at 1M rows) are applied in numpy rounds, and only the rest walk the Python loop.
 """
 
 from __future__ import annotations
@@ -311,9 +316,9 @@ def constrained_clusters(
     reason, override = rules if rules is not None else pair_rules(levels, hard)
     cand = np.flatnonzero(weight >= threshold)
     order = cand[np.lexsort((j[cand], i[cand], -weight[cand]))]
-    # Components over the links and the auditor's decisions: each is clustered on its own.
-    decided = [(a, b) for a, b in (must or []) + (cannot or [])]
-    ends = np.asarray(decided, np.int64).reshape(-1, 2)
+    # Components over the links and the auditor's decisions: each is clustered on its own,
+    # the fact-free ones in array rounds, the others by the loop; events merged in link order.
+    ends = np.asarray((must or []) + (cannot or []), np.int64).reshape(-1, 2)
     comp = _components(n, np.r_[i[order], ends[:, 0]], np.r_[j[order], ends[:, 1]])
     easy = _fact_free(comp, numbers, dobs, suffix, ends.ravel())
     in_easy = easy[comp[i[order]]]

@@ -75,8 +75,9 @@ def person_ids(fingerprints: np.ndarray, labels: np.ndarray) -> np.ndarray:
     fps = fingerprints[order].tolist()
     starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]).tolist()
     bounds = [*starts, len(lab)]
+    sha = hashlib.sha256
     pids = [
-        "P" + hashlib.sha256("\n".join(fps[a:b]).encode()).hexdigest()[:16]
+        "P" + sha((fps[a] if b - a == 1 else "\n".join(fps[a:b])).encode()).hexdigest()[:16]
         for a, b in itertools.pairwise(bounds)
     ]
     if len(set(pids)) != len(pids):
