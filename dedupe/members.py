@@ -7,6 +7,8 @@ roll); eligibility is a documented policy, and every excluded person carries a r
 
 from __future__ import annotations
 
+import itertools
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,15 +39,43 @@ class Eligibility:
         }
 
 
-def _hex_rank(fingerprints: np.ndarray) -> np.ndarray:
-    """16-hex fingerprints as uint64: the same order as the strings, sortable by numpy."""
-    raw = np.frombuffer(np.asarray(fingerprints, dtype="S16").tobytes(), dtype=np.uint8).reshape(
-        -1, 16
-    )
-    nibble = np.where(raw >= ord("a"), raw - ord("a") + 10, raw - ord("0")).astype(np.uint64)
-    shifts = np.arange(60, -1, -4, dtype=np.uint64)
-    ranks: np.ndarray = (nibble << shifts).sum(axis=1, dtype=np.uint64)
+def hex_rank(values: np.ndarray, skip: int = 0) -> np.ndarray | None:
+    """16-hex strings as uint64 (the same order as the strings); None if any is not one.
+
+    ``skip`` leading characters, the same in every value (the "P" of a person id), are
+    ignored. Why: numpy sorts integers many times faster than a million Python strings, and
+    ``bytes.fromhex`` over all of them at once is the fastest way there.
+    """
+    width = 16 + skip
+    if len(values) == 0:
+        return np.zeros(0, np.uint64)
+    try:
+        fixed = np.asarray(values, dtype="S")
+    except UnicodeError:
+        return None
+    if fixed.dtype.itemsize != width:
+        return None
+    chars = fixed.view(np.uint8).reshape(-1, width)
+    if skip and not (chars[:, :skip] == chars[0, :skip]).all():
+        return None
+    text = np.ascontiguousarray(chars[:, skip:]).tobytes().decode("ascii", errors="replace")
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        return None
+    if raw.hex() != text:  # shorter values, upper case, spaces
+        return None
+    ranks: np.ndarray = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
     return ranks
+
+
+def _hex_rank(fingerprints: np.ndarray) -> np.ndarray:
+    """hex_rank, or the strings' own order (as ranks) for unusual fingerprints."""
+    rank = hex_rank(fingerprints)
+    if rank is None:
+        codes, _ = pd.factorize(np.asarray(fingerprints, dtype=object), sort=True)
+        rank = codes.astype(np.uint64)
+    return rank
 
 
 def _first_in_order(
@@ -89,12 +119,56 @@ def _org_lists(orgs: np.ndarray, pcode: np.ndarray, n_persons: int) -> np.ndarra
 
 
 def _iso_dates(dob: np.ndarray) -> np.ndarray:
-    """yyyymmdd integers to ISO strings; 0 / negative to None."""
+    """yyyymmdd integers to ISO strings; 0 / negative to None (each distinct date once)."""
     out = np.full(len(dob), None, dtype=object)
     ok = dob > 0
-    d = dob[ok]
-    out[ok] = [f"{x // 10000:04d}-{x // 100 % 100:02d}-{x % 100:02d}" for x in d.tolist()]
+    values, inverse = np.unique(dob[ok], return_inverse=True)
+    text = [f"{x // 10000:04d}-{x // 100 % 100:02d}-{x % 100:02d}" for x in values.tolist()]
+    out[ok] = np.asarray(text, dtype=object)[inverse] if len(text) else text
     return out
+
+
+def _person_codes(person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per record, sorted distinct ids) like ``pd.factorize(sort=True)``, but faster.
+
+    Why: sorting 500k+ Python strings dominates a sorted factorize; ids are "P" + 16 hex, so
+    the distinct ones are ordered as integers (any other shape falls back to the strings).
+    """
+    codes, uniques = pd.factorize(np.asarray(person, dtype=object), sort=False)
+    distinct = np.asarray(uniques, dtype=object)
+    rank = hex_rank(distinct, skip=1)
+    if rank is None:
+        codes, uniques = pd.factorize(np.asarray(person, dtype=object), sort=True)
+        return codes, np.asarray(uniques, dtype=object)
+    order = np.argsort(rank, kind="stable")
+    position = np.empty(len(order), np.int64)
+    position[order] = np.arange(len(order))
+    return position[codes], distinct[order]
+
+
+def _str_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rank of each masked value among the distinct masked values in string order (-1 off mask).
+
+    The distinct values are sorted as a fixed-width numpy array (code-point order, as ``str``).
+    """
+    ranks = np.full(len(values), -1, np.int64)
+    codes, uniques = pd.factorize(values[mask], sort=False)
+    if not len(uniques):
+        return ranks
+    order = np.argsort(np.asarray(uniques, dtype=str), kind="stable")
+    position = np.empty(len(order), np.int64)
+    position[order] = np.arange(len(order))
+    ranks[mask] = position[codes]
+    return ranks
+
+
+def _full_names(first: list[str], middle: list[str], last: list[str], sfx: list[str]) -> list[str]:
+    """'First Middle Last Jr' with runs of whitespace collapsed (as str.split/join)."""
+    shown = {"jr": "Jr", "sr": "Sr"}
+    return [
+        " ".join(f"{a} {m} {z} {shown.get(s) or s.upper()}".split())
+        for a, m, z, s in zip(first, middle, last, sfx, strict=True)
+    ]
 
 
 def _blank_to_none(values: np.ndarray) -> np.ndarray:
@@ -103,27 +177,34 @@ def _blank_to_none(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _is(values: np.ndarray, obj: object) -> np.ndarray:
+    """``values[k] is obj`` for every k (identity, as the policy means: True is not 1)."""
+    return np.fromiter(map(operator.is_, values.tolist(), itertools.repeat(obj)), bool, len(values))
+
+
 def _col(r: pd.DataFrame, name: str) -> np.ndarray:
     return r[name].to_numpy(dtype=object)
 
 
 def build_members(
-    r: pd.DataFrame, person: np.ndarray, min_link: dict[str, float], policy: Eligibility
+    r: pd.DataFrame, person: np.ndarray, min_link: np.ndarray, policy: Eligibility
 ) -> pd.DataFrame:
     """members table (see dedupe.schema.MEMBERS_SCHEMA) from records and their person ids.
+
+    ``min_link`` is per record: the weakest accepted link of its person (NaN: none).
 
     Column-wise numpy over one ordering of the records (person, completeness, fingerprint):
     no copy of the 1M-row records table, no sort of its string columns.
     """
-    pcode, uniques = pd.factorize(np.asarray(person, dtype=object), sort=True)
+    pcode, uniques = _person_codes(person)
     n_persons = len(uniques)
-    consent = _col(r, "consent")
-    refused = np.fromiter((c is False for c in consent), bool, len(consent))
+    refused = _is(_col(r, "consent"), False)
     usable = ~refused | policy.ignore_consent
     dob = r["dob"].to_numpy(dtype=np.int64)
     contact = ["first_key", "last_key", "email", "phone", "postcode", "address", "number"]
+    present = {c: r[c].notna().to_numpy() for c in contact}
     score = (
-        r[contact].notna().sum(axis=1).to_numpy(np.int64)
+        np.sum([present[c] for c in contact], axis=0, dtype=np.int64)
         + (dob > 0)
         + usable.astype(np.int64) * 100
     )
@@ -140,22 +221,24 @@ def build_members(
         out[found[0]] = _col(r, col)[found[1]]
         return out
 
-    email = pick("email", first_of(usable & r["email"].notna().to_numpy()))
-    phone = pick("phone", first_of(usable & r["phone"].notna().to_numpy()))
-    place = first_of(usable & (r["postcode"].notna() | r["address"].notna()).to_numpy())
-    number_col = r["number"].fillna("")
-    valid_number = (number_col.str.len() == 7).to_numpy()
-    num_rank, num_values = pd.factorize(number_col.to_numpy(dtype=object), sort=True)
+    email = pick("email", first_of(usable & present["email"]))
+    phone = pick("phone", first_of(usable & present["phone"]))
+    place = first_of(usable & (present["postcode"] | present["address"]))
+    number_all = r["number"].fillna("").to_numpy(dtype=object)
+    valid_number = np.fromiter(map(len, number_all.tolist()), np.int64, len(r)) == 7
+    num_rank = _str_ranks(number_all, valid_number)
     number_mode = _mode_per_person(pcode, num_rank, valid_number, n_persons)
-    number = np.asarray(num_values, dtype=object)[np.maximum(number_mode, 0)].astype(object)
-    number[number_mode < 0] = None
+    by_rank = np.empty(int(num_rank.max(initial=-1)) + 1, dtype=object)
+    by_rank[num_rank[valid_number]] = number_all[valid_number]
+    number = np.full(n_persons, None, dtype=object)
+    number[number_mode >= 0] = by_rank[number_mode[number_mode >= 0]]
     dob_rank, dob_values = pd.factorize(dob, sort=True)
     dob_mode = _mode_per_person(pcode, dob_rank, dob > 0, n_persons)
     dob_best = np.where(dob_mode >= 0, np.asarray(dob_values)[np.maximum(dob_mode, 0)], 0)
     n_records = np.bincount(pcode, minlength=n_persons)
     active = _col(r, "active")
-    has_status = np.fromiter((a is not None and a is not pd.NA for a in active), bool, len(active))
-    is_active = np.fromiter((a is True for a in active), bool, len(active))
+    has_status = ~_is(active, None) & ~_is(active, pd.NA)
+    is_active = _is(active, True)
     lapsed = (np.bincount(pcode, has_status, n_persons) == n_records) & (
         np.bincount(pcode, is_active, n_persons) == 0
     )
@@ -169,17 +252,17 @@ def build_members(
         reason[lapsed] = "lapsed or resigned in every organisation that lists a status"
     if not policy.ignore_consent:
         reason[all_refused] = "refused consent in every organisation"
-    first = pd.Series(_col(r, "first_name")[best]).fillna("")
-    last = pd.Series(_col(r, "last_name")[best]).fillna("")
-    middle = pd.Series(_col(r, "middle_names")[best]).fillna("")
-    sfx = pd.Series(suffix)
-    sfx_shown = sfx.map({"jr": "Jr", "sr": "Sr"}).fillna(sfx.str.upper())
-    full = (first + " " + middle + " " + last + " " + sfx_shown).str.split().str.join(" ")
-    person_ids = np.asarray(uniques, dtype=object)
+
+    def best_text(col: str) -> list[str]:
+        return pd.Series(_col(r, col)[best]).fillna("").tolist()
+
+    full = _full_names(
+        best_text("first_name"), best_text("middle_names"), best_text("last_name"), suffix.tolist()
+    )
     out = pd.DataFrame(
         {
-            "person_id": person_ids,
-            "full_name": full.to_numpy(dtype=object),
+            "person_id": uniques,
+            "full_name": np.asarray(full, dtype=object),
             "first_name": _col(r, "first_name")[best],
             "last_name": _col(r, "last_name")[best],
             "email": email,
@@ -195,7 +278,7 @@ def build_members(
             "suffix": _blank_to_none(suffix),
             "date_of_birth": _iso_dates(dob_best),
             "n_records": n_records.astype("int32"),
-            "min_link_weight": pd.Series(min_link, dtype=float).reindex(person_ids).to_numpy(),
+            "min_link_weight": np.asarray(min_link, dtype=float)[best],
         }
     )
     return out

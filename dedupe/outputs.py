@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,10 +42,47 @@ DECISION_LOG_COLUMNS = (
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
+    text = _plain_csv(df)
+    if text is None:
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, lineterminator="\n")
+        text = buf.getvalue()
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(buf.getvalue())
+        fh.write(text)
+
+
+#: Characters that make the csv module quote a field.
+_SPECIAL = (",", '"', "\r", "\n")
+
+
+def _plain_csv(df: pd.DataFrame) -> str | None:
+    """The text ``to_csv`` would write, joined directly; None unless that is certain.
+
+    Why: clusters.csv has a million rows and pandas' writer takes seconds. Only frames whose
+    columns are int64 or str without a comma, quote or line break (no quoting, no missing
+    values, no float formatting) take this path; anything else goes through pandas.
+    """
+    if not len(df) or len(df.columns) < 2:  # a lone empty field would be quoted
+        return None
+    names = [str(c) for c in df.columns]
+    cells: list[list[str]] = []
+    texts = [names]
+    for name in df.columns:
+        col = df[name]
+        if col.dtype == np.int64:
+            cells.append(list(map(str, col.tolist())))
+            continue
+        values = col.tolist()
+        if col.dtype != object or set(map(type, values)) != {str}:
+            return None
+        cells.append(values)
+        texts.append(values)
+    for strings in texts:
+        joined = "\x1f".join(strings)
+        if any(ch in joined for ch in _SPECIAL):
+            return None
+    lines = [",".join(names), *map(",".join, zip(*cells, strict=True)), ""]
+    return "\n".join(lines)
 
 
 def write_members(members: pd.DataFrame, path: Path) -> None:
@@ -61,9 +99,10 @@ def write_members(members: pd.DataFrame, path: Path) -> None:
 
 def _waterfall(res: Result, queue: pd.DataFrame) -> list[dict[str, object]]:
     """Queue rows with per-field (level, weight) lists for the HTML waterfall."""
-    items = []
+    items: list[dict[str, object]] = []
     wt = res.model.weights if res.model is not None else None
-    for row in queue.to_dict("records"):
+    for record in queue.to_dict("records"):
+        row = {str(k): v for k, v in record.items()}
         wf = []
         for part in str(row["evidence"]).split("; "):
             if not part:

@@ -22,7 +22,7 @@ from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
-from dedupe.members import Eligibility, build_members
+from dedupe.members import Eligibility, build_members, hex_rank
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
 from dedupe.records import Prepared, combine, prepare_export
@@ -64,22 +64,29 @@ class Result:
 
 
 def person_ids(fingerprints: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """P + 16 hex of SHA-256 over a cluster's sorted record fingerprints: order-free."""
-    order = np.lexsort((fingerprints.astype(str), labels))
+    """P + 16 hex of SHA-256 over a cluster's sorted record fingerprints: order-free.
+
+    Records are grouped and sorted in numpy (fingerprints as integers when they are the usual
+    16 hex digits); only the hashing is a Python loop, once per cluster.
+    """
+    rank = hex_rank(fingerprints)
+    order = np.lexsort((fingerprints.astype(str) if rank is None else rank, labels))
     lab = labels[order]
     fps = fingerprints[order].tolist()
-    starts = [*np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]).tolist(), len(lab)]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]).tolist()
+    bounds = [*starts, len(lab)]
+    sha = hashlib.sha256
+    pids = [
+        "P" + sha((fps[a] if b - a == 1 else "\n".join(fps[a:b])).encode()).hexdigest()[:16]
+        for a, b in itertools.pairwise(bounds)
+    ]
+    if len(set(pids)) != len(pids):
+        raise IntegrityError(
+            "two different persons got the same person_id (hash collision)",
+            fix="report this: it should happen once in 10^19 runs",
+        )
     ids = np.empty(len(labels), dtype=object)
-    seen: set[str] = set()
-    for a, b in itertools.pairwise(starts):
-        pid = "P" + hashlib.sha256("\n".join(fps[a:b]).encode()).hexdigest()[:16]
-        if pid in seen:
-            raise IntegrityError(
-                "two different persons got the same person_id (hash collision)",
-                fix="report this: it should happen once in 10^19 runs",
-            )
-        seen.add(pid)
-        ids[order[a:b]] = pid
+    ids[order] = np.repeat(np.array(pids, dtype=object), np.diff(bounds))
     return ids
 
 
@@ -142,7 +149,7 @@ def run_prepared(
         weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, 2)
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
-    reasons, _override = pair_rules(levels, hard)
+    reasons, override = pair_rules(levels, hard)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
     timings["scoring"] = time.perf_counter() - t
     bar.phase("clustering")
@@ -164,13 +171,14 @@ def run_prepared(
         must,
         resolved.cannot,
         hard,
+        (reasons, override),
     )
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
     timings["clustering"] = time.perf_counter() - t
     bar.phase("building members and the review queue")
     t = time.perf_counter()
-    min_link = _min_link(cl, i, j, weight, person)
+    min_link = _min_link(cl, i, weight)
     members = build_members(r, person, min_link, opts.eligibility)
     wt = model.weights if model is not None else np.zeros((10, 6))
     queue = build_queue(
@@ -187,11 +195,7 @@ def run_prepared(
         strong,
         resolved.decided_pairs,
     )
-    clusters = (
-        pd.DataFrame({"source_org": r["source_org"], "row_id": r["row_id"], "person_id": person})
-        .sort_values(["source_org", "row_id"])
-        .reset_index(drop=True)
-    )
+    clusters = _clusters_table(r, person)
     stats = _stats(r, cl, members, queue, exports, prep)
     stats["constraints"] = hard.as_dict()
     stats["thresholds"] = {
@@ -231,7 +235,7 @@ def effective_thresholds(
     if model is None or len(levels) == 0:
         return opts.threshold, opts.strong, 0.0
     w = model.weights
-    present = (levels > 0).any(axis=0)
+    present = np.asarray((levels > 0).any(axis=0))
     attainable = float(sum(w[k].max() for k in range(w.shape[0]) if present[k] and w[k].max() > 0))
     threshold = min(opts.threshold, ATTAINABLE_SHARE * attainable)
     strong = opts.strong - (opts.threshold - threshold)
@@ -246,6 +250,20 @@ def _identical_rows(r: pd.DataFrame) -> list[tuple[int, int]]:
     return list(zip(first.to_numpy()[dup].tolist(), idx.to_numpy()[dup].tolist(), strict=True))
 
 
+def _clusters_table(r: pd.DataFrame, person: np.ndarray) -> pd.DataFrame:
+    """clusters.csv rows by (source_org, row_id): one integer lexsort, not a frame sort."""
+    org_code, _ = pd.factorize(r["source_org"], sort=True)
+    row_id = r["row_id"].to_numpy()
+    order = np.lexsort((row_id, org_code))
+    return pd.DataFrame(
+        {
+            "source_org": r["source_org"].to_numpy(dtype=object)[order],
+            "row_id": row_id[order],
+            "person_id": np.asarray(person, dtype=object)[order],
+        }
+    )
+
+
 def _record_effects(resolved: Resolved, person: np.ndarray) -> None:
     """Say in each applied decision's log line what it did to the result."""
     for entry in resolved.log:
@@ -257,16 +275,20 @@ def _record_effects(resolved: Resolved, person: np.ndarray) -> None:
         entry["detail"] = "now one person" if len(ids) == 1 else f"kept as {len(ids)} persons"
 
 
-def _min_link(
-    cl: Clustering, i: np.ndarray, j: np.ndarray, weight: np.ndarray, person: np.ndarray
-) -> dict[str, float]:
-    """Weakest accepted link per multi-record person (Zingg's Z_MINSCORE)."""
-    out: dict[str, float] = {}
-    for p, _ra, _rb, _how in cl.merges:
-        pid = str(person[i[p]])
-        w = float(weight[p])
-        if pid not in out or w < out[pid]:
-            out[pid] = round(w, 3)
+def _min_link(cl: Clustering, i: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weakest accepted link per record's person, rounded to 3 places; NaN if none.
+
+    Zingg's Z_MINSCORE. Grouped by cluster label in numpy; Python's ``round`` (not numpy's)
+    on each distinct minimum keeps the values the scrutineer's re-run would print.
+    """
+    labels = cl.labels
+    p = np.fromiter((m[0] for m in cl.merges), np.int64, len(cl.merges))
+    low = np.full(len(labels), np.inf)
+    np.minimum.at(low, labels[i[p]], weight[p])
+    has = np.flatnonzero(np.isfinite(low))
+    per_label = np.full(len(labels), np.nan)
+    per_label[has] = [round(x, 3) for x in low[has].tolist()]
+    out: np.ndarray = per_label[labels]
     return out
 
 

@@ -92,8 +92,8 @@ QUEUE_COLUMNS = (
 )
 
 
-def _category(reason: str, lv: np.ndarray, w: float, strong: float) -> str | None:
-    """Queue category of a refused pair, or None when it is plainly two people.
+def _categories(reasons: list[str], lv: np.ndarray, w: np.ndarray, strong: float) -> np.ndarray:
+    """Queue category of each refused pair ('' when it is plainly two people), vectorised.
 
     Measured on labelled synthetic exports: refusals whose only other agreement is a shared
     email or postcode are namesakes 98 % of the time, so they are counted, not queued; a
@@ -103,38 +103,47 @@ def _category(reason: str, lv: np.ndarray, w: float, strong: float) -> str | Non
     identifiers are corrupted in several places (at 200k rows every refused pair with
     compatible names, no DOB conflict and two shared contacts was one person).
     """
-    first_ok = lv[FIRST] in (1, 2, 3)
-    names_ok = (first_ok or lv[FIRST] == 4) and lv[LAST] in (1, 2, 3)
-    contact = lv[EMAIL] == 1 or lv[PHONE] == 1 or lv[ADDR] == 1 or lv[PC] == 1
-    n_contacts = int(lv[EMAIL] == 1) + int(lv[PHONE] == 1) + int(lv[ADDR] == 1 or lv[PC] == 1)
-    if reason.startswith("membership numbers"):
-        plausible = lv[DOB] in (0, 1, 2) and lv[SUFFIX] < 2
-        strong_other = lv[PHONE] == 1 or (lv[DOB] == 1 and contact) or n_contacts >= 2
-        renamed = first_ok and lv[DOB] == 1 and n_contacts >= 2  # a new surname and a typo
-        return "number conflict" if plausible and ((names_ok and strong_other) or renamed) else None
-    if reason.startswith("dates of birth"):
-        return (
-            "date of birth conflict"
-            if names_ok and lv[NUM] in (0, 1, 2) and (lv[PHONE] == 1 or lv[EMAIL] == 1)
-            else None
-        )
-    if reason.startswith("number agrees"):
-        return (
-            "number without name" if lv[NUM] == 1 and (lv[EMAIL] == 1 or lv[PHONE] == 1) else None
-        )
-    if reason.startswith("first names"):
-        same_otherwise = lv[LAST] == 1 and lv[EMAIL] == 1 and lv[DOB] == 1
-        return "name conflict" if (lv[NUM] in (1, 2) and w >= strong) or same_otherwise else None
-    if reason.startswith("Jr"):
-        household = first_ok and lv[LAST] in (1, 2, 3) and (lv[EMAIL] == 1 or n_contacts >= 2)
-        return "name conflict" if (lv[NUM] in (1, 2) and w >= strong) or household else None
-    if reason.startswith("would join"):
-        return (
-            "cluster conflict"
-            if w >= strong and first_ok and lv[LAST] in (1, 2, 3) and (lv[NUM] == 1 or lv[DOB] == 1)
-            else None
-        )
-    return None
+    out = np.full(len(reasons), "", dtype=object)
+    if not reasons:
+        return out
+    distinct = set(reasons)
+
+    def starts(*prefixes: str) -> np.ndarray:
+        hit = {x for x in distinct if x.startswith(prefixes)}
+        return np.fromiter((x in hit for x in reasons), bool, len(reasons))
+
+    num, first, last, dob = lv[:, NUM], lv[:, FIRST], lv[:, LAST], lv[:, DOB]
+    email, phone = lv[:, EMAIL] == 1, lv[:, PHONE] == 1
+    first_ok = (first >= 1) & (first <= 3)
+    last_ok = (last >= 1) & (last <= 3)
+    names_ok = (first_ok | (first == 4)) & last_ok
+    place = (lv[:, ADDR] == 1) | (lv[:, PC] == 1)
+    contact = email | phone | place
+    n_contacts = email.astype(np.int8) + phone + place
+    num_agree = (num == 1) | (num == 2)
+    strong_num = num_agree & (w >= strong)
+    plausible = (dob <= 2) & (lv[:, SUFFIX] < 2)
+    strong_other = phone | ((dob == 1) & contact) | (n_contacts >= 2)
+    renamed = first_ok & (dob == 1) & (n_contacts >= 2)  # a new surname and a typo
+    rules: tuple[tuple[tuple[str, ...], np.ndarray, str], ...] = (
+        (
+            ("membership numbers",),
+            plausible & ((names_ok & strong_other) | renamed),
+            "number conflict",
+        ),
+        (("dates of birth",), names_ok & (num <= 2) & (phone | email), "date of birth conflict"),
+        (("number agrees",), (num == 1) & (email | phone), "number without name"),
+        (("first names",), strong_num | ((last == 1) & email & (dob == 1)), "name conflict"),
+        (("Jr",), strong_num | (first_ok & last_ok & (email | (n_contacts >= 2))), "name conflict"),
+        (
+            ("would join",),
+            (w >= strong) & first_ok & last_ok & ((num == 1) | (dob == 1)),
+            "cluster conflict",
+        ),
+    )
+    for prefixes, queued, category in rules:
+        out[starts(*prefixes) & queued] = category
+    return out
 
 
 def weak_bridges(
@@ -146,23 +155,35 @@ def weak_bridges(
     threshold: float,
     strong: float,
 ) -> list[int]:
-    """Merges below ``strong`` that alone hold their person together (graph bridges)."""
-    weak = [p for p, _ra, _rb, how in cl.merges if how == "model" and weight[p] < strong]
-    if not weak:
+    """Merges below ``strong`` that alone hold their person together (graph bridges).
+
+    The accepted-quality edges are grouped by cluster in numpy (one sort), so each weak merge
+    searches only its own cluster's few edges.
+    """
+    merged = np.fromiter((m[0] for m in cl.merges), np.int64, len(cl.merges))
+    by_model = np.fromiter((m[3] == "model" for m in cl.merges), bool, len(cl.merges))
+    weak = merged[by_model & (weight[merged] < strong)]
+    if not len(weak):
         return []
     lab = cl.labels
-    ok = linkable & (weight >= threshold) & (lab[i] == lab[j])
-    edges: dict[int, list[int]] = defaultdict(list)
-    for p in np.flatnonzero(ok).tolist():
-        edges[int(lab[i[p]])].append(p)
+    ok = np.flatnonzero(linkable & (weight >= threshold) & (lab[i] == lab[j]))
+    key = lab[i[ok]]
+    grouped = np.argsort(key, kind="stable")
+    key, ok = key[grouped], ok[grouped]
+    weak_lab = lab[i[weak]]
+    lo = np.searchsorted(key, weak_lab, "left").tolist()
+    hi = np.searchsorted(key, weak_lab, "right").tolist()
+    qs, qi, qj = ok.tolist(), i[ok].tolist(), j[ok].tolist()
     out = []
-    for p in weak:
+    for p, start, target, a, b in zip(
+        weak.tolist(), i[weak].tolist(), j[weak].tolist(), lo, hi, strict=True
+    ):
         adj: dict[int, list[int]] = defaultdict(list)
-        for q in edges[int(lab[i[p]])]:
-            if q != p:
-                adj[int(i[q])].append(int(j[q]))
-                adj[int(j[q])].append(int(i[q]))
-        seen, stack, target = {int(i[p])}, [int(i[p])], int(j[p])
+        for k in range(a, b):
+            if qs[k] != p:
+                adj[qi[k]].append(qj[k])
+                adj[qj[k]].append(qi[k])
+        seen, stack = {start}, [start]
         while stack:
             x = stack.pop()
             for y in adj[x]:
@@ -252,13 +273,16 @@ def build_queue(
             ruled_same.add(pa)
         else:
             ruled_apart.add((min(pa, pb), max(pa, pb)))
-    for p, why in cl.refused:
+    refused = np.fromiter((x[0] for x in cl.refused), np.int64, len(cl.refused))
+    whys = [x[1] for x in cl.refused]
+    cats = _categories(whys, levels[refused], weight[refused], strong)
+    lab = cl.labels
+    worth = (cats != "") & (lab[i[refused]] != lab[j[refused]])  # still two persons
+    for k in np.flatnonzero(worth).tolist():
+        p = int(refused[k])
         pa, pb = str(person[i[p]]), str(person[j[p]])
-        if pa == pb or (min(pa, pb), max(pa, pb)) in ruled_apart:
-            continue
-        cat = _category(why, levels[p], float(weight[p]), strong)
-        if cat:
-            add(p, cat, why, "different")
+        if (min(pa, pb), max(pa, pb)) not in ruled_apart:
+            add(p, str(cats[k]), whys[k], "different")
     near = (reasons == "") & (weight < threshold) & (weight >= threshold - NEAR_MISS_BITS)
     near &= ~namesakes(levels)
     for p in np.flatnonzero(near & (person[i] != person[j])).tolist():
@@ -290,13 +314,15 @@ def build_queue(
                 f"(strongest {weight[p]:.1f}) and its email and phone both differ"
             )
         add(p, "weak link", why, "same")
+    cols = {c: r[c].to_numpy() for c in SIDE_COLUMNS}
+    fps = cols["fingerprint"]
     rows = []
     for p, cat, why, proposed in items.values():
         a, b = int(i[p]), int(j[p])
         if (min(a, b), max(a, b)) in decided:
             continue
         row: dict[str, object] = {
-            "item_id": item_id(r.at[a, "fingerprint"], r.at[b, "fingerprint"]),
+            "item_id": item_id(str(fps[a]), str(fps[b])),
             "category": cat,
             "reason": why,
             "proposed_decision": proposed,
@@ -309,7 +335,7 @@ def build_queue(
             "note": "",
         }
         for side, k in (("a", a), ("b", b)):
-            row.update(_side(r, k, side))
+            row.update(_side(cols, k, side))
         rows.append(row)
     q = pd.DataFrame(rows, columns=[c for c in QUEUE_COLUMNS if c != "priority"])
     if q.empty:
@@ -324,29 +350,49 @@ def build_queue(
     return q[list(QUEUE_COLUMNS)]
 
 
-def _side(r: pd.DataFrame, k: int, side: str) -> dict[str, object]:
+#: Record columns an item shows for each side.
+SIDE_COLUMNS = (
+    "title",
+    "first_name",
+    "middle_names",
+    "last_name",
+    "suffix",
+    "dob",
+    "source_org",
+    "row_id",
+    "fingerprint",
+    "number",
+    "email",
+    "phone",
+    "postcode",
+    "address",
+)
+
+
+def _side(cols: dict[str, np.ndarray], k: int, side: str) -> dict[str, object]:
+    """One record's columns for an item (``cols``: record columns as numpy, no ``r.at``)."""
     name = " ".join(
         str(x)
         for x in (
-            r.at[k, "title"],
-            r.at[k, "first_name"],
-            r.at[k, "middle_names"],
-            r.at[k, "last_name"],
+            cols["title"][k],
+            cols["first_name"][k],
+            cols["middle_names"][k],
+            cols["last_name"][k],
         )
         if x is not None and x == x
     )
-    if r.at[k, "suffix"]:
-        name += f" ({r.at[k, 'suffix']})"
-    dob = int(r.at[k, "dob"])
+    if cols["suffix"][k]:
+        name += f" ({cols['suffix'][k]})"
+    dob = int(cols["dob"][k])
     return {
-        f"source_org_{side}": r.at[k, "source_org"],
-        f"row_id_{side}": int(r.at[k, "row_id"]),
-        f"fingerprint_{side}": r.at[k, "fingerprint"],
+        f"source_org_{side}": cols["source_org"][k],
+        f"row_id_{side}": int(cols["row_id"][k]),
+        f"fingerprint_{side}": cols["fingerprint"][k],
         f"name_{side}": name,
-        f"number_{side}": r.at[k, "number"] or "",
+        f"number_{side}": cols["number"][k] or "",
         f"dob_{side}": f"{dob // 10000:04d}-{dob // 100 % 100:02d}-{dob % 100:02d}" if dob else "",
-        f"email_{side}": r.at[k, "email"] or "",
-        f"phone_{side}": r.at[k, "phone"] or "",
-        f"postcode_{side}": r.at[k, "postcode"] or "",
-        f"address_{side}": r.at[k, "address"] or "",
+        f"email_{side}": cols["email"][k] or "",
+        f"phone_{side}": cols["phone"][k] or "",
+        f"postcode_{side}": cols["postcode"][k] or "",
+        f"address_{side}": cols["address"][k] or "",
     }

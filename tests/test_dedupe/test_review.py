@@ -10,13 +10,18 @@ from dedupe.compare import COMPARISONS
 from dedupe.review import (
     BOTH_CONTACTS_DIFFER_BITS,
     NEAR_MISS_BITS,
-    _category,
+    _categories,
     build_queue,
     weakly_attached,
 )
 
 # Level vectors: number, first, last, dob, email, phone, postcode, address, town, suffix.
 NUM_FAR = 3
+
+
+def _category(reason: str, lv: np.ndarray, w: float, strong: float) -> str | None:
+    """One refused pair's queue category (None: not asked)."""
+    return str(_categories([reason], lv[None, :], np.array([w]), strong)[0]) or None
 
 
 def _lv(**levels: int) -> np.ndarray:
