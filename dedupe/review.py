@@ -48,12 +48,9 @@ def namesakes(levels: np.ndarray) -> np.ndarray:
     town (97 % of the 3,709 near misses at 1M synthetic rows; 1 of 61 at 200k was one
     person), and asking about them would bury the auditor.
     """
-    return (
-        (levels[:, LAST] == 4)
-        & np.isin(levels[:, FIRST], (1, 2, 3))
-        & (levels[:, EMAIL] != 1)
-        & (levels[:, PHONE] != 1)
-    )
+    same_first = (levels[:, FIRST] >= 1) & (levels[:, FIRST] <= 3)
+    out: np.ndarray = same_first & (levels[:, LAST] == 4) & (levels[:, EMAIL] != 1)
+    return np.asarray(out & (levels[:, PHONE] != 1), dtype=bool)
 
 
 QUEUE_COLUMNS = (
