@@ -94,11 +94,13 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
         "mid_s": mid_s,
         "last1": keys.derived_strings("last1", "last_name", _first_word_letters),
         "last1_c": keys.derived("last1_word", "last_name", _first_word)[0],
+        **_swap_arrays(keys),
         "middle": keys.strings("middle_key"),
         "dob": dob,
         "dob_digits": dob_digit_matrix(dob),
         "email": keys.strings("email"),
         "email_c": keys.codes("email"),
+        "email_len": np.append(_lens(keys.factorised("email")[1]), 0)[keys.codes("email")],
         "email_letters_c": keys.derived("email_letters", "email", _email_letters)[0],
         "email_digits_c": keys.derived("email_digits", "email", _email_digits)[0],
         "phone_c": keys.codes("phone"),
@@ -112,6 +114,23 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
         "town_c": keys.codes("town_key"),
         "suffix": keys.strings("suffix"),
         "suffix_c": _nonblank_codes(keys, "suffix"),
+    }
+
+
+def _swap_arrays(keys: Keys) -> dict[str, np.ndarray]:
+    """``_swap_vocabulary`` from the factorised columns: two small vocabularies joined, no
+    per-record strings hashed."""
+    fc, fu = keys.factorised("first_key")
+    lc, lu = keys.derived("last1", "last_name", _first_word_letters)
+    blank = np.array([""], dtype=object)
+    codes, vocab = pd.factorize(np.concatenate([fu, lu, blank]))
+    codes = codes.astype(np.int64)
+    to_first = np.append(codes[: len(fu)], codes[-1])  # code -1 (missing) reads ''
+    to_last1 = np.append(codes[len(fu) : len(fu) + len(lu)], codes[-1])
+    return {
+        "swap_first": to_first[fc],
+        "swap_last1": to_last1[lc],
+        "swap_vocab": np.asarray(vocab, dtype=object),
     }
 
 
@@ -513,31 +532,58 @@ def swapped_names(
     if len(rows) == 0:
         return out
     a, b = i[rows], j[rows]
-    f1, l1 = A["first"][a], A["last1"][a]
-    f2, l2 = A["first"][b], A["last1"][b]
+    first, last1, vocab = _swap_vocabulary(A)
+    f1, l1, f2, l2 = first[a], last1[a], first[b], last1[b]
     ok = (
         (A["first_c"][a] >= 0)
         & (A["last1_c"][a] >= 0)
         & (A["first_c"][b] >= 0)
         & (A["last1_c"][b] >= 0)
+        & (f1 != l1)
     )
-    s1 = _pairwise(JaroWinkler.normalized_similarity, f1, l2)
-    s2 = _pairwise(JaroWinkler.normalized_similarity, l1, f2)
+    sel = np.flatnonzero(ok)
+    f1, l1, f2, l2 = f1[sel], l1[sel], f2[sel], l2[sel]
+    # Jaro-Winkler is symmetric, so s2 = JW(l1, f2) = JW(f2, l1): both are scores of
+    # (first name, surname word) pairs, each distinct pair scored once.
+    sims = _vocabulary_scores(vocab, np.concatenate([f1, f2]), np.concatenate([l2, l1]), 0.85)
+    s1, s2 = sims[: len(sel)], sims[len(sel) :]
+    lens = _lens(vocab)
     # A swap rarely comes alone: the given name on the other side is often an initial, a
     # nickname or has a typo ("Shaw | Ian" vs "I | Shaw", "White | Trevor" vs "Trev | White").
     # One side must agree closely (a surname); the other may agree loosely.
     close = (s1 >= 0.9) & (s2 >= 0.9)
-    strong = ((s1 >= 0.9) & (_lens(f1) > 1) & (_lens(l2) > 1)) | (
-        (s2 >= 0.9) & (_lens(l1) > 1) & (_lens(f2) > 1)
+    strong = ((s1 >= 0.9) & (lens[f1] > 1) & (lens[l2] > 1)) | (
+        (s2 >= 0.9) & (lens[l1] > 1) & (lens[f2] > 1)
     )
     # The per-pair Python checks (initials, nicknames) only for the few pairs they can decide.
-    maybe = np.flatnonzero(ok & ~close & strong)
-    loose = np.zeros(len(rows), bool)
-    loose[maybe] = ((s1[maybe] >= 0.85) | _given_alike(f1[maybe], l2[maybe])) & (
-        (s2[maybe] >= 0.85) | _given_alike(l1[maybe], f2[maybe])
+    maybe = np.flatnonzero(~close & strong)
+    loose = np.zeros(len(sel), bool)
+    loose[maybe] = ((s1[maybe] >= 0.85) | _given_alike(vocab[f1[maybe]], vocab[l2[maybe]])) & (
+        (s2[maybe] >= 0.85) | _given_alike(vocab[l1[maybe]], vocab[f2[maybe]])
     )
-    out[rows] = ok & (close | loose) & (f1 != l1)
+    out[rows[sel]] = close | loose
     return out
+
+
+def _swap_vocabulary(A: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per record, codes of ``first`` and ``last1`` in one vocabulary (equal code <=> equal
+    string, '' included), and that vocabulary; ``record_arrays`` builds them once."""
+    if "swap_vocab" in A:
+        return A["swap_first"], A["swap_last1"], A["swap_vocab"]
+    n = len(A["first"])
+    codes, vocab = pd.factorize(np.concatenate([A["first"], A["last1"]]))
+    return codes[:n].astype(np.int64), codes[n:].astype(np.int64), np.asarray(vocab, dtype=object)
+
+
+def _vocabulary_scores(
+    vocab: np.ndarray, x: np.ndarray, y: np.ndarray, lowest: float
+) -> np.ndarray:
+    """Jaro-Winkler of vocab[x[k]] and vocab[y[k]] (exact from ``lowest`` up), once per
+    distinct (x, y)."""
+    if len(x) == 0:
+        return np.zeros(0, np.float32)
+    ux, uy, inv = _unique_pairs(x, y)
+    return _scores_from(JaroWinkler.normalized_similarity, vocab[ux], vocab[uy], lowest)[inv]
 
 
 def _given_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -630,8 +676,10 @@ def email_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
         # the same name — a namesake's, not a typo.
         same_seps = A["email_letters_c"][i[rest]] != A["email_letters_c"][j[rest]]
         rest = rest[same_digits & same_seps]  # the edit distance only matters for these
-        d = _dl(A["email"][i[rest]], A["email"][j[rest]], 1)
-        lvl[rest[d <= 1]] = 2
+        lens = A["email_len"]
+        rest = rest[np.abs(lens[i[rest]] - lens[j[rest]]) <= 1]  # else 2+ edits apart
+        near = _within_one_edit(A["email"][i[rest]], A["email"][j[rest]])
+        lvl[rest[near]] = 2
     lvl[same] = 1
     return lvl
 
