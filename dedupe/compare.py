@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler, LCSseq, Prefix
 from rapidfuzz.fuzz import token_set_ratio
@@ -169,7 +170,7 @@ def _delete_chars(values: pd.Series, delete: bytes, pattern: str) -> pd.Series:
     separator, take the regex.
     """
     strings = values.tolist()
-    blob = _SEP.join(strings) if all(type(v) is str for v in strings) else None
+    blob = _SEP.join(strings) if infer_dtype(strings, skipna=False) == "string" else None
     if not strings or blob is None or blob.count(_SEP) != len(strings) - 1:
         return values.str.replace(pattern, "", regex=True)
     try:
@@ -364,12 +365,13 @@ def _unique_pairs(
     if symmetric:
         ci, cj = np.minimum(ci, cj), np.maximum(ci, cj)
     m = np.int64(max(int(ci.max(initial=0)), int(cj.max(initial=0))) + 1)
-    uniq, inv = np.unique(ci * m + cj, return_inverse=True)
+    # A hash table, not a sort: the distinct pairs may come in any order.
+    inv, uniq = pd.factorize(ci * m + cj)
     return uniq // m, uniq % m, inv
 
 
 def _lens(values: np.ndarray) -> np.ndarray:
-    return np.fromiter((len(x) for x in values), np.int32, len(values))
+    return np.fromiter(map(len, values), np.int32, len(values))
 
 
 def _first_name_levels(
