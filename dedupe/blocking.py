@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dedupe.keys import Keys, house_number
+from dedupe.keys import Keys, house_number, outward_code, per_string
 
 
 @dataclass
@@ -178,7 +178,7 @@ def _deletion_pairs(dkeys: list[np.ndarray], max_block: int) -> tuple[np.ndarray
 
 
 def _initial(keys: Keys, col: str, width: int) -> tuple[np.ndarray, np.ndarray]:
-    return keys.derived(f"{col}[:{width}]", col, lambda x: x.str.slice(0, width))
+    return keys.derived(f"{col}[:{width}]", col, per_string(lambda v: v[:width]))
 
 
 def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = None) -> Blocking:
@@ -197,7 +197,7 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
     low_first = first_r < last_r
     swapped = np.where(low_first, first_r, last_r)
     other = np.where(low_first, last_r, first_r)
-    outward = keys.derived("outward", "postcode", lambda x: x.str.split(" ").str[0])[0]
+    outward = keys.derived("outward", "postcode", outward_code)[0]
     house = keys.derived("house", "addr_key", house_number)[0]
     postcode = keys.codes("postcode")
     passes: dict[str, list[np.ndarray]] = {
@@ -246,10 +246,13 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
     return Blocking(packed // n, packed % n, stats)
 
 
-def _unpadded_number(number: pd.Series) -> pd.Series:
+def _unpadded(number: str) -> str | None:
     """Digits without leading zeros, when 5 to 9 digits remain (else no deletion keys)."""
-    s = number.str.lstrip("0")
-    return s.where(s.str.len().between(5, 9) & s.str.fullmatch(r"[0-9]+"), None)
+    s = number.lstrip("0")
+    return s if 5 <= len(s) <= 9 and s.isascii() and s.isdigit() else None
+
+
+_unpadded_number = per_string(_unpadded)
 
 
 def _name_ranks(keys: Keys) -> tuple[np.ndarray, np.ndarray]:

@@ -7,16 +7,19 @@ data (``COMPARISONS``) so the report can name them and the model can weigh them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pandas.api.types import infer_dtype
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler, LCSseq, Prefix
 from rapidfuzz.fuzz import token_set_ratio
 
-from dedupe.keys import Keys, house_number
+from dedupe.keys import Keys, house_number, outward_code, per_string
 from dedupe.nicknames import family, is_known_name, nickname_group
 
 
@@ -65,8 +68,8 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
     first_rare = (counts <= 2) & ~known
     first_s, mid_s = _shared_codes(keys, "first_key", "middle_key")
     valid_pc = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
-    sector_c = keys.derived("sector", "postcode", lambda x: x.str.slice(0, -2))[0]
-    outward_c = keys.derived("outward", "postcode", lambda x: x.str.split(" ").str[0])[0]
+    sector_c = keys.derived("sector", "postcode", per_string(lambda v: v[:-2]))[0]
+    outward_c = keys.derived("outward", "postcode", outward_code)[0]
     number_c, number_u = keys.factorised("number")
     number_zc, number_zu = keys.derived("number_z", "number", _lstrip_zeros)
     number_m, number_len = record_char_matrix(number_c, number_u)
@@ -135,8 +138,7 @@ def _swap_arrays(keys: Keys) -> dict[str, np.ndarray]:
     }
 
 
-def _lstrip_zeros(number: pd.Series) -> pd.Series:
-    return number.str.lstrip("0")
+_lstrip_zeros = per_string(lambda v: v.lstrip("0"))
 
 
 def _shared_codes(keys: Keys, col_a: str, col_b: str) -> tuple[np.ndarray, np.ndarray]:
@@ -196,19 +198,22 @@ def _email_digits(email: pd.Series) -> pd.Series:
     return _delete_chars(email, _NOT_DIGIT_OR_AT, r"[^0-9@]")
 
 
-def _first_word(name: pd.Series) -> pd.Series:
-    """First word of a surname cell ('' when it has none: no key)."""
-    return name.str.split().str[0].replace("", None)
+def _word1(name: str) -> str | None:
+    words = name.split()
+    return words[0] if words else None
+
+
+#: First word of a surname cell (None when it has none: no key).
+_first_word = per_string(_word1)
 
 
 def _first_word_letters(name: pd.Series) -> pd.Series:
     """First word of a surname cell, lower-case a–z only ('Warner-Smith' -> 'warnersmith')."""
-    return (
-        name.str.split()
-        .str[0]
-        .fillna("")
-        .map(lambda v: "".join(ch for ch in v.lower() if "a" <= ch <= "z"))
-    )
+    words = per_string(lambda v: (_word1(v) or "").lower())(name).fillna("")
+    return _delete_chars(words, _NOT_LOWER_LETTER, r"[^a-z]")
+
+
+_NOT_LOWER_LETTER = bytes(b for b in range(1, 256) if not 97 <= b <= 122)
 
 
 def _exact(c: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -218,15 +223,22 @@ def _exact(c: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _pairwise(
-    scorer: object, a: np.ndarray, b: np.ndarray, dtype: object = np.float32, **kw: object
+    scorer: Callable[..., Any],
+    a: np.ndarray,
+    b: np.ndarray,
+    dtype: npt.DTypeLike = np.float32,
+    **kw: Any,
 ) -> np.ndarray:
     """scorer(a[k], b[k]) for every k, in C, on both cores."""
     if len(a) == 0:
-        return np.zeros(0, dtype=dtype)  # type: ignore[arg-type]
-    return process.cpdist(list(a), list(b), scorer=scorer, dtype=dtype, workers=-1, **kw)  # type: ignore[arg-type, call-overload, no-any-return]
+        return np.zeros(0, dtype=dtype)
+    out: np.ndarray = process.cpdist(list(a), list(b), scorer=scorer, dtype=dtype, workers=-1, **kw)
+    return out
 
 
-def _scores_from(scorer: object, a: np.ndarray, b: np.ndarray, lowest: float) -> np.ndarray:
+def _scores_from(
+    scorer: Callable[..., Any], a: np.ndarray, b: np.ndarray, lowest: float
+) -> np.ndarray:
     """``_pairwise`` scores (float32), exact from ``lowest`` up and 0 below it.
 
     Callers only compare scores with thresholds >= ``lowest``, and rapidfuzz skips work on
@@ -585,7 +597,9 @@ def _vocabulary_scores(
     if len(x) == 0:
         return np.zeros(0, np.float32)
     ux, uy, inv = _unique_pairs(x, y)
-    return _scores_from(JaroWinkler.normalized_similarity, vocab[ux], vocab[uy], lowest)[inv]
+    scores = _scores_from(JaroWinkler.normalized_similarity, vocab[ux], vocab[uy], lowest)
+    out: np.ndarray = scores[inv]
+    return out
 
 
 def _given_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -598,7 +612,8 @@ def _given_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         [x != "" and nickname_group(x) == nickname_group(y) for x, y in zip(a, b, strict=True)],
         dtype=bool,
     )
-    return initial | nick
+    out: np.ndarray = initial | nick
+    return out
 
 
 def dob_digit_matrix(dob: np.ndarray) -> np.ndarray:
@@ -626,7 +641,8 @@ def _dob_compatible_pairs(
     if len(cand):  # strings only for the few pairs two digits apart
         sa, sb = x[cand].astype(str).astype(object), y[cand].astype(str).astype(object)
         trans[cand] = _dl(sa, sb, 1) <= 1
-    return (x == y) | swap | (diffs <= 1) | trans
+    out: np.ndarray = (x == y) | swap | (diffs <= 1) | trans
+    return out
 
 
 def dob_compatible_one(a: int, b: int) -> bool:
@@ -736,7 +752,8 @@ def town_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nda
 
 def suffix_conflict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Two different generation suffixes (Jr vs Sr, II vs III): never one person."""
-    return (a != "") & (b != "") & (a != b)
+    out: np.ndarray = (a != "") & (b != "") & (a != b)
+    return out
 
 
 def suffix_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
