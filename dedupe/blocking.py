@@ -87,19 +87,32 @@ def block_codes(*cols: np.ndarray) -> np.ndarray:
     return np.where(valid, combined, -1)
 
 
-def _sorted_blocks(
-    rows: np.ndarray, k: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """rows and keys ordered by key, each row's block size, and the size of each block.
+@dataclass
+class Blocks:
+    """Rows grouped by key: only blocks of 2 to ``max_block`` rows, each block contiguous."""
 
-    Any order within a block will do (pairs are put in (low, high) order and deduplicated
-    afterwards), so an unstable sort is enough: ~2.5x cheaper than a stable one on int64.
+    rows: np.ndarray
+    k: np.ndarray
+    oversized_blocks: int
+    rows_in_oversized: int
+
+
+def blocks_of(rows: np.ndarray, k: np.ndarray, max_block: int) -> Blocks:
+    """Group ``rows`` by key ``k``, dropping singletons and blocks over ``max_block``.
+
+    Why a hash table first: most keys (a membership number, an email) are held by one record
+    only; counting block sizes with ``pd.factorize`` (linear) leaves only the rows that pair
+    with someone to sort. Any order within a block will do (pairs are put in (low, high)
+    order and deduplicated afterwards), so the sort need not be stable.
     """
-    order = np.argsort(k)
-    rows, k = rows[order], k[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    sizes = np.diff(np.r_[starts, len(k)])
-    return rows, k, np.repeat(sizes, sizes), sizes
+    block, _ = pd.factorize(k)
+    sizes = np.bincount(block)
+    size = sizes[block]
+    big = size > max_block
+    keep = np.flatnonzero((size >= 2) & ~big)
+    block = block[keep]
+    order = np.argsort(block)
+    return Blocks(rows[keep][order], block[order], int((sizes > max_block).sum()), int(big.sum()))
 
 
 def pairs_from_codes(codes: np.ndarray, max_block: int) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -110,15 +123,12 @@ def pairs_from_codes(codes: np.ndarray, max_block: int) -> tuple[np.ndarray, np.
     rows = np.flatnonzero(codes >= 0)
     if len(rows) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64), 0, 0
-    rows, k, size, sizes = _sorted_blocks(rows, codes[rows])
-    big = size > max_block
-    n_big_rows = int(big.sum())
-    n_big_blocks = int((sizes > max_block).sum())
-    keep = ~big & (size >= 2)  # singletons pair with nobody
-    a, b = _within_groups(rows[keep], k[keep])
+    blocks = blocks_of(rows, codes[rows], max_block)
+    nb, nr = blocks.oversized_blocks, blocks.rows_in_oversized
+    a, b = _within_groups(blocks.rows, blocks.k)
     if len(a) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), n_big_blocks, n_big_rows
-    return np.minimum(a, b), np.maximum(a, b), n_big_blocks, n_big_rows
+        return np.empty(0, np.int64), np.empty(0, np.int64), nb, nr
+    return np.minimum(a, b), np.maximum(a, b), nb, nr
 
 
 def _deletion_keys(codes: np.ndarray, uniques: np.ndarray, extra: np.ndarray) -> list[np.ndarray]:
@@ -165,10 +175,10 @@ def _deletion_pairs(dkeys: list[np.ndarray], max_block: int) -> tuple[np.ndarray
         del ks, rs
         if len(k) == 0:
             continue
-        rows, k, size, sizes = _sorted_blocks(rows, k)
-        oversized += int((sizes > max_block).sum())
-        keep = (size >= 2) & (size <= max_block)  # singletons pair with nobody
-        x, y = _within_groups(rows[keep], k[keep])
+        blocks = blocks_of(rows, k, max_block)
+        del k, rows
+        oversized += blocks.oversized_blocks
+        x, y = _within_groups(blocks.rows, blocks.k)
         other_row = x != y
         xs.append(np.minimum(x, y)[other_row])
         ys.append(np.maximum(x, y)[other_row])
