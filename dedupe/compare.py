@@ -180,7 +180,7 @@ def _delete_chars(values: pd.Series, delete: bytes, pattern: str) -> pd.Series:
     except UnicodeEncodeError:  # a lone surrogate (undecodable input kept as such)
         return values.str.replace(pattern, "", regex=True)
     parts = encoded.translate(None, delete).decode("utf-8").split(_SEP)
-    return pd.Series(parts, index=values.index, dtype=object)
+    return pd.Series(np.array(parts, dtype=object), index=values.index, copy=False)
 
 
 _SEP = "\x00"

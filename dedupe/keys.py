@@ -78,7 +78,8 @@ def per_string(fn: Callable[[str], str | None]) -> Callable[[pd.Series], pd.Seri
 
     def apply(values: pd.Series) -> pd.Series:
         out = [fn(v) if isinstance(v, str) else None for v in values.tolist()]
-        return pd.Series(out, index=values.index, dtype=object)
+        # via numpy: pandas' own list conversion is ~4x slower for half a million values
+        return pd.Series(np.array(out, dtype=object), index=values.index, copy=False)
 
     return apply
 
