@@ -289,7 +289,8 @@ def differing_chars(chars: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarr
     """Number of positions where rows a[k] and b[k] of a ``char_matrix`` differ.
 
     Why words: XOR of two 64-bit words, then OR-folding each character's bits onto its
-    lowest bit and a popcount, counts up to 8 differing characters in a few operations.
+    lowest bit and summing those bits (one multiply: the sum lands in the top character),
+    counts up to 8 differing characters in a few operations (numpy < 2 has no popcount).
     """
     words = chars.view(np.uint64)
     width_bits = 8 * chars.itemsize
@@ -302,7 +303,7 @@ def differing_chars(chars: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarr
         while shift:
             x |= x >> np.uint64(shift)
             shift //= 2
-        count += np.bitwise_count(x & low)
+        count += (((x & low) * low) >> np.uint64(64 - width_bits)).astype(np.int32)
     return count
 
 
@@ -559,7 +560,8 @@ def swapped_names(
     f1, l1, f2, l2 = f1[sel], l1[sel], f2[sel], l2[sel]
     # Jaro-Winkler is symmetric, so s2 = JW(l1, f2) = JW(f2, l1): both are scores of
     # (first name, surname word) pairs, each distinct pair scored once.
-    sims = _vocabulary_scores(vocab, np.concatenate([f1, f2]), np.concatenate([l2, l1]), 0.85)
+    size = np.int64(len(vocab))
+    sims = _vocabulary_scores(vocab, np.concatenate([f1 * size + l2, f2 * size + l1]), 0.85)
     s1, s2 = sims[: len(sel)], sims[len(sel) :]
     lens = _lens(vocab)
     # A swap rarely comes alone: the given name on the other side is often an initial, a
@@ -589,15 +591,16 @@ def _swap_vocabulary(A: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
     return codes[:n].astype(np.int64), codes[n:].astype(np.int64), np.asarray(vocab, dtype=object)
 
 
-def _vocabulary_scores(
-    vocab: np.ndarray, x: np.ndarray, y: np.ndarray, lowest: float
-) -> np.ndarray:
-    """Jaro-Winkler of vocab[x[k]] and vocab[y[k]] (exact from ``lowest`` up), once per
-    distinct (x, y)."""
-    if len(x) == 0:
+def _vocabulary_scores(vocab: np.ndarray, pair: np.ndarray, lowest: float) -> np.ndarray:
+    """Jaro-Winkler of vocab[x] and vocab[y] for each ``pair`` = x * len(vocab) + y (exact
+    from ``lowest`` up), once per distinct pair (one int64 per pair keeps memory low)."""
+    if len(pair) == 0:
         return np.zeros(0, np.float32)
-    ux, uy, inv = _unique_pairs(x, y)
-    scores = _scores_from(JaroWinkler.normalized_similarity, vocab[ux], vocab[uy], lowest)
+    inv, uniq = pd.factorize(pair)
+    size = len(vocab)
+    scores = _scores_from(
+        JaroWinkler.normalized_similarity, vocab[uniq // size], vocab[uniq % size], lowest
+    )
     out: np.ndarray = scores[inv]
     return out
 
