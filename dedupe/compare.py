@@ -83,23 +83,17 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
         "number_zlen": number_zlen,
         "number_c": number_c,
         "number_z": keys.derived_strings("number_z", "number", _lstrip_zeros),
-        "first": keys.strings("first_key"),
         "first_c": first_c,
-        "nick_c": nick_c,
-        "last": keys.strings("last_key"),
         "last_c": keys.codes("last_key"),
         "last_len": _lens(last_u),
-        "first_len": _lens(first_u),
         "first_u": first_u,
         "last_u": last_u,
         "nick_of_first": nick_of_first,
         "first_rare": first_rare,
         "first_s": first_s,
         "mid_s": mid_s,
-        "last1": keys.derived_strings("last1", "last_name", _first_word_letters),
         "last1_c": keys.derived("last1_word", "last_name", _first_word)[0],
         **_swap_arrays(keys),
-        "middle": keys.strings("middle_key"),
         "dob": dob,
         "dob_digits": dob_digit_matrix(dob),
         "email": keys.strings("email"),
@@ -111,12 +105,10 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
         "pc_c": keys.codes("postcode"),
         "sector_c": np.where(valid_pc, sector_c, -1),
         "outward_c": np.where(valid_pc, outward_c, -1),
-        "addr": keys.strings("addr_key"),
         "addr_c": keys.codes("addr_key"),
         "addr_u": keys.factorised("addr_key")[1],
         "house_c": keys.derived("house", "addr_key", house_number)[0],
         "town_c": keys.codes("town_key"),
-        "suffix": keys.strings("suffix"),
         "suffix_c": _nonblank_codes(keys, "suffix"),
     }
 
@@ -583,7 +575,8 @@ def swapped_names(
 
 def _swap_vocabulary(A: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per record, codes of ``first`` and ``last1`` in one vocabulary (equal code <=> equal
-    string, '' included), and that vocabulary; ``record_arrays`` builds them once."""
+    string, '' included), and that vocabulary. ``record_arrays`` builds them once from the
+    factorised columns; otherwise they come from per-record strings ``first`` and ``last1``."""
     if "swap_vocab" in A:
         return A["swap_first"], A["swap_last1"], A["swap_vocab"]
     n = len(A["first"])
