@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dedupe.keys import Keys, house_number
+from dedupe.keys import Keys, house_number, outward_code, per_string
 
 
 @dataclass
@@ -66,48 +66,93 @@ def _within_groups(rows: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def block_codes(*cols: np.ndarray) -> np.ndarray:
+    """One int64 code per row for a tuple of integer-coded keys; -1 when any part is missing.
+
+    Unlike ``combine_codes`` the codes need not be small (``pairs_from_codes`` finds blocks
+    by sorting, not by counting), so the parts are combined arithmetically without a hash
+    table per part; only a tuple whose code space would overflow int64 is re-factorised.
+    """
+    combined = np.zeros(len(cols[0]), dtype=np.int64)
+    valid = np.ones(len(cols[0]), dtype=bool)
+    space = 1
+    for codes in cols:
+        valid &= codes >= 0
+        radix = int(codes.max(initial=0)) + 2
+        if space * radix >= 2**62:
+            combined = pd.factorize(combined)[0].astype(np.int64)
+            space = int(combined.max(initial=0)) + 1
+        combined = combined * np.int64(radix) + (codes + 1)
+        space *= radix
+    return np.where(valid, combined, -1)
+
+
+@dataclass
+class Blocks:
+    """Rows grouped by key: only blocks of 2 to ``max_block`` rows, each block contiguous."""
+
+    rows: np.ndarray
+    k: np.ndarray
+    oversized_blocks: int
+    rows_in_oversized: int
+
+
+def blocks_of(rows: np.ndarray, k: np.ndarray, max_block: int) -> Blocks:
+    """Group ``rows`` by key ``k``, dropping singletons and blocks over ``max_block``.
+
+    Why a hash table first: most keys (a membership number, an email) are held by one record
+    only; counting block sizes with ``pd.factorize`` (linear) leaves only the rows that pair
+    with someone to sort. Any order within a block will do (pairs are put in (low, high)
+    order and deduplicated afterwards), so the sort need not be stable.
+    """
+    block, _ = pd.factorize(k)
+    sizes = np.bincount(block)
+    size = sizes[block]
+    big = size > max_block
+    keep = np.flatnonzero((size >= 2) & ~big)
+    block = block[keep]
+    order = np.argsort(block)
+    return Blocks(rows[keep][order], block[order], int((sizes > max_block).sum()), int(big.sum()))
+
+
 def pairs_from_codes(codes: np.ndarray, max_block: int) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """All pairs of rows sharing a code (code -1 = no key); blocks over max_block are skipped."""
+    """All pairs of rows sharing a code (code -1 = no key); blocks over max_block are skipped.
+
+    Returns (low rows, high rows, oversized blocks, rows in oversized blocks).
+    """
     rows = np.flatnonzero(codes >= 0)
     if len(rows) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64), 0, 0
-    k = codes[rows]
-    order = np.argsort(k, kind="stable")  # rows ascend already: same as lexsort((rows, k))
-    rows, k = rows[order], k[order]
-    counts = np.bincount(k)
-    size = counts[k]
-    big = size > max_block
-    n_big_blocks = int((counts > max_block).sum())
-    n_big_rows = int(big.sum())
-    rows, k = rows[~big], k[~big]
-    a, b = _within_groups(rows, k)
+    blocks = blocks_of(rows, codes[rows], max_block)
+    nb, nr = blocks.oversized_blocks, blocks.rows_in_oversized
+    a, b = _within_groups(blocks.rows, blocks.k)
     if len(a) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), n_big_blocks, n_big_rows
-    return np.minimum(a, b), np.maximum(a, b), n_big_blocks, n_big_rows
+        return np.empty(0, np.int64), np.empty(0, np.int64), nb, nr
+    return np.minimum(a, b), np.maximum(a, b), nb, nr
 
 
-def _deletion_keys(number: np.ndarray, extra: np.ndarray) -> list[np.ndarray]:
+def _deletion_keys(codes: np.ndarray, uniques: np.ndarray, extra: np.ndarray) -> list[np.ndarray]:
     """Integer keys: the number itself and each single-digit deletion of it, with initials.
 
     Two numbers one substitution, transposition, insertion or deletion apart share at least
     one of these keys, so typo'd numbers meet without comparing all numbers with each other.
-    ``number`` holds digit strings ('' = none); the arithmetic runs on int64 (no per-row
-    strings): deleting the digit at position p keeps ``full // 10^(len-p)`` on the left and
-    ``full % 10^(len-1-p)`` on the right.
+    ``uniques`` holds the distinct digit strings, ``codes`` each record's (-1 = none). The
+    arithmetic runs on int64 over the distinct numbers (no per-row strings): deleting the
+    digit at position p keeps ``full // 10^(len-p)`` on the left and ``full % 10^(len-1-p)``
+    on the right.
     """
-    valid = number != ""
-    lens = np.fromiter((len(x) for x in number), np.int64, len(number))
-    full = np.zeros(len(number), np.int64)
-    full[valid] = np.asarray(number[valid], dtype=np.int64) if valid.any() else 0
+    lens_u = np.fromiter((len(x) for x in uniques), np.int64, len(uniques))
+    full_u = np.asarray(uniques, dtype=np.int64) if len(uniques) else np.zeros(0, np.int64)
+    valid = codes >= 0
+    lens = np.append(lens_u, np.int64(0))[codes]
     pow10 = 10 ** np.arange(19, dtype=np.int64)
-    keys = [np.where(valid, (full * 16 + lens) * 64 + extra, -1)]
+    keys = [np.where(valid, (np.append(full_u, np.int64(0))[codes] * 16 + lens) * 64 + extra, -1)]
     for pos in range(9):
         ok = valid & (pos < lens)
-        right_digits = np.clip(lens - 1 - pos, 0, 18)
-        left = full // pow10[np.clip(lens - pos, 0, 18)]
-        right = full % pow10[right_digits]
-        val = left * pow10[right_digits] + right
-        keys.append(np.where(ok, (val * 16 + (lens - 1)) * 64 + extra, -1))
+        right_digits = np.clip(lens_u - 1 - pos, 0, 18)
+        left = full_u // pow10[np.clip(lens_u - pos, 0, 18)]
+        val = np.append(left * pow10[right_digits] + full_u % pow10[right_digits], np.int64(0))
+        keys.append(np.where(ok, (val[codes] * 16 + (lens - 1)) * 64 + extra, -1))
     return keys
 
 
@@ -130,15 +175,10 @@ def _deletion_pairs(dkeys: list[np.ndarray], max_block: int) -> tuple[np.ndarray
         del ks, rs
         if len(k) == 0:
             continue
-        order = np.argsort(k, kind="stable")
-        k, rows = k[order], rows[order]
-        del order
-        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        sizes = np.diff(np.r_[starts, len(k)])
-        oversized += int((sizes > max_block).sum())
-        size = np.repeat(sizes, sizes)
-        keep = (size >= 2) & (size <= max_block)  # singletons pair with nobody
-        x, y = _within_groups(rows[keep], k[keep])
+        blocks = blocks_of(rows, k, max_block)
+        del k, rows
+        oversized += blocks.oversized_blocks
+        x, y = _within_groups(blocks.rows, blocks.k)
         other_row = x != y
         xs.append(np.minimum(x, y)[other_row])
         ys.append(np.maximum(x, y)[other_row])
@@ -148,7 +188,7 @@ def _deletion_pairs(dkeys: list[np.ndarray], max_block: int) -> tuple[np.ndarray
 
 
 def _initial(keys: Keys, col: str, width: int) -> tuple[np.ndarray, np.ndarray]:
-    return keys.derived(f"{col}[:{width}]", col, lambda x: x.str.slice(0, width))
+    return keys.derived(f"{col}[:{width}]", col, per_string(lambda v: v[:width]))
 
 
 def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = None) -> Blocking:
@@ -167,7 +207,7 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
     low_first = first_r < last_r
     swapped = np.where(low_first, first_r, last_r)
     other = np.where(low_first, last_r, first_r)
-    outward = keys.derived("outward", "postcode", lambda x: x.str.split(" ").str[0])[0]
+    outward = keys.derived("outward", "postcode", outward_code)[0]
     house = keys.derived("house", "addr_key", house_number)[0]
     postcode = keys.codes("postcode")
     passes: dict[str, list[np.ndarray]] = {
@@ -194,12 +234,12 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
     name_cap = max(2, max_block // 4)
     for name, cols in passes.items():
         cap = name_cap if name in ("name", "last+nickname") else max_block
-        a, b, nb, nr = pairs_from_codes(combine_codes(*cols), cap)
+        a, b, nb, nr = pairs_from_codes(block_codes(*cols), cap)
         stats[name] = {"pairs": len(a), "oversized_blocks": nb, "rows_in_oversized": nr}
         packed_parts.append(a * np.int64(n) + b)
-    num = keys.derived_strings("number_unpadded", "number", _unpadded_number)
+    num_c, num_u = keys.derived("number_unpadded", "number", _unpadded_number)
     initials = combine_codes(linit + 1, init + 1)  # a missing initial is a value ('?') here
-    a, b, oversized = _deletion_pairs(_deletion_keys(num, initials), max_block)
+    a, b, oversized = _deletion_pairs(_deletion_keys(num_c, num_u, initials), max_block)
     packed_parts.append(a * np.int64(n) + b)
     stats["number-1-edit+initials"] = {
         "pairs": len(a),
@@ -216,10 +256,13 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
     return Blocking(packed // n, packed % n, stats)
 
 
-def _unpadded_number(number: pd.Series) -> pd.Series:
+def _unpadded(number: str) -> str | None:
     """Digits without leading zeros, when 5 to 9 digits remain (else no deletion keys)."""
-    s = number.str.lstrip("0")
-    return s.where(s.str.len().between(5, 9) & s.str.fullmatch(r"[0-9]+"), None)
+    s = number.lstrip("0")
+    return s if 5 <= len(s) <= 9 and s.isascii() and s.isdigit() else None
+
+
+_unpadded_number = per_string(_unpadded)
 
 
 def _name_ranks(keys: Keys) -> tuple[np.ndarray, np.ndarray]:

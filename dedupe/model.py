@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from dedupe.compare import COMPARISONS, compare
 
@@ -155,7 +156,7 @@ def estimate_m(
     packed = np.zeros(len(levels), np.int64)
     for k in range(levels.shape[1]):
         packed |= levels[:, k].astype(np.int64) << shifts[k]
-    keys, counts = np.unique(packed, return_counts=True)
+    keys, counts = _sorted_counts(packed)
     patterns = ((keys[:, None] >> shifts) & 7).astype(np.int8)
     counts = counts.astype(float)
     m = [np.array(_M_START[c.name], float) for c in COMPARISONS]
@@ -181,6 +182,18 @@ def estimate_m(
         if delta < tol:
             break
     return m, lam, it
+
+
+def _sorted_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)`` for many values with few distinct ones.
+
+    Why: a hash table finds the few thousand distinct patterns without sorting millions of
+    values; only the distinct ones are sorted (EM sums over them in this order).
+    """
+    codes, uniques = pd.factorize(values)
+    counts = np.bincount(codes, minlength=len(uniques))
+    order = np.argsort(uniques)
+    return uniques[order], counts[order]
 
 
 def fit(A: dict[str, np.ndarray], levels: np.ndarray, n: int) -> Model:
