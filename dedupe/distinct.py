@@ -59,11 +59,27 @@ class Distinct:
 
     def gather(self, results: Sequence[object], missing: object = None) -> Cells:
         """Per-row column of ``results`` (one per distinct value); ``missing`` where code -1."""
-        return objects([*results, missing])[self.codes]
+        table = np.empty(len(results) + 1, dtype=object)
+        table[:-1] = results
+        table[-1] = missing
+        return table[self.codes]
 
     def gather_bool(self, results: Sequence[bool]) -> Mask:
         """Per-row boolean column of ``results``; False where the cell is missing."""
         return np.array([*results, False], dtype=bool)[self.codes]
+
+
+def clean_cells(values: Sequence[object]) -> list[str | None]:
+    """``clean_cell`` of each value (a loop with the per-value call overhead taken out)."""
+    stripped = list(map(str.strip, map(str, values)))
+    return [None if len(v) <= _JUNK_LEN and v.lower() in JUNK else v for v in stripped]
+
+
+_JUNK_LEN = max(map(len, JUNK))
+
+
+def _inputs(d: Distinct, clean: bool) -> list[str | None]:
+    return clean_cells(d.values) if clean else cast(list[str | None], d.values)
 
 
 def per_distinct(
@@ -78,12 +94,9 @@ def per_distinct(
     ``clean_cell``); without, ``fn`` sees the distinct non-missing values as they are.
     """
     d = Distinct.of(cells)
-    results: list[tuple[object, ...]] = []
-    for u in d.values:
-        v = clean_cell(u) if clean else cast(str, u)
-        results.append(missing if v is None else fn(v))
+    results = [missing if v is None else fn(v) for v in _inputs(d, clean)]
     if not results:
-        return [nones(len(d.codes)) if m is None else d.gather([], m) for m in missing]
+        return [d.gather([], m) for m in missing]
     return [d.gather(part, m) for part, m in zip(zip(*results, strict=True), missing, strict=True)]
 
 
@@ -92,17 +105,13 @@ def per_distinct1(
 ) -> Cells:
     """``fn`` of each cell, run once per distinct cell; None for missing (or blank-ish) cells."""
     d = Distinct.of(cells)
-    results: list[object] = []
-    for u in d.values:
-        v = clean_cell(u) if clean else cast(str, u)
-        results.append(None if v is None else fn(v))
-    return d.gather(results)
+    return d.gather([None if v is None else fn(v) for v in _inputs(d, clean)])
 
 
 def blank(cells: Cells | pd.Series) -> Cells:
     """Stripped cells, with empty-ish ones ('', 'n/a', 'null', '-', 'unknown') as None."""
     d = Distinct.of(cells)
-    return d.gather([clean_cell(u) for u in d.values])
+    return d.gather(clean_cells(d.values))
 
 
 def present(cells: Cells) -> Mask:

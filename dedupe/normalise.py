@@ -224,6 +224,10 @@ def _suffix_of(tok: str) -> str | None:
     return "" if t in _SUFFIX_WORDS and t not in {"i", "v", "2", "dr"} else None
 
 
+#: Lower-case tokens ``_suffix_of`` knows (generational or not).
+_ANY_SUFFIX = frozenset(GENERATION) | (_SUFFIX_WORDS - {"i", "v", "2", "dr"})
+
+
 def _split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
     """Title and generation suffix peeled off a token list (kept when only a name remains)."""
     title = []
@@ -242,12 +246,20 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     Fast path with nameparser's own title/suffix/prefix tables for the usual layouts
     ("Mr John A. Smith Jr", "SMITH, John"); nameparser itself for anything odder.
     """
-    v = " ".join(value.replace("\u00a0", " ").split())
+    toks = value.split()  # str.split() splits on no-break spaces too
+    v = " ".join(toks)
+    if "," not in v and not _ODD_NAME.search(v):
+        # The usual "John A. Smith": no title in front, no suffix behind.
+        if len(toks) < 2 or (
+            toks[0].lower().strip(".") not in _TITLES
+            and toks[-1].lower().strip(".,") not in _ANY_SUFFIX
+        ):
+            return _first_last("", toks, "")
     if _ODD_NAME.search(v) or v.count(",") > 1:
         h = HumanName(v)
         gen = next(
             (
-                GENERATION[t.lower().strip(".")]
+                GENERATION[t.lower().strip(".,")]  # was strip("."): KeyError on "Jr,"
                 for t in h.suffix.split()
                 if t.lower().strip(".,") in GENERATION
             ),

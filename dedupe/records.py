@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from dedupe import normalise as nz
@@ -99,14 +101,17 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells]:
     return raw.gather(rest), raw.gather(found), raw.gather(towns) if split_town else town
 
 
+Columns = dict[str, npt.NDArray[Any]]
+
+
 def normalise_export(
     exp: Export, today: date
-) -> tuple[pd.DataFrame, list[tuple[int, str, str]], dict[str, object]]:
+) -> tuple[Columns, list[tuple[int, str, str]], dict[str, object]]:
     """Normalised columns for one organisation, its cell warnings and a cleaning report."""
     df = exp.data.reset_index(drop=True)
     n = len(df)
     warn: list[tuple[int, str, str]] = []
-    out: dict[str, object] = {
+    out: Columns = {
         c: df[c].to_numpy() for c in ("source_org", "row_id", "line", "fingerprint", "raw_fp")
     }
     out.update(nz.names({c: _cells(df, c) for c in _NAME_FIELDS if c in df}, n))
@@ -116,7 +121,7 @@ def normalise_export(
     email = nz.emails(_cells(df, "email"), warn)
     out["email"] = email
     jr = per_distinct1(email, lambda e: _JR_EMAIL.search(e) is not None, clean=False)
-    suffix = np.asarray(out["suffix"], dtype=object)
+    suffix = out["suffix"]
     suffix[np.equal(jr, True) & (suffix == "")] = "jr"
     out["suffix"] = suffix
     out["phone"] = nz.phones(_cells(df, "phone"), warn)
@@ -128,7 +133,6 @@ def normalise_export(
     out["town_key"] = nz.ascii_key(town)
     out["active"] = nz.status_active(_cells(df, "status"))
     out["consent"] = nz.consent_given(_cells(df, "consent"))
-    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
     report = {
         "file": str(exp.path),
         "encoding": exp.encoding,
@@ -138,12 +142,12 @@ def normalise_export(
         "date_of_birth_format": fmt,
         "headers": exp.header_map,
         "filled": {
-            c: int(present(frame[c].to_numpy(dtype=object)).sum())
+            c: int(present(out[c]).sum())
             for c in ("first_key", "last_key", "number", "email", "phone", "postcode", "addr_key")
         }
         | {"dob": int((dob > 0).sum())},
     }
-    return frame, warn, report
+    return out, warn, report
 
 
 @dataclass
@@ -164,36 +168,45 @@ class PreparedExport:
 def prepare_export(exp: Export, today: date) -> PreparedExport:
     """Normalise one export; reject rows that name nobody; collect its warnings."""
     out, warn, report = normalise_export(exp, today)
-    row_id = out["row_id"].to_numpy()
-    line = out["line"].to_numpy()
+    row_id = out["row_id"].tolist()
+    line = out["line"].tolist()
     warnings: list[dict[str, object]] = [
         {
             "source_org": exp.org,
-            "row_id": int(row_id[pos]),
-            "line": int(line[pos]),
+            "row_id": row_id[pos],
+            "line": line[pos],
             "field": fld,
             "warning": msg,
         }
         for pos, fld, msg in warn
     ]
-    nameless = (out["first_key"].isna() & out["last_key"].isna()).to_numpy()
+    nameless = ~present(out["first_key"]) & ~present(out["last_key"])
     rejected = list(exp.rejected)
-    for pos in np.flatnonzero(nameless):
+    for pos in np.flatnonzero(nameless).tolist():
         rejected.append(
             {
                 "source_org": exp.org,
-                "row_id": int(row_id[pos]),
+                "row_id": row_id[pos],
                 "file": str(exp.path),
-                "line": int(line[pos]),
+                "line": line[pos],
                 "reason": "no name: a ballot cannot be addressed to this row",
                 "fix": "add the member's name in the export (or confirm the row is junk)",
             }
         )
     report["rejected"] = len(rejected)
-    kept = out[~nameless][list(RECORD_COLUMNS)]
-    # Canonical order: by content, never by position, so a shuffled file gives the same result.
-    kept = kept.sort_values(["fingerprint", "row_id"], kind="stable").reset_index(drop=True)
+    order = _canonical_order(out, np.flatnonzero(~nameless))
+    kept = pd.DataFrame(
+        {c: out[c][order] for c in RECORD_COLUMNS}, index=pd.RangeIndex(len(order))
+    )
     return PreparedExport(exp.org, kept, rejected, warnings, report)
+
+
+def _canonical_order(out: Columns, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """``rows`` ordered by (fingerprint, row_id): by content, never by position, so a shuffled
+    file gives the same result. Sorted as fixed-width strings (a numpy sort, no Python compares).
+    """
+    fp = out["fingerprint"][rows].astype(str)
+    return rows[np.lexsort((out["row_id"][rows], fp))]
 
 
 def combine(parts: list[PreparedExport]) -> Prepared:
