@@ -95,9 +95,8 @@ def per_distinct(
     """
     d = Distinct.of(cells)
     results = [missing if v is None else fn(v) for v in _inputs(d, clean)]
-    if not results:
-        return [d.gather([], m) for m in missing]
-    return [d.gather(part, m) for part, m in zip(zip(*results, strict=True), missing, strict=True)]
+    # One list per part (``zip(*results)`` would pass every tuple as an argument: slow).
+    return [d.gather([r[k] for r in results], m) for k, m in enumerate(missing)]
 
 
 def per_distinct1(

@@ -20,7 +20,18 @@ from anyascii import anyascii
 from nameparser import HumanName
 from nameparser.config import CONSTANTS
 
-from dedupe.distinct import Cells, Mask, blank, nones, per_distinct, per_distinct1, present
+from dedupe.distinct import (
+    Cells,
+    Distinct,
+    Mask,
+    blank,
+    clean_cells,
+    nones,
+    objects,
+    per_distinct,
+    per_distinct1,
+    present,
+)
 from dedupe.nicknames import nickname_group
 
 #: nameparser's titles are US-flavoured: it misses the British councillor's "Cllr", which
@@ -159,6 +170,16 @@ _NOT_AZ = re.compile(r"[^a-z]")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 
+def _is_scientific(v: str) -> bool:
+    """``_SCIENTIFIC.fullmatch(v)``, skipping the regex for cells without an exponent mark."""
+    return ("e" in v or "E" in v) and _SCIENTIFIC.fullmatch(v) is not None
+
+
+def _digits(v: str) -> str:
+    """The ASCII digits of ``v`` (the regex only runs when there is something to drop)."""
+    return v if v.isascii() and v.isdigit() else _NOT_DIGIT.sub("", v)
+
+
 def _warn_rows(warn: Warn, msgs: Cells, field: str) -> None:
     """One warning per row whose message is set, in row order."""
     for pos in np.flatnonzero(present(msgs)):
@@ -179,9 +200,9 @@ def ascii_key(cells: Cells) -> Cells:
 
 def _number_one(v: str) -> tuple[str | None, str | None]:
     """(7-digit number or None, warning or None) of one cleaned cell."""
-    if _SCIENTIFIC.fullmatch(v):
+    if _is_scientific(v):
         return None, SCIENTIFIC_WARNING
-    d = _NOT_DIGIT.sub("", _POINT_ZERO.sub("", v))
+    d = _digits(_POINT_ZERO.sub("", v) if "." in v else v)
     if len(d) > 7 and not d[:-7].lstrip("0"):  # zero padding in front of 7 digits
         d = d[-7:]
     if len(d) > 7:  # padding beyond one zero ("0001234567"): strip zeros while longer than 7
@@ -240,6 +261,16 @@ def _split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
     return " ".join(title), tokens, gen
 
 
+def _plain_name(v: str, toks: list[str]) -> bool:
+    """The usual "John A. Smith": no comma or odd character, no title in front, no suffix."""
+    if "," in v or _ODD_NAME.search(v):
+        return False
+    return len(toks) < 2 or (
+        toks[0].lower().strip(".") not in _TITLES
+        and toks[-1].lower().strip(".,") not in _ANY_SUFFIX
+    )
+
+
 def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     """(title, first, middle, last, generation) of a one-field name.
 
@@ -248,13 +279,8 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     """
     toks = value.split()  # str.split() splits on no-break spaces too
     v = " ".join(toks)
-    if "," not in v and not _ODD_NAME.search(v):
-        # The usual "John A. Smith": no title in front, no suffix behind.
-        if len(toks) < 2 or (
-            toks[0].lower().strip(".") not in _TITLES
-            and toks[-1].lower().strip(".,") not in _ANY_SUFFIX
-        ):
-            return _first_last("", toks, "")
+    if _plain_name(v, toks):
+        return _first_last("", toks, "")
     if _ODD_NAME.search(v) or v.count(",") > 1:
         h = HumanName(v)
         gen = next(
@@ -430,20 +456,34 @@ def detect_date_format(values: pd.Series) -> tuple[str | None, float]:
     return best
 
 
+def _date_texts(cells: Cells) -> tuple[npt.NDArray[np.intp], Cells]:
+    """(row -> code of its date text, -1 when blank; the distinct texts in first-row order).
+
+    The text is the cleaned cell without a midnight time. It is worked out once per distinct
+    cell and the few distinct texts are numbered among themselves: the same codes and order
+    as numbering the texts row by row, without a second pass over the rows.
+    """
+    d = Distinct.of(cells)
+    texts = [None if v is None else _MIDNIGHT.sub("", v) for v in clean_cells(d.values)]
+    sub_codes, uniq = pd.factorize(objects(texts), use_na_sentinel=True)
+    codes = np.append(sub_codes, -1)[d.codes]
+    return codes, objects(list(uniq))
+
+
 def dates_of_birth(
     cells: Cells, warn: Warn, today: date
 ) -> tuple[npt.NDArray[np.int64], str | None]:
     """Parse a date-of-birth column with the format detected from the column; yyyymmdd ints."""
-    raw = pd.Series(per_distinct1(cells, lambda v: _MIDNIGHT.sub("", v)), dtype=object)
-    fmt, _rate = detect_date_format(raw)
-    codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniq = _date_texts(cells)
+    filled = codes >= 0
+    fmt, _rate = detect_date_format(pd.Series(uniq, dtype=object))
     serial = np.append(
         pd.Series(uniq, dtype=object).str.fullmatch(_EXCEL_SERIAL).to_numpy(bool), False
     )
     if fmt is None:
         out = np.zeros(len(cells), dtype=np.int64)
         _warn_dates(
-            warn, raw.notna().to_numpy(), serial[codes], "no date format recognised in this column"
+            warn, filled, serial[codes], "no date format recognised in this column"
         )
         return out, None
     parsed = pd.to_datetime(pd.Series(uniq), format=fmt, errors="coerce")
@@ -462,7 +502,7 @@ def dates_of_birth(
     placeholder = np.isin(ymd, PLACEHOLDER_DATES)
     ymd = np.where(future | (year < 1900) | placeholder, 0, ymd)
     out = np.append(ymd, 0)[codes]
-    bad = (out == 0) & raw.notna().to_numpy()
+    bad = (out == 0) & filled
     _warn_dates(
         warn,
         bad,
@@ -511,7 +551,6 @@ def _warn_dates(warn: Warn, bad: np.ndarray, serial: np.ndarray, why: str) -> No
 
 # ----------------------------------------------------------------------------- contact
 
-_WHITESPACE = re.compile(r"\s+")
 _EMAIL_OK = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
 NOT_AN_EMAIL = "not an email address"
 
@@ -522,7 +561,7 @@ def _email_one(v: str) -> tuple[str | None, str | None]:
     Lower-case, no spaces, no "mailto:"; googlemail -> gmail; Gmail ignores dots and +tags
     in the local part.
     """
-    e = _WHITESPACE.sub("", v.lower())
+    e = "".join(v.lower().split())  # str.split and re's \s agree on what is whitespace
     if e.startswith("mailto:"):
         e = e[7:]
     if not _EMAIL_OK.fullmatch(e):
@@ -544,10 +583,12 @@ def emails(cells: Cells, warn: Warn) -> Cells:
 
 def _phone_one(value: str) -> str | None:
     """Fast path for well-formed UK numbers; libphonenumber for everything else."""
-    if _SCIENTIFIC.fullmatch(value):  # "4.47701E+11": a spreadsheet rounded the digits away
+    if _is_scientific(value):  # "4.47701E+11": a spreadsheet rounded the digits away
         return None
-    v = _POINT_ZERO.sub("", value.replace("(0)", ""))
-    d = _NOT_DIGIT.sub("", v)
+    v = value.replace("(0)", "")
+    if "." in v:
+        v = _POINT_ZERO.sub("", v)
+    d = _digits(v)
     if v.lstrip().startswith("00"):
         d = d[2:]
         v = "+" + d
@@ -570,7 +611,7 @@ def _phone_and_warning(v: str) -> tuple[str | None, str | None]:
     phone = _phone_one(v)
     if phone is not None:
         return phone, None
-    return None, SCIENTIFIC_WARNING if _SCIENTIFIC.fullmatch(v) else "not a phone number"
+    return None, SCIENTIFIC_WARNING if _is_scientific(v) else "not a phone number"
 
 
 def phones(cells: Cells, warn: Warn) -> Cells:

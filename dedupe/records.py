@@ -17,7 +17,16 @@ import numpy.typing as npt
 import pandas as pd
 
 from dedupe import normalise as nz
-from dedupe.distinct import Cells, Distinct, blank, clean_cell, nones, per_distinct1, present
+from dedupe.distinct import (
+    Cells,
+    Distinct,
+    blank,
+    clean_cell,
+    clean_cells,
+    nones,
+    per_distinct1,
+    present,
+)
 from dedupe.io import Export
 
 RECORD_COLUMNS = (
@@ -79,7 +88,9 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells]:
     empty everywhere), then each distinct address is split once.
     """
     raw = Distinct.of(_cells(df, "address"))
-    lines = [clean_cell(_LINE_BREAKS.sub(", ", str(u))) for u in raw.values]
+    lines = clean_cells(
+        [_LINE_BREAKS.sub(", ", u) if "\n" in u or "\r" in u else u for u in map(str, raw.values)]
+    )
     pc_raw = blank(_cells(df, "postcode"))
     town = blank(_cells(df, "town"))
     if present(pc_raw).any() or all(a is None for a in lines):
