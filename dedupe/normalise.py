@@ -245,30 +245,22 @@ def _suffix_of(tok: str) -> str | None:
     return "" if t in _SUFFIX_WORDS and t not in {"i", "v", "2", "dr"} else None
 
 
-#: Lower-case tokens ``_suffix_of`` knows (generational or not).
-_ANY_SUFFIX = frozenset(GENERATION) | (_SUFFIX_WORDS - {"i", "v", "2", "dr"})
-
-
 def _split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
     """Title and generation suffix peeled off a token list (kept when only a name remains)."""
-    title = []
-    while len(tokens) > 1 and _is_title(tokens[0]):
-        title.append(tokens.pop(0))
+    n_title = 0
+    while len(tokens) - n_title > 1 and tokens[n_title].lower().strip(".") in _TITLES:
+        n_title += 1
+    title = " ".join(tokens[:n_title])
+    if n_title:
+        tokens = tokens[n_title:]
     gen = ""
-    while len(tokens) > 1 and _suffix_of(tokens[-1]) is not None:
-        g = _suffix_of(tokens.pop())
+    while len(tokens) > 1:
+        g = _suffix_of(tokens[-1])
+        if g is None:
+            break
+        tokens.pop()
         gen = g or gen
-    return " ".join(title), tokens, gen
-
-
-def _plain_name(v: str, toks: list[str]) -> bool:
-    """The usual "John A. Smith": no comma or odd character, no title in front, no suffix."""
-    if "," in v or _ODD_NAME.search(v):
-        return False
-    return len(toks) < 2 or (
-        toks[0].lower().strip(".") not in _TITLES
-        and toks[-1].lower().strip(".,") not in _ANY_SUFFIX
-    )
+    return title, tokens, gen
 
 
 def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
@@ -279,9 +271,10 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     """
     toks = value.split()  # str.split() splits on no-break spaces too
     v = " ".join(toks)
-    if _plain_name(v, toks):
-        return _first_last("", toks, "")
-    if _ODD_NAME.search(v) or v.count(",") > 1:
+    odd = _ODD_NAME.search(v) is not None
+    if not odd and "," not in v:  # the usual "Mr John A. Smith Jr"
+        return _first_last(*_split_tokens(toks))
+    if odd or v.count(",") > 1:
         h = HumanName(v)
         gen = next(
             (
@@ -313,8 +306,7 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
         if given and len(given) >= 1:
             return title, given[0], " ".join(given[1:]), " ".join(last_toks), gen
         return title, "", "", " ".join(last_toks), gen
-    title, toks, gen = _split_tokens(v.split())
-    return _first_last(title, toks, gen)
+    raise AssertionError("unreachable: a name without a comma took the first branch")
 
 
 def _first_last(title: str, toks: list[str], gen: str) -> tuple[str, str, str, str, str]:

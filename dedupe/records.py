@@ -119,7 +119,7 @@ def normalise_export(
     exp: Export, today: date
 ) -> tuple[Columns, list[tuple[int, str, str]], dict[str, object]]:
     """Normalised columns for one organisation, its cell warnings and a cleaning report."""
-    df = exp.data.reset_index(drop=True)
+    df = exp.data  # read by position only: its index does not matter (and is not copied)
     n = len(df)
     warn: list[tuple[int, str, str]] = []
     out: Columns = {
@@ -205,11 +205,25 @@ def prepare_export(exp: Export, today: date) -> PreparedExport:
             }
         )
     report["rejected"] = len(rejected)
-    order = _canonical_order(out, np.flatnonzero(~nameless))
-    kept = pd.DataFrame(
-        {c: out[c][order] for c in RECORD_COLUMNS}, index=pd.RangeIndex(len(order))
-    )
+    kept = _records_frame(out, _canonical_order(out, np.flatnonzero(~nameless)))
     return PreparedExport(exp.org, kept, rejected, warnings, report)
+
+
+def _records_frame(out: Columns, order: npt.NDArray[np.intp]) -> pd.DataFrame:
+    """RECORD_COLUMNS of ``out`` taken in ``order``, as one DataFrame.
+
+    Why by hand: the text columns are taken straight into one 2-D block that the frame adopts
+    without copying; building from a dict of columns copies them all again to consolidate.
+    """
+    text = [c for c in RECORD_COLUMNS if out[c].dtype == object]
+    block = np.empty((len(text), len(order)), dtype=object)
+    for i, c in enumerate(text):
+        np.take(out[c], order, out=block[i])
+    frame = pd.DataFrame(block.T, columns=text, index=pd.RangeIndex(len(order)), copy=False)
+    for pos, c in enumerate(RECORD_COLUMNS):
+        if out[c].dtype != object:
+            frame.insert(pos, c, out[c][order])
+    return frame
 
 
 def _canonical_order(out: Columns, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
