@@ -164,8 +164,7 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
     # "sep=;" on the first line is the spreadsheet convention for naming the delimiter.
     declared = _SEP_LINE.fullmatch(first.rstrip("\r\n").strip(" "))
     delimiter = declared[1] if declared else _sniff_delimiter(first)
-    split = _split_one_line_records(text, delimiter)
-    records, lines = split if split is not None else _read_csv(text, delimiter, path)
+    records, lines = _read_csv(text, delimiter, path)
     if declared and lines and lines[0] == 1:
         del records[0], lines[0]
     if not records:  # only a "sep=" line
@@ -212,55 +211,6 @@ def _read_csv(text: str, delimiter: str, path: Path) -> tuple[list[list[str]], l
             'quoted field (""), or re-export the file',
         ) from exc
     return records, lines
-
-
-def _split_one_line_records(
-    text: str, delimiter: str
-) -> tuple[list[list[str]], list[int]] | None:
-    """``_read_csv``'s result when every record fits on its line; None when one may not.
-
-    Why: the csv module builds each field character by character (~6 us a row), yet most lines
-    of an export hold no quote, and such a line is exactly its fields split on the delimiter
-    with the spaces after a delimiter skipped (``skipinitialspace``). Lines with a quote are
-    still read by the csv module, and this path is kept only when it read each of them as one
-    whole record; anything else (a quoted line break, bad quoting, a lone CR, an oversized
-    field) returns None and the whole file goes through ``_read_csv``, errors and all.
-    """
-    if delimiter in '" \r\n':
-        return None
-    if "\r" in text:
-        if text.count("\r") != text.count("\r\n"):
-            return None  # a lone CR ends a line for csv, not for str.split
-        text = text.replace("\r\n", "\n")
-    lines = text.split("\n")
-    if lines[-1] == "":  # the file's final line break does not start a line
-        lines.pop()
-    if max(map(len, lines), default=0) >= csv.field_size_limit():
-        return None
-    if (delimiter + " ") in text or text.startswith(" ") or "\n " in text:
-        rows = [
-            [f.lstrip(" ") for f in line.split(delimiter)]
-            if line.startswith(" ") or (delimiter + " ") in line
-            else line.split(delimiter)
-            for line in lines
-        ]
-    else:
-        rows = [line.split(delimiter) for line in lines]
-    quoted = [i for i, line in enumerate(lines) if '"' in line]
-    if quoted:
-        reader = csv.reader(
-            [lines[i] for i in quoted], delimiter=delimiter, skipinitialspace=True, strict=True
-        )
-        try:
-            parsed = list(reader)
-        except csv.Error:
-            return None
-        if len(parsed) != len(quoted) or reader.line_num != len(quoted):
-            return None  # a quoted field went on past its line
-        for i, row in zip(quoted, parsed, strict=True):
-            rows[i] = row
-    keep = [i for i, row in enumerate(rows) if len(row) > 1 or (row and row[0].strip())]
-    return [rows[i] for i in keep], [i + 1 for i in keep]
 
 
 def load_mapping(path: Path | None) -> list[tuple[str, str, str]]:

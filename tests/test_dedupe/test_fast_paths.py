@@ -1,21 +1,17 @@
-"""The per-distinct-cell cleaners and the line splitter give exactly what the code they replaced
-gave: pandas ``.str`` chains per column (kept here as the reference) and ``csv.reader``."""
+"""The per-distinct-cell cleaners give exactly what the code they replaced gave: pandas ``.str``
+chains per column and the old name-token peeling (kept here as the reference)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe import distinct as dd
 from dedupe import normalise as nz
-from dedupe.io import _read_csv, _split_one_line_records
-from omov.errors import InputError
 
 #: Characters that exercise case, whitespace (incl. \x1c-\x1f, NBSP), digits, separators.
 _CHARS = st.sampled_from(
@@ -112,32 +108,6 @@ def test_postcode_in_text_matches_the_pandas_chain(v: str) -> None:
     pc = (m[0].str.upper() + " " + m[1].str.upper()).where(m[0].notna(), None)
     rest = s.str.replace(nz._POSTCODE_IN_TEXT, "", regex=True).str.rstrip(" ,")
     assert nz.postcode_in_text(v) == (pc[0], rest.where(pc.notna(), s)[0])
-
-
-_CSV_PIECES = st.sampled_from(["a", "b", " ", ",", ";", '"', "\n", "\r", "\r\n", '""', "\t", "é"])
-
-
-@settings(max_examples=2000, deadline=None)
-@given(st.lists(_CSV_PIECES, max_size=30).map("".join), st.sampled_from([",", ";", "\t"]))
-def test_line_splitter_gives_the_csv_modules_records(text: str, delimiter: str) -> None:
-    fast = _split_one_line_records(text, delimiter)
-    if fast is None:
-        return
-    try:
-        expected = _read_csv(text, delimiter, Path("x.csv"))
-    except InputError:
-        pytest.fail("the fast path accepted text the csv module rejects")
-    assert fast == expected
-
-
-def test_line_splitter_leaves_multi_line_records_to_csv() -> None:
-    assert _split_one_line_records('a,b\n1,"x\ny"\n', ",") is None
-    assert _split_one_line_records("a,b\r1,2\n", ",") is None
-    assert _split_one_line_records('a,b\n1,"x" y\n', ",") is None
-    assert _split_one_line_records('a, b\n 1, "x,y"\n\n', ",") == (
-        [["a", "b"], ["1", "x,y"]],
-        [1, 2],
-    )
 
 
 _NAME_TOKENS = st.sampled_from(
