@@ -164,6 +164,22 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
     # "sep=;" on the first line is the spreadsheet convention for naming the delimiter.
     declared = _SEP_LINE.fullmatch(first.rstrip("\r\n").strip(" "))
     delimiter = declared[1] if declared else _sniff_delimiter(first)
+    records, lines = _read_csv(text, delimiter, path)
+    if declared and lines and lines[0] == 1:
+        del records[0], lines[0]
+    if not records:  # only a "sep=" line
+        raise InputError(
+            "the file has no header row",
+            path=str(path),
+            line=1,
+            fix="re-export the organisation's members with a header row",
+        )
+    header = records[0]
+    return header, records[1:], lines[1:], delimiter
+
+
+def _read_csv(text: str, delimiter: str, path: Path) -> tuple[list[list[str]], list[int]]:
+    """Non-blank records and their first physical line, read by the csv module."""
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
     )
@@ -175,8 +191,6 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
             start = prev + 1
             prev = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if declared and start == 1:
                 continue
             records.append(row)
             lines.append(start)
@@ -196,15 +210,7 @@ def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], li
             fix="a quoted field must be followed by the delimiter: double any '\"' inside a "
             'quoted field (""), or re-export the file',
         ) from exc
-    if not records:  # only a "sep=" line
-        raise InputError(
-            "the file has no header row",
-            path=str(path),
-            line=1,
-            fix="re-export the organisation's members with a header row",
-        )
-    header = records[0]
-    return header, records[1:], lines[1:], delimiter
+    return records, lines
 
 
 def load_mapping(path: Path | None) -> list[tuple[str, str, str]]:
@@ -270,9 +276,9 @@ def map_headers(
     by_col: dict[int, str] = {}
     for i, h in enumerate(header):
         k = header_key(h)
-        target = user[k] if k in user else lookup_header(h)
-        if target and target != IGNORE:
-            by_col[i] = target
+        field = user[k] if k in user else lookup_header(h)
+        if field and field != IGNORE:
+            by_col[i] = field
     used: dict[str, list[int]] = {}
     for i, f in by_col.items():
         used.setdefault(f, []).append(i)
@@ -342,19 +348,29 @@ def fingerprint(org: str, values: list[str]) -> str:
     return h.hexdigest()[:16]
 
 
+def _fingerprints(org: str, rows: list[list[str]]) -> list[str]:
+    """``fingerprint`` of every row, with the per-call overhead hoisted out of the loop."""
+    sha, strip, join, head = hashlib.sha256, str.strip, "\x1f".join, org + "\x1f"
+    return [
+        sha((head + join(map(strip, r)) if r else org).encode("utf-8")).hexdigest()[:16]
+        for r in rows
+    ]
+
+
 def _unique_fingerprints(org: str, rows: list[list[str]]) -> tuple[list[str], list[str]]:
     """Content fingerprints, made unique among identical rows by their occurrence number.
 
     Identical rows are interchangeable, so numbering them in file order still gives the same
     *set* of fingerprints whatever the row order.
     """
+    raw = _fingerprints(org, rows)
+    if len(set(raw)) == len(raw):  # the usual case: no two rows alike
+        return list(raw), raw
     seen: dict[str, int] = {}
-    out, raw = [], []
-    for r in rows:
-        fp = fingerprint(org, r)
+    out = []
+    for r, fp in zip(rows, raw, strict=True):
         k = seen.get(fp, 0)
         seen[fp] = k + 1
-        raw.append(fp)
         out.append(fp if k == 0 else fingerprint(org, [*r, f"#{k}"]))
     return out, raw
 
@@ -393,17 +409,66 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     records = _drop_trailing_delimiters(records, width)
     header_map = {h: by_col.get(i, "unmapped") for i, h in enumerate(header)}
     rejected: list[dict[str, object]] = []
+    if _all_plain_records(records, header, width):
+        keep_rows, keep_idx = records, list(range(len(records)))
+    else:
+        keep_rows, keep_idx = _sort_out_records(
+            records, lines, header, text, org, path, rejected
+        )
+    data: dict[str, object] = {"source_org": np.full(len(keep_rows), org, dtype=object)}
+    data.update(_canonical_columns(keep_rows, header, by_col))
+    # Cells are stripped later, once per distinct value (dedupe.distinct.clean_cell).
+    idx = np.array(keep_idx, dtype=np.int64)
+    data["row_id"] = idx + 1
+    data["line"] = np.array(lines, dtype=np.int64)[idx] if len(idx) else np.array([], np.int64)
+    data["fingerprint"], data["raw_fp"] = (
+        np.array(fps, dtype=object) for fps in _unique_fingerprints(org, keep_rows)
+    )
+    df = pd.DataFrame(data, index=pd.RangeIndex(len(keep_rows)))
+    return Export(
+        org, path, encoding, digest, df, header_map, rejected, delimiter, records_total=len(records)
+    )
+
+
+def _is_repeated_header(rec: list[str], header: list[str], header_keys: list[str]) -> bool:
+    first_head = header[0].strip()
+    return bool(
+        first_head  # cheap test first: this runs once per row
+        and rec[0].strip().lstrip("\ufeff") == first_head
+        and len(rec) == len(header)
+        and [header_key(v) for v in rec] == header_keys
+    )
+
+
+def _all_plain_records(records: list[list[str]], header: list[str], width: int) -> bool:
+    """True when every record has the header's width and none is the header again."""
+    if any(len(r) != width for r in records):
+        return False
+    first_head = header[0].strip()
+    if not first_head:
+        return True
+    keys = [header_key(h) for h in header]
+    return not any(
+        _is_repeated_header(r, header, keys) for r in records if first_head in r[0]
+    )
+
+
+def _sort_out_records(
+    records: list[list[str]],
+    lines: list[int],
+    header: list[str],
+    text: str,
+    org: str,
+    path: Path,
+    rejected: list[dict[str, object]],
+) -> tuple[list[list[str]], list[int]]:
+    """(kept rows, their indices); a repeated header or a ragged row goes to ``rejected``."""
+    width = len(header)
     keep_rows: list[list[str]] = []
     keep_idx: list[int] = []
     header_keys = [header_key(h) for h in header]
-    first_head = header[0].strip()
     for n, rec in enumerate(records):
-        if (  # cheap test first: this loop runs once per row
-            first_head
-            and rec[0].strip().lstrip("\ufeff") == first_head
-            and len(rec) == width
-            and [header_key(v) for v in rec] == header_keys
-        ):
+        if _is_repeated_header(rec, header, header_keys):
             rejected.append(
                 _reject(
                     org,
@@ -438,41 +503,57 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
             continue
         keep_rows.append(rec)
         keep_idx.append(n)
-    cols = list(zip(*keep_rows, strict=True)) if keep_rows else [()] * width
+    return keep_rows, keep_idx
+
+
+_EDGE_SEPARATORS = re.compile(r"^(, )+|(, )+$")
+_REPEATED_SEPARATORS = re.compile(r"(, ){2,}")
+
+
+def _joined(parts: tuple[str, ...]) -> str:
+    """Cells of a multi-column field joined with ", ", empty ones leaving no stray separator."""
+    joined = ", ".join([p.strip() for p in parts])
+    return _REPEATED_SEPARATORS.sub(", ", _EDGE_SEPARATORS.sub("", joined))
+
+
+def _first_filled(parts: tuple[str, ...]) -> str:
+    """The first non-empty stripped cell of a coalesced field ("" when all are empty)."""
+    for p in parts:
+        if v := p.strip():
+            return v
+    return ""
+
+
+def _canonical_columns(
+    rows: list[list[str]], header: list[str], by_col: dict[int, str]
+) -> dict[str, object]:
+    """Canonical field -> object array of its raw cells (multi-column fields combined).
+
+    Why a 2-D array: one ``np.array`` over the rows transposes them in C, several times
+    faster than ``zip(*rows)`` and an array per column.
+    """
+    width = len(header)
+    table = np.empty((len(rows), width), dtype=object)
+    if rows:
+        table[:] = rows
     data: dict[str, object] = {}
     for fld in CANONICAL_FIELDS:
         src = [i for i in sorted(by_col) if by_col[i] == fld]
         if not src:
             continue
         if len(src) == 1:
-            data[fld] = np.array(cols[src[0]], dtype=object)
-        elif fld in COALESCE_FIELDS:
+            data[fld] = table[:, src[0]].copy()
+            continue
+        if fld in COALESCE_FIELDS:
             src.sort(key=lambda c: (0 if "mob" in header[c].lower() else 1, c))
-            merged = pd.Series(cols[src[0]], dtype=object).str.strip()
-            for c in src[1:]:
-                nxt = pd.Series(cols[c], dtype=object).str.strip()
-                merged = merged.where(merged != "", nxt)
-            data[fld] = merged.to_numpy(dtype=object)
+            combine = _first_filled
         else:
-            parts = [pd.Series(cols[i], dtype=object).str.strip() for i in src]
-            joined = parts[0]
-            for p in parts[1:]:
-                joined = joined.str.cat(p, sep=", ")
-            data[fld] = (
-                joined.str.replace(r"^(, )+|(, )+$", "", regex=True)
-                .str.replace(r"(, ){2,}", ", ", regex=True)
-                .to_numpy(dtype=object)
-            )
-    df = pd.DataFrame(data, index=pd.RangeIndex(len(keep_rows)))
-    # Cells are stripped later, once per distinct value (normalise._blank).
-    idx = np.array(keep_idx, dtype=np.int64)
-    df["row_id"] = idx + 1
-    df["line"] = np.array(lines, dtype=np.int64)[idx] if len(idx) else np.array([], np.int64)
-    df["fingerprint"], df["raw_fp"] = _unique_fingerprints(org, keep_rows)
-    df.insert(0, "source_org", org)
-    return Export(
-        org, path, encoding, digest, df, header_map, rejected, delimiter, records_total=len(records)
-    )
+            combine = _joined
+        cells = zip(*(table[:, c].tolist() for c in src), strict=True)
+        out = np.empty(len(rows), dtype=object)
+        out[:] = [combine(parts) for parts in cells]
+        data[fld] = out
+    return data
 
 
 def _drop_trailing_delimiters(records: list[list[str]], width: int) -> list[list[str]]:
@@ -508,12 +589,12 @@ def parse_org_args(exports: list[Path], org_args: list[str]) -> list[tuple[str, 
     for spec in org_args:
         if "=" not in spec:
             raise InputError(f"--org {spec!r} is not NAME=PATH", fix="e.g. --org unison=exp.csv")
-        name, p = spec.split("=", 1)
-        named[Path(p)] = name.strip()
-    for p in exports:
-        pairs.append((named.pop(p, p.stem), p))
-    for p, name in sorted(named.items()):
-        pairs.append((name, p))
+        name, where = spec.split("=", 1)
+        named[Path(where)] = name.strip()
+    for path in exports:
+        pairs.append((named.pop(path, path.stem), path))
+    for path, name in sorted(named.items()):
+        pairs.append((name, path))
     orgs = [o for o, _ in pairs]
     dup = sorted({o for o in orgs if orgs.count(o) > 1})
     if dup:

@@ -9,16 +9,29 @@ understood becomes missing plus a warning on its row; it never drops the row.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import phonenumbers
 from anyascii import anyascii
 from nameparser import HumanName
 from nameparser.config import CONSTANTS
 
+from dedupe.distinct import (
+    Cells,
+    Distinct,
+    Mask,
+    blank,
+    clean_cells,
+    nones,
+    objects,
+    per_distinct,
+    per_distinct1,
+    present,
+)
 from dedupe.nicknames import nickname_group
 
 #: nameparser's titles are US-flavoured: it misses the British councillor's "Cllr", which
@@ -153,107 +166,50 @@ _ADDR_ABBREV = {
 
 Warn = list[tuple[int, str, str]]  # (position, field, message)
 
-
-_JUNK = frozenset(
-    {"", "n/a", "na", "null", "none", "-", "--", "unknown", "nan", "#n/a", "?", "not known"}
-)
+_NOT_AZ = re.compile(r"[^a-z]")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 
-def _blank(s: pd.Series) -> pd.Series:
-    """Stripped cells, with empty-ish ones ('', 'n/a', 'null', '-', 'unknown') as None.
-
-    Works on the distinct values only (exports repeat towns, statuses, blanks a lot).
-    """
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    clean = []
-    for u in uniques.tolist():
-        v = str(u).strip()
-        clean.append(None if v.lower() in _JUNK else v)
-    mapped = np.array([*clean, None], dtype=object)
-    return pd.Series(mapped[codes], index=s.index, dtype=object)
+def _is_scientific(v: str) -> bool:
+    """``_SCIENTIFIC.fullmatch(v)``, skipping the regex for cells without an exponent mark."""
+    return ("e" in v or "E" in v) and _SCIENTIFIC.fullmatch(v) is not None
 
 
-def _per_unique(s: pd.Series, fn: Callable[[str], object]) -> pd.Series:
-    """Apply an expensive scalar function once per distinct non-missing value."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    mapped = np.array([fn(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[codes], index=s.index)
+def _digits(v: str) -> str:
+    """The ASCII digits of ``v`` (the regex only runs when there is something to drop)."""
+    return v if v.isascii() and v.isdigit() else _NOT_DIGIT.sub("", v)
 
 
-def by_distinct(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """``fn(s)`` for an element-wise column transform, computed once per distinct value.
-
-    Why: exports repeat names, towns, postcodes and blanks a lot, and pandas' object-dtype
-    string methods cost a Python call per row. Missing cells are passed to ``fn`` as they
-    are (None and NaN can give different results), so the output is exactly ``fn(s)``.
-    """
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    if len(uniques) * 2 > len(s):  # mostly distinct: nothing to gain
-        return fn(s)
-    vals = s.to_numpy(dtype=object)
-    na = codes < 0
-    res = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object)).to_numpy(dtype=object)
-    out = np.empty(len(s), dtype=object)
-    out[~na] = res[codes[~na]]
-    if na.any():
-        out[na] = fn(pd.Series(vals[na], dtype=object)).to_numpy(dtype=object)
-    return pd.Series(out, index=s.index, dtype=object)
+def _warn_rows(warn: Warn, msgs: Cells, field: str) -> None:
+    """One warning per row whose message is set, in row order."""
+    for pos in np.flatnonzero(present(msgs)):
+        warn.append((int(pos), field, str(msgs[pos])))
 
 
-def _per_unique_parts(
-    s: pd.Series, fn: Callable[[str], tuple[object, ...]], k: int
-) -> tuple[np.ndarray, list[pd.Series]]:
-    """(present mask, k columns) of a tuple-valued ``fn`` run once per distinct value.
-
-    Why: unpacking tuples row by row (``.str[0]`` on a column of tuples) costs a Python call
-    per row and part; here each part is gathered from the distinct values with one take.
-    """
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    parsed = [fn(u) for u in uniques]
-    cols = []
-    for part in range(k):
-        mapped = np.array([t[part] for t in parsed] + [None], dtype=object)
-        cols.append(pd.Series(mapped[codes], index=s.index, dtype=object))
-    return codes >= 0, cols
+def _ascii_key_one(v: str) -> str | None:
+    return _NOT_AZ.sub("", anyascii(v).lower()) or None
 
 
-def _on_distinct(
-    raw: pd.Series, fn: Callable[[pd.Series], tuple[pd.Series, ...]]
-) -> list[pd.Series]:
-    """Columns ``fn(raw)`` computed on the distinct cells of a ``_blank``-ed column.
-
-    ``raw`` holds only strings and None (``_blank``'s output), and ``fn`` is element-wise, so
-    running it on the distinct values plus one None and taking rows back gives exactly
-    ``fn(raw)`` at a fraction of the per-row string work.
-    """
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    codes = np.where(codes < 0, len(uniques), codes)
-    u = pd.Series([*uniques.tolist(), None], dtype=object)
-    return [
-        pd.Series(col.to_numpy()[codes], index=raw.index, dtype=col.dtype) for col in fn(u)
-    ]
-
-
-def ascii_key(s: pd.Series) -> pd.Series:
+def ascii_key(cells: Cells) -> Cells:
     """Accent-free lower-case letters only: the name matching key (Siân -> sian)."""
-    return _per_unique(s, lambda v: re.sub(r"[^a-z]", "", anyascii(v).lower()) or None)
+    return per_distinct1(cells, _ascii_key_one, clean=False)
 
 
 # ----------------------------------------------------------------------------- numbers
 
 
-def _number_digits(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(7-digit number or None, 'cell is in scientific notation') per cell."""
-    sci = raw.fillna("").str.fullmatch(_SCIENTIFIC)
-    digits = raw.str.replace(_POINT_ZERO, "", regex=True).str.replace(r"[^0-9]", "", regex=True)
-    digits = digits.where(~sci, None)
-    digits = digits.str.replace(r"^0+(?=[0-9]{7}$)", "", regex=True)
-    # Padding beyond one zero ("0001234567"): strip zeros while longer than 7.
-    long = digits.str.len() > 7
-    digits = digits.where(~long, digits.str.replace(r"^0+", "", regex=True).str.zfill(7))
-    digits = digits.where(digits.fillna("").str.len() > 0, None)
-    digits = digits.where(~digits.fillna("").str.fullmatch(r"0+"), None)
-    return digits, sci
+def _number_one(v: str) -> tuple[str | None, str | None]:
+    """(7-digit number or None, warning or None) of one cleaned cell."""
+    if _is_scientific(v):
+        return None, SCIENTIFIC_WARNING
+    d = _digits(_POINT_ZERO.sub("", v) if "." in v else v)
+    if len(d) > 7 and not d[:-7].lstrip("0"):  # zero padding in front of 7 digits
+        d = d[-7:]
+    if len(d) > 7:  # padding beyond one zero ("0001234567"): strip zeros while longer than 7
+        d = d.lstrip("0").zfill(7)
+    if not d or not d.strip("0"):
+        return None, NOT_A_NUMBER
+    return d, (None if len(d) == 7 else NOT_A_NUMBER)
 
 
 #: Warning for a number a spreadsheet displayed as "9.59668E+06".
@@ -261,21 +217,17 @@ SCIENTIFIC_WARNING = (
     "in scientific notation (a spreadsheet rounded it, digits are lost): left out; "
     "re-export with the column formatted as text"
 )
+NOT_A_NUMBER = "not a 7-digit membership number"
 
 
-def membership_number(s: pd.Series, warn: Warn) -> pd.Series:
+def membership_number(cells: Cells, warn: Warn) -> Cells:
     """Labour numbers: strip L/LP-/spaces; remove zero *padding* down to 7 digits only.
 
     "9596680.0" (a number column saved as floats) is read as 9596680; "9.59668E+06" has lost
     digits and is never trusted: it is left out with a warning on its row.
     """
-    raw = _blank(s)
-    digits, sci = _on_distinct(raw, _number_digits)
-    bad = raw.notna() & (digits.isna() | (digits.str.len() != 7))
-    sci_rows = sci.to_numpy(dtype=bool)
-    for pos in np.flatnonzero(bad.to_numpy()):
-        msg = SCIENTIFIC_WARNING if sci_rows[pos] else "not a 7-digit membership number"
-        warn.append((int(pos), "membership_number", msg))
+    digits, msgs = per_distinct(cells, _number_one, (None, None))
+    _warn_rows(warn, msgs, "membership_number")
     return digits
 
 
@@ -295,14 +247,20 @@ def _suffix_of(tok: str) -> str | None:
 
 def _split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
     """Title and generation suffix peeled off a token list (kept when only a name remains)."""
-    title = []
-    while len(tokens) > 1 and _is_title(tokens[0]):
-        title.append(tokens.pop(0))
+    n_title = 0
+    while len(tokens) - n_title > 1 and tokens[n_title].lower().strip(".") in _TITLES:
+        n_title += 1
+    title = " ".join(tokens[:n_title])
+    if n_title:
+        tokens = tokens[n_title:]
     gen = ""
-    while len(tokens) > 1 and _suffix_of(tokens[-1]) is not None:
-        g = _suffix_of(tokens.pop())
+    while len(tokens) > 1:
+        g = _suffix_of(tokens[-1])
+        if g is None:
+            break
+        tokens.pop()
         gen = g or gen
-    return " ".join(title), tokens, gen
+    return title, tokens, gen
 
 
 def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
@@ -311,12 +269,16 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     Fast path with nameparser's own title/suffix/prefix tables for the usual layouts
     ("Mr John A. Smith Jr", "SMITH, John"); nameparser itself for anything odder.
     """
-    v = " ".join(value.replace("\u00a0", " ").split())
-    if _ODD_NAME.search(v) or v.count(",") > 1:
+    toks = value.split()  # str.split() splits on no-break spaces too
+    v = " ".join(toks)
+    odd = _ODD_NAME.search(v) is not None
+    if not odd and "," not in v:  # the usual "Mr John A. Smith Jr"
+        return _first_last(*_split_tokens(toks))
+    if odd or v.count(",") > 1:
         h = HumanName(v)
         gen = next(
             (
-                GENERATION[t.lower().strip(".")]
+                GENERATION[t.lower().strip(".,")]  # was strip("."): KeyError on "Jr,"
                 for t in h.suffix.split()
                 if t.lower().strip(".,") in GENERATION
             ),
@@ -344,8 +306,7 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
         if given and len(given) >= 1:
             return title, given[0], " ".join(given[1:]), " ".join(last_toks), gen
         return title, "", "", " ".join(last_toks), gen
-    title, toks, gen = _split_tokens(v.split())
-    return _first_last(title, toks, gen)
+    raise AssertionError("unreachable: a name without a comma took the first branch")
 
 
 def _first_last(title: str, toks: list[str], gen: str) -> tuple[str, str, str, str, str]:
@@ -374,62 +335,99 @@ def _split_family(value: str) -> tuple[str, str]:
     return " ".join(toks), gen
 
 
-def _display_case(s: pd.Series) -> pd.Series:
+_ALL_CAPS = re.compile(r"[^a-z]*[A-Z]{2,}[^a-z]*")
+
+
+def _display(v: str) -> str:
     """SMITH -> Smith for display; mixed-case originals are kept as written."""
-    upper = s.fillna("").str.fullmatch(r"[^a-z]*[A-Z]{2,}[^a-z]*")
-    return s.where(~upper, s.str.title())
+    return v.title() if _ALL_CAPS.fullmatch(v) else v
 
 
-def names(df: pd.DataFrame) -> pd.DataFrame:
-    """Title, first, middle, last, generation suffix and matching keys from whichever layout."""
-    n = len(df)
-    empty = pd.Series([None] * n, index=df.index, dtype=object)
-    title, first, middle, last = empty.copy(), empty.copy(), empty.copy(), empty.copy()
-    gen = pd.Series([""] * n, index=df.index, dtype=object)
-    if "first_name" in df or "last_name" in df:
-        fcol = _blank(df.get("first_name", empty))
-        ok, (p0, p1, p2, p3) = _per_unique_parts(fcol, _split_given, 4)
-        title[ok] = p0[ok]
-        first[ok] = p1[ok]
-        middle[ok] = p2[ok]
-        gen[ok] = p3[ok]
-        lcol = _blank(df.get("last_name", empty))
-        ok, (l0, l1) = _per_unique_parts(lcol, _split_family, 2)
-        last[ok] = l0[ok]
-        gen = gen.where(~(ok & (l1.fillna("") != "")), l1)
-    if "full_name" in df:
-        fcol = _blank(df["full_name"])
-        need = fcol.notna() & (first.isna() & last.isna())
-        parsed = _per_unique(fcol[need], parse_full_name)
-        for i, col in enumerate((title, first, middle, last)):
-            col[need] = parsed.str[i]
-        gen[need] = parsed.str[4]
-    if "title" in df:
-        t = _blank(df["title"])
-        title = t.where(t.notna(), title)
-    if "middle_names" in df:
-        m = _blank(df["middle_names"])
-        middle = m.where(m.notna(), middle)
-    if "suffix" in df:
-        sfx = (
-            _blank(df["suffix"])
-            .fillna("")
-            .str.lower()
-            .str.strip(".")
-            .map(lambda t: GENERATION.get(t, ""))
+def _display_and_key(v: str) -> tuple[str, str | None]:
+    d = _display(v)
+    return d, _ascii_key_one(d)
+
+
+def _first_display_keys(v: str) -> tuple[str, str | None, str | None]:
+    d, key = _display_and_key(v)
+    return d, key, (None if key is None else nickname_group(key))
+
+
+def _given_parts(v: str) -> tuple[str, str, str, str, bool]:
+    return (*_split_given(v), True)
+
+
+def _family_parts(v: str) -> tuple[str, str, bool, bool]:
+    last, gen = _split_family(v)
+    return last, gen, True, gen != ""
+
+
+def _full_parts(v: str) -> tuple[str, str, str, str, str, bool]:
+    return (*parse_full_name(v), True)
+
+
+def _generation(v: str) -> str:
+    return GENERATION.get(v.lower().strip("."), "")
+
+
+def names(cols: Mapping[str, Cells], n: int) -> dict[str, Cells]:
+    """Title, first, middle, last, generation suffix and matching keys from whichever layout.
+
+    ``cols`` holds the export's raw name columns (any of first_name, last_name, full_name,
+    title, middle_names, suffix); each is parsed once per distinct cell.
+    """
+    title, first, middle, last = nones(n), nones(n), nones(n), nones(n)
+    gen = np.full(n, "", dtype=object)
+    has_first = np.zeros(n, dtype=bool)
+    has_last = np.zeros(n, dtype=bool)
+    if "first_name" in cols:
+        t, f, m, g, ok = per_distinct(
+            cols["first_name"], _given_parts, (None, None, None, None, False)
         )
-        gen = sfx.where(sfx != "", gen)
-    out = pd.DataFrame(index=df.index)
-    out["title"] = _blank(title)
-    out["first_name"] = _display_case(_blank(first))
-    out["middle_names"] = _display_case(_blank(middle))
-    out["last_name"] = _display_case(_blank(last))
-    out["suffix"] = gen.fillna("")
-    out["first_key"] = ascii_key(out["first_name"])
-    out["last_key"] = ascii_key(out["last_name"])
-    out["middle_key"] = ascii_key(out["middle_names"])
-    out["nick_key"] = out["first_key"].map(nickname_group, na_action="ignore")
-    return out
+        has_first = ok.astype(bool)
+        for col, part in ((title, t), (first, f), (middle, m), (gen, g)):
+            col[has_first] = part[has_first]
+    if "last_name" in cols:
+        lst, g, ok, has_gen = per_distinct(
+            cols["last_name"], _family_parts, (None, None, False, False)
+        )
+        has_last = ok.astype(bool)
+        last[has_last] = lst[has_last]
+        set_gen = has_gen.astype(bool)
+        gen[set_gen] = g[set_gen]
+    if "full_name" in cols:
+        need = ~has_first & ~has_last
+        full = cols["full_name"].copy()
+        full[~need] = None
+        t, f, m, lst, g, ok = per_distinct(full, _full_parts, (None,) * 5 + (False,))
+        parsed = ok.astype(bool)
+        for col, part in ((title, t), (first, f), (middle, m), (last, lst), (gen, g)):
+            col[parsed] = part[parsed]
+    for fld, col in (("title", title), ("middle_names", middle)):
+        if fld in cols:
+            given = blank(cols[fld])
+            has = present(given)
+            col[has] = given[has]
+    if "suffix" in cols:
+        sfx = per_distinct1(cols["suffix"], _generation)
+        has = present(sfx) & (sfx != "")
+        gen[has] = sfx[has]
+    first_name, first_key, nick_key = per_distinct(
+        first, _first_display_keys, (None, None, None)
+    )
+    middle_names, middle_key = per_distinct(middle, _display_and_key, (None, None))
+    last_name, last_key = per_distinct(last, _display_and_key, (None, None))
+    return {
+        "title": blank(title),
+        "first_name": first_name,
+        "middle_names": middle_names,
+        "last_name": last_name,
+        "suffix": gen,
+        "first_key": first_key,
+        "last_key": last_key,
+        "middle_key": middle_key,
+        "nick_key": nick_key,
+    }
 
 
 # ----------------------------------------------------------------------------- dates
@@ -450,20 +448,36 @@ def detect_date_format(values: pd.Series) -> tuple[str | None, float]:
     return best
 
 
-def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, str | None]:
+def _date_texts(cells: Cells) -> tuple[npt.NDArray[np.intp], Cells]:
+    """(row -> code of its date text, -1 when blank; the distinct texts in first-row order).
+
+    The text is the cleaned cell without a midnight time. It is worked out once per distinct
+    cell and the few distinct texts are numbered among themselves: the same codes and order
+    as numbering the texts row by row, without a second pass over the rows.
+    """
+    d = Distinct.of(cells)
+    texts = [None if v is None else _MIDNIGHT.sub("", v) for v in clean_cells(d.values)]
+    sub_codes, uniq = pd.factorize(objects(texts), use_na_sentinel=True)
+    codes = np.append(sub_codes, -1)[d.codes]
+    return codes, objects(list(uniq))
+
+
+def dates_of_birth(
+    cells: Cells, warn: Warn, today: date
+) -> tuple[npt.NDArray[np.int64], str | None]:
     """Parse a date-of-birth column with the format detected from the column; yyyymmdd ints."""
-    (raw,) = _on_distinct(_blank(s), lambda u: (u.str.replace(_MIDNIGHT, "", regex=True),))
-    fmt, _rate = detect_date_format(raw)
-    codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniq = _date_texts(cells)
+    filled = codes >= 0
+    fmt, _rate = detect_date_format(pd.Series(uniq, dtype=object))
     serial = np.append(
         pd.Series(uniq, dtype=object).str.fullmatch(_EXCEL_SERIAL).to_numpy(bool), False
     )
     if fmt is None:
-        out = np.zeros(len(s), dtype=np.int64)
+        out = np.zeros(len(cells), dtype=np.int64)
         _warn_dates(
-            warn, raw.notna().to_numpy(), serial[codes], "no date format recognised in this column"
+            warn, filled, serial[codes], "no date format recognised in this column"
         )
-        return pd.Series(out, index=s.index), None
+        return out, None
     parsed = pd.to_datetime(pd.Series(uniq), format=fmt, errors="coerce")
     two_digit = parsed.notna().to_numpy() if "%y" in fmt else np.zeros(len(uniq), bool)
     parsed = _unambiguous_rest(pd.Series(uniq, dtype=object), parsed)
@@ -480,7 +494,7 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
     placeholder = np.isin(ymd, PLACEHOLDER_DATES)
     ymd = np.where(future | (year < 1900) | placeholder, 0, ymd)
     out = np.append(ymd, 0)[codes]
-    bad = (out == 0) & raw.notna().to_numpy()
+    bad = (out == 0) & filled
     _warn_dates(
         warn,
         bad,
@@ -488,7 +502,7 @@ def dates_of_birth(s: pd.Series, warn: Warn, today: date) -> tuple[pd.Series, st
         f"not a date of birth in the column's format "
         f"{fmt} (or in the future, or a placeholder such as 1900-01-01)",
     )
-    return pd.Series(out, index=s.index), fmt
+    return out, fmt
 
 
 #: Layouts that can only be read one way: tried on the cells the column's format misses (a
@@ -529,41 +543,44 @@ def _warn_dates(warn: Warn, bad: np.ndarray, serial: np.ndarray, why: str) -> No
 
 # ----------------------------------------------------------------------------- contact
 
+_EMAIL_OK = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
+NOT_AN_EMAIL = "not an email address"
 
-def emails(s: pd.Series, warn: Warn) -> pd.Series:
-    """Lower-case; googlemail -> gmail; Gmail ignores dots and +tags in the local part."""
-    e, bad = _on_distinct(_blank(s), _email_of)
-    for pos in np.flatnonzero(bad.to_numpy()):
-        warn.append((int(pos), "email", "not an email address"))
+
+def _email_one(v: str) -> tuple[str | None, str | None]:
+    """(normalised address or None, warning or None) of one cleaned cell.
+
+    Lower-case, no spaces, no "mailto:"; googlemail -> gmail; Gmail ignores dots and +tags
+    in the local part.
+    """
+    e = "".join(v.lower().split())  # str.split and re's \s agree on what is whitespace
+    if e.startswith("mailto:"):
+        e = e[7:]
+    if not _EMAIL_OK.fullmatch(e):
+        return None, NOT_AN_EMAIL
+    if e.endswith("@googlemail.com"):
+        e = e[: -len("@googlemail.com")] + "@gmail.com"
+    if e.endswith("@gmail.com"):
+        local = e.split("@")[0].split("+", 1)[0].replace(".", "")
+        e = local + "@gmail.com"
+    return e, None
+
+
+def emails(cells: Cells, warn: Warn) -> Cells:
+    """Normalised email addresses (see ``_email_one``); a warning on each cell that is not one."""
+    e, msgs = per_distinct(cells, _email_one, (None, None))
+    _warn_rows(warn, msgs, "email")
     return e
-
-
-def _email_of(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(normalised address or None, 'cell was not an address') per cell."""
-    e = raw.str.lower().str.replace(r"\s+", "", regex=True)
-    e = e.str.replace(r"^mailto:", "", regex=True)
-    ok = e.fillna("").str.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
-    bad = e.notna() & ~ok
-    e = e.where(ok, None)
-    e = e.str.replace(r"@googlemail\.com$", "@gmail.com", regex=True)
-    gm = e.fillna("").str.endswith("@gmail.com")
-    local = (
-        e[gm]
-        .str.split("@")
-        .str[0]
-        .str.replace(r"\+.*$", "", regex=True)
-        .str.replace(".", "", regex=False)
-    )
-    e[gm] = local + "@gmail.com"
-    return e, bad
 
 
 def _phone_one(value: str) -> str | None:
     """Fast path for well-formed UK numbers; libphonenumber for everything else."""
-    if _SCIENTIFIC.fullmatch(value):  # "4.47701E+11": a spreadsheet rounded the digits away
+    if _is_scientific(value):  # "4.47701E+11": a spreadsheet rounded the digits away
         return None
-    v = _POINT_ZERO.sub("", value.replace("(0)", ""))
-    d = re.sub(r"[^0-9]", "", v)
+    v = value.replace("(0)", "")
+    if "." in v:
+        v = _POINT_ZERO.sub("", v)
+    d = _digits(v)
     if v.lstrip().startswith("00"):
         d = d[2:]
         v = "+" + d
@@ -579,67 +596,79 @@ def _phone_one(value: str) -> str | None:
         return None
     if not phonenumbers.is_possible_number(num):
         return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return str(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164))
 
 
-def phones(s: pd.Series, warn: Warn) -> pd.Series:
+def _phone_and_warning(v: str) -> tuple[str | None, str | None]:
+    phone = _phone_one(v)
+    if phone is not None:
+        return phone, None
+    return None, SCIENTIFIC_WARNING if _is_scientific(v) else "not a phone number"
+
+
+def phones(cells: Cells, warn: Warn) -> Cells:
     """E.164 (region GB) once per distinct value."""
-    raw = _blank(s)
-    out = _per_unique(raw, _phone_one)
-    bad = (raw.notna() & out.isna()).to_numpy()
-    for pos in np.flatnonzero(bad):
-        sci = _SCIENTIFIC.fullmatch(raw.iat[pos]) is not None
-        warn.append((int(pos), "phone", SCIENTIFIC_WARNING if sci else "not a phone number"))
+    out, msgs = per_distinct(cells, _phone_and_warning, (None, None))
+    _warn_rows(warn, msgs, "phone")
     return out
 
 
-def postcode_from_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def postcode_in_text(v: str) -> tuple[str | None, str]:
     """A UK postcode at the end of a one-line address, and the address without it."""
-    m = s.fillna("").str.extract(_POSTCODE_IN_TEXT)
-    pc = (m[0].str.upper() + " " + m[1].str.upper()).where(m[0].notna(), None)
-    rest = s.str.replace(_POSTCODE_IN_TEXT, "", regex=True).str.rstrip(" ,")
-    return pc, rest.where(pc.notna(), s)
+    m = _POSTCODE_IN_TEXT.search(v)
+    if m is None:
+        return None, v
+    return f"{m[1].upper()} {m[2].upper()}", _POSTCODE_IN_TEXT.sub("", v).rstrip(" ,")
 
 
-def _postcode_of(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    compact = raw.str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    m = compact.str.extract(POSTCODE_RE)
-    valid = m[0].notna()
-    pc = (m[0] + " " + m[1]).where(valid, compact.where(compact.fillna("") != "", None))
-    return pc, valid
+_NOT_AZ09 = re.compile(r"[^A-Z0-9]")
+NOT_A_POSTCODE = "not a UK postcode (kept as written for matching)"
 
 
-def postcodes(s: pd.Series, warn: Warn) -> tuple[pd.Series, pd.Series]:
+def _postcode_one(v: str) -> tuple[str | None, bool, str | None]:
+    """('AB1 2CD' or the upper-case alphanumerics or None, valid, warning) of one cell."""
+    compact = _NOT_AZ09.sub("", v.upper())
+    m = POSTCODE_RE.search(compact)
+    if m is not None:
+        return f"{m[1]} {m[2]}", True, None
+    return (compact or None), False, NOT_A_POSTCODE
+
+
+def postcodes(cells: Cells, warn: Warn) -> tuple[Cells, Mask]:
     """UK postcodes as 'AB1 2CD' (valid flag); others kept as upper-case alphanumerics."""
-    raw = _blank(s)
-    pc, valid = _on_distinct(raw, _postcode_of)
-    for pos in np.flatnonzero((raw.notna() & ~valid).to_numpy()):
-        warn.append((int(pos), "postcode", "not a UK postcode (kept as written for matching)"))
-    return pc, valid
+    pc, valid, msgs = per_distinct(cells, _postcode_one, (None, False, None))
+    _warn_rows(warn, msgs, "postcode")
+    return pc, valid.astype(bool)
 
 
-def address_key(s: pd.Series) -> pd.Series:
+_NOT_ADDRESS_CHAR = re.compile(r"[^a-z0-9 ]")
+
+
+def _address_key_one(v: str) -> str | None:
+    words = _NOT_ADDRESS_CHAR.sub(" ", anyascii(v).lower()).split()
+    return " ".join([_ADDR_ABBREV.get(w, w) for w in words]) or None
+
+
+def address_key(cells: Cells) -> Cells:
     """Lower-case ASCII words, abbreviations spelled out: '12 High St.' == '12 high street'."""
-
-    def one(v: str) -> str | None:
-        words = re.sub(r"[^a-z0-9 ]", " ", anyascii(v).lower()).split()
-        words = [_ADDR_ABBREV.get(w, w) for w in words]
-        return " ".join(words) or None
-
-    return _per_unique(_blank(s), one)
+    return per_distinct1(cells, _address_key_one)
 
 
-def status_active(s: pd.Series) -> pd.Series:
+_INACTIVE = re.compile("|".join(_STATUS_INACTIVE))
+
+
+def status_active(cells: Cells) -> Cells:
     """True = in good standing, False = lapsed/resigned/…, None = not stated."""
-    low = _blank(s).str.lower()
-    inactive = low.fillna("").str.contains("|".join(_STATUS_INACTIVE), regex=True)
-    return pd.Series(np.where(low.isna(), None, ~inactive), index=s.index, dtype=object)
+    return per_distinct1(cells, lambda v: _INACTIVE.search(v.lower()) is None)
 
 
-def consent_given(s: pd.Series) -> pd.Series:
+def _consent_one(v: str) -> bool | None:
+    low = v.lower().strip()
+    if low in _CONSENT_NO:
+        return False
+    return True if low in _CONSENT_YES else None
+
+
+def consent_given(cells: Cells) -> Cells:
     """True/False for explicit yes/no answers; None when the cell is blank or unclear."""
-    low = _blank(s).str.lower().str.strip()
-    out = pd.Series([None] * len(s), index=s.index, dtype=object)
-    out[low.isin(_CONSENT_YES)] = True
-    out[low.isin(_CONSENT_NO)] = False
-    return out
+    return per_distinct1(cells, _consent_one)

@@ -7,13 +7,26 @@ names nobody is rejected with a reason instead of silently vanishing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from dedupe import normalise as nz
+from dedupe.distinct import (
+    Cells,
+    Distinct,
+    blank,
+    clean_cell,
+    clean_cells,
+    nones,
+    per_distinct1,
+    present,
+)
 from dedupe.io import Export
 
 RECORD_COLUMNS = (
@@ -56,58 +69,81 @@ class Prepared:
     cleaning: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    return df[name] if name in df else pd.Series([None] * len(df), index=df.index, dtype=object)
+def _cells(df: pd.DataFrame, name: str) -> Cells:
+    """A raw column's cells; all missing when the export has no such column."""
+    return df[name].to_numpy(dtype=object) if name in df else nones(len(df))
+
+
+_NAME_FIELDS = ("first_name", "last_name", "full_name", "title", "middle_names", "suffix")
+#: "robin_edwards.jr39@…": a generation suffix the name columns left out.
+_JR_EMAIL = re.compile(r"(?:^|[a-z._-])(?:jr|jnr|junior)(?:[0-9._-]|@)")
+#: Embedded line breaks in a quoted address are separators, not content.
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells]:
+    """(address, raw postcode, town), taking a postcode (and town) out of a one-line address.
+
+    Whether to look inside the address is decided by the column (no postcode column or it is
+    empty everywhere), then each distinct address is split once.
+    """
+    raw = Distinct.of(_cells(df, "address"))
+    lines = clean_cells(
+        [_LINE_BREAKS.sub(", ", u) if "\n" in u or "\r" in u else u for u in map(str, raw.values)]
+    )
+    pc_raw = blank(_cells(df, "postcode"))
+    town = blank(_cells(df, "town"))
+    if present(pc_raw).any() or all(a is None for a in lines):
+        return raw.gather(lines), pc_raw, town
+    split_town = not present(town).any()
+    found: list[object] = []
+    rest: list[object] = []
+    towns: list[object] = []
+    for a in lines:
+        pc, r = (None, None) if a is None else nz.postcode_in_text(a)
+        r = clean_cell(r) if pc is not None else a
+        found.append(pc)
+        if split_town and r is not None and len(two := r.rsplit(",", 1)) == 2:
+            r, t = two[0].strip(), two[1].strip()
+            towns.append(t)
+        else:
+            towns.append(None)
+        rest.append(r)
+    return raw.gather(rest), raw.gather(found), raw.gather(towns) if split_town else town
+
+
+Columns = dict[str, npt.NDArray[Any]]
 
 
 def normalise_export(
     exp: Export, today: date
-) -> tuple[pd.DataFrame, list[tuple[int, str, str]], dict[str, object]]:
+) -> tuple[Columns, list[tuple[int, str, str]], dict[str, object]]:
     """Normalised columns for one organisation, its cell warnings and a cleaning report."""
-    df = exp.data.reset_index(drop=True)
+    df = exp.data  # read by position only: its index does not matter (and is not copied)
+    n = len(df)
     warn: list[tuple[int, str, str]] = []
-    out = df[["source_org", "row_id", "line", "fingerprint", "raw_fp"]].copy()
-    out = pd.concat([out, nz.names(df)], axis=1)
-    out["number"] = nz.membership_number(_col(df, "membership_number"), warn)
-    dob, fmt = nz.dates_of_birth(_col(df, "date_of_birth"), warn, today)
+    out: Columns = {
+        c: df[c].to_numpy() for c in ("source_org", "row_id", "line", "fingerprint", "raw_fp")
+    }
+    out.update(nz.names({c: _cells(df, c) for c in _NAME_FIELDS if c in df}, n))
+    out["number"] = nz.membership_number(_cells(df, "membership_number"), warn)
+    dob, fmt = nz.dates_of_birth(_cells(df, "date_of_birth"), warn, today)
     out["dob"] = dob
-    out["email"] = nz.emails(_col(df, "email"), warn)
-    # "robin_edwards.jr39@…": a generation suffix the name columns left out.
-    jr = (
-        out["email"]
-        .fillna("")
-        .str.contains(r"(?:^|[a-z._-])(?:jr|jnr|junior)(?:[0-9._-]|@)", regex=True)
-    )
-    out["suffix"] = out["suffix"].where(~(jr & (out["suffix"] == "")), "jr")
-    out["phone"] = nz.phones(_col(df, "phone"), warn)
-    # Embedded line breaks in a quoted address are separators, not content.
-    address = nz._blank(
-        _col(df, "address").astype(object).str.replace(r"\s*[\r\n]+\s*", ", ", regex=True)
-    )
-    pc_raw = nz._blank(_col(df, "postcode"))
-    town = nz._blank(_col(df, "town"))
-    if pc_raw.isna().all() and address.notna().any():
-        found, rest = nz.postcode_from_text(address)
-        pc_raw = found
-        address = nz._blank(rest)
-        if town.isna().all():  # "68 Thorpe Drive, Glasgow" -> town is the last part
-            parts = address.str.rsplit(",", n=1)
-            two = parts.map(lambda x: isinstance(x, list) and len(x) == 2)
-            town = parts.map(
-                lambda x: x[1].strip() if isinstance(x, list) and len(x) == 2 else None
-            ).astype(object)
-            address = (
-                parts.map(lambda x: x[0].strip() if isinstance(x, list) and len(x) == 2 else None)
-                .astype(object)
-                .where(two, address)
-            )
+    email = nz.emails(_cells(df, "email"), warn)
+    out["email"] = email
+    jr = per_distinct1(email, lambda e: _JR_EMAIL.search(e) is not None, clean=False)
+    suffix = out["suffix"]
+    suffix[np.equal(jr, True) & (suffix == "")] = "jr"
+    out["suffix"] = suffix
+    out["phone"] = nz.phones(_cells(df, "phone"), warn)
+    address, pc_raw, town = _address_parts(df)
     out["postcode"], out["pc_valid"] = nz.postcodes(pc_raw, warn)
     out["address"] = address
     out["addr_key"] = nz.address_key(address)
     out["town"] = town
     out["town_key"] = nz.ascii_key(town)
-    out["active"] = nz.status_active(_col(df, "status"))
-    out["consent"] = nz.consent_given(_col(df, "consent"))
+    out["active"] = nz.status_active(_cells(df, "status"))
+    out["consent"] = nz.consent_given(_cells(df, "consent"))
     report = {
         "file": str(exp.path),
         "encoding": exp.encoding,
@@ -117,10 +153,10 @@ def normalise_export(
         "date_of_birth_format": fmt,
         "headers": exp.header_map,
         "filled": {
-            c: int(out[c].notna().sum())
+            c: int(present(out[c]).sum())
             for c in ("first_key", "last_key", "number", "email", "phone", "postcode", "addr_key")
         }
-        | {"dob": int((out["dob"] > 0).sum())},
+        | {"dob": int((dob > 0).sum())},
     }
     return out, warn, report
 
@@ -143,36 +179,59 @@ class PreparedExport:
 def prepare_export(exp: Export, today: date) -> PreparedExport:
     """Normalise one export; reject rows that name nobody; collect its warnings."""
     out, warn, report = normalise_export(exp, today)
-    row_id = out["row_id"].to_numpy()
-    line = out["line"].to_numpy()
+    row_id = out["row_id"].tolist()
+    line = out["line"].tolist()
     warnings: list[dict[str, object]] = [
         {
             "source_org": exp.org,
-            "row_id": int(row_id[pos]),
-            "line": int(line[pos]),
+            "row_id": row_id[pos],
+            "line": line[pos],
             "field": fld,
             "warning": msg,
         }
         for pos, fld, msg in warn
     ]
-    nameless = (out["first_key"].isna() & out["last_key"].isna()).to_numpy()
+    nameless = ~present(out["first_key"]) & ~present(out["last_key"])
     rejected = list(exp.rejected)
-    for pos in np.flatnonzero(nameless):
+    for pos in np.flatnonzero(nameless).tolist():
         rejected.append(
             {
                 "source_org": exp.org,
-                "row_id": int(row_id[pos]),
+                "row_id": row_id[pos],
                 "file": str(exp.path),
-                "line": int(line[pos]),
+                "line": line[pos],
                 "reason": "no name: a ballot cannot be addressed to this row",
                 "fix": "add the member's name in the export (or confirm the row is junk)",
             }
         )
     report["rejected"] = len(rejected)
-    kept = out[~nameless][list(RECORD_COLUMNS)]
-    # Canonical order: by content, never by position, so a shuffled file gives the same result.
-    kept = kept.sort_values(["fingerprint", "row_id"], kind="stable").reset_index(drop=True)
+    kept = _records_frame(out, _canonical_order(out, np.flatnonzero(~nameless)))
     return PreparedExport(exp.org, kept, rejected, warnings, report)
+
+
+def _records_frame(out: Columns, order: npt.NDArray[np.intp]) -> pd.DataFrame:
+    """RECORD_COLUMNS of ``out`` taken in ``order``, as one DataFrame.
+
+    Why by hand: the text columns are taken straight into one 2-D block that the frame adopts
+    without copying; building from a dict of columns copies them all again to consolidate.
+    """
+    text = [c for c in RECORD_COLUMNS if out[c].dtype == object]
+    block = np.empty((len(text), len(order)), dtype=object)
+    for i, c in enumerate(text):
+        np.take(out[c], order, out=block[i])
+    frame = pd.DataFrame(block.T, columns=text, index=pd.RangeIndex(len(order)), copy=False)
+    for pos, c in enumerate(RECORD_COLUMNS):
+        if out[c].dtype != object:
+            frame.insert(pos, c, out[c][order])
+    return frame
+
+
+def _canonical_order(out: Columns, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """``rows`` ordered by (fingerprint, row_id): by content, never by position, so a shuffled
+    file gives the same result. Sorted as fixed-width strings (a numpy sort, no Python compares).
+    """
+    fp = out["fingerprint"][rows].astype(str)
+    return rows[np.lexsort((out["row_id"][rows], fp))]
 
 
 def combine(parts: list[PreparedExport]) -> Prepared:
