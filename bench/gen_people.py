@@ -408,7 +408,11 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     last = p["last_name"].to_numpy()
     p.iloc[b[changed], p.columns.get_loc("maiden_name")] = last[b[changed]]
     taken = last[a[same_name]]
-    fem = {n: lists.last[lists.last_fem[i]] for i, n in enumerate(lists.last) if lists.last_fem[i] != i}
+    fem = {
+        n: lists.last[lists.last_fem[i]]
+        for i, n in enumerate(lists.last)
+        if lists.last_fem[i] != i
+    }
     women = g[b[same_name]] == "F"
     taken[women] = np.array([fem.get(x, x) for x in taken[women]], dtype=object)
     p.iloc[b[same_name], p.columns.get_loc("last_name")] = taken

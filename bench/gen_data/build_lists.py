@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import itertools
 import random
 import re
 import sys
@@ -71,7 +72,7 @@ well wick wood worth""".split()
 SUFFIX_W = {"ton": 4, "ley": 4, "ford": 3, "field": 2, "worth": 2, "by": 2, "ham": 2, "er": 2}
 
 
-def _load(faker: Path, loc: str):  # noqa: ANN202 - a Faker provider class
+def _load(faker: Path, loc: str):  # returns a Faker provider class
     if str(faker) not in sys.path:
         sys.path.insert(0, str(faker))
     return importlib.import_module(f"faker.providers.person.{loc}").Provider
@@ -208,7 +209,8 @@ def first_names(fk: Path) -> list[tuple[str, str, str, float, str]]:
             lists = src.get((origin, g), [[]])
             # British sources one after another (ONS order first, an alphabetical list last);
             # other cultures interleave their countries' lists
-            merged = _merge(sum(lists, [])) if origin == "british" else _merge(*lists)
+            flat = list(itertools.chain.from_iterable(lists))
+            merged = _merge(flat) if origin == "british" else _merge(*lists)
             ranked = [r["name"] for r in head] + [n for n in merged if n not in nick]
             s, q = shape[g]
             for name, w in zip(ranked, _zipf(len(ranked), s, q), strict=True):
@@ -333,7 +335,6 @@ def _scottish() -> list[str]:
     Crindle Cuish Dermid Diarmid Elhinney Fie Gill Glashan Grath Guire Hardy Ilroy Indoe Kellar
     Kendrick Lellan Menemy Murchie Murdo Nair Niven Onie Pake Shane Taggart Vey Wattie""".split()
     names = ["Mac" + s for s in stems] + ["Mc" + s for s in stems]
-    names = [n if not n.startswith("Mac") or n[3].isupper() else n for n in names]
     plain = """Smith Brown Wilson Thomson Campbell Stewart Robertson Anderson Scott Murray Taylor
     Reid Clark Ross Young Watson Paterson Morrison Mitchell Fraser Walker Hamilton Gray Henderson
     Graham Johnston Hunter Kerr Ferguson Grant Kennedy Bell Miller Cameron Duncan Martin Allan
