@@ -138,6 +138,19 @@ def render_report(res: Result, exports: list[Export]) -> str:
     )
 
 
+#: The files ``write_all`` writes before summary.json, which records their SHA-256 (in this order).
+DIGESTED_OUTPUTS = (
+    "clusters.csv",
+    "members.parquet",
+    "rejected.csv",
+    "warnings.csv",
+    "review_queue.csv",
+    "excluded.csv",
+    "decisions_applied.csv",
+    "duplicate_report.html",
+)
+
+
 def write_all(
     res: Result, exports: list[Export], out: Path, opts: Options, extra_inputs: dict[str, Path]
 ) -> dict[str, object]:
@@ -159,16 +172,6 @@ def write_all(
     )
     with atomic_open(out / "duplicate_report.html", "w", encoding="utf-8", newline="") as fh:
         fh.write(render_report(res, exports))
-    produced = [
-        "clusters.csv",
-        "members.parquet",
-        "rejected.csv",
-        "warnings.csv",
-        "review_queue.csv",
-        "excluded.csv",
-        "decisions_applied.csv",
-        "duplicate_report.html",
-    ]
     log = res.decisions.log
     summary: dict[str, object] = {
         "format_version": FORMAT_VERSION,
@@ -191,7 +194,7 @@ def write_all(
         "candidate_pairs": len(res.pairs.get("i", [])),
         "model": res.model.as_dict() if res.model is not None else None,
         "comparisons": {c.name: list(c.levels) for c in COMPARISONS},
-        "outputs": {name: sha256_file(out / name) for name in produced},
+        "outputs": {name: sha256_file(out / name) for name in DIGESTED_OUTPUTS},
     }
     with atomic_open(out / "summary.json", "w", encoding="utf-8", newline="") as fh:
         fh.write(json.dumps(summary, indent=2, sort_keys=False, default=str) + "\n")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dedupe.outputs import DIGESTED_OUTPUTS
+
 NORTH = """Member ID,Labour Membership No,First Name,Last Name,Date of Birth,Email,Mobile,Address Line 1,Town,Postcode,Status
 N1,L1234567,Margaret,Hughes,03/04/1961,maggie.hughes@gmail.com,07700 900001,12 Mill Lane,Leeds,LS6 2AB,Active
 N2,L2345678,Robert,Okafor,15/09/1975,rob.okafor@btinternet.com,07700 900002,4 Kirk Road,York,YO1 7HH,Active
@@ -29,17 +31,7 @@ Y3,09999999,"NOBODY, Nia",01/13/2001,nia@example.org,,"1 Sea View, Rhyl, LL18 1A
 """
 
 #: Every file ``omov dedupe run`` writes into --out.
-OUTPUTS = (
-    "clusters.csv",
-    "members.parquet",
-    "rejected.csv",
-    "warnings.csv",
-    "review_queue.csv",
-    "excluded.csv",
-    "decisions_applied.csv",
-    "duplicate_report.html",
-    "summary.json",
-)
+OUTPUTS = (*DIGESTED_OUTPUTS, "summary.json")
 
 #: The true persons, by (org, row_id).
 TRUTH = {
