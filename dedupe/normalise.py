@@ -238,6 +238,10 @@ def _is_title(tok: str) -> bool:
     return tok.lower().strip(".") in _TITLES
 
 
+#: Every token ``_suffix_of`` does not answer None for (lower-cased, stripped of ".,").
+_ANY_SUFFIX = frozenset(GENERATION) | (_SUFFIX_WORDS - {"i", "v", "2", "dr"})
+
+
 def _suffix_of(tok: str) -> str | None:
     t = tok.lower().strip(".,")
     if t in GENERATION:
@@ -273,6 +277,14 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     v = " ".join(toks)
     odd = _ODD_NAME.search(v) is not None
     if not odd and "," not in v:  # the usual "Mr John A. Smith Jr"
+        n = len(toks)
+        if (  # no title, suffix or surname prefix: what _split_tokens and _first_last give
+            n >= 2
+            and toks[0].lower().strip(".") not in _TITLES
+            and toks[-1].lower().strip(".,") not in _ANY_SUFFIX
+            and (n == 2 or toks[-2].lower() not in _PREFIXES)
+        ):
+            return "", toks[0], " ".join(toks[1:-1]), toks[-1], ""
         return _first_last(*_split_tokens(toks))
     if odd or v.count(",") > 1:
         h = HumanName(v)
@@ -286,8 +298,17 @@ def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
         )
         return h.title, h.first, h.middle, h.last, gen
     if "," in v:
-        before, after = (p.strip() for p in v.split(",", 1))
-        after_toks = after.split()
+        before, after = v.split(",", 1)
+        after_toks, last_toks = after.split(), before.split()
+        if (  # "SMITH, John A": no title or suffix on either side (what the code below gives)
+            after_toks
+            and last_toks
+            and after_toks[0].lower().strip(".") not in _TITLES
+            and after_toks[0].lower().strip(".,") not in _ANY_SUFFIX
+            and after_toks[-1].lower().strip(".,") not in _ANY_SUFFIX
+            and last_toks[-1].lower().strip(".,") not in _ANY_SUFFIX
+        ):
+            return "", after_toks[0], " ".join(after_toks[1:]), " ".join(last_toks), ""
         if after_toks and all(_suffix_of(t) is not None for t in after_toks):
             title, toks, _ = _split_tokens(before.split())
             gen = next(
@@ -344,6 +365,9 @@ def _display(v: str) -> str:
 
 
 def _display_and_key(v: str) -> tuple[str, str | None]:
+    if v.isascii() and v.isalpha():  # A-Z/a-z only: no regex, nothing for the key to drop
+        d = v.title() if len(v) > 1 and v.isupper() else v
+        return d, d.lower()
     d = _display(v)
     return d, _ascii_key_one(d)
 
@@ -412,9 +436,7 @@ def names(cols: Mapping[str, Cells], n: int) -> dict[str, Cells]:
         sfx = per_distinct1(cols["suffix"], _generation)
         has = present(sfx) & (sfx != "")
         gen[has] = sfx[has]
-    first_name, first_key, nick_key = per_distinct(
-        first, _first_display_keys, (None, None, None)
-    )
+    first_name, first_key, nick_key = per_distinct(first, _first_display_keys, (None, None, None))
     middle_names, middle_key = per_distinct(middle, _display_and_key, (None, None))
     last_name, last_key = per_distinct(last, _display_and_key, (None, None))
     return {
@@ -474,9 +496,7 @@ def dates_of_birth(
     )
     if fmt is None:
         out = np.zeros(len(cells), dtype=np.int64)
-        _warn_dates(
-            warn, filled, serial[codes], "no date format recognised in this column"
-        )
+        _warn_dates(warn, filled, serial[codes], "no date format recognised in this column")
         return out, None
     parsed = pd.to_datetime(pd.Series(uniq), format=fmt, errors="coerce")
     two_digit = parsed.notna().to_numpy() if "%y" in fmt else np.zeros(len(uniq), bool)

@@ -134,3 +134,46 @@ def test_title_and_suffix_peeling_is_unchanged(value: str) -> None:
     if "," not in value:
         title, toks, gen = _ref_split_tokens(" ".join(value.split()).split())
         assert nz.parse_full_name(value) == nz._first_last(title, toks, gen)
+
+
+def _ref_surname_comma(v: str) -> tuple[str, str, str, str, str]:
+    """The "SURNAME, Given" branch of ``parse_full_name`` before its fast path."""
+    before, after = (p.strip() for p in v.split(",", 1))
+    after_toks = after.split()
+    if after_toks and all(nz._suffix_of(t) is not None for t in after_toks):
+        title, toks, _ = nz._split_tokens(before.split())
+        gen = next(
+            (
+                nz.GENERATION[t.lower().strip(".,")]
+                for t in after_toks
+                if t.lower().strip(".,") in nz.GENERATION
+            ),
+            "",
+        )
+        return nz._first_last(title, toks, gen)
+    title, given_, gen = nz._split_tokens(after_toks)
+    last_toks = before.split()
+    while len(last_toks) > 1 and nz._suffix_of(last_toks[-1]) is not None:
+        gen = nz._suffix_of(last_toks.pop()) or gen
+    if given_:
+        return title, given_[0], " ".join(given_[1:]), " ".join(last_toks), gen
+    return title, "", "", " ".join(last_toks), gen
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(_NAME_TOKENS, max_size=4).map(" ".join),
+    st.lists(_NAME_TOKENS, max_size=4).map(" ".join),
+)
+def test_surname_comma_fast_path_is_unchanged(before: str, after: str) -> None:
+    value = f"{before},{after}"
+    if not value.strip(", ") or nz._ODD_NAME.search(" ".join(value.split())):
+        return
+    assert nz.parse_full_name(value) == _ref_surname_comma(" ".join(value.split()))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="abcXYZ'-é \u0131", max_size=8))
+def test_display_and_key_fast_path_is_unchanged(v: str) -> None:
+    d = nz._display(v)
+    assert nz._display_and_key(v) == (d, nz._ascii_key_one(d))
