@@ -83,7 +83,7 @@ def _inputs(d: Distinct, clean: bool) -> list[str | None]:
 
 
 def per_distinct(
-    cells: Cells | pd.Series,
+    cells: Cells | pd.Series | Distinct,
     fn: Callable[[str], tuple[object, ...]],
     missing: tuple[object, ...],
     clean: bool = True,
@@ -92,8 +92,9 @@ def per_distinct(
 
     With ``clean`` the cell is first stripped and blank-ish cells give ``missing`` (as
     ``clean_cell``); without, ``fn`` sees the distinct non-missing values as they are.
+    ``cells`` may be a column already factorised (a ``Distinct`` another step made).
     """
-    d = Distinct.of(cells)
+    d = cells if isinstance(cells, Distinct) else Distinct.of(cells)
     results = [missing if v is None else fn(v) for v in _inputs(d, clean)]
     # One list per part (``zip(*results)`` would pass every tuple as an argument: slow).
     return [d.gather([r[k] for r in results], m) for k, m in enumerate(missing)]

@@ -186,8 +186,12 @@ def _warn_rows(warn: Warn, msgs: Cells, field: str) -> None:
         warn.append((int(pos), field, str(msgs[pos])))
 
 
-def _ascii_key_one(v: str) -> str | None:
+def ascii_key_one(v: str) -> str | None:
+    """``ascii_key`` of one value."""
     return _NOT_AZ.sub("", anyascii(v).lower()) or None
+
+
+_ascii_key_one = ascii_key_one
 
 
 def ascii_key(cells: Cells) -> Cells:
@@ -654,7 +658,7 @@ def _postcode_one(v: str) -> tuple[str | None, bool, str | None]:
     return (compact or None), False, NOT_A_POSTCODE
 
 
-def postcodes(cells: Cells, warn: Warn) -> tuple[Cells, Mask]:
+def postcodes(cells: Cells | Distinct, warn: Warn) -> tuple[Cells, Mask]:
     """UK postcodes as 'AB1 2CD' (valid flag); others kept as upper-case alphanumerics."""
     pc, valid, msgs = per_distinct(cells, _postcode_one, (None, False, None))
     _warn_rows(warn, msgs, "postcode")
@@ -664,14 +668,15 @@ def postcodes(cells: Cells, warn: Warn) -> tuple[Cells, Mask]:
 _NOT_ADDRESS_CHAR = re.compile(r"[^a-z0-9 ]")
 
 
-def _address_key_one(v: str) -> str | None:
+def address_key_one(v: str) -> str | None:
+    """``address_key`` of one cleaned value."""
     words = _NOT_ADDRESS_CHAR.sub(" ", anyascii(v).lower()).split()
     return " ".join([_ADDR_ABBREV.get(w, w) for w in words]) or None
 
 
 def address_key(cells: Cells) -> Cells:
     """Lower-case ASCII words, abbreviations spelled out: '12 High St.' == '12 high street'."""
-    return per_distinct1(cells, _address_key_one)
+    return per_distinct1(cells, address_key_one)
 
 
 _INACTIVE = re.compile("|".join(_STATUS_INACTIVE))

@@ -8,6 +8,7 @@ names nobody is rejected with a reason instead of silently vanishing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,7 +21,6 @@ from dedupe import normalise as nz
 from dedupe.distinct import (
     Cells,
     Distinct,
-    blank,
     clean_cell,
     clean_cells,
     nones,
@@ -81,24 +81,36 @@ _JR_EMAIL = re.compile(r"(?:^|[a-z._-])(?:jr|jnr|junior)(?:[0-9._-]|@)")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
-def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells]:
-    """(address, raw postcode, town), taking a postcode (and town) out of a one-line address.
+def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells | Distinct, Cells, Cells]:
+    """(address, its key, raw postcode, town, its key), taking a postcode (and town) out of a
+    one-line address.
 
     Whether to look inside the address is decided by the column (no postcode column or it is
-    empty everywhere), then each distinct address is split once.
+    empty everywhere), then each distinct address is split once. The keys are made from the
+    same distinct values (``address_key``/``ascii_key`` of the per-row columns, without
+    factorising those again); a postcode column comes back factorised for ``postcodes``.
     """
     raw = Distinct.of(_cells(df, "address"))
     lines = clean_cells(
         [_LINE_BREAKS.sub(", ", u) if "\n" in u or "\r" in u else u for u in map(str, raw.values)]
     )
-    pc_raw = blank(_cells(df, "postcode"))
-    town = blank(_cells(df, "town"))
-    if present(pc_raw).any() or all(a is None for a in lines):
-        return raw.gather(lines), pc_raw, town
-    split_town = not present(town).any()
+    pc_col = Distinct.of(_cells(df, "postcode"))
+    town_col = Distinct.of(_cells(df, "town"))
+    town_vals = clean_cells(town_col.values)
+    town = town_col.gather(town_vals)
+    town_key = town_col.gather(_keys(town_vals, nz.ascii_key_one, clean=False))
+    if any(clean_cell(v) is not None for v in pc_col.values) or all(a is None for a in lines):
+        return (
+            raw.gather(lines),
+            raw.gather(_keys(lines, nz.address_key_one)),
+            pc_col,
+            town,
+            town_key,
+        )
+    split_town = not any(v is not None for v in town_vals)
     found: list[object] = []
-    rest: list[object] = []
-    towns: list[object] = []
+    rest: list[str | None] = []
+    towns: list[str | None] = []
     for a in lines:
         pc, r = (None, None) if a is None else nz.postcode_in_text(a)
         r = clean_cell(r) if pc is not None else a
@@ -109,7 +121,24 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells]:
         else:
             towns.append(None)
         rest.append(r)
-    return raw.gather(rest), raw.gather(found), raw.gather(towns) if split_town else town
+    if split_town:
+        town = raw.gather(towns)
+        town_key = raw.gather(_keys(towns, nz.ascii_key_one, clean=False))
+    address_key = raw.gather(_keys(rest, nz.address_key_one))
+    return raw.gather(rest), address_key, raw.gather(found), town, town_key
+
+
+def _keys(
+    values: list[str | None], fn: Callable[[str], str | None], clean: bool = True
+) -> list[str | None]:
+    """``fn`` of each value, None for a missing one (and, with ``clean``, a blank-ish one)."""
+    if not clean:
+        return [None if v is None else fn(v) for v in values]
+    out: list[str | None] = []
+    for v in values:
+        c = None if v is None else clean_cell(v)
+        out.append(None if c is None else fn(c))
+    return out
 
 
 Columns = dict[str, npt.NDArray[Any]]
@@ -136,12 +165,12 @@ def normalise_export(
     suffix[np.equal(jr, True) & (suffix == "")] = "jr"
     out["suffix"] = suffix
     out["phone"] = nz.phones(_cells(df, "phone"), warn)
-    address, pc_raw, town = _address_parts(df)
+    address, addr_key, pc_raw, town, town_key = _address_parts(df)
     out["postcode"], out["pc_valid"] = nz.postcodes(pc_raw, warn)
     out["address"] = address
-    out["addr_key"] = nz.address_key(address)
+    out["addr_key"] = addr_key
     out["town"] = town
-    out["town_key"] = nz.ascii_key(town)
+    out["town_key"] = town_key
     out["active"] = nz.status_active(_cells(df, "status"))
     out["consent"] = nz.consent_given(_cells(df, "consent"))
     report = {
