@@ -86,9 +86,10 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells | Distinct, Ce
     one-line address.
 
     Whether to look inside the address is decided by the column (no postcode column or it is
-    empty everywhere), then each distinct address is split once. The keys are made from the
-    same distinct values (``address_key``/``ascii_key`` of the per-row columns, without
-    factorising those again); a postcode column comes back factorised for ``postcodes``.
+    empty everywhere), then each distinct address is split once. When nothing is split, the
+    keys are made from the distinct values already at hand (``address_key``/``ascii_key`` of
+    the per-row columns without factorising those again), and a postcode column comes back
+    factorised for ``postcodes``.
     """
     raw = Distinct.of(_cells(df, "address"))
     lines = clean_cells(
@@ -121,11 +122,13 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells | Distinct, Ce
         else:
             towns.append(None)
         rest.append(r)
+    # Keyed from the per-row columns here: what is left of the addresses (and the towns) has
+    # far fewer distinct values than the one-line addresses it came from.
+    address = raw.gather(rest)
     if split_town:
         town = raw.gather(towns)
-        town_key = raw.gather(_keys(towns, nz.ascii_key_one, clean=False))
-    address_key = raw.gather(_keys(rest, nz.address_key_one))
-    return raw.gather(rest), address_key, raw.gather(found), town, town_key
+        town_key = nz.ascii_key(town)
+    return address, nz.address_key(address), raw.gather(found), town, town_key
 
 
 def _keys(
