@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jinja2
@@ -88,7 +89,10 @@ def _plain_csv(df: pd.DataFrame) -> str | None:
 def write_members(members: pd.DataFrame, path: Path) -> None:
     """members.parquet with the contract schema and format_version in the key-value metadata."""
     table = pa.Table.from_pandas(
-        members[list(MEMBERS_SCHEMA.names)], schema=MEMBERS_SCHEMA, preserve_index=False
+        members[list(MEMBERS_SCHEMA.names)],
+        schema=MEMBERS_SCHEMA,
+        preserve_index=False,
+        nthreads=1,  # converting str objects holds the GIL: more threads only wait for it
     )
     table = table.replace_schema_metadata(
         {"format_version": FORMAT_VERSION, "producer": f"omov {__version__} dedupe"}
@@ -138,6 +142,24 @@ def render_report(res: Result, exports: list[Export]) -> str:
     )
 
 
+def _write_tables_and_report(res: Result, exports: list[Export], out: Path) -> None:
+    _csv(res.clusters, out / "clusters.csv")
+    _csv(pd.DataFrame(res.prep.rejected, columns=list(REJECTED_COLUMNS)), out / "rejected.csv")
+    _csv(pd.DataFrame(res.prep.warnings, columns=list(WARNINGS_COLUMNS)), out / "warnings.csv")
+    _csv(res.queue, out / "review_queue.csv")
+    excl = res.members.loc[
+        ~res.members["eligible"], ["person_id", "full_name", "organisations", "ineligible_reason"]
+    ]
+    excl = excl.rename(columns={"ineligible_reason": "reason"})[list(EXCLUDED_COLUMNS)]
+    _csv(excl.sort_values("person_id"), out / "excluded.csv")
+    _csv(
+        pd.DataFrame(res.decisions.log, columns=list(DECISION_LOG_COLUMNS)),
+        out / "decisions_applied.csv",
+    )
+    with atomic_open(out / "duplicate_report.html", "w", encoding="utf-8", newline="") as fh:
+        fh.write(render_report(res, exports))
+
+
 #: The files ``write_all`` writes before summary.json, which records their SHA-256 (in this order).
 DIGESTED_OUTPUTS = (
     "clusters.csv",
@@ -156,22 +178,13 @@ def write_all(
 ) -> dict[str, object]:
     """Write every output into ``out``; return the summary (also written as summary.json)."""
     out.mkdir(parents=True, exist_ok=True)
-    _csv(res.clusters, out / "clusters.csv")
-    write_members(res.members, out / "members.parquet")
-    _csv(pd.DataFrame(res.prep.rejected, columns=list(REJECTED_COLUMNS)), out / "rejected.csv")
-    _csv(pd.DataFrame(res.prep.warnings, columns=list(WARNINGS_COLUMNS)), out / "warnings.csv")
-    _csv(res.queue, out / "review_queue.csv")
-    excl = res.members.loc[
-        ~res.members["eligible"], ["person_id", "full_name", "organisations", "ineligible_reason"]
-    ]
-    excl = excl.rename(columns={"ineligible_reason": "reason"})[list(EXCLUDED_COLUMNS)]
-    _csv(excl.sort_values("person_id"), out / "excluded.csv")
-    _csv(
-        pd.DataFrame(res.decisions.log, columns=list(DECISION_LOG_COLUMNS)),
-        out / "decisions_applied.csv",
-    )
-    with atomic_open(out / "duplicate_report.html", "w", encoding="utf-8", newline="") as fh:
-        fh.write(render_report(res, exports))
+    # members.parquet in a second thread while the CSVs and the report are written: its
+    # encoding and zstd compression run without the GIL. Each file is written by one thread
+    # only, so the bytes do not depend on the interleaving.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parquet = pool.submit(write_members, res.members, out / "members.parquet")
+        _write_tables_and_report(res, exports, out)
+        parquet.result()
     log = res.decisions.log
     summary: dict[str, object] = {
         "format_version": FORMAT_VERSION,
