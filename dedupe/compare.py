@@ -8,7 +8,6 @@ data (``COMPARISONS``) so the report can name them and the model can weigh them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -781,11 +780,8 @@ _FUNCS = (
 def compare(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Level matrix (pairs × comparisons, int8) for candidate pairs (i, j)."""
     out = np.zeros((len(i), len(COMPARISONS)), np.int8)
-    # The comparisons are independent (each fills its own column) and much of their work
-    # (rapidfuzz, numpy, integer hash tables) runs without the GIL: two threads.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for k, level in enumerate(pool.map(lambda fn: fn(A, i, j), _FUNCS)):
-            out[:, k] = level
+    for k, fn in enumerate(_FUNCS):
+        out[:, k] = fn(A, i, j)
     sw = swapped_names(A, i, j, np.flatnonzero((out[:, 1] == 5) & (out[:, 2] >= 2)))
     out[sw, 1] = 3
     out[sw, 2] = 2

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jinja2
@@ -142,24 +141,6 @@ def render_report(res: Result, exports: list[Export]) -> str:
     )
 
 
-def _write_tables_and_report(res: Result, exports: list[Export], out: Path) -> None:
-    _csv(res.clusters, out / "clusters.csv")
-    _csv(pd.DataFrame(res.prep.rejected, columns=list(REJECTED_COLUMNS)), out / "rejected.csv")
-    _csv(pd.DataFrame(res.prep.warnings, columns=list(WARNINGS_COLUMNS)), out / "warnings.csv")
-    _csv(res.queue, out / "review_queue.csv")
-    excl = res.members.loc[
-        ~res.members["eligible"], ["person_id", "full_name", "organisations", "ineligible_reason"]
-    ]
-    excl = excl.rename(columns={"ineligible_reason": "reason"})[list(EXCLUDED_COLUMNS)]
-    _csv(excl.sort_values("person_id"), out / "excluded.csv")
-    _csv(
-        pd.DataFrame(res.decisions.log, columns=list(DECISION_LOG_COLUMNS)),
-        out / "decisions_applied.csv",
-    )
-    with atomic_open(out / "duplicate_report.html", "w", encoding="utf-8", newline="") as fh:
-        fh.write(render_report(res, exports))
-
-
 #: The files ``write_all`` writes before summary.json, which records their SHA-256 (in this order).
 DIGESTED_OUTPUTS = (
     "clusters.csv",
@@ -178,13 +159,22 @@ def write_all(
 ) -> dict[str, object]:
     """Write every output into ``out``; return the summary (also written as summary.json)."""
     out.mkdir(parents=True, exist_ok=True)
-    # members.parquet in a second thread while the CSVs and the report are written: its
-    # encoding and zstd compression run without the GIL. Each file is written by one thread
-    # only, so the bytes do not depend on the interleaving.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        parquet = pool.submit(write_members, res.members, out / "members.parquet")
-        _write_tables_and_report(res, exports, out)
-        parquet.result()
+    _csv(res.clusters, out / "clusters.csv")
+    write_members(res.members, out / "members.parquet")
+    _csv(pd.DataFrame(res.prep.rejected, columns=list(REJECTED_COLUMNS)), out / "rejected.csv")
+    _csv(pd.DataFrame(res.prep.warnings, columns=list(WARNINGS_COLUMNS)), out / "warnings.csv")
+    _csv(res.queue, out / "review_queue.csv")
+    excl = res.members.loc[
+        ~res.members["eligible"], ["person_id", "full_name", "organisations", "ineligible_reason"]
+    ]
+    excl = excl.rename(columns={"ineligible_reason": "reason"})[list(EXCLUDED_COLUMNS)]
+    _csv(excl.sort_values("person_id"), out / "excluded.csv")
+    _csv(
+        pd.DataFrame(res.decisions.log, columns=list(DECISION_LOG_COLUMNS)),
+        out / "decisions_applied.csv",
+    )
+    with atomic_open(out / "duplicate_report.html", "w", encoding="utf-8", newline="") as fh:
+        fh.write(render_report(res, exports))
     log = res.decisions.log
     summary: dict[str, object] = {
         "format_version": FORMAT_VERSION,
