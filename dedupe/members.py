@@ -259,7 +259,7 @@ def build_members(
     full = _full_names(
         best_text("first_name"), best_text("middle_names"), best_text("last_name"), suffix.tolist()
     )
-    out = pd.DataFrame(
+    return frame_of(
         {
             "person_id": uniques,
             "full_name": np.asarray(full, dtype=object),
@@ -281,4 +281,14 @@ def build_members(
             "min_link_weight": np.asarray(min_link, dtype=float)[best],
         }
     )
-    return out
+
+
+def frame_of(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A DataFrame of these columns as they are, each in its own block.
+
+    Why not ``pd.DataFrame(dict)``: it consolidates the object columns into one 2-D block,
+    copying half a million values per column (~0.7 s at 1M records) for no use here.
+    """
+    return pd.concat(
+        [pd.Series(v, name=k, copy=False) for k, v in columns.items()], axis=1, copy=False
+    )

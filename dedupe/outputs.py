@@ -88,7 +88,10 @@ def _plain_csv(df: pd.DataFrame) -> str | None:
 def write_members(members: pd.DataFrame, path: Path) -> None:
     """members.parquet with the contract schema and format_version in the key-value metadata."""
     table = pa.Table.from_pandas(
-        members[list(MEMBERS_SCHEMA.names)], schema=MEMBERS_SCHEMA, preserve_index=False
+        members[list(MEMBERS_SCHEMA.names)],
+        schema=MEMBERS_SCHEMA,
+        preserve_index=False,
+        nthreads=1,  # converting str objects holds the GIL: more threads only wait for it
     )
     table = table.replace_schema_metadata(
         {"format_version": FORMAT_VERSION, "producer": f"omov {__version__} dedupe"}

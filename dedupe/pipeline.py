@@ -22,7 +22,7 @@ from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
-from dedupe.members import Eligibility, build_members, hex_rank
+from dedupe.members import Eligibility, build_members, frame_of, hex_rank
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
 from dedupe.records import Prepared, combine, prepare_export
@@ -255,7 +255,7 @@ def _clusters_table(r: pd.DataFrame, person: np.ndarray) -> pd.DataFrame:
     org_code, _ = pd.factorize(r["source_org"], sort=True)
     row_id = r["row_id"].to_numpy()
     order = np.lexsort((row_id, org_code))
-    return pd.DataFrame(
+    return frame_of(
         {
             "source_org": r["source_org"].to_numpy(dtype=object)[order],
             "row_id": row_id[order],
