@@ -254,6 +254,8 @@ def build_queue(
         a, b = int(i[p]), int(j[p])
         pa, pb = str(person[a]), str(person[b])
         key = (min(pa, pb), max(pa, pb)) if pa != pb else (pa, "")
+        if key in ruled_apart:  # persons the auditor already ruled apart are not asked again
+            return
         old = items.get(key)
         if old is None or (CATEGORY_ORDER[cat], -weight[p]) < (
             CATEGORY_ORDER[old[1]],
@@ -276,20 +278,15 @@ def build_queue(
     lab = cl.labels
     worth = (cats != "") & (lab[i[refused]] != lab[j[refused]])  # still two persons
     for k in np.flatnonzero(worth).tolist():
-        p = int(refused[k])
-        pa, pb = str(person[i[p]]), str(person[j[p]])
-        if (min(pa, pb), max(pa, pb)) not in ruled_apart:
-            add(p, str(cats[k]), whys[k], "different")
+        add(int(refused[k]), str(cats[k]), whys[k], "different")
     near = (reasons == "") & (weight < threshold) & (weight >= threshold - NEAR_MISS_BITS)
     near &= ~namesakes(levels)
-    for p in np.flatnonzero(near & (person[i] != person[j])).tolist():
-        pa, pb = str(person[i[p]]), str(person[j[p]])
-        if (min(pa, pb), max(pa, pb)) not in ruled_apart:
-            add(p, "near miss", f"weight {weight[p]:.1f} is just below the threshold", "different")
+    for p in np.flatnonzero(near & (lab[i] != lab[j])).tolist():
+        add(p, "near miss", f"weight {weight[p]:.1f} is just below the threshold", "different")
     # Merges that overrode a constraint (overwhelming evidence) were right in every labelled
     # case: they are counted in summary.json (links_merged_despite_conflict), not queued.
     linkable = reasons == ""
-    accepted = linkable & (weight >= threshold) & (person[i] == person[j])
+    accepted = linkable & (weight >= threshold) & (lab[i] == lab[j])  # one label, one person
     bridges = set(weak_bridges(cl, i, j, weight, linkable, threshold, strong))
     email_differs, phone_differs = levels[:, EMAIL] == 3, levels[:, PHONE] == 2
     loose = set(weakly_attached(i, j, weight, accepted, email_differs | phone_differs, strong))
