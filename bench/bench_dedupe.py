@@ -362,11 +362,7 @@ def speed(rows: int, seed: int, orgs: int, workers: int = 0) -> None:
         )
         truth = data / "truth" / "truth.csv"
         if truth.exists():
-            cand = pd.read_csv(out / "clusters.csv", dtype=str).rename(
-                columns={"person_id": "cluster_id"}
-            )
-            cand.to_csv(Path(tmp) / "cand.csv", index=False)
-            res = _score(truth, Path(tmp) / "cand.csv")
+            res = _ballot_errors(truth, out, Path(tmp))
             accuracy = {"f1": res["pairwise"]["f1"], **res["ballots"]}  # type: ignore[index, dict-item]
             print(json.dumps(accuracy))
         else:
