@@ -53,8 +53,9 @@ print(json.dumps({"import_s": round(t1 - t0, 3), "parse_s": round(t2 - t1, 3),
 
 def _timed(cmd: list[str]) -> tuple[str, float, float]:
     """Run under /usr/bin/time -v; (stdout, wall seconds, peak RSS MB)."""
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True,
-                          check=False, cwd=ROOT)
+    proc = subprocess.run(
+        ["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, check=False, cwd=ROOT
+    )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"failed: {' '.join(cmd)}")
@@ -73,25 +74,57 @@ def main(argv: list[str]) -> int:
     a = ap.parse_args(argv)
     data = HERE / "data" / "count" / f"b{a.ballots}_s{a.seed}.blt"
     if not data.is_file():
-        subprocess.run([sys.executable, str(HERE / "gen_ballots.py"), "--ballots", str(a.ballots),
-                        "--seed", str(a.seed), "--out", str(data)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "gen_ballots.py"),
+                "--ballots",
+                str(a.ballots),
+                "--seed",
+                str(a.seed),
+                "--out",
+                str(data),
+            ],
+            check=True,
+        )
     out_root = HERE / "data" / "count" / "out"
-    report: dict[str, object] = {"ballots": a.ballots, "candidates": 30, "seats": 9,
-                                 "file": str(data.relative_to(ROOT)),
-                                 "file_mb": round(data.stat().st_size / 2**20, 1),
-                                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                 "targets": {"ers97_s": 5, "scottish_s": 5, "meek_s": 30,
-                                             "peak_rss_mb": 1024}, "rules": {}}
+    report: dict[str, object] = {
+        "ballots": a.ballots,
+        "candidates": 30,
+        "seats": 9,
+        "file": str(data.relative_to(ROOT)),
+        "file_mb": round(data.stat().st_size / 2**20, 1),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "targets": {"ers97_s": 5, "scottish_s": 5, "meek_s": 30, "peak_rss_mb": 1024},
+        "rules": {},
+    }
     rules: dict[str, object] = {}
     for rule in a.rules.split(","):
-        out, wall, rss = _timed([sys.executable, "-c", CHILD, str(data), rule,
-                                 str(out_root / f"{rule}-child")])
+        out, wall, rss = _timed(
+            [sys.executable, "-c", CHILD, str(data), rule, str(out_root / f"{rule}-child")]
+        )
         split = json.loads(out.strip().splitlines()[-1])
-        _, cli_wall, cli_rss = _timed([str(VENV_BIN / "omov"), "count", "run", str(data),
-                                       "--rule", rule, "--out", str(out_root / rule),
-                                       "--tie-seed", "bench"])
-        rules[rule] = {**split, "child_wall_s": wall, "child_peak_rss_mb": rss,
-                       "cli_wall_s": cli_wall, "cli_peak_rss_mb": cli_rss}
+        _, cli_wall, cli_rss = _timed(
+            [
+                str(VENV_BIN / "omov"),
+                "count",
+                "run",
+                str(data),
+                "--rule",
+                rule,
+                "--out",
+                str(out_root / rule),
+                "--tie-seed",
+                "bench",
+            ]
+        )
+        rules[rule] = {
+            **split,
+            "child_wall_s": wall,
+            "child_peak_rss_mb": rss,
+            "cli_wall_s": cli_wall,
+            "cli_peak_rss_mb": cli_rss,
+        }
         print(json.dumps({rule: rules[rule]}), flush=True)
     report["rules"] = rules
     dest = HERE / "results" / "count.json"

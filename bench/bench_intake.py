@@ -86,13 +86,17 @@ def setup(n: int, ncand: int, work: Path, seed: int) -> dict[str, Path]:
     with Register.open(db, key, create=True) as reg:
         reg.add_unused(key.token_hashes(tokens))
         reg.add_unused([], revoke=key.token_hashes(revoked))
-    ballot = cands.BallotDefinition("bench", 9, "Bench", "alphabetical", tuple(
-        cands.BallotCandidate(i, f"Candidate {i:02d}", "Org") for i in range(1, ncand + 1)))
+    ballot = cands.BallotDefinition(
+        "bench",
+        9,
+        "Bench",
+        "alphabetical",
+        tuple(cands.BallotCandidate(i, f"Candidate {i:02d}", "Org") for i in range(1, ncand + 1)),
+    )
     write_json_atomic(work / "ballot.json", cands.ballot_definition_to_dict(ballot))
     returns = work / "online.csv"
     _write_returns(returns, tokens, n, ncand, rng)
-    return {"returns": returns, "db": db, "key": work / "vote.key",
-            "ballot": work / "ballot.json"}
+    return {"returns": returns, "db": db, "key": work / "vote.key", "ballot": work / "ballot.json"}
 
 
 def _marks(rng: np.random.Generator, ncand: int) -> str:
@@ -104,8 +108,9 @@ def _marks(rng: np.random.Generator, ncand: int) -> str:
     return ";".join(marks)
 
 
-def _write_returns(path: Path, tokens: list[str], n: int, ncand: int,
-                   rng: np.random.Generator) -> None:
+def _write_returns(
+    path: Path, tokens: list[str], n: int, ncand: int, rng: np.random.Generator
+) -> None:
     """~95 % first use, 1 % each re-used, revoked, unknown, malformed, blank."""
     from issue.tokens import format_token, new_tokens
 
@@ -135,8 +140,9 @@ def _write_returns(path: Path, tokens: list[str], n: int, ncand: int,
             w.writerow([format_token(tok) if i % 2 and len(tok) == 21 else tok, prefs])
 
 
-def run_child(paths: dict[str, Path], out: Path, kill_at: str | None = None
-              ) -> tuple[float, dict[str, Any], int, float]:
+def run_child(
+    paths: dict[str, Path], out: Path, kill_at: str | None = None
+) -> tuple[float, dict[str, Any], int, float]:
     """Wall time, in-process split, peak RSS (KiB) and CPU seconds of one intake (a child).
 
     With ``kill_at`` the child SIGKILLs itself there (no split then). CPU seconds are this
@@ -147,9 +153,23 @@ def run_child(paths: dict[str, Path], out: Path, kill_at: str | None = None
         env["OMOV_TEST_KILL_AT"] = kill_at
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(paths["returns"]), str(paths["db"]),
-                           str(paths["key"]), str(paths["ballot"]), str(out)],
-                          cwd=ROOT, capture_output=True, text=True, check=not kill_at, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(paths["returns"]),
+            str(paths["db"]),
+            str(paths["key"]),
+            str(paths["ballot"]),
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=not kill_at,
+        env=env,
+    )
     wall = time.perf_counter() - t
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (usage.ru_utime + usage.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -169,11 +189,16 @@ def resume(paths: dict[str, Path], work: Path, k: int) -> dict[str, Any]:
     killed_wall, _, _, killed_cpu = run_child(paths, out, f"intake_after_consume_{k}")
     wall, _, rss, cpu = run_child(paths, out)
     report = json.loads((out / "intake_report.json").read_text())
-    return {"killed_after_transaction": k, "killed_run_wall_s": round(killed_wall, 2),
-            "killed_run_cpu_s": round(killed_cpu, 2), "resume_wall_s": round(wall, 2),
-            "resume_cpu_s": round(cpu, 2), "peak_rss_mib_any_run": round(rss / 1024, 1),
-            "run": report["run"],
-            "totals": {k: v for k, v in report["totals"]["by_class"].items() if v}}
+    return {
+        "killed_after_transaction": k,
+        "killed_run_wall_s": round(killed_wall, 2),
+        "killed_run_cpu_s": round(killed_cpu, 2),
+        "resume_wall_s": round(wall, 2),
+        "resume_cpu_s": round(cpu, 2),
+        "peak_rss_mib_any_run": round(rss / 1024, 1),
+        "run": report["run"],
+        "totals": {k: v for k, v in report["totals"]["by_class"].items() if v},
+    }
 
 
 def phases(paths: dict[str, Path], work: Path) -> dict[str, float]:
@@ -215,11 +240,20 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/omov-bench-intake"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--phases", action="store_true", help="also time each phase alone")
-    ap.add_argument("--resume-at", type=int, default=0, metavar="K",
-                    help="also kill an intake after its K-th consume transaction and time the "
-                         "re-run that resumes it")
-    ap.add_argument("--json-out", type=Path, default=ROOT / "bench" / "results" / "intake.json",
-                    help="where the figures are written (JSON)")
+    ap.add_argument(
+        "--resume-at",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also kill an intake after its K-th consume transaction and time the "
+        "re-run that resumes it",
+    )
+    ap.add_argument(
+        "--json-out",
+        type=Path,
+        default=ROOT / "bench" / "results" / "intake.json",
+        help="where the figures are written (JSON)",
+    )
     args = ap.parse_args()
     t = time.perf_counter()
     paths = setup(args.n, args.cands, args.work, args.seed)
@@ -227,21 +261,29 @@ def main() -> int:
     shutil.copy(paths["db"], args.work / "pristine.sqlite")
     wall, split, rss, cpu = run_child(paths, args.work / "out")
     report = json.loads((args.work / "out" / "intake_report.json").read_text())
-    result = {"n": args.n, "candidates": args.cands, "process_wall_s": round(wall, 2),
-              "process_cpu_s": round(cpu, 2), "peak_rss_mib": round(rss / 1024, 1),
-              "split_wall_s": {k: round(v, 2) for k, v in split["wall"].items()},
-              "split_cpu_s": {k: round(v, 2) for k, v in split["cpu"].items()},
-              "load_average_1min": round(os.getloadavg()[0], 2),
-              "totals": {k: v for k, v in report["totals"]["by_class"].items() if v}}
+    result = {
+        "n": args.n,
+        "candidates": args.cands,
+        "process_wall_s": round(wall, 2),
+        "process_cpu_s": round(cpu, 2),
+        "peak_rss_mib": round(rss / 1024, 1),
+        "split_wall_s": {k: round(v, 2) for k, v in split["wall"].items()},
+        "split_cpu_s": {k: round(v, 2) for k, v in split["cpu"].items()},
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "totals": {k: v for k, v in report["totals"]["by_class"].items() if v},
+    }
     result["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     result["targets"] = {"wall_s": 20, "peak_rss_mib": 1024}
     result["target_met"] = wall <= 20 and rss / 1024 <= 1024
     if args.resume_at:
         result["resume"] = resume(paths, args.work, args.resume_at)
         result["resume"]["same_totals_as_uninterrupted"] = (
-            result["resume"]["totals"] == result["totals"])
-    result["note"] = ("2-core machine shared with other work: wall times are pessimistic; "
-                      "setup (register, returns file) is not timed")
+            result["resume"]["totals"] == result["totals"]
+        )
+    result["note"] = (
+        "2-core machine shared with other work: wall times are pessimistic; "
+        "setup (register, returns file) is not timed"
+    )
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2), flush=True)
@@ -250,8 +292,10 @@ def main() -> int:
         alone = {k: round(v, 2) for k, v in phases(paths, args.work).items()}
         print(json.dumps({"phases_alone_s": alone}, indent=2))
     ok = wall <= 20 and rss / 1024 <= 1024
-    print(f"target <= 20 s wall and <= 1024 MiB: {'met' if ok else 'NOT met'} (wall {wall:.1f} s, "
-          f"CPU {cpu:.1f} s: on a shared machine CPU time is the better guide)")
+    print(
+        f"target <= 20 s wall and <= 1024 MiB: {'met' if ok else 'NOT met'} (wall {wall:.1f} s, "
+        f"CPU {cpu:.1f} s: on a shared machine CPU time is the better guide)"
+    )
     return 0
 
 

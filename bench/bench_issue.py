@@ -148,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(members), str(out), str(args.consume)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     wall = time.perf_counter() - started
     if proc.returncode != 0:
@@ -157,17 +160,24 @@ def main(argv: list[str] | None = None) -> int:
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
-    res.update({"persons": args.persons, "child_wall_s": round(wall, 2), "loadavg": load,
-                "child_peak_rss_mb": round(child_rss, 1),
-                "targets": {"issue_run_s": 10, "peak_rss_mb": 1024, "consume_1M_s": 20}})
+    res.update(
+        {
+            "persons": args.persons,
+            "child_wall_s": round(wall, 2),
+            "loadavg": load,
+            "child_peak_rss_mb": round(child_rss, 1),
+            "targets": {"issue_run_s": 10, "peak_rss_mb": 1024, "consume_1M_s": 20},
+        }
+    )
     print(json.dumps(res))
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "issue.json").write_text(json.dumps(res, indent=2) + "\n")
     if args.profile:
         subprocess.run(["rm", "-rf", str(out)], check=True)
         prof = data / "issue.prof"
-        subprocess.run([sys.executable, "-c", PHASES, str(members), str(out), str(prof)],
-                       cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "-c", PHASES, str(members), str(out), str(prof)], cwd=ROOT, check=True
+        )
         import pstats
 
         pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(30)

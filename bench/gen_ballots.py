@@ -18,8 +18,15 @@ import numpy as np
 import numpy.typing as npt
 
 
-def generate(n_ballots: int, *, n_candidates: int = 30, max_ranks: int = 15, alpha: float = 0.8,
-             seed: int = 2026, chunk: int = 200_000) -> npt.NDArray[np.int32]:
+def generate(
+    n_ballots: int,
+    *,
+    n_candidates: int = 30,
+    max_ranks: int = 15,
+    alpha: float = 0.8,
+    seed: int = 2026,
+    chunk: int = 200_000,
+) -> npt.NDArray[np.int32]:
     """An (n_ballots, max_ranks) int32 array of 0-based candidates, -1 padded."""
     rng = np.random.default_rng(seed)
     logp = -alpha * np.log(np.arange(1, n_candidates + 1))
@@ -58,8 +65,10 @@ def main(argv: list[str]) -> int:
     prefs = generate(a.ballots, n_candidates=a.candidates, seed=a.seed)
     distinct = np.unique(prefs, axis=0).shape[0]
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(blt_text(prefs, a.seats, a.candidates,
-                              f"synthetic {a.ballots} ballots seed {a.seed}"), encoding="utf-8")
+    a.out.write_text(
+        blt_text(prefs, a.seats, a.candidates, f"synthetic {a.ballots} ballots seed {a.seed}"),
+        encoding="utf-8",
+    )
     print(f"{a.out}: {a.ballots} ballots, {distinct} distinct ({100 * distinct // a.ballots} %)")
     return 0
 

@@ -409,9 +409,7 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     p.iloc[b[changed], p.columns.get_loc("maiden_name")] = last[b[changed]]
     taken = last[a[same_name]]
     fem = {
-        n: lists.last[lists.last_fem[i]]
-        for i, n in enumerate(lists.last)
-        if lists.last_fem[i] != i
+        n: lists.last[lists.last_fem[i]] for i, n in enumerate(lists.last) if lists.last_fem[i] != i
     }
     women = g[b[same_name]] == "F"
     taken[women] = np.array([fem.get(x, x) for x in taken[women]], dtype=object)

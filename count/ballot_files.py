@@ -57,12 +57,13 @@ def _preamble(lines: list[str], path: str) -> tuple[dict[str, str], int]:
             return settings, i
         body = line[1:].strip()
         if body.startswith("omov-ballots"):
-            body = body[len("omov-ballots"):]
+            body = body[len("omov-ballots") :]
         try:
             parts = shlex.split(body)
         except ValueError:
-            raise InputError("unbalanced quotes in a # line", path=path, line=i + 1,
-                             fix=_FIX) from None
+            raise InputError(
+                "unbalanced quotes in a # line", path=path, line=i + 1, fix=_FIX
+            ) from None
         for part in parts:
             if "=" in part:
                 k, v = part.split("=", 1)
@@ -81,50 +82,72 @@ def read_csv_ballots(path: str | Path, *, seats: int | None = None) -> Ballots:
         raise InputError(f"unsupported format_version {version}", path=str(p), line=1, fix=_FIX)
     if seats is None:
         if "seats" not in settings or not settings["seats"].isdigit():
-            raise InputError("the preamble must give seats=N (or pass --seats)", path=str(p),
-                             line=1, fix=_FIX)
+            raise InputError(
+                "the preamble must give seats=N (or pass --seats)", path=str(p), line=1, fix=_FIX
+            )
         seats = int(settings["seats"])
     import pandas as pd  # only CSV ballot files need it: keeps BLT start-up fast
 
     try:
-        frame = pd.read_csv(p, skiprows=hdr, dtype="string", keep_default_na=False,
-                            encoding="utf-8-sig", skipinitialspace=True)
+        frame = pd.read_csv(
+            p,
+            skiprows=hdr,
+            dtype="string",
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            skipinitialspace=True,
+        )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV: {exc}", path=str(p), fix=_FIX) from None
     cols = [str(c).strip() for c in frame.columns]
     if not cols or cols[0].lower() != "weight":
-        raise InputError("the header must start with 'weight'", path=str(p), line=hdr + 1,
-                         fix=_FIX)
+        raise InputError("the header must start with 'weight'", path=str(p), line=hdr + 1, fix=_FIX)
     names = cols[1:]
     if len(set(names)) != len(names) or not names:
-        raise InputError("candidate names in the header must be distinct and non-empty",
-                         path=str(p), line=hdr + 1, fix=_FIX)
+        raise InputError(
+            "candidate names in the header must be distinct and non-empty",
+            path=str(p),
+            line=hdr + 1,
+            fix=_FIX,
+        )
     withdrawn = [w for w in settings.get("withdrawn", "").split("|") if w]
     unknown = [w for w in withdrawn if w not in names]
     if unknown:
-        raise InputError(f"withdrawn candidate(s) not in the header: {', '.join(unknown)}",
-                         path=str(p), line=1, fix=_FIX)
+        raise InputError(
+            f"withdrawn candidate(s) not in the header: {', '.join(unknown)}",
+            path=str(p),
+            line=1,
+            fix=_FIX,
+        )
     weights = _int_column(frame.iloc[:, 0], str(p), hdr, "weight", allow_blank=False)
     ranks = np.zeros((len(frame), len(names)), dtype=np.int64)
     for j in range(len(names)):
         ranks[:, j] = _int_column(frame.iloc[:, j + 1], str(p), hdr, names[j], allow_blank=True)
     prefs = ranks_to_prefs(ranks)
-    return from_arrays(names, seats, prefs, weights, title=settings.get("title", ""),
-                       withdrawn=[names.index(w) for w in withdrawn])
+    return from_arrays(
+        names,
+        seats,
+        prefs,
+        weights,
+        title=settings.get("title", ""),
+        withdrawn=[names.index(w) for w in withdrawn],
+    )
 
 
 _INT = re.compile(r"^\d{1,9}$")
 
 
-def _int_column(col: pd.Series, path: str, hdr: int, what: str, *, allow_blank: bool
-                ) -> npt.NDArray[np.int64]:
+def _int_column(
+    col: pd.Series, path: str, hdr: int, what: str, *, allow_blank: bool
+) -> npt.NDArray[np.int64]:
     """Non-negative integers from a string column (blank → 0 where allowed), naming a bad line."""
     s = col.fillna("").str.strip()
     ok = s.str.fullmatch(_INT.pattern) | ((s == "") if allow_blank else False)
     if not bool(ok.all()):
         i = int(np.flatnonzero(~ok.to_numpy(dtype=bool))[0])
-        raise InputError(f"{what}: {s.iloc[i]!r} is not a whole number", path=path,
-                         line=hdr + 2 + i, fix=_FIX)
+        raise InputError(
+            f"{what}: {s.iloc[i]!r} is not a whole number", path=path, line=hdr + 2 + i, fix=_FIX
+        )
     out = np.asarray(s.replace("", "0").astype("int64").to_numpy(), dtype=np.int64)
     return out
 
@@ -152,10 +175,17 @@ def ranks_to_prefs(ranks: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
     return np.hstack([prefs, np.full((n, 1), PAD, dtype=np.int32)])
 
 
-def format_csv_ballots(candidates: Sequence[str], seats: int,
-                       rankings: Sequence[Sequence[int]], weights: Sequence[int], *,
-                       title: str = "", withdrawn: Sequence[str] = ()) -> str:
+def format_csv_ballots(
+    candidates: Sequence[str],
+    seats: int,
+    rankings: Sequence[Sequence[int]],
+    weights: Sequence[int],
+    *,
+    title: str = "",
+    withdrawn: Sequence[str] = (),
+) -> str:
     """CSV ballot-file text for rankings of 0-based candidate indices."""
+
     def q(s: str) -> str:
         return '"' + s.replace('"', '""') + '"' if any(ch in s for ch in ',"\n') else s
 

@@ -256,8 +256,9 @@ def build_ballots(
             if not (c == UNCERTAIN or 0 <= c < n):
                 raise InputError(f"ranking {i + 1}: candidate index {c} out of range 0..{n - 1}")
         arr[i, : len(r)] = r
-    return from_arrays(candidates, seats, arr, np.asarray(w, dtype=np.int64), title=title,
-                       withdrawn=withdrawn)
+    return from_arrays(
+        candidates, seats, arr, np.asarray(w, dtype=np.int64), title=title, withdrawn=withdrawn
+    )
 
 
 def from_arrays(

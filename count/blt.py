@@ -55,8 +55,9 @@ def _header(data: bytes, path: str) -> tuple[int, int, int, int]:
         if text and not text.startswith(b"#"):
             parts = text.split()
             if len(parts) != 2 or not all(x.isdigit() for x in parts):
-                raise InputError("first line must be '<candidates> <seats>'", path=path, line=line,
-                                 fix=_FIX)
+                raise InputError(
+                    "first line must be '<candidates> <seats>'", path=path, line=line, fix=_FIX
+                )
             return int(parts[0]), int(parts[1]), (len(data) if nl < 0 else nl + 1), line + 1
         if nl < 0:
             raise InputError("empty ballot file", path=path, fix=_FIX)
@@ -73,8 +74,9 @@ def parse_blt(data: bytes, path: str = "<blt>", *, seats: int | None = None) -> 
         try:
             withdrawn = [-int(x) - 1 for x in first.split()]
         except ValueError:
-            raise InputError("bad withdrawn-candidates line", path=path, line=line,
-                             fix=_FIX) from None
+            raise InputError(
+                "bad withdrawn-candidates line", path=path, line=line, fix=_FIX
+            ) from None
         if any(not (0 <= w < n_cand) for w in withdrawn):
             raise InputError("withdrawn candidate number out of range", path=path, line=line)
         pos, line = (len(data) if nl < 0 else nl + 1), line + 1
@@ -85,8 +87,14 @@ def parse_blt(data: bytes, path: str = "<blt>", *, seats: int | None = None) -> 
     fast = _parse_fast(section, path, line, n_cand)
     prefs, weights = fast if fast is not None else _parse_slow(section, path, line, n_cand)
     names, title = _names(data[end[1] :], path, n_cand, line + section.count(b"\n") + 1)
-    return from_arrays(names, file_seats if seats is None else seats, prefs, weights, title=title,
-                       withdrawn=withdrawn)
+    return from_arrays(
+        names,
+        file_seats if seats is None else seats,
+        prefs,
+        weights,
+        title=title,
+        withdrawn=withdrawn,
+    )
 
 
 def _end_of_ballots(data: bytes, pos: int) -> tuple[int, int] | None:
@@ -137,8 +145,9 @@ def _parse_fast(
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     if (counts < 2).any():
         ln = int(lines[np.argmax(counts < 2)]) + line0
-        raise InputError("a ballot line needs a weight and a closing 0", path=path, line=ln,
-                         fix=_FIX)
+        raise InputError(
+            "a ballot line needs a weight and a closing 0", path=path, line=ln, fix=_FIX
+        )
     last = first + counts - 1
     if (vals[last] != 0).any():
         ln = int(lines[np.argmax(vals[last] != 0)]) + line0
@@ -150,8 +159,9 @@ def _parse_fast(
         col = vals[first[rows] + 1 + j]
         if col.size and (col.min() < 1 or col.max() > n_cand):
             ln = int(lines[rows[np.argmax((col < 1) | (col > n_cand))]]) + line0
-            raise InputError(f"candidate number out of range 1..{n_cand}", path=path, line=ln,
-                             fix=_FIX)
+            raise InputError(
+                f"candidate number out of range 1..{n_cand}", path=path, line=ln, fix=_FIX
+            )
         prefs[rows, j] = col - 1
     return prefs, vals[first]
 
@@ -182,8 +192,9 @@ def _parse_slow(
                 row.append(UNCERTAIN)
                 continue
             if not tok.isdigit() or not (1 <= int(tok) <= n_cand):
-                raise InputError(f"bad candidate number {tok!r} (1..{n_cand})", path=path, line=ln,
-                                 fix=_FIX)
+                raise InputError(
+                    f"bad candidate number {tok!r} (1..{n_cand})", path=path, line=ln, fix=_FIX
+                )
             row.append(int(tok) - 1)
         rows.append(row)
         weights.append(weight)
@@ -204,8 +215,12 @@ def _names(tail: bytes, path: str, n_cand: int, line0: int) -> tuple[list[str], 
         found = _QUOTED.findall(ln)
         items.extend(found if found else [ln])
     if len(items) < n_cand:
-        raise InputError(f"expected {n_cand} candidate names after the ballots, found {len(items)}",
-                         path=path, line=line0, fix=_FIX)
+        raise InputError(
+            f"expected {n_cand} candidate names after the ballots, found {len(items)}",
+            path=path,
+            line=line0,
+            fix=_FIX,
+        )
     names = [x.replace('\\"', '"') for x in items[:n_cand]]
     if len(set(names)) != len(names):
         raise InputError("candidate names must be distinct", path=path, line=line0)

@@ -149,17 +149,30 @@ def read_candidates(text: str, path: str) -> tuple[list[Candidate], list[Problem
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        return [], [Problem(path, 1, "missing_columns", f"missing column(s): {', '.join(missing)}; "
-                            f"expected header {','.join(CANDIDATE_COLUMNS)}")]
+        return [], [
+            Problem(
+                path,
+                1,
+                "missing_columns",
+                f"missing column(s): {', '.join(missing)}; "
+                f"expected header {','.join(CANDIDATE_COLUMNS)}",
+            )
+        ]
     reader.fieldnames = header
     candidates: list[Candidate] = []
     problems: list[Problem] = []
     for row in reader:
         line = reader.line_num
         if None in row:
-            problems.append(Problem(path, line, "malformed_row", "more fields than columns "
-                                    "(quote a bio that contains commas)",
-                                    str(row.get("name") or "")))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    "malformed_row",
+                    "more fields than columns (quote a bio that contains commas)",
+                    str(row.get("name") or ""),
+                )
+            )
             continue
         candidates.append(_candidate(row, line))
     return candidates, problems
@@ -204,32 +217,46 @@ def _row_problems(
     if not cand.name:
         yield problem("no_name", "the candidate has no name")
     if not cand.nominations:
-        yield problem("no_nomination", "no nomination: at least one branch, local group or "
-                      "organisation's executive must nominate the candidate")
+        yield problem(
+            "no_nomination",
+            "no nomination: at least one branch, local group or "
+            "organisation's executive must nominate the candidate",
+        )
     if cand.bio_words > limit:
         yield problem("bio_too_long", f"bio has {cand.bio_words} words; the limit is {limit}")
     yield from _roll_problems(cand, roll, problem)
 
 
-def _roll_problems(cand: Candidate, roll: Mapping[str, RollEntry], problem: _ProblemMaker
-                   ) -> Iterable[Problem]:
+def _roll_problems(
+    cand: Candidate, roll: Mapping[str, RollEntry], problem: _ProblemMaker
+) -> Iterable[Problem]:
     if cand.membership_number is None:
         shown = cand.membership_number_raw or "(empty)"
-        yield problem("bad_membership_number", f"membership number {shown!r} is not a Labour "
-                      "membership number (7 digits, optionally L/LP- prefixed)")
+        yield problem(
+            "bad_membership_number",
+            f"membership number {shown!r} is not a Labour "
+            "membership number (7 digits, optionally L/LP- prefixed)",
+        )
         return
     entry = roll.get(cand.membership_number)
     if entry is None:
         hint = ""
         if UNNUMBERED_PREFIX + name_key(cand.name) in roll:
-            hint = ("; a member of this name is on the roll without a membership number (a "
-                    "merge awaiting the auditor's decision?)")
-        yield problem("not_on_roll", f"membership number {cand.membership_number} is not on the "
-                      f"merged roll{hint}")
+            hint = (
+                "; a member of this name is on the roll without a membership number (a "
+                "merge awaiting the auditor's decision?)"
+            )
+        yield problem(
+            "not_on_roll",
+            f"membership number {cand.membership_number} is not on the merged roll{hint}",
+        )
     elif not entry.eligible:
         why = f": {entry.reason}" if entry.reason else ""
-        yield problem("not_eligible", f"membership number {cand.membership_number} is on the "
-                      f"merged roll but not eligible{why}")
+        yield problem(
+            "not_eligible",
+            f"membership number {cand.membership_number} is on the "
+            f"merged roll but not eligible{why}",
+        )
 
 
 def _duplicate_problems(
@@ -237,11 +264,21 @@ def _duplicate_problems(
 ) -> Iterable[Problem]:
     number, key = cand.membership_number, name_key(cand.name)
     if number is not None and number in seen_numbers:
-        yield Problem(path, cand.line, "duplicate_candidate", f"membership number {number} is "
-                      f"already a candidate at line {seen_numbers[number]}", cand.name)
+        yield Problem(
+            path,
+            cand.line,
+            "duplicate_candidate",
+            f"membership number {number} is already a candidate at line {seen_numbers[number]}",
+            cand.name,
+        )
     elif key and key in seen_names:
-        yield Problem(path, cand.line, "duplicate_candidate", f"the name is already a candidate "
-                      f"at line {seen_names[key]}", cand.name)
+        yield Problem(
+            path,
+            cand.line,
+            "duplicate_candidate",
+            f"the name is already a candidate at line {seen_names[key]}",
+            cand.name,
+        )
     if number is not None:
         seen_numbers.setdefault(number, cand.line)
     if key:
@@ -250,8 +287,13 @@ def _duplicate_problems(
 
 def order_key(seed: str, cand: Candidate) -> bytes:
     """Keyed hash that places a candidate: anyone with the seed can re-derive the order."""
-    message = b"\x00".join([_ORDER_CONTEXT, name_key(cand.name).encode(),
-                            (cand.membership_number or cand.membership_number_raw).encode()])
+    message = b"\x00".join(
+        [
+            _ORDER_CONTEXT,
+            name_key(cand.name).encode(),
+            (cand.membership_number or cand.membership_number_raw).encode(),
+        ]
+    )
     return hmac.new(seed.encode("utf-8"), message, hashlib.sha256).digest()
 
 
@@ -284,8 +326,10 @@ def build_ballot_definition(
         seats=seats,
         title=title,
         order=order,
-        candidates=tuple(BallotCandidate(i, c.name, c.organisation, c.gender)
-                         for i, c in enumerate(placed, start=1)),
+        candidates=tuple(
+            BallotCandidate(i, c.name, c.organisation, c.gender)
+            for i, c in enumerate(placed, start=1)
+        ),
         candidates_sha256=candidates_sha256,
         seed_sha256=hashlib.sha256(seed.encode()).hexdigest() if seed and order == "random" else "",
         dropped=tuple(dropped),
@@ -304,8 +348,12 @@ def ballot_definition_to_dict(ballot: BallotDefinition) -> dict[str, object]:
         "candidates_sha256": ballot.candidates_sha256,
         "dropped": list(ballot.dropped),
         "candidates": [
-            {"ballot_number": c.ballot_number, "name": c.name, "organisation": c.organisation,
-             "gender": c.gender}
+            {
+                "ballot_number": c.ballot_number,
+                "name": c.name,
+                "organisation": c.organisation,
+                "gender": c.gender,
+            }
             for c in ballot.candidates
         ],
     }
@@ -314,14 +362,21 @@ def ballot_definition_to_dict(ballot: BallotDefinition) -> dict[str, object]:
 def ballot_definition_from_dict(data: Mapping[str, object]) -> BallotDefinition:
     """Read a ballot definition back; raises ValueError naming what is wrong."""
     if data.get("format_version") != BALLOT_DEF_FORMAT_VERSION:
-        raise ValueError(f"format_version {data.get('format_version')!r} is not "
-                         f"{BALLOT_DEF_FORMAT_VERSION!r}")
+        raise ValueError(
+            f"format_version {data.get('format_version')!r} is not {BALLOT_DEF_FORMAT_VERSION!r}"
+        )
     raw = data.get("candidates")
     if not isinstance(raw, list) or not raw:
         raise ValueError("no candidates")
-    cands = tuple(BallotCandidate(int(c["ballot_number"]), str(c["name"]),
-                                  str(c.get("organisation", "")), str(c.get("gender", "")))
-                  for c in raw)
+    cands = tuple(
+        BallotCandidate(
+            int(c["ballot_number"]),
+            str(c["name"]),
+            str(c.get("organisation", "")),
+            str(c.get("gender", "")),
+        )
+        for c in raw
+    )
     if [c.ballot_number for c in cands] != list(range(1, len(cands) + 1)):
         raise ValueError("ballot numbers must run 1, 2, 3 … in list order")
     seats = data.get("seats")
@@ -349,12 +404,14 @@ def pack_rows(candidates: Sequence[Candidate], ballot: BallotDefinition) -> list
     rows = []
     for bc in ballot.candidates:
         cand = by_name[bc.name]
-        rows.append({
-            "ballot_number": str(bc.ballot_number),
-            "name": cand.name,
-            "organisation": cand.organisation,
-            "gender": cand.gender,
-            "nominations": "; ".join(cand.nominations),
-            "bio": cand.bio,
-        })
+        rows.append(
+            {
+                "ballot_number": str(bc.ballot_number),
+                "name": cand.name,
+                "organisation": cand.organisation,
+                "gender": cand.gender,
+                "nominations": "; ".join(cand.nominations),
+                "bio": cand.bio,
+            }
+        )
     return rows

@@ -31,21 +31,37 @@ def run_cmd(
     ballots: Annotated[Path, typer.Argument(help="Ballot file: BLT, or omov's CSV (.csv).")],
     rule: Annotated[str, typer.Option("--rule", help="ers97 | scottish | meek | meek-prf")],
     out: Annotated[Path, typer.Option("--out", help="Directory for result.json/.csv/.txt/.html.")],
-    seats: Annotated[int | None, typer.Option(
-        "--seats", min=1, help="Places to fill (default: from the ballot file).")] = None,
-    tie_seed: Annotated[str | None, typer.Option(
-        "--tie-seed", help="Seed for ties decided by lot (echoed in the result).")] = None,
-    tie_decisions: Annotated[Path | None, typer.Option(
-        "--tie-decisions", help="JSON file of lots already drawn, in order.")] = None,
-    threshold: Annotated[str, typer.Option(
-        "--threshold", help="meek only: Droop threshold 'fractional' or 'whole'.")] = "fractional",
-    precision: Annotated[int, typer.Option(
-        "--precision", min=1, max=12, help="meek only: decimal places (OpaVote: 6).")] = 6,
-    constraint: Annotated[list[str] | None, typer.Option(
-        "--constraint", help="Guard/doom constraint, e.g. 'gender:woman>=5' (repeatable).")
+    seats: Annotated[
+        int | None,
+        typer.Option("--seats", min=1, help="Places to fill (default: from the ballot file)."),
     ] = None,
-    candidates: Annotated[Path | None, typer.Option(
-        "--candidates", help="Candidates CSV with 'name' and the constraint's column.")] = None,
+    tie_seed: Annotated[
+        str | None,
+        typer.Option("--tie-seed", help="Seed for ties decided by lot (echoed in the result)."),
+    ] = None,
+    tie_decisions: Annotated[
+        Path | None,
+        typer.Option("--tie-decisions", help="JSON file of lots already drawn, in order."),
+    ] = None,
+    threshold: Annotated[
+        str, typer.Option("--threshold", help="meek only: Droop threshold 'fractional' or 'whole'.")
+    ] = "fractional",
+    precision: Annotated[
+        int,
+        typer.Option("--precision", min=1, max=12, help="meek only: decimal places (OpaVote: 6)."),
+    ] = 6,
+    constraint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--constraint", help="Guard/doom constraint, e.g. 'gender:woman>=5' (repeatable)."
+        ),
+    ] = None,
+    candidates: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidates", help="Candidates CSV with 'name' and the constraint's column."
+        ),
+    ] = None,
 ) -> None:
     """Count a ballot file by an STV rule and write the result files.
 
@@ -68,9 +84,16 @@ def run_cmd(
             raise UsageError("--constraint needs --candidates FILE (the groups of the candidates)")
         con = read_constraint(constraint, candidates)
     with Console(stderr=True).status("reading ballots") as status:
-        result = count_file(ballots, rule, seats=seats, tie_seed=tie_seed,
-                            tie_decisions=decisions, extra=extra, constraint=con,
-                            progress=status.update)
+        result = count_file(
+            ballots,
+            rule,
+            seats=seats,
+            tie_seed=tie_seed,
+            tie_decisions=decisions,
+            extra=extra,
+            constraint=con,
+            progress=status.update,
+        )
         status.update("writing results")
         write_result(result, out)
     typer.echo(f"elected: {', '.join(result.elected)}", err=True)
@@ -80,8 +103,10 @@ def run_cmd(
 @app.command("verify")
 def verify_cmd(
     out_dir: Annotated[Path, typer.Argument(help="A directory written by `omov count run`.")],
-    ballots: Annotated[Path | None, typer.Option(
-        "--ballots", help="Ballot file (default: the one named in result.json).")] = None,
+    ballots: Annotated[
+        Path | None,
+        typer.Option("--ballots", help="Ballot file (default: the one named in result.json)."),
+    ] = None,
 ) -> None:
     """Recount from the ballots and check every result file; exit 4 on any difference.
 

@@ -77,8 +77,9 @@ class Constraint:
         """``gender: woman>=5`` for headers."""
         return f"{self.attribute}: " + ", ".join(str(lim) for lim in self.limits)
 
-    def _bounds(self, elected: Iterable[int], continuing: Iterable[int]
-                ) -> dict[str, tuple[int, int]]:
+    def _bounds(
+        self, elected: Iterable[int], continuing: Iterable[int]
+    ) -> dict[str, tuple[int, int]]:
         e: dict[str, int] = {}
         c: dict[str, int] = {}
         for x in elected:
@@ -106,20 +107,27 @@ class Constraint:
             return False
         return sum(lo for lo, _ in b.values()) <= vacancies <= sum(hi for _, hi in b.values())
 
-    def doomed(self, elected: Sequence[int], continuing: Sequence[int], vacancies: int
-               ) -> list[int]:
+    def doomed(
+        self, elected: Sequence[int], continuing: Sequence[int], vacancies: int
+    ) -> list[int]:
         """Continuing candidates whose election would make the constraint impossible."""
         if vacancies <= 0:
             return []
-        return [c for c in continuing
-                if not self.feasible([*elected, c], [x for x in continuing if x != c],
-                                     vacancies - 1)]
+        return [
+            c
+            for c in continuing
+            if not self.feasible([*elected, c], [x for x in continuing if x != c], vacancies - 1)
+        ]
 
-    def guarded(self, elected: Sequence[int], continuing: Sequence[int], vacancies: int
-                ) -> list[int]:
+    def guarded(
+        self, elected: Sequence[int], continuing: Sequence[int], vacancies: int
+    ) -> list[int]:
         """Continuing candidates whose exclusion would make the constraint impossible."""
-        return [c for c in continuing
-                if not self.feasible(elected, [x for x in continuing if x != c], vacancies)]
+        return [
+            c
+            for c in continuing
+            if not self.feasible(elected, [x for x in continuing if x != c], vacancies)
+        ]
 
     def reason(self, c: int, event: str) -> str:
         """Why a candidate was guarded/doomed, in words."""
@@ -130,8 +138,11 @@ class Constraint:
 
     def to_dict(self, names: Sequence[str]) -> dict[str, object]:
         """For result.json (and for ``verify`` to rebuild it without the candidates file)."""
-        return {"attribute": self.attribute, "limits": [str(x) for x in self.limits],
-                "groups": dict(zip(names, self.groups, strict=True))}
+        return {
+            "attribute": self.attribute,
+            "limits": [str(x) for x in self.limits],
+            "groups": dict(zip(names, self.groups, strict=True)),
+        }
 
 
 def parse_limits(specs: Sequence[str]) -> tuple[str, list[Limit]]:
@@ -141,8 +152,10 @@ def parse_limits(specs: Sequence[str]) -> tuple[str, list[Limit]]:
     for spec in specs:
         m = _SPEC.match(spec)
         if not m:
-            raise UsageError(f"bad --constraint {spec!r}",
-                             fix="write ATTRIBUTE:VALUE>=N, …<=N or …=N (e.g. gender:woman>=5)")
+            raise UsageError(
+                f"bad --constraint {spec!r}",
+                fix="write ATTRIBUTE:VALUE>=N, …<=N or …=N (e.g. gender:woman>=5)",
+            )
         attrs.add(m.group(1))
         limits.append(Limit(m.group(2), m.group(3), int(m.group(4))))
     if len(attrs) != 1:
@@ -157,4 +170,5 @@ def check_feasible(con: Constraint, candidates: Sequence[int], seats: int) -> No
         raise UsageError(
             f"the constraint {con.describe()} cannot be met with {seats} seats and these "
             f"candidates ({', '.join(f'{g}: {n}' for g, n in sorted(counts.items()))})",
-            fix="check the candidates file's groups and the --constraint numbers")
+            fix="check the candidates file's groups and the --constraint numbers",
+        )

@@ -56,8 +56,12 @@ def first_preferences(ballots: Ballots, scale: int) -> list[list[Parcel]]:
     n = ballots.n_candidates
     holdings: list[list[Parcel]] = [[] for _ in range(n)]
     groups = np.arange(ballots.n_groups, dtype=np.int64)
-    split = _split(ballots, groups, np.zeros(groups.size, dtype=np.int64),
-                   ballots.prefs[:, 0].astype(np.int64) if ballots.n_groups else groups)
+    split = _split(
+        ballots,
+        groups,
+        np.zeros(groups.size, dtype=np.int64),
+        ballots.prefs[:, 0].astype(np.int64) if ballots.n_groups else groups,
+    )
     for c, (g, p, papers) in split.parcels.items():
         holdings[c].append(Parcel(g, p, papers, scale, 1))
     return holdings
@@ -109,8 +113,9 @@ def _split(ballots: Ballots, groups: IntArray, pos: IntArray, target: IntArray) 
     return Split(parcels, exhausted)
 
 
-def sort_papers(ballots: Ballots, parcel_groups: IntArray, parcel_pos: IntArray,
-                continuing: BoolArray) -> Split:
+def sort_papers(
+    ballots: Ballots, parcel_groups: IntArray, parcel_pos: IntArray, continuing: BoolArray
+) -> Split:
     """Sort papers into next available preferences for continuing candidates (ERS97 5.3.3)."""
     target, newpos = next_preferences(ballots, parcel_groups, parcel_pos, continuing)
     return _split(ballots, parcel_groups, newpos, target)
@@ -121,5 +126,4 @@ def concat(parcels: list[Parcel]) -> tuple[IntArray, IntArray]:
     if not parcels:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    return (np.concatenate([p.groups for p in parcels]),
-            np.concatenate([p.pos for p in parcels]))
+    return (np.concatenate([p.groups for p in parcels]), np.concatenate([p.pos for p in parcels]))

@@ -42,10 +42,20 @@ TOKEN_UNKNOWN = "token_unknown"  # noqa: S105 (a class name, not a secret)
 TOKEN_REVOKED = "token_revoked"  # noqa: S105 (a class name, not a secret)
 TOKEN_USED = "token_used"  # noqa: S105 (a class name, not a secret)
 
-PAPER_REJECTS: tuple[str, ...] = (BLANK, INVALID_NO_FIRST, INVALID_FIRST_UNCERTAIN,
-                                  INVALID_EXTRA_MARKS)
-TOKEN_REJECTS: tuple[str, ...] = (MALFORMED_ROW, TOKEN_MALFORMED, TOKEN_REPEATED, TOKEN_UNKNOWN,
-                                  TOKEN_REVOKED, TOKEN_USED)
+PAPER_REJECTS: tuple[str, ...] = (
+    BLANK,
+    INVALID_NO_FIRST,
+    INVALID_FIRST_UNCERTAIN,
+    INVALID_EXTRA_MARKS,
+)
+TOKEN_REJECTS: tuple[str, ...] = (
+    MALFORMED_ROW,
+    TOKEN_MALFORMED,
+    TOKEN_REPEATED,
+    TOKEN_UNKNOWN,
+    TOKEN_REVOKED,
+    TOKEN_USED,
+)
 REJECT_CLASSES: tuple[str, ...] = PAPER_REJECTS + TOKEN_REJECTS
 ALL_CLASSES: tuple[str, ...] = (VALID, *REJECT_CLASSES)
 
@@ -54,16 +64,19 @@ NOTE_TRUNCATED_REPEATED = "truncated_repeated_rank"
 NOTE_TRUNCATED_MISSING = "truncated_missing_rank"
 NOTE_IGNORED_MARKS = "ignored_marks"
 NOTE_SINGLE_CROSS = "single_cross_as_first_preference"
-NOTES: tuple[str, ...] = (NOTE_TRUNCATED_REPEATED, NOTE_TRUNCATED_MISSING, NOTE_IGNORED_MARKS,
-                          NOTE_SINGLE_CROSS)
+NOTES: tuple[str, ...] = (
+    NOTE_TRUNCATED_REPEATED,
+    NOTE_TRUNCATED_MISSING,
+    NOTE_IGNORED_MARKS,
+    NOTE_SINGLE_CROSS,
+)
 
 #: Register answers (issue/'s ``consume_many``, or a fake in tests).
 STATE_CONSUMED = "consumed"  # unused until now: this call used it
 STATE_USED = "used"
 STATE_REVOKED = "revoked"
 STATE_UNKNOWN = "unknown"
-_STATE_REJECT = {STATE_USED: TOKEN_USED, STATE_REVOKED: TOKEN_REVOKED,
-                 STATE_UNKNOWN: TOKEN_UNKNOWN}
+_STATE_REJECT = {STATE_USED: TOKEN_USED, STATE_REVOKED: TOKEN_REVOKED, STATE_UNKNOWN: TOKEN_UNKNOWN}
 
 #: A cross or tick standing alone on a paper is read as a first preference (documented choice).
 CROSS_MARKS = frozenset({"X", "x", "×", "✓", "✔", "✗", "✘"})  # not V: it could be a Roman 5
@@ -255,8 +268,9 @@ class IntakeResult:
 
     def balanced(self) -> bool:
         """valid + rejected = received per channel and overall; valid = ballots kept."""
-        return (all(t.balanced() for t in self.channels.values())
-                and self.totals().valid == sum(self.rankings.values()))
+        return all(t.balanced() for t in self.channels.values()) and self.totals().valid == sum(
+            self.rankings.values()
+        )
 
 
 class IntakeRun:
@@ -292,8 +306,9 @@ class IntakeRun:
                     self._reject(row.channel, row.line, MALFORMED_ROW, row.problem)
         seen, tokens, pending = self._seen, self._tokens, self._pending
         papers, classify, ncand = self._papers, classify_paper, self.result.ncand
-        for row, (token, why) in zip(readable, self._normalise([r.token for r in readable]),
-                                     strict=True):
+        for row, (token, why) in zip(
+            readable, self._normalise([r.token for r in readable]), strict=True
+        ):
             if token is None:
                 self._reject(row.channel, row.line, TOKEN_MALFORMED, why)
                 continue
@@ -301,8 +316,12 @@ class IntakeRun:
             first = seen.setdefault(token, n)
             if first != n:
                 channel, line, _ = pending[first]
-                self._reject(row.channel, row.line, TOKEN_REPEATED,
-                             f"first returned at {channel} line {line}")
+                self._reject(
+                    row.channel,
+                    row.line,
+                    TOKEN_REPEATED,
+                    f"first returned at {channel} line {line}",
+                )
                 continue
             tokens.append(token)
             paper = papers.get(row.preferences)
@@ -391,8 +410,9 @@ def run_intake(
 # ---- anonymised outputs ----------------------------------------------------------------------
 
 
-def shuffled_groups(rankings: Counter[Ranking], random_bytes: Callable[[int], bytes]
-                    ) -> list[tuple[Ranking, int]]:
+def shuffled_groups(
+    rankings: Counter[Ranking], random_bytes: Callable[[int], bytes]
+) -> list[tuple[Ranking, int]]:
     """Groups in an order fixed by fresh random sort keys (``secrets.token_bytes`` in use).
 
     Sorting by 16 random bytes per item is a uniform shuffle (ties have probability ~2^-128) and
@@ -400,7 +420,7 @@ def shuffled_groups(rankings: Counter[Ranking], random_bytes: Callable[[int], by
     """
     items = list(rankings.items())
     keys = random_bytes(16 * len(items))
-    order = sorted(range(len(items)), key=lambda i: keys[16 * i: 16 * i + 16])
+    order = sorted(range(len(items)), key=lambda i: keys[16 * i : 16 * i + 16])
     return [items[i] for i in order]
 
 
@@ -409,8 +429,9 @@ def blt_quote(text: str) -> str:
     return '"' + text.replace('"', "'").replace("\n", " ") + '"'
 
 
-def blt_lines(groups: Sequence[tuple[Ranking, int]], names: Sequence[str], seats: int,
-              title: str) -> Iterator[str]:
+def blt_lines(
+    groups: Sequence[tuple[Ranking, int]], names: Sequence[str], seats: int, title: str
+) -> Iterator[str]:
     """The standard BLT file: header, ``weight c1 … 0`` lines, ``0``, names, title."""
     yield f"{len(names)} {seats}\n"
     for ranking, weight in groups:
@@ -425,8 +446,13 @@ def _csv_cell(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if any(ch in text for ch in ',"\n') else text
 
 
-def csv_grid_lines(groups: Sequence[tuple[Ranking, int]], names: Sequence[str], seats: int,
-                   title: str, format_version: int) -> Iterator[str]:
+def csv_grid_lines(
+    groups: Sequence[tuple[Ranking, int]],
+    names: Sequence[str],
+    seats: int,
+    title: str,
+    format_version: int,
+) -> Iterator[str]:
     """count/'s CSV ballot grid (``count.ballot_files``): the rank written under each candidate.
 
     Written here straight from 1-based rankings, line by line, because building the 0-based

@@ -38,8 +38,13 @@ from omov.fileio import atomic_open, sha256_file, write_json_atomic, write_text_
 REPORT_FORMAT_VERSION = "omov.intake-report/1"
 REJECTED_FORMAT_VERSION = "omov.intake-rejected/1"
 REJECTED_COLUMNS = ("format_version", "channel", "file", "line", "reason", "detail")
-OUTPUT_NAMES = ("ballots.blt", "ballots.csv", "rejected.csv", "intake_report.json",
-                "intake_report.html")
+OUTPUT_NAMES = (
+    "ballots.blt",
+    "ballots.csv",
+    "rejected.csv",
+    "intake_report.json",
+    "intake_report.html",
+)
 _CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 CLASS_HELP: dict[str, str] = {
@@ -47,7 +52,7 @@ CLASS_HELP: dict[str, str] = {
     core.BLANK: "blank paper: no mark at all (the member voted; not counted)",
     core.INVALID_NO_FIRST: "no first preference (ERS97 5.1.2, 6.9)",
     core.INVALID_FIRST_UNCERTAIN: "first preference void for uncertainty: '1' given to "
-                                  "more than one candidate (ERS97 6.9)",
+    "more than one candidate (ERS97 6.9)",
     core.INVALID_EXTRA_MARKS: "a mark beyond the last candidate on the ballot paper",
     core.MALFORMED_ROW: "the row cannot be read (not exactly token,preferences)",
     core.TOKEN_MALFORMED: "token has the wrong length, a foreign symbol or a wrong check symbol",
@@ -81,8 +86,9 @@ def parse_channels(files: Sequence[Path], specs: Sequence[str]) -> list[Channel]
         if not _CHANNEL.match(c.name):
             raise UsageError(f"channel name {c.name!r}: use letters, digits, '.', '_' or '-'")
         if names.count(c.name) > 1:
-            raise UsageError(f"channel {c.name!r} given twice",
-                             fix="name channels with --channel NAME=PATH")
+            raise UsageError(
+                f"channel {c.name!r} given twice", fix="name channels with --channel NAME=PATH"
+            )
         if not c.path.is_file():
             raise InputError("returned-ballot file not found", path=str(c.path))
     return channels
@@ -110,13 +116,18 @@ def read_rows(channel: Channel) -> Iterator[core.ReturnedRow]:
                     continue  # an empty line is not a returned paper
                 fields = next(csv.reader([line])) if '"' in line else line.split(",")
                 if len(fields) != 2:
-                    yield core.ReturnedRow(channel.name, lineno, "", "",
-                                           f"{len(fields)} fields, expected 2")
+                    yield core.ReturnedRow(
+                        channel.name, lineno, "", "", f"{len(fields)} fields, expected 2"
+                    )
                 else:
                     yield core.ReturnedRow(channel.name, lineno, fields[0], fields[1])
         except UnicodeDecodeError as exc:
-            raise InputError("not UTF-8 text", path=path, line=_first_bad_line(channel.path),
-                             fix="save the file as UTF-8") from exc
+            raise InputError(
+                "not UTF-8 text",
+                path=path,
+                line=_first_bad_line(channel.path),
+                fix="save the file as UTF-8",
+            ) from exc
 
 
 def _first_bad_line(path: Path) -> int | None:
@@ -154,8 +165,9 @@ def normalise_one(text: str) -> tuple[str | None, str]:
 
 def _gf32_times_two() -> npt.NDArray[np.uint8]:
     """x·s in GF(32) mod x^5 + x^2 + 1: the Damm step issue.tokens documents."""
-    return np.array([((s << 1) & 0x1F) ^ (0b00101 if s & 0x10 else 0) for s in range(32)],
-                    dtype=np.uint8)
+    return np.array(
+        [((s << 1) & 0x1F) ^ (0b00101 if s & 0x10 else 0) for s in range(32)], dtype=np.uint8
+    )
 
 
 def _symbol_values() -> npt.NDArray[np.uint8]:
@@ -169,8 +181,9 @@ def _symbol_values() -> npt.NDArray[np.uint8]:
 
 _TIMES_TWO = _gf32_times_two()
 _VALUES = _symbol_values()
-_LENIENT = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None, "\t": None,
-                          "\r": None, "\n": None})
+_LENIENT = str.maketrans(
+    {"O": "0", "I": "1", "L": "1", "-": None, " ": None, "\t": None, "\r": None, "\n": None}
+)
 
 
 def normalise(texts: Sequence[str]) -> list[tuple[str | None, str]]:
@@ -183,8 +196,10 @@ def normalise(texts: Sequence[str]) -> list[tuple[str | None, str]]:
     from issue.tokens import TOKEN_SYMBOLS
 
     cleaned = [t.upper().replace("-", "") for t in texts]
-    cleaned = [c.translate(_LENIENT) if ("O" in c or "I" in c or "L" in c or " " in c) else c
-               for c in cleaned]
+    cleaned = [
+        c.translate(_LENIENT) if ("O" in c or "I" in c or "L" in c or " " in c) else c
+        for c in cleaned
+    ]
     idx = [i for i, c in enumerate(cleaned) if len(c) == TOKEN_SYMBOLS and c.isascii()]
     out: list[tuple[str | None, str] | None] = [None] * len(texts)
     if idx:
@@ -208,11 +223,13 @@ class RegisterAdapter:
     were is kept in ``reclaimed`` for the report and the audit log.
     """
 
-    _STATES: ClassVar[dict[str, str]] = {"won": core.STATE_CONSUMED,
-                                         "reclaimed": core.STATE_CONSUMED,
-                                         "used": core.STATE_USED,
-                                         "revoked": core.STATE_REVOKED,
-                                         "unknown": core.STATE_UNKNOWN}
+    _STATES: ClassVar[dict[str, str]] = {
+        "won": core.STATE_CONSUMED,
+        "reclaimed": core.STATE_CONSUMED,
+        "used": core.STATE_USED,
+        "revoked": core.STATE_REVOKED,
+        "unknown": core.STATE_UNKNOWN,
+    }
 
     def __init__(self, register: Any, chunk: int = 50_000, run_id: bytes | None = None) -> None:
         self._register = register
@@ -236,9 +253,10 @@ class RegisterAdapter:
         order: list[int] = np.argsort(keys, kind="stable").tolist()
         out = [""] * len(hashes)
         for start in range(0, len(order), self.CHUNK):
-            part = order[start:start + self.CHUNK]
-            states = self._register.consume_many_hashes([hashes[i] for i in part],
-                                                        chunk=self.CHUNK, run_id=self.run_id)
+            part = order[start : start + self.CHUNK]
+            states = self._register.consume_many_hashes(
+                [hashes[i] for i in part], chunk=self.CHUNK, run_id=self.run_id
+            )
             self.transactions += 1
             kill_point(f"intake_after_consume_{self.transactions}")
             for i, state in zip(part, states, strict=True):
@@ -253,13 +271,18 @@ def open_register(db: Path, keys: Path, ballot: BallotDefinition) -> Any:
     from issue.register import Register
 
     if not db.is_file():
-        raise InputError("vote register not found", path=str(db),
-                         fix="pass the register.sqlite written by `omov issue run`")
+        raise InputError(
+            "vote register not found",
+            path=str(db),
+            fix="pass the register.sqlite written by `omov issue run`",
+        )
     register = Register.open(db, keys)
     if ballot.election_id and register.key.election != ballot.election_id:
         register.close()
-        raise IntegrityError(f"the register is for election {register.key.election!r} but the "
-                             f"ballot definition is for {ballot.election_id!r}")
+        raise IntegrityError(
+            f"the register is for election {register.key.election!r} but the "
+            f"ballot definition is for {ballot.election_id!r}"
+        )
     return register
 
 
@@ -270,13 +293,16 @@ def _refuse_existing(out: Path) -> None:
     """
     existing = [n for n in OUTPUT_NAMES if (out / n).exists()]
     if existing:
-        raise UsageError(f"{out} already holds an intake ({', '.join(existing)}); refusing to "
-                         "overwrite it (those ballots' tokens are used and could not be re-read)",
-                         fix="give a new --out directory for this intake")
+        raise UsageError(
+            f"{out} already holds an intake ({', '.join(existing)}); refusing to "
+            "overwrite it (those ballots' tokens are used and could not be re-read)",
+            fix="give a new --out directory for this intake",
+        )
 
 
-def write_outputs(out: Path, result: core.IntakeResult, ballot: BallotDefinition,
-                  channels: Sequence[Channel]) -> dict[str, str]:
+def write_outputs(
+    out: Path, result: core.IntakeResult, ballot: BallotDefinition, channels: Sequence[Channel]
+) -> dict[str, str]:
     """ballots.blt and ballots.csv (one shuffled order, from ``secrets``) and rejected.csv.
 
     Returns name → SHA-256. The CSV is count/'s own ballot grid (``count.ballot_files``).
@@ -289,17 +315,31 @@ def write_outputs(out: Path, result: core.IntakeResult, ballot: BallotDefinition
         fh.writelines(core.blt_lines(groups, ballot.names(), ballot.seats, ballot.title))
     kill_point("intake_blt_written")
     with atomic_open(out / "ballots.csv", "w") as fh:
-        fh.writelines(core.csv_grid_lines(groups, ballot.names(), ballot.seats, ballot.title,
-                                          CSV_FORMAT_VERSION))
+        fh.writelines(
+            core.csv_grid_lines(
+                groups, ballot.names(), ballot.seats, ballot.title, CSV_FORMAT_VERSION
+            )
+        )
     csv_hash = sha256_file(out / "ballots.csv")
     files = {c.name: str(c.path) for c in channels}
     rank = {c.name: i for i, c in enumerate(channels)}
     result.rejections.sort(key=lambda r: (rank.get(r.channel, 0), r.line))
-    rows = ({"format_version": REJECTED_FORMAT_VERSION, "channel": r.channel,
-             "file": files.get(r.channel, ""), "line": r.line, "reason": r.reason,
-             "detail": r.detail} for r in result.rejections)
-    return {"ballots.blt": sha256_file(out / "ballots.blt"), "ballots.csv": csv_hash,
-            "rejected.csv": write_csv(out / "rejected.csv", REJECTED_COLUMNS, rows)}
+    rows = (
+        {
+            "format_version": REJECTED_FORMAT_VERSION,
+            "channel": r.channel,
+            "file": files.get(r.channel, ""),
+            "line": r.line,
+            "reason": r.reason,
+            "detail": r.detail,
+        }
+        for r in result.rejections
+    )
+    return {
+        "ballots.blt": sha256_file(out / "ballots.blt"),
+        "ballots.csv": csv_hash,
+        "rejected.csv": write_csv(out / "rejected.csv", REJECTED_COLUMNS, rows),
+    }
 
 
 def _tally_dict(t: core.IntakeResult | core.ChannelTally) -> dict[str, Any]:
@@ -308,16 +348,23 @@ def _tally_dict(t: core.IntakeResult | core.ChannelTally) -> dict[str, Any]:
         "received": tally.received,
         "valid": tally.valid,
         "rejected": sum(tally.rejected.values()),
-        "by_class": {c: (tally.valid if c == core.VALID else tally.rejected.get(c, 0))
-                     for c in core.ALL_CLASSES},
+        "by_class": {
+            c: (tally.valid if c == core.VALID else tally.rejected.get(c, 0))
+            for c in core.ALL_CLASSES
+        },
         "valid_notes": {n: tally.notes.get(n, 0) for n in core.NOTES},
     }
 
 
-def build_report(result: core.IntakeResult, ballot: BallotDefinition, ballot_def: Path,
-                 inputs: list[dict[str, Any]], outputs: dict[str, str],
-                 register_counts: dict[str, int], run: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
+def build_report(
+    result: core.IntakeResult,
+    ballot: BallotDefinition,
+    ballot_def: Path,
+    inputs: list[dict[str, Any]],
+    outputs: dict[str, str],
+    register_counts: dict[str, int],
+    run: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The intake report (JSON): per channel and class, valid + rejected = received.
 
     ``run``: the intake run's id, attempt number and tokens reclaimed from earlier attempts.
@@ -341,11 +388,18 @@ def build_report(result: core.IntakeResult, ballot: BallotDefinition, ballot_def
     }
 
 
-def _inputs(channels: Sequence[Channel], result: core.IntakeResult, digests: dict[str, str]
-            ) -> list[dict[str, Any]]:
-    return [{"channel": c.name, "file": str(c.path), "sha256": digests[c.name],
-             "rows": result.channels.get(c.name, core.ChannelTally()).received}
-            for c in channels]
+def _inputs(
+    channels: Sequence[Channel], result: core.IntakeResult, digests: dict[str, str]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "channel": c.name,
+            "file": str(c.path),
+            "sha256": digests[c.name],
+            "rows": result.channels.get(c.name, core.ChannelTally()).received,
+        }
+        for c in channels
+    ]
 
 
 def _audit(log: Path | None, event: str, **fields: Any) -> str | None:
@@ -361,9 +415,17 @@ def _progress_rows(channels: Sequence[Channel]) -> Iterator[core.ReturnedRow]:
         yield from read_rows(channel)
 
 
-def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballot_def: Path,
-        out: Path, audit_log: Path | None, batch_size: int = 50_000,
-        consume_chunk: int = 50_000) -> dict[str, Any]:
+def run(
+    files: Sequence[Path],
+    specs: Sequence[str],
+    db: Path,
+    keys: Path,
+    ballot_def: Path,
+    out: Path,
+    audit_log: Path | None,
+    batch_size: int = 50_000,
+    consume_chunk: int = 50_000,
+) -> dict[str, Any]:
     """The whole intake, or the rest of one that was killed; returns the report (also in OUT).
 
     Order (each step durable before the next, ``count.intake_journal``): journal with the run
@@ -378,8 +440,11 @@ def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballo
     out.mkdir(parents=True, exist_ok=True)
     with journal.locked(out):
         digests = {c.name: sha256_file(c.path) for c in channels}
-        inputs = journal.RunInputs(ballot.election_id, sha256_file(ballot_def),
-                                   journal.channel_digests([c.name for c in channels], digests))
+        inputs = journal.RunInputs(
+            ballot.election_id,
+            sha256_file(ballot_def),
+            journal.channel_digests([c.name for c in channels], digests),
+        )
         doc = journal.read(out)
         if doc is None:
             _refuse_existing(out)
@@ -392,23 +457,41 @@ def run(files: Sequence[Path], specs: Sequence[str], db: Path, keys: Path, ballo
             adapter = RegisterAdapter(register, consume_chunk, bytes.fromhex(doc["run_id"]))
             result = _run_with_progress(channels, len(ballot.candidates), adapter, batch_size)
             outputs = write_outputs(out, result, ballot, channels)
-            run_info = {"id": doc["run_id"], "attempt": doc["attempt"],
-                        "tokens_reclaimed": adapter.reclaimed}
-            report = build_report(result, ballot, ballot_def, _inputs(channels, result, digests),
-                                  outputs, register.counts(), run_info)
+            run_info = {
+                "id": doc["run_id"],
+                "attempt": doc["attempt"],
+                "tokens_reclaimed": adapter.reclaimed,
+            }
+            report = build_report(
+                result,
+                ballot,
+                ballot_def,
+                _inputs(channels, result, digests),
+                outputs,
+                register.counts(),
+                run_info,
+            )
         write_report(out, report)
         kill_point("intake_report_written")
-        _audit(audit_log, "intake.finished", election=ballot.election_id, inputs=digests,
-               run_id=doc["run_id"], attempt=doc["attempt"],
-               tokens_reclaimed=adapter.reclaimed, totals=report["totals"],
-               outputs=report["outputs"])
+        _audit(
+            audit_log,
+            "intake.finished",
+            election=ballot.election_id,
+            inputs=digests,
+            run_id=doc["run_id"],
+            attempt=doc["attempt"],
+            tokens_reclaimed=adapter.reclaimed,
+            totals=report["totals"],
+            outputs=report["outputs"],
+        )
         kill_point("intake_finished_logged")
         journal.write(out, {**doc, "state": journal.FINISHED, "outputs": report["outputs"]})
     return report
 
 
-def _start_or_resume(out: Path, doc: dict[str, Any] | None, inputs: journal.RunInputs,
-                     audit_log: Path | None) -> dict[str, Any]:
+def _start_or_resume(
+    out: Path, doc: dict[str, Any] | None, inputs: journal.RunInputs, audit_log: Path | None
+) -> dict[str, Any]:
     """A new run (id from ``secrets``, journalled before any consume) or the next attempt of
     the open run in ``doc``; the audit log gets ``intake.started`` or ``intake.resumed``."""
     from issue.register import new_run_id
@@ -418,39 +501,66 @@ def _start_or_resume(out: Path, doc: dict[str, Any] | None, inputs: journal.RunI
         run_id = new_run_id().hex()
         # Logged before the journal: a crash between the two leaves a started run that never
         # consumed a token (the next run gets a new id); never a consume the log does not know.
-        _audit(audit_log, "intake.started", election=inputs.election_id,
-               ballot_definition_sha256=inputs.ballot_definition_sha256, inputs=digests,
-               run_id=run_id)
+        _audit(
+            audit_log,
+            "intake.started",
+            election=inputs.election_id,
+            ballot_definition_sha256=inputs.ballot_definition_sha256,
+            inputs=digests,
+            run_id=run_id,
+        )
         doc = journal.new(run_id, inputs)
     else:
         doc = {**doc, "attempt": int(doc.get("attempt", 1)) + 1}
-        _audit(audit_log, "intake.resumed", election=inputs.election_id,
-               ballot_definition_sha256=inputs.ballot_definition_sha256, inputs=digests,
-               run_id=doc["run_id"], attempt=doc["attempt"])
+        _audit(
+            audit_log,
+            "intake.resumed",
+            election=inputs.election_id,
+            ballot_definition_sha256=inputs.ballot_definition_sha256,
+            inputs=digests,
+            run_id=doc["run_id"],
+            attempt=doc["attempt"],
+        )
     journal.write(out, doc)
     return doc
 
 
-def _run_with_progress(channels: Sequence[Channel], ncand: int, register: RegisterAdapter,
-                       batch_size: int) -> core.IntakeResult:
+def _run_with_progress(
+    channels: Sequence[Channel], ncand: int, register: RegisterAdapter, batch_size: int
+) -> core.IntakeResult:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("intake: {task.completed:,} ballots"),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=not console.is_terminal) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("intake: {task.completed:,} ballots"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
         task = bar.add_task("intake", total=None)
-        return core.run_intake(_progress_rows(channels), ncand, register,
-                               normalise, batch_size=batch_size,
-                               progress=lambda n: bar.advance(task, n))
+        return core.run_intake(
+            _progress_rows(channels),
+            ncand,
+            register,
+            normalise,
+            batch_size=batch_size,
+            progress=lambda n: bar.advance(task, n),
+        )
 
 
 def write_report(out: Path, report: dict[str, Any]) -> None:
     """intake_report.json then intake_report.html (the HTML shows the JSON's figures)."""
     write_json_atomic(out / "intake_report.json", report)
-    html = render_html("intake_report.html.j2", r=report, classes=core.ALL_CLASSES,
-                       notes=core.NOTES, format_version=REPORT_FORMAT_VERSION)
+    html = render_html(
+        "intake_report.html.j2",
+        r=report,
+        classes=core.ALL_CLASSES,
+        notes=core.NOTES,
+        format_version=REPORT_FORMAT_VERSION,
+    )
     write_text_atomic(out / "intake_report.html", html)
 
 
@@ -488,40 +598,61 @@ def merge_intakes(dirs: Sequence[Path], out: Path) -> dict[str, Any]:
     first = loaded[0][0]
     for (report, _), d in zip(loaded, dirs, strict=True):
         if (report["election_id"], report["ballot_definition"]["sha256"]) != (
-                first["election_id"], first["ballot_definition"]["sha256"]):
+            first["election_id"],
+            first["ballot_definition"]["sha256"],
+        ):
             raise IntegrityError(f"{d} is an intake of another election or ballot definition")
     runs = [str(r.get("run", {}).get("id")) for r, _ in loaded if r.get("run")]
     if len(runs) != len(set(runs)):
-        raise IntegrityError("two of these directories hold the same intake run (one was "
-                             "copied or resumed in two places): merging would count its "
-                             "ballots twice", fix="merge each intake run once")
+        raise IntegrityError(
+            "two of these directories hold the same intake run (one was "
+            "copied or resumed in two places): merging would count its "
+            "ballots twice",
+            fix="merge each intake run once",
+        )
     _refuse_existing(out)
     total: Counter[core.Ranking] = Counter()
     for _, rankings in loaded:
         total.update(rankings)
     result = core.IntakeResult(len(first["candidates"]), rankings=total)
-    ballot = BallotDefinition(first["election_id"], int(first["seats"]), str(first["title"]), "",
-                              tuple(BallotCandidate(i, n, "") for i, n in
-                                    enumerate(first["candidates"], start=1)))
+    ballot = BallotDefinition(
+        first["election_id"],
+        int(first["seats"]),
+        str(first["title"]),
+        "",
+        tuple(BallotCandidate(i, n, "") for i, n in enumerate(first["candidates"], start=1)),
+    )
     outputs = write_outputs(out, result, ballot, [])
     outputs.pop("rejected.csv", None)
     (out / "rejected.csv").unlink(missing_ok=True)  # rejections stay in each intake's own list
-    doc = {"format_version": MERGE_FORMAT_VERSION, "election_id": first["election_id"],
-           "valid": sum(total.values()),
-           "inputs": [{"dir": str(d), "intake_report_sha256": sha256_file(d / "intake_report.json"),
-                       "ballots_sha256": r["outputs"]["ballots.blt"], "valid": r["totals"]["valid"]}
-                      for (r, _), d in zip(loaded, dirs, strict=True)],
-           "outputs": outputs}
+    doc = {
+        "format_version": MERGE_FORMAT_VERSION,
+        "election_id": first["election_id"],
+        "valid": sum(total.values()),
+        "inputs": [
+            {
+                "dir": str(d),
+                "intake_report_sha256": sha256_file(d / "intake_report.json"),
+                "ballots_sha256": r["outputs"]["ballots.blt"],
+                "valid": r["totals"]["valid"],
+            }
+            for (r, _), d in zip(loaded, dirs, strict=True)
+        ],
+        "outputs": outputs,
+    }
     write_json_atomic(out / "merge_report.json", doc)
     return doc
 
 
 def intake_merge(
-    dirs: Annotated[list[Path], typer.Argument(help="Two or more `omov count intake` --out "
-                                               "directories of one election.")],
+    dirs: Annotated[
+        list[Path],
+        typer.Argument(help="Two or more `omov count intake` --out directories of one election."),
+    ],
     out: Annotated[Path, typer.Option("--out", help="New output directory.")],
-    audit_log: Annotated[Path | None, typer.Option("--audit-log", help="Append "
-                                                   "'intake.merged' to this audit log.")] = None,
+    audit_log: Annotated[
+        Path | None, typer.Option("--audit-log", help="Append 'intake.merged' to this audit log.")
+    ] = None,
 ) -> None:
     """Merge the ballots of several intakes (e.g. two run at once) into one ballots.blt/.csv.
 
@@ -530,32 +661,54 @@ def intake_merge(
     Example: omov count intake-merge out/intake-online out/intake-postal --out out/intake-all
     """
     doc = merge_intakes(dirs, out)
-    _audit(audit_log, "intake.merged", election=doc["election_id"], valid=doc["valid"],
-           inputs=[i["ballots_sha256"] for i in doc["inputs"]], outputs=doc["outputs"])
+    _audit(
+        audit_log,
+        "intake.merged",
+        election=doc["election_id"],
+        valid=doc["valid"],
+        inputs=[i["ballots_sha256"] for i in doc["inputs"]],
+        outputs=doc["outputs"],
+    )
     typer.echo(f"merged {len(dirs)} intakes: {doc['valid']:,} valid ballots")
     for name in ("ballots.blt", "ballots.csv", "merge_report.json"):
         typer.echo(f"  {out / name}")
 
 
 def intake(
-    files: Annotated[list[Path] | None, typer.Argument(
-        help="Returned-ballot CSV files (token,preferences); channel = file stem.")] = None,
-    channel: Annotated[list[str] | None, typer.Option(
-        "--channel", help="NAME=PATH: a channel file with an explicit name (repeatable).")] = None,
-    register: Annotated[Path, typer.Option("--register", help="register.sqlite from issue.")
-                        ] = Path("out/issue/register.sqlite"),
-    keys: Annotated[Path, typer.Option("--keys", help="vote.key (K_vote only) from issue.")
-                    ] = Path("out/issue/vote.key"),
-    ballot_def: Annotated[Path, typer.Option("--ballot-def", help="ballot_definition.json from "
-                                             "`count candidates pack`.")
-                          ] = Path("out/pack/ballot_definition.json"),
-    out: Annotated[Path, typer.Option("--out", help="New output directory (or that of an "
-                                      "interrupted intake of the same files, to finish it).")
-                   ] = Path("out/intake"),
-    audit_log: Annotated[Path | None, typer.Option("--audit-log", help="Append intake events "
-                                                   "to this audit log.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows read and "
-                                            "checked at a time.")] = 50_000,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Returned-ballot CSV files (token,preferences); channel = file stem."),
+    ] = None,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--channel", help="NAME=PATH: a channel file with an explicit name (repeatable)."
+        ),
+    ] = None,
+    register: Annotated[
+        Path, typer.Option("--register", help="register.sqlite from issue.")
+    ] = Path("out/issue/register.sqlite"),
+    keys: Annotated[Path, typer.Option("--keys", help="vote.key (K_vote only) from issue.")] = Path(
+        "out/issue/vote.key"
+    ),
+    ballot_def: Annotated[
+        Path,
+        typer.Option("--ballot-def", help="ballot_definition.json from `count candidates pack`."),
+    ] = Path("out/pack/ballot_definition.json"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="New output directory (or that of an "
+            "interrupted intake of the same files, to finish it).",
+        ),
+    ] = Path("out/intake"),
+    audit_log: Annotated[
+        Path | None, typer.Option("--audit-log", help="Append intake events to this audit log.")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Rows read and checked at a time.")
+    ] = 50_000,
 ) -> None:
     """Check returned ballots against the register (first use wins) and write ballots.blt.
 
@@ -565,8 +718,7 @@ def intake(
 
     Example: omov count intake online.csv --channel postal=keyed.csv --register out/issue/register.sqlite --keys out/issue/vote.key --ballot-def out/pack/ballot_definition.json --out out/intake
     """  # noqa: E501
-    report = run(files or [], channel or [], register, keys, ballot_def, out, audit_log,
-                 batch_size)
+    report = run(files or [], channel or [], register, keys, ballot_def, out, audit_log, batch_size)
     t = report["totals"]
     typer.echo(f"received {t['received']:,}: valid {t['valid']:,}, rejected {t['rejected']:,}")
     for name in OUTPUT_NAMES:

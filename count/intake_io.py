@@ -39,8 +39,9 @@ def render_html(template: str, **context: Any) -> str:
 def csv_text(header: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     """CSV text with one header row and ``\\n`` line ends."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(header), lineterminator="\n",
-                            extrasaction="ignore")
+    writer = csv.DictWriter(
+        buf, fieldnames=list(header), lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
@@ -58,8 +59,9 @@ def read_text(path: Path, what: str) -> str:
     except FileNotFoundError as exc:
         raise InputError(f"{what} not found", path=str(path)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what} cannot be read ({exc})", path=str(path),
-                         fix="save it as UTF-8 text") from exc
+        raise InputError(
+            f"{what} cannot be read ({exc})", path=str(path), fix="save it as UTF-8 text"
+        ) from exc
 
 
 def read_json(path: Path, what: str) -> Any:
@@ -68,5 +70,6 @@ def read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{what} is not valid JSON ({exc.msg})", path=str(path),
-                         line=exc.lineno) from exc
+        raise InputError(
+            f"{what} is not valid JSON ({exc.msg})", path=str(path), line=exc.lineno
+        ) from exc

@@ -65,15 +65,19 @@ class RunInputs:
     channels: tuple[tuple[str, str], ...]  #: (channel name, SHA-256) in the order given
 
     def as_json(self) -> dict[str, Any]:
-        return {"election_id": self.election_id,
-                "ballot_definition_sha256": self.ballot_definition_sha256,
-                "inputs": [{"channel": c, "sha256": h} for c, h in self.channels]}
+        return {
+            "election_id": self.election_id,
+            "ballot_definition_sha256": self.ballot_definition_sha256,
+            "inputs": [{"channel": c, "sha256": h} for c, h in self.channels],
+        }
 
     @classmethod
     def from_journal(cls, doc: Mapping[str, Any]) -> RunInputs:
-        return cls(str(doc.get("election_id", "")), str(doc.get("ballot_definition_sha256", "")),
-                   tuple((str(i.get("channel")), str(i.get("sha256")))
-                         for i in doc.get("inputs", [])))
+        return cls(
+            str(doc.get("election_id", "")),
+            str(doc.get("ballot_definition_sha256", "")),
+            tuple((str(i.get("channel")), str(i.get("sha256"))) for i in doc.get("inputs", [])),
+        )
 
 
 @contextlib.contextmanager
@@ -84,8 +88,10 @@ def locked(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UsageError(f"another `omov count intake` is writing into {out} right now",
-                             fix="wait for it to finish, or give a new --out") from None
+            raise UsageError(
+                f"another `omov count intake` is writing into {out} right now",
+                fix="wait for it to finish, or give a new --out",
+            ) from None
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -101,9 +107,11 @@ def read(out: Path) -> dict[str, Any] | None:
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        raise InputError(f"the intake journal is not valid JSON ({exc})", path=str(path),
-                         fix="it is written atomically, so it was changed by hand: restore it "
-                             "from a backup") from exc
+        raise InputError(
+            f"the intake journal is not valid JSON ({exc})",
+            path=str(path),
+            fix="it is written atomically, so it was changed by hand: restore it from a backup",
+        ) from exc
     if not isinstance(doc, dict) or doc.get("format_version") != JOURNAL_FORMAT_VERSION:
         raise InputError(f"not an {JOURNAL_FORMAT_VERSION} journal", path=str(path))
     return doc
@@ -127,39 +135,52 @@ def write(out: Path, doc: Mapping[str, Any]) -> None:
 
 def new(run_id: str, inputs: RunInputs) -> dict[str, Any]:
     """The journal of a run about to consume its first token."""
-    return {"format_version": JOURNAL_FORMAT_VERSION, "run_id": run_id, "state": OPEN,
-            "attempt": 1, **inputs.as_json()}
+    return {
+        "format_version": JOURNAL_FORMAT_VERSION,
+        "run_id": run_id,
+        "state": OPEN,
+        "attempt": 1,
+        **inputs.as_json(),
+    }
 
 
 def describe(doc: Mapping[str, Any]) -> str:
     """One line naming a journal's run and files (for refusals)."""
-    files = ", ".join(f"{i.get('channel')} (SHA-256 {str(i.get('sha256'))[:12]}…)"
-                      for i in doc.get("inputs", []))
+    files = ", ".join(
+        f"{i.get('channel')} (SHA-256 {str(i.get('sha256'))[:12]}…)" for i in doc.get("inputs", [])
+    )
     return f"run {doc.get('run_id')} of election {doc.get('election_id')!r} on {files}"
 
 
 def check_resumable(out: Path, doc: Mapping[str, Any], inputs: RunInputs) -> None:
     """Refuse (exit 2) unless ``doc`` is an open journal of exactly ``inputs``."""
     if doc.get("state") != OPEN:
-        raise UsageError(f"{out} already holds an intake (finished: {describe(doc)}); refusing to "
-                         "overwrite it (those ballots' tokens are used and could not be re-read)",
-                         fix="give a new --out directory for this intake")
+        raise UsageError(
+            f"{out} already holds an intake (finished: {describe(doc)}); refusing to "
+            "overwrite it (those ballots' tokens are used and could not be re-read)",
+            fix="give a new --out directory for this intake",
+        )
     theirs = RunInputs.from_journal(doc)
     if theirs == inputs:
         return
-    why = ("another ballot definition"
-           if theirs.ballot_definition_sha256 != inputs.ballot_definition_sha256
-           else "another election" if theirs.election_id != inputs.election_id
-           else "other channel files (names, order or contents differ)")
+    why = (
+        "another ballot definition"
+        if theirs.ballot_definition_sha256 != inputs.ballot_definition_sha256
+        else "another election"
+        if theirs.election_id != inputs.election_id
+        else "other channel files (names, order or contents differ)"
+    )
     raise UsageError(
         f"{out} holds an unfinished intake with {why}: {describe(doc)}. Its tokens are already "
         "used in the register and its ballots are written nowhere yet",
         fix=f"first finish that intake: re-run `omov count intake` with exactly those files "
-            f"(same channel names, order and contents; see {out / JOURNAL_NAME}) and --out "
-            f"{out}; then take these files with a new --out")
+        f"(same channel names, order and contents; see {out / JOURNAL_NAME}) and --out "
+        f"{out}; then take these files with a new --out",
+    )
 
 
-def channel_digests(names: Sequence[str], digests: Mapping[str, str]) -> tuple[
-        tuple[str, str], ...]:
+def channel_digests(
+    names: Sequence[str], digests: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
     """(name, SHA-256) pairs in the order the channels were given."""
     return tuple((n, digests[n]) for n in names)

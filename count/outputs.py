@@ -24,11 +24,17 @@ from omov.errors import InputError, IntegrityError, UsageError
 from omov.fileio import sha256_file, write_text_atomic
 
 
-def count_file(path: str | Path, rule: str, *, seats: int | None = None,
-               tie_seed: str | None = None, tie_decisions: list[TieDecision] | None = None,
-               extra: dict[str, str] | None = None,
-               constraint: tuple[str, list[Limit], dict[str, str]] | None = None,
-               progress: Callable[[str], None] | None = None) -> CountResult:
+def count_file(
+    path: str | Path,
+    rule: str,
+    *,
+    seats: int | None = None,
+    tie_seed: str | None = None,
+    tie_decisions: list[TieDecision] | None = None,
+    extra: dict[str, str] | None = None,
+    constraint: tuple[str, list[Limit], dict[str, str]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CountResult:
     """Load a ballot file and count it; the result names the file and its SHA-256.
 
     ``constraint`` = (attribute, limits, group of each candidate by name) for a guard/doom count.
@@ -39,29 +45,42 @@ def count_file(path: str | Path, rule: str, *, seats: int | None = None,
         attribute, limits, groups = constraint
         missing = [n for n in ballots.candidates if n not in groups]
         if missing:
-            raise InputError(f"no '{attribute}' for candidate(s): {', '.join(missing)}",
-                             fix="every candidate on the ballot needs a row in the candidates file")
+            raise InputError(
+                f"no '{attribute}' for candidate(s): {', '.join(missing)}",
+                fix="every candidate on the ballot needs a row in the candidates file",
+            )
         con = Constraint.build(attribute, [groups[n] for n in ballots.candidates], limits)
         eligible = [c for c in range(ballots.n_candidates) if c not in ballots.withdrawn]
         check_feasible(con, eligible, seats or ballots.seats)
-    result = run_rule(rule, ballots, CountOptions(seats=seats, tie_seed=tie_seed,
-                                                  tie_decisions=tie_decisions,
-                                                  extra=dict(extra or {}), constraint=con,
-                                                  progress=progress))
-    return dataclasses.replace(result, source=str(Path(path).resolve()),
-                               ballots_sha256=sha256_file(path))
+    result = run_rule(
+        rule,
+        ballots,
+        CountOptions(
+            seats=seats,
+            tie_seed=tie_seed,
+            tie_decisions=tie_decisions,
+            extra=dict(extra or {}),
+            constraint=con,
+            progress=progress,
+        ),
+    )
+    return dataclasses.replace(
+        result, source=str(Path(path).resolve()), ballots_sha256=sha256_file(path)
+    )
 
 
 def write_result(result: CountResult, out_dir: str | Path) -> dict[str, str]:
     """Write result.json/.csv/.txt/.html atomically; returns each file's SHA-256."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return {name: write_text_atomic(out / name, render(result))
-            for name, render in RENDERERS.items()}
+    return {
+        name: write_text_atomic(out / name, render(result)) for name, render in RENDERERS.items()
+    }
 
 
-def read_constraint(specs: list[str], candidates_csv: str | Path
-                    ) -> tuple[str, list[Limit], dict[str, str]]:
+def read_constraint(
+    specs: list[str], candidates_csv: str | Path
+) -> tuple[str, list[Limit], dict[str, str]]:
     """``--constraint`` terms plus the candidates file's column for that attribute."""
     import pandas as pd
 
@@ -73,10 +92,15 @@ def read_constraint(specs: list[str], candidates_csv: str | Path
         raise InputError(f"cannot read candidates file: {exc}", path=str(p)) from None
     for col in ("name", attribute):
         if col not in frame.columns:
-            raise InputError(f"the candidates file has no '{col}' column", path=str(p), line=1,
-                             fix=f"add a '{attribute}' column naming each candidate's group")
-    groups = {str(n).strip(): str(g).strip() for n, g in zip(frame["name"], frame[attribute],
-                                                           strict=True)}
+            raise InputError(
+                f"the candidates file has no '{col}' column",
+                path=str(p),
+                line=1,
+                fix=f"add a '{attribute}' column naming each candidate's group",
+            )
+    groups = {
+        str(n).strip(): str(g).strip() for n, g in zip(frame["name"], frame[attribute], strict=True)
+    }
     return attribute, limits, groups
 
 
@@ -87,15 +111,22 @@ def read_tie_decisions(path: str | Path) -> list[TieDecision]:
     try:
         doc: Any = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read tie decisions: {exc}", path=str(p),
-                         fix="see docs/formats-count.md (tie decisions file)") from None
+        raise InputError(
+            f"cannot read tie decisions: {exc}",
+            path=str(p),
+            fix="see docs/formats-count.md (tie decisions file)",
+        ) from None
     items = doc.get("decisions") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise InputError("expected a list of decisions", path=str(p))
     out = []
     for i, d in enumerate(items):
-        if not (isinstance(d, dict) and isinstance(d.get("among"), list)
-                and isinstance(d.get("chosen"), list) and d["chosen"]):
+        if not (
+            isinstance(d, dict)
+            and isinstance(d.get("among"), list)
+            and isinstance(d.get("chosen"), list)
+            and d["chosen"]
+        ):
             raise InputError(f"decision {i + 1} needs 'among' and 'chosen' lists", path=str(p))
         out.append(TieDecision(tuple(map(str, d["among"])), tuple(map(str, d["chosen"]))))
     return out
@@ -103,16 +134,28 @@ def read_tie_decisions(path: str | Path) -> list[TieDecision]:
 
 def _recount(src: Path, doc: dict[str, Any]) -> CountResult:
     """Count ``src`` again with what result.json recorded (seed, lots, options, constraint)."""
-    decisions = [TieDecision(tuple(t["among"]), tuple(t["chosen"])) for t in doc.get("ties", [])
-                 if t.get("method") == "lot (decisions file)"]
+    decisions = [
+        TieDecision(tuple(t["among"]), tuple(t["chosen"]))
+        for t in doc.get("ties", [])
+        if t.get("method") == "lot (decisions file)"
+    ]
     con = doc.get("constraint")
     constraint = None
     if con:
-        constraint = (con["attribute"], parse_limits([f"{con['attribute']}:{x}"
-                                                      for x in con["limits"]])[1], con["groups"])
-    return count_file(src, doc["rule"], seats=int(doc["seats"]), tie_seed=doc.get("tie_seed"),
-                      tie_decisions=decisions or None, extra=doc.get("options") or {},
-                      constraint=constraint)
+        constraint = (
+            con["attribute"],
+            parse_limits([f"{con['attribute']}:{x}" for x in con["limits"]])[1],
+            con["groups"],
+        )
+    return count_file(
+        src,
+        doc["rule"],
+        seats=int(doc["seats"]),
+        tie_seed=doc.get("tie_seed"),
+        tie_decisions=decisions or None,
+        extra=doc.get("options") or {},
+        constraint=constraint,
+    )
 
 
 def verify_dir(out_dir: str | Path, ballots: str | Path | None = None) -> list[str]:
@@ -121,25 +164,35 @@ def verify_dir(out_dir: str | Path, ballots: str | Path | None = None) -> list[s
     try:
         doc = json.loads((out / "result.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read result.json: {exc}", path=str(out / "result.json"),
-                         fix="give the --out directory of an `omov count run`") from None
+        raise InputError(
+            f"cannot read result.json: {exc}",
+            path=str(out / "result.json"),
+            fix="give the --out directory of an `omov count run`",
+        ) from None
     src = Path(ballots) if ballots else Path(doc.get("ballots_file") or "")
     if not src.is_file():
-        raise InputError("the ballot file named in result.json is not there", path=str(src),
-                         fix="pass --ballots PATH")
+        raise InputError(
+            "the ballot file named in result.json is not there",
+            path=str(src),
+            fix="pass --ballots PATH",
+        )
     problems: list[str] = []
     digest = sha256_file(src)
     if doc.get("ballots_sha256") and digest != doc["ballots_sha256"]:
-        problems.append(f"ballot file SHA-256 {digest} differs from result.json's "
-                        f"{doc['ballots_sha256']}")
+        problems.append(
+            f"ballot file SHA-256 {digest} differs from result.json's {doc['ballots_sha256']}"
+        )
     try:
         result = _recount(src, doc)
     except (KeyError, TypeError, ValueError) as exc:
-        raise IntegrityError(f"result.json is not a complete omov count result ({exc!r})",
-                             fix="recount with `omov count run`") from None
+        raise IntegrityError(
+            f"result.json is not a complete omov count result ({exc!r})",
+            fix="recount with `omov count run`",
+        ) from None
     except UsageError as exc:  # e.g. the recount meets a tie the recorded lots do not decide
-        raise IntegrityError("verify failed:\n  " + "\n  ".join(
-            [*problems, f"the recount failed: {exc.message}"])) from None
+        raise IntegrityError(
+            "verify failed:\n  " + "\n  ".join([*problems, f"the recount failed: {exc.message}"])
+        ) from None
     if ballots:
         result = dataclasses.replace(result, source=doc.get("ballots_file"))
     for name, render in RENDERERS.items():
@@ -149,7 +202,9 @@ def verify_dir(out_dir: str | Path, ballots: str | Path | None = None) -> list[s
         elif path.read_text(encoding="utf-8") != render(result):
             problems.append(f"{name} differs from a recount of the ballots")
     if problems:
-        raise IntegrityError("verify failed:\n  " + "\n  ".join(problems),
-                             fix="the outputs do not match the ballots: recount with "
-                                 "`omov count run` and investigate the change")
+        raise IntegrityError(
+            "verify failed:\n  " + "\n  ".join(problems),
+            fix="the outputs do not match the ballots: recount with "
+            "`omov count run` and investigate the change",
+        )
     return []

@@ -17,8 +17,22 @@ import jinja2
 
 from count.result import FORMAT_VERSION, CountResult, fmt
 
-PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-           "#666666", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#ff7f00", "#6a3d9a")
+PALETTE = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#666666",
+    "#1f78b4",
+    "#b2df8a",
+    "#fb9a99",
+    "#cab2d6",
+    "#ff7f00",
+    "#6a3d9a",
+)
 
 
 def render_json(result: CountResult) -> str:
@@ -73,8 +87,17 @@ def sheet_rows(result: CountResult) -> list[list[str]]:
             row += ["" if v == prev else ("+" if v > prev else "") + fmt(v - prev, d), fmt(v, d)]
             prev = v
         rows.append([*row, ""])
-    total = [["Total", fmt(sum(result.stages[0].votes) + result.stages[0].non_transferable
-                               + result.stages[0].loss, d)]]
+    total = [
+        [
+            "Total",
+            fmt(
+                sum(result.stages[0].votes)
+                + result.stages[0].non_transferable
+                + result.stages[0].loss,
+                d,
+            ),
+        ]
+    ]
     for s in result.stages[1:]:
         total[0] += ["", fmt(sum(s.votes) + s.non_transferable + s.loss, d)]
     rows.append(total[0] + [""])
@@ -118,10 +141,14 @@ def _constraint_text(result: CountResult) -> str:
 def render_txt(result: CountResult) -> str:
     """``result.txt``: a readable summary, then one block per stage."""
     d = result.dp
-    out = [f"omov count result (format_version {FORMAT_VERSION})",
-           f"Election: {result.title}", f"Rule: {result.rule_title}",
-           f"Seats: {result.seats}", f"Valid votes: {result.valid}",
-           f"Invalid votes: {sum(result.invalid.values())}"]
+    out = [
+        f"omov count result (format_version {FORMAT_VERSION})",
+        f"Election: {result.title}",
+        f"Rule: {result.rule_title}",
+        f"Seats: {result.seats}",
+        f"Valid votes: {result.valid}",
+        f"Invalid votes: {sum(result.invalid.values())}",
+    ]
     out += [f"  {k}: {v}" for k, v in sorted(result.invalid.items())]
     if result.truncated:
         out.append("Valid papers cut short or cleaned:")
@@ -154,8 +181,10 @@ def render_txt(result: CountResult) -> str:
     if result.ties:
         out.append("Ties:")
         for tie in result.ties:
-            out.append(f"  stage {tie.stage} {tie.kind} among {', '.join(tie.among)} -> "
-                       f"{', '.join(tie.chosen) or 'none'} by {tie.method} ({tie.clause})")
+            out.append(
+                f"  stage {tie.stage} {tie.kind} among {', '.join(tie.among)} -> "
+                f"{', '.join(tie.chosen) or 'none'} by {tie.method} ({tie.clause})"
+            )
         out.append("")
     out.append("Elected, in order: " + ", ".join(result.elected))
     return "\n".join(out) + "\n"
@@ -167,37 +196,67 @@ def chart_svg(result: CountResult, width: int = 760, height: int = 320) -> dict[
     plot_w, plot_h = width - left - right, height - top - bottom
     n_st = len(result.stages)
     peak = max([max(s.votes) for s in result.stages] + [result.final_quota, 1])
+
     def x(i: int) -> int:
         return left + (plot_w * i // max(n_st - 1, 1))
+
     def y(v: int) -> int:
         return top + plot_h - (plot_h * v // peak)
+
     lines: list[dict[str, Any]] = []
     for ci, name in enumerate(result.candidates):
         if name in result.withdrawn:
             continue
         pts = " ".join(f"{x(i)},{y(s.votes[ci])}" for i, s in enumerate(result.stages))
-        lines.append({"name": name, "points": pts, "color": PALETTE[ci % len(PALETTE)],
-                      "elected": name in result.elected,
-                      "label_y": top + 14 * len(lines) + 10})
-    ticks = [{"y": y(peak * k // 4), "label": fmt(peak * k // 4 // 10**result.dp * 10**result.dp,
-                                                   result.dp).split(".")[0]} for k in range(5)]
+        lines.append(
+            {
+                "name": name,
+                "points": pts,
+                "color": PALETTE[ci % len(PALETTE)],
+                "elected": name in result.elected,
+                "label_y": top + 14 * len(lines) + 10,
+            }
+        )
+    ticks = [
+        {
+            "y": y(peak * k // 4),
+            "label": fmt(peak * k // 4 // 10**result.dp * 10**result.dp, result.dp).split(".")[0],
+        }
+        for k in range(5)
+    ]
     stages = [{"x": x(i), "label": str(s.number)} for i, s in enumerate(result.stages)]
-    return {"width": width, "height": height, "lines": lines, "ticks": ticks, "stages": stages,
-            "quota_y": y(result.final_quota), "left": left, "right_x": width - right,
-            "bottom_y": top + plot_h, "legend_x": width - right + 12}
+    return {
+        "width": width,
+        "height": height,
+        "lines": lines,
+        "ticks": ticks,
+        "stages": stages,
+        "quota_y": y(result.final_quota),
+        "left": left,
+        "right_x": width - right,
+        "bottom_y": top + plot_h,
+        "legend_x": width - right + 12,
+    }
 
 
 def render_html(result: CountResult) -> str:
     """``result.html``: summary, result sheet and chart, all inline (jinja2 auto-escapes names)."""
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(
+        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
     src = resources.files("count").joinpath("templates/result.html.j2").read_text("utf-8")
     rows = sheet_rows(result)
     return env.from_string(src).render(
-        r=result, fv=FORMAT_VERSION, head=rows[:2], body=rows[2:], chart=chart_svg(result),
-        quota=fmt(result.quota, result.dp), final_quota=fmt(result.final_quota, result.dp),
+        r=result,
+        fv=FORMAT_VERSION,
+        head=rows[:2],
+        body=rows[2:],
+        chart=chart_svg(result),
+        quota=fmt(result.quota, result.dp),
+        final_quota=fmt(result.final_quota, result.dp),
         invalid_total=sum(result.invalid.values()),
-        constraint=_constraint_text(result) if result.constraint is not None else None)
+        constraint=_constraint_text(result) if result.constraint is not None else None,
+    )
 
 
 RENDERERS = {

@@ -20,20 +20,35 @@ REPORT_FORMAT_VERSION = "omov.scrutineer-report/1"
 
 #: s.52(2)-(3) statements: the scrutineer answers them; omov never answers for a person.
 STATEMENTS: tuple[tuple[str, str], ...] = (
-    ("s52_2_a", "Are you satisfied that there are no reasonable grounds for believing that there "
-                "was any contravention of a requirement imposed by or under any enactment in "
-                "relation to the election?"),
-    ("s52_2_b", "Are you satisfied that the arrangements made with respect to the production, "
-                "storage, distribution, return or other handling of the voting papers, and the "
-                "arrangements for the counting of the votes, included all such security "
-                "arrangements as were reasonably practicable for the purpose of minimising the "
-                "risk that any unfairness or malpractice might occur?"),
-    ("s52_2_c", "Have you been able to carry out your functions without any interference that "
-                "would make it reasonable for any person to call your independence in question?"),
-    ("s52_2A", "Was the register of members inspected? If so, on whose request, and did the "
-               "inspection reveal any matter to draw to members' attention?"),
-    ("s52_1_e", "Was any independent person appointed for storage, distribution or counting of "
-                "voting papers? If so, name them."),
+    (
+        "s52_2_a",
+        "Are you satisfied that there are no reasonable grounds for believing that there "
+        "was any contravention of a requirement imposed by or under any enactment in "
+        "relation to the election?",
+    ),
+    (
+        "s52_2_b",
+        "Are you satisfied that the arrangements made with respect to the production, "
+        "storage, distribution, return or other handling of the voting papers, and the "
+        "arrangements for the counting of the votes, included all such security "
+        "arrangements as were reasonably practicable for the purpose of minimising the "
+        "risk that any unfairness or malpractice might occur?",
+    ),
+    (
+        "s52_2_c",
+        "Have you been able to carry out your functions without any interference that "
+        "would make it reasonable for any person to call your independence in question?",
+    ),
+    (
+        "s52_2A",
+        "Was the register of members inspected? If so, on whose request, and did the "
+        "inspection reveal any matter to draw to members' attention?",
+    ),
+    (
+        "s52_1_e",
+        "Was any independent person appointed for storage, distribution or counting of "
+        "voting papers? If so, name them.",
+    ),
 )
 
 
@@ -50,8 +65,7 @@ def _sum_class(intakes: Sequence[Mapping[str, Any]], key: str) -> int:
     return sum(int(r["totals"]["by_class"].get(key, 0)) for r in intakes)
 
 
-def papers(intakes: Sequence[Mapping[str, Any]], register: Mapping[str, int]
-           ) -> dict[str, Any]:
+def papers(intakes: Sequence[Mapping[str, Any]], register: Mapping[str, int]) -> dict[str, Any]:
     """s.52(1)(a), (b) and (d): distributed, returned, valid and not-counted papers by reason."""
     issued = sum(int(v) for v in register.values())
     revoked = int(register.get("revoked", 0))
@@ -61,8 +75,9 @@ def papers(intakes: Sequence[Mapping[str, Any]], register: Mapping[str, int]
     not_counted = {c: _sum_class(intakes, c) for c in classes if c != "valid"}
     # s.297A: a member who returns a spoilt or blank paper has voted; a paper on an unknown,
     # revoked, repeated or malformed token is not a member's (first) paper.
-    members_voted = valid + sum(n for c, n in not_counted.items() if not c.startswith(
-        ("token_", "malformed_")))
+    members_voted = valid + sum(
+        n for c, n in not_counted.items() if not c.startswith(("token_", "malformed_"))
+    )
     channels: dict[str, dict[str, int]] = {}
     for r in intakes:
         for name, t in r["channels"].items():
@@ -70,8 +85,11 @@ def papers(intakes: Sequence[Mapping[str, Any]], register: Mapping[str, int]
             for k in ch:
                 ch[k] += int(t[k])
     return {
-        "distributed": {"issued": issued, "revoked_and_replaced": revoked,
-                        "valid_papers_distributed": issued - revoked},
+        "distributed": {
+            "issued": issued,
+            "revoked_and_replaced": revoked,
+            "valid_papers_distributed": issued - revoked,
+        },
         "returned": received,
         "valid": valid,
         "not_counted": sum(not_counted.values()),
@@ -94,17 +112,20 @@ def _percent(part: int, whole: int) -> str:
 def count_section(result: Mapping[str, Any]) -> dict[str, Any]:
     """s.52(1)(c) for STV: the rule, quota, elected, the votes at every stage, every tie."""
     names = list(result["candidates"])
-    stages = [{
-        "stage": s["stage"],
-        "action": s["action"],
-        "subjects": list(s.get("subjects", [])),
-        "clause": s.get("clause", ""),
-        "votes": [s["votes"][n] for n in names],
-        "non_transferable": s.get("non_transferable", ""),
-        "rounding_loss": s.get("rounding_loss", ""),
-        "elected": list(s.get("elected", [])),
-        "excluded": list(s.get("excluded", [])),
-    } for s in result["stages"]]
+    stages = [
+        {
+            "stage": s["stage"],
+            "action": s["action"],
+            "subjects": list(s.get("subjects", [])),
+            "clause": s.get("clause", ""),
+            "votes": [s["votes"][n] for n in names],
+            "non_transferable": s.get("non_transferable", ""),
+            "rounding_loss": s.get("rounding_loss", ""),
+            "elected": list(s.get("elected", [])),
+            "excluded": list(s.get("excluded", [])),
+        }
+        for s in result["stages"]
+    ]
     return {
         "rule": result["rule"],
         "rule_title": result.get("rule_title", result["rule"]),
@@ -122,28 +143,51 @@ def count_section(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def cross_checks(intakes: Sequence[Mapping[str, Any]], result: Mapping[str, Any] | None,
-                 digests: Mapping[str, str]) -> list[Check]:
+def cross_checks(
+    intakes: Sequence[Mapping[str, Any]],
+    result: Mapping[str, Any] | None,
+    digests: Mapping[str, str],
+) -> list[Check]:
     """Figures that must agree between intake, count and the files on disk."""
-    checks = [Check(f"intake {i + 1} balances", bool(r.get("balanced")),
-                    "valid + rejected = received on every channel")
-              for i, r in enumerate(intakes)]
+    checks = [
+        Check(
+            f"intake {i + 1} balances",
+            bool(r.get("balanced")),
+            "valid + rejected = received on every channel",
+        )
+        for i, r in enumerate(intakes)
+    ]
     for i, r in enumerate(intakes):
         for name, expected in r.get("outputs", {}).items():
             actual = digests.get(f"intake{i + 1}/{name}")
-            checks.append(Check(f"intake {i + 1} {name} unchanged", actual == expected,
-                                f"SHA-256 recorded by intake {expected[:16]}…, now "
-                                f"{(actual or 'missing')[:16]}…"))
+            checks.append(
+                Check(
+                    f"intake {i + 1} {name} unchanged",
+                    actual == expected,
+                    f"SHA-256 recorded by intake {expected[:16]}…, now "
+                    f"{(actual or 'missing')[:16]}…",
+                )
+            )
     if result is not None:
         valid = sum(int(r["totals"]["valid"]) for r in intakes)
         counted = int(result.get("valid_votes") or 0) + int(result.get("invalid_votes") or 0)
-        checks.append(Check("count used every valid intake paper", counted == valid,
-                            f"intake valid {valid}, count papers {counted}"))
+        checks.append(
+            Check(
+                "count used every valid intake paper",
+                counted == valid,
+                f"intake valid {valid}, count papers {counted}",
+            )
+        )
         recorded = result.get("ballots_sha256")
         blts = {v for k, v in digests.items() if k.endswith("/ballots.blt")}
         if recorded:
-            checks.append(Check("count read the intake's ballots", recorded in blts,
-                                "result.json ballots_sha256 is an intake ballots.blt"))
+            checks.append(
+                Check(
+                    "count read the intake's ballots",
+                    recorded in blts,
+                    "result.json ballots_sha256 is an intake ballots.blt",
+                )
+            )
     return checks
 
 
@@ -173,5 +217,5 @@ def build_report(
         "audit_log": dict(audit) if audit is not None else None,
         "statements": [{"id": k, "question": q, "answer": None} for k, q in STATEMENTS],
         "publication": "Publish this report with the anonymised ballots.blt; anyone can recount "
-                       "it with `omov count run` / `omov count verify`.",
+        "it with `omov count run` / `omov count verify`.",
     }

@@ -86,22 +86,26 @@ class CountResult:
         names = self.candidates
         stages = []
         for s in self.stages:
-            stages.append({
-                "stage": s.number,
-                "action": s.action,
-                "subjects": list(s.subjects),
-                "clause": s.clause,
-                "description": s.description,
-                "votes": {n: fmt(v, d) for n, v in zip(names, s.votes, strict=True)},
-                "transfers": {n: fmt(v, d) for n, v in zip(names, s.transfers, strict=True) if v},
-                "non_transferable": fmt(s.non_transferable, d),
-                "rounding_loss": fmt(s.loss, d),
-                "quota": fmt(s.quota, d),
-                "elected": list(s.elected),
-                "excluded": list(s.excluded),
-                "transfer_values": [fmt(v, d) for v in s.transfer_values],
-                **({"extra": dict(s.extra)} if s.extra else {}),
-            })
+            stages.append(
+                {
+                    "stage": s.number,
+                    "action": s.action,
+                    "subjects": list(s.subjects),
+                    "clause": s.clause,
+                    "description": s.description,
+                    "votes": {n: fmt(v, d) for n, v in zip(names, s.votes, strict=True)},
+                    "transfers": {
+                        n: fmt(v, d) for n, v in zip(names, s.transfers, strict=True) if v
+                    },
+                    "non_transferable": fmt(s.non_transferable, d),
+                    "rounding_loss": fmt(s.loss, d),
+                    "quota": fmt(s.quota, d),
+                    "elected": list(s.elected),
+                    "excluded": list(s.excluded),
+                    "transfer_values": [fmt(v, d) for v in s.transfer_values],
+                    **({"extra": dict(s.extra)} if s.extra else {}),
+                }
+            )
         return {
             "format_version": FORMAT_VERSION,
             "rule": self.rule,
@@ -119,13 +123,19 @@ class CountResult:
             "final_quota": fmt(self.final_quota, d),
             "elected": list(self.elected),
             "stages": stages,
-            "ties": [asdict(t) | {"among": list(t.among), "chosen": list(t.chosen)}
-                     for t in self.ties],
+            "ties": [
+                asdict(t) | {"among": list(t.among), "chosen": list(t.chosen)} for t in self.ties
+            ],
             "tie_seed": self.tie_seed,
             "options": dict(self.options),
             "ballots_sha256": self.ballots_sha256,
             "ballots_file": self.source,
-            **({"constraint": self.constraint,
-                "constraint_events": [dict(e) for e in self.constraint_events]}
-               if self.constraint is not None else {}),
+            **(
+                {
+                    "constraint": self.constraint,
+                    "constraint_events": [dict(e) for e in self.constraint_events],
+                }
+                if self.constraint is not None
+                else {}
+            ),
         }

@@ -48,9 +48,11 @@ class TieBreaker:
                     fix="add a decision for this tie to the decisions file",
                 )
             dec = self.decisions[self._used]
-            if tuple(sorted(dec.among)) != among or len(dec.chosen) < k or not set(
-                dec.chosen
-            ) <= set(among):
+            if (
+                tuple(sorted(dec.among)) != among
+                or len(dec.chosen) < k
+                or not set(dec.chosen) <= set(among)
+            ):
                 raise UsageError(
                     f"stage {stage}: decision {self._used + 1} in the decisions file is for "
                     f"{', '.join(dec.among)} but the tie is among {', '.join(among)}",
@@ -84,12 +86,26 @@ class TieBreaker:
                 fix="a decisions file must hold exactly the ties this count meets",
             )
 
-    def record(self, stage: int, kind: str, tied: Sequence[int], chosen: Sequence[int],
-               method: str, clause: str) -> None:
+    def record(
+        self,
+        stage: int,
+        kind: str,
+        tied: Sequence[int],
+        chosen: Sequence[int],
+        method: str,
+        clause: str,
+    ) -> None:
         """Report one tie."""
-        self.records.append(TieRecord(
-            stage=stage, kind=kind, among=tuple(self.names[c] for c in sorted(tied)),
-            chosen=tuple(self.names[c] for c in chosen), method=method, clause=clause))
+        self.records.append(
+            TieRecord(
+                stage=stage,
+                kind=kind,
+                among=tuple(self.names[c] for c in sorted(tied)),
+                chosen=tuple(self.names[c] for c in chosen),
+                method=method,
+                clause=clause,
+            )
+        )
 
 
 def look_back(

@@ -412,9 +412,7 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     if _all_plain_records(records, header, width):
         keep_rows, keep_idx = records, list(range(len(records)))
     else:
-        keep_rows, keep_idx = _sort_out_records(
-            records, lines, header, text, org, path, rejected
-        )
+        keep_rows, keep_idx = _sort_out_records(records, lines, header, text, org, path, rejected)
     data: dict[str, object] = {"source_org": np.full(len(keep_rows), org, dtype=object)}
     data.update(_canonical_columns(keep_rows, header, by_col))
     # Cells are stripped later, once per distinct value (dedupe.distinct.clean_cell).
@@ -448,9 +446,7 @@ def _all_plain_records(records: list[list[str]], header: list[str], width: int) 
     if not first_head:
         return True
     keys = [header_key(h) for h in header]
-    return not any(
-        _is_repeated_header(r, header, keys) for r in records if first_head in r[0]
-    )
+    return not any(_is_repeated_header(r, header, keys) for r in records if first_head in r[0])
 
 
 def _sort_out_records(

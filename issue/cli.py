@@ -29,15 +29,14 @@ Out = Annotated[
 ]
 Keys = Annotated[
     Path | None,
-    typer.Option("--keys", help="Scrutineer key file (K_member + K_vote). "
-                 "Default: OUT/keys/scrutineer.key."),
+    typer.Option(
+        "--keys", help="Scrutineer key file (K_member + K_vote). Default: OUT/keys/scrutineer.key."
+    ),
 ]
 VoteUrl = Annotated[
     str, typer.Option("--vote-url", help="Voting link template; {token} becomes the token.")
 ]
-Members = Annotated[
-    Path, typer.Option("--members", help="members.parquet from `omov dedupe run`.")
-]
+Members = Annotated[Path, typer.Option("--members", help="members.parquet from `omov dedupe run`.")]
 Reason = Annotated[str, typer.Option("--reason", help=f"One of: {', '.join(issuer.REASONS)}.")]
 Log = Annotated[Path, typer.Argument(help="The audit log (audit.log).")]
 
@@ -53,11 +52,14 @@ def run_cmd(
     out: Out,
     keys: Keys = None,
     vote_url: VoteUrl = DEFAULT_VOTE_URL,
-    on_roll_change: Annotated[str, typer.Option(
-        "--on-roll-change",
-        help="If persons holding a token vanished from the roll: 'refuse' (exit 3, report) or "
-        "'revoke-vanished' (revoke their unused tokens in the same batch).",
-    )] = "refuse",
+    on_roll_change: Annotated[
+        str,
+        typer.Option(
+            "--on-roll-change",
+            help="If persons holding a token vanished from the roll: 'refuse' (exit 3, report) or "
+            "'revoke-vanished' (revoke their unused tokens in the same batch).",
+        ),
+    ] = "refuse",
 ) -> None:
     """Issue one token per eligible person who has none; idempotent and crash-safe.
 
@@ -68,22 +70,30 @@ def run_cmd(
     Example: omov issue run --members out/dedupe/members.parquet --election nec-2026 --out out/issue
     """
     with Console(stderr=True).status("issuing tokens (register, ledger, dispatch files)…"):
-        s = issuer.issue_run(members, election, out, keys=keys, vote_url=vote_url,
-                             on_roll_change=on_roll_change)
+        s = issuer.issue_run(
+            members, election, out, keys=keys, vote_url=vote_url, on_roll_change=on_roll_change
+        )
     for line in s.recovered:
         typer.echo(f"recovered: {line}", err=True)
     _say(f"election {s.election}: {s.persons} persons, {s.eligible} eligible")
-    _say(f"tokens already held: {s.already_held}; issued now: {s.issued} "
-         f"(email {s.by_channel['email']}, post {s.by_channel['post']})"
-         + (f"; revoked (vanished from roll): {s.revoked_vanished}" if s.revoked_vanished else ""))
+    _say(
+        f"tokens already held: {s.already_held}; issued now: {s.issued} "
+        f"(email {s.by_channel['email']}, post {s.by_channel['post']})"
+        + (f"; revoked (vanished from roll): {s.revoked_vanished}" if s.revoked_vanished else "")
+    )
     if s.batch is not None:
-        _say(f"dispatch: {out / 'dispatch_email.csv'}, {out / 'dispatch_post.csv'} "
-             f"(this batch: {out / 'dispatch' / f'batch-{s.batch:04d}'})")
+        _say(
+            f"dispatch: {out / 'dispatch_email.csv'}, {out / 'dispatch_post.csv'} "
+            f"(this batch: {out / 'dispatch' / f'batch-{s.batch:04d}'})"
+        )
     else:
         _say("nothing new to issue or dispatch")
     if s.no_contact:
-        typer.echo(f"warning: {s.no_contact} person(s) have neither email nor postal address; "
-                   "their letters are in dispatch_post.csv without an address", err=True)
+        typer.echo(
+            f"warning: {s.no_contact} person(s) have neither email nor postal address; "
+            "their letters are in dispatch_post.csv without an address",
+            err=True,
+        )
     _say(f"audit head: {s.audit_head}")
 
 
@@ -103,8 +113,10 @@ def reissue_cmd(
     Example: omov issue reissue P0001234 --reason lost --members members.parquet --out out/issue
     """
     s = issuer.reissue(person_id, reason, members, out, keys=keys, vote_url=vote_url)
-    _say(f"re-issued (batch {s.batch}, reason {s.reason}, channel {s.channel}); "
-         f"new letter in {s.dispatch_dir}")
+    _say(
+        f"re-issued (batch {s.batch}, reason {s.reason}, channel {s.channel}); "
+        f"new letter in {s.dispatch_dir}"
+    )
     _say(f"audit head: {s.audit_head}")
 
 
@@ -141,8 +153,10 @@ def status_cmd(
         return
     reg = st["register"]
     _say(f"election {st['election']}")
-    _say(f"tokens issued {reg['issued']}: unused {reg['unused']}, used {reg['used']}, "
-         f"revoked {reg['revoked']}")
+    _say(
+        f"tokens issued {reg['issued']}: unused {reg['unused']}, used {reg['used']}, "
+        f"revoked {reg['revoked']}"
+    )
     if "ledger" in st:
         led = st["ledger"]
         chans = ", ".join(f"{k} {v}" for k, v in sorted(led["active_by_channel"].items()))
@@ -156,8 +170,10 @@ def status_cmd(
 def check_cmd(
     token: Annotated[str, typer.Argument(help="The token as typed, or '-' to read stdin.")],
     register: Annotated[Path, typer.Option("--register", help="The register database.")],
-    vote_key: Annotated[Path | None, typer.Option(
-        "--vote-key", help="K_vote file. Default: vote.key beside the register.")] = None,
+    vote_key: Annotated[
+        Path | None,
+        typer.Option("--vote-key", help="K_vote file. Default: vote.key beside the register."),
+    ] = None,
 ) -> None:
     """Check a token against the register alone: unused, used, revoked or unknown.
 
@@ -195,8 +211,10 @@ def verify_cmd(
 @audit_app.command("verify")
 def audit_verify_cmd(
     log: Log,
-    head: Annotated[str | None, typer.Option(
-        "--head", help="A head hash published earlier: it must still be in the log.")] = None,
+    head: Annotated[
+        str | None,
+        typer.Option("--head", help="A head hash published earlier: it must still be in the log."),
+    ] = None,
 ) -> None:
     """Recompute the hash chain; exit 4 naming the first bad entry.
 

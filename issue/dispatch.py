@@ -44,10 +44,28 @@ from omov.fileio import atomic_open, sha256_file, write_text_atomic
 FORMAT_VERSION = "omov.dispatch/1"
 DEFAULT_VOTE_URL = "https://vote.example.invalid/ballot?token={token}"
 CHANNELS = ("email", "post")
-EMAIL_COLUMNS = ("format_version", "batch", "person_id", "token", "full_name", "first_name",
-                 "email", "vote_link")
-POST_COLUMNS = ("format_version", "batch", "person_id", "token", "full_name", "first_name",
-                "address", "town", "postcode", "vote_link")
+EMAIL_COLUMNS = (
+    "format_version",
+    "batch",
+    "person_id",
+    "token",
+    "full_name",
+    "first_name",
+    "email",
+    "vote_link",
+)
+POST_COLUMNS = (
+    "format_version",
+    "batch",
+    "person_id",
+    "token",
+    "full_name",
+    "first_name",
+    "address",
+    "town",
+    "postcode",
+    "vote_link",
+)
 COLUMNS = {"email": EMAIL_COLUMNS, "post": POST_COLUMNS}
 SPECIMEN_TOKEN = "0000-0000-0000-0000-0000-0"  # noqa: S105 (a printed specimen, never issued)
 
@@ -172,8 +190,14 @@ def _channel_table(
 
 
 def write_batch(
-    directory: Path, batch: int, people: pa.Table, tokens: list[str], channels: pa.Array, url: str,
-    *, block: int = 1 << 17,
+    directory: Path,
+    batch: int,
+    people: pa.Table,
+    tokens: list[str],
+    channels: pa.Array,
+    url: str,
+    *,
+    block: int = 1 << 17,
 ) -> BatchFiles:
     """Write one batch's CSVs and preview into ``directory`` (fsynced; the caller renames it).
 
@@ -194,8 +218,11 @@ def write_batch(
             for start in range(0, len(idx), block):
                 part = idx[start : start + block]
                 table = _channel_table(
-                    people.take(pa.array(part, pa.int64())), [tokens[i] for i in part],
-                    batch, url, channel,
+                    people.take(pa.array(part, pa.int64())),
+                    [tokens[i] for i in part],
+                    batch,
+                    url,
+                    channel,
                 )
                 writer.write_table(table)
                 if preview is None or (channel == "post" and preview[1] != "post"):
@@ -203,8 +230,10 @@ def write_batch(
             writer.close()
         digests[name] = sha256_file(directory / name)
         rows[channel] = len(idx)
-    table, channel = preview or (pa.table({c: pa.array([], pa.string()) for c in POST_COLUMNS}),
-                                 "post")
+    table, channel = preview or (
+        pa.table({c: pa.array([], pa.string()) for c in POST_COLUMNS}),
+        "post",
+    )
     digests["letter_preview.html"] = write_text_atomic(
         directory / "letter_preview.html", _preview(table, channel, url)
     )

@@ -185,12 +185,21 @@ def _session(paths: Paths, election: str | None, *, create: bool) -> Iterator[_S
             raise UsageError(f"no ledger in {paths.out}", fix="run `omov issue run` first")
         member_key, vote_key, created = load_or_create_scrutineer_keys(paths.keys, election)
         if created:
-            audit.append(paths.audit, "key_created", kind="scrutineer", election=election,
-                         vote_key_check=vote_key.check_value,
-                         member_key_check=member_key.check_value)
+            audit.append(
+                paths.audit,
+                "key_created",
+                kind="scrutineer",
+                election=election,
+                vote_key_check=vote_key.check_value,
+                member_key_check=member_key.check_value,
+            )
         if write_vote_key(paths.vote_key, vote_key):
-            audit.append(paths.audit, "vote_key_exported", election=election,
-                         vote_key_check=vote_key.check_value)
+            audit.append(
+                paths.audit,
+                "vote_key_exported",
+                election=election,
+                vote_key_check=vote_key.check_value,
+            )
         register = Register.open(paths.register, vote_key, create=create)
         try:
             ledger = Ledger.open(paths.ledger, member_key, create=create)
@@ -263,11 +272,27 @@ def recover(s: _Session) -> None:
                 s.recovered.append(f"batch {number}: unfinished dispatch files removed")
 
 
-def _log_batch(s: _Session, batch: int, kind: str, issued: int, revoked: int,
-               reason: str | None, *, recovered: bool = False) -> None:
+def _log_batch(
+    s: _Session,
+    batch: int,
+    kind: str,
+    issued: int,
+    revoked: int,
+    reason: str | None,
+    *,
+    recovered: bool = False,
+) -> None:
     event = {"issue": "issue_batch", "reissue": "reissue", "revoke": "revoke"}[kind]
-    _log_once(s, event, batch, once=recovered, issued=issued, revoked=revoked, reason=reason,
-              recovered=recovered)
+    _log_once(
+        s,
+        event,
+        batch,
+        once=recovered,
+        issued=issued,
+        revoked=revoked,
+        reason=reason,
+        recovered=recovered,
+    )
 
 
 def _finalise_dispatch(s: _Session, batch: int, n_issued: int, *, recovering: bool = True) -> None:
@@ -282,6 +307,7 @@ def _finalise_dispatch(s: _Session, batch: int, n_issued: int, *, recovering: bo
                 f"batch {batch}: its dispatch files are missing, so its tokens cannot be sent",
                 fix="restore dispatch/ from backup, or revoke and re-issue that batch's persons",
             )
+
     def drop() -> set[bytes]:
         # Rows of this batch itself are dropped by their batch number; the persons whose older
         # token this batch revoked (re-issue, vanished from the roll) are dropped by pseudonym.
@@ -290,12 +316,15 @@ def _finalise_dispatch(s: _Session, batch: int, n_issued: int, *, recovering: bo
     names = ("dispatch_email.csv", "dispatch_post.csv", "letter_preview.html")
     batch_digests = {k: sha256_file(final / k) for k in names} if n_issued else {}
     digests = dispatch.update_live_files(
-        s.paths.out, final if n_issued else None, batch, drop, s.member_key.pseudonyms,
+        s.paths.out,
+        final if n_issued else None,
+        batch,
+        drop,
+        s.member_key.pseudonyms,
         batch_digests,
     )
     digests.update({f"batch-{batch:04d}/{k}": v for k, v in batch_digests.items()})
-    _log_once(s, "dispatch_written", batch, once=recovering,
-              files=dict(sorted(digests.items())))
+    _log_once(s, "dispatch_written", batch, once=recovering, files=dict(sorted(digests.items())))
     s.ledger.mark_dispatched(batch)
 
 
@@ -318,24 +347,41 @@ def _run_batch(
     kill_point("batch_start")
     tokens = new_tokens(n)
     hashes = s.vote_key.token_hashes(tokens)
-    channels = (dispatch.channels_of(people.column("email")) if n
-                else pa.array([], pa.string()))
+    channels = dispatch.channels_of(people.column("email")) if n else pa.array([], pa.string())
     # Constant strings per row (to_pylist() would make a new str object per row).
     is_email = pc.equal(channels, "email").to_pylist()
-    rows = [(p, h, "email" if e else "post")
-            for p, h, e in zip(pids, hashes, is_email, strict=True)]
+    rows = [
+        (p, h, "email" if e else "post") for p, h, e in zip(pids, hashes, is_email, strict=True)
+    ]
     del is_email
     # Steps 1 (dispatch files) and 2 (ledger A) run in threads while step 3 (register B) fills
     # its transaction; B commits only after both finished (``before_commit``), which is all the
     # protocol needs: B committed ⇒ A committed and the plaintext tokens are on disk.
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures: list[Future[Any]] = [pool.submit(
-                s.ledger.begin_batch, batch, kind, rows, revoke=revoke_pids, reason=reason,
-                new_status="pending" if kind == "reissue" else "active")]
+            futures: list[Future[Any]] = [
+                pool.submit(
+                    s.ledger.begin_batch,
+                    batch,
+                    kind,
+                    rows,
+                    revoke=revoke_pids,
+                    reason=reason,
+                    new_status="pending" if kind == "reissue" else "active",
+                )
+            ]
             if n:
-                futures.append(pool.submit(dispatch.write_batch, s.paths.pending_dir(batch),
-                                           batch, people, tokens, channels, vote_url))
+                futures.append(
+                    pool.submit(
+                        dispatch.write_batch,
+                        s.paths.pending_dir(batch),
+                        batch,
+                        people,
+                        tokens,
+                        channels,
+                        vote_url,
+                    )
+                )
 
             def steps_1_and_2_done() -> None:
                 for f in futures:
@@ -386,8 +432,10 @@ def _roll_change_report(
     states: dict[bytes, str],
     active: dict[bytes, bytes],
 ) -> dict[str, Any]:
-    rows = [{"pseudonym": p.hex(), "token_state": states.get(active[p], "unknown")}
-            for p in sorted(vanished)]
+    rows = [
+        {"pseudonym": p.hex(), "token_state": states.get(active[p], "unknown")}
+        for p in sorted(vanished)
+    ]
     return {
         "format_version": "omov.roll-changes/1",
         "vanished": len(vanished),
@@ -423,9 +471,14 @@ def issue_run(
     roll = read_roll(members)  # validate before creating anything
     paths = Paths.of(out, keys)
     with _session(paths, election, create=True) as s:
-        audit.append(paths.audit, "roll_loaded", input_sha256=sha256_file(members),
-                     persons=roll.persons, eligible=roll.eligible,
-                     input_format_version=roll.format_version)
+        audit.append(
+            paths.audit,
+            "roll_loaded",
+            input_sha256=sha256_file(members),
+            persons=roll.persons,
+            eligible=roll.eligible,
+            input_format_version=roll.format_version,
+        )
         person_ids = roll.table.column("person_id").to_pylist()
         pids = s.member_key.pseudonyms(person_ids)
         del person_ids
@@ -439,18 +492,30 @@ def issue_run(
         if active and (vanished or n_new):
             # A re-run on a changed roll: always say what changed, in counts (and pseudonyms).
             states = s.register.states([active[p] for p in vanished])
-            write_json_atomic(paths.roll_changes,
-                              _roll_change_report(s, vanished, n_new, states, active))
+            write_json_atomic(
+                paths.roll_changes, _roll_change_report(s, vanished, n_new, states, active)
+            )
             if not vanished:
-                audit.append(paths.audit, "roll_changed", vanished=0, vanished_used=0,
-                             new=n_new, policy=on_roll_change)
+                audit.append(
+                    paths.audit,
+                    "roll_changed",
+                    vanished=0,
+                    vanished_used=0,
+                    new=n_new,
+                    policy=on_roll_change,
+                )
         if vanished:
             states = s.register.states([active[p] for p in vanished])
             report = _roll_change_report(s, vanished, len(new_idx), states, active)
             write_json_atomic(paths.roll_changes, report)
-            audit.append(paths.audit, "roll_changed", vanished=report["vanished"],
-                         vanished_used=report["vanished_used"], new=len(new_idx),
-                         policy=on_roll_change)
+            audit.append(
+                paths.audit,
+                "roll_changed",
+                vanished=report["vanished"],
+                vanished_used=report["vanished_used"],
+                new=len(new_idx),
+                policy=on_roll_change,
+            )
             if on_roll_change == "refuse" or report["vanished_used"]:
                 raise ProblemsFound(
                     f"the roll changed since the last run: {len(vanished)} person(s) holding a "
@@ -458,8 +523,9 @@ def issue_run(
                     f"voted), {len(new_idx)} are new; nothing was issued. "
                     f"Report: {paths.roll_changes}",
                     fix="check the dedupe changes; then re-run with --on-roll-change "
-                    "revoke-vanished" if not report["vanished_used"] else
-                    "a vanished person already voted: the scrutineer must resolve it by hand "
+                    "revoke-vanished"
+                    if not report["vanished_used"]
+                    else "a vanished person already voted: the scrutineer must resolve it by hand "
                     "(e.g. keep the old person eligible) before anyone new is issued a token",
                 )
             revoke_hashes = [active[p] for p in vanished]
@@ -467,28 +533,57 @@ def issue_run(
         by_channel = {"email": 0, "post": 0}
         no_contact = 0
         if new_idx or vanished:
-            people = (roll.table if len(new_idx) == roll.table.num_rows
-                      else roll.table.take(pa.array(new_idx, pa.int64())))
+            people = (
+                roll.table
+                if len(new_idx) == roll.table.num_rows
+                else roll.table.take(pa.array(new_idx, pa.int64()))
+            )
             new_pids = [pids[i] for i in new_idx]
             del new_idx, pids
-            batch, ch = _run_batch(s, "issue", people, new_pids, vanished, revoke_hashes,
-                                   "roll-change" if vanished else None, vote_url)
+            batch, ch = _run_batch(
+                s,
+                "issue",
+                people,
+                new_pids,
+                vanished,
+                revoke_hashes,
+                "roll-change" if vanished else None,
+                vote_url,
+            )
             if people.num_rows:
                 by_channel["email"] = int(pc.sum(pc.equal(ch, "email")).as_py() or 0)
                 by_channel["post"] = people.num_rows - by_channel["email"]
                 no_addr = pc.and_(
                     pc.equal(ch, "post"),
-                    pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(
-                        people.column("address"))), 0), True))
+                    pc.fill_null(
+                        pc.equal(
+                            pc.utf8_length(pc.utf8_trim_whitespace(people.column("address"))), 0
+                        ),
+                        True,
+                    ),
+                )
                 no_contact = int(pc.sum(no_addr).as_py() or 0)
-        head = audit.append(paths.audit, "issue_run_done", batch=batch, issued=n_new,
-                            revoked=len(vanished), eligible=roll.eligible,
-                            active=len(active) - len(vanished) + n_new)
+        head = audit.append(
+            paths.audit,
+            "issue_run_done",
+            batch=batch,
+            issued=n_new,
+            revoked=len(vanished),
+            eligible=roll.eligible,
+            active=len(active) - len(vanished) + n_new,
+        )
         return IssueSummary(
-            election=election, batch=batch, persons=roll.persons, eligible=roll.eligible,
-            already_held=len(active) - len(vanished), issued=n_new,
-            revoked_vanished=len(vanished), by_channel=by_channel, recovered=s.recovered,
-            no_contact=no_contact, audit_head=head,
+            election=election,
+            batch=batch,
+            persons=roll.persons,
+            eligible=roll.eligible,
+            already_held=len(active) - len(vanished),
+            issued=n_new,
+            revoked_vanished=len(vanished),
+            by_channel=by_channel,
+            recovered=s.recovered,
+            no_contact=no_contact,
+            audit_head=head,
         )
 
 
@@ -535,7 +630,8 @@ def _refuse_if_used(s: _Session, h: bytes, kind: str, reason: str) -> None:
         )
     if state != "unused":
         raise IntegrityError(
-            f"{kind} refused: the ledger's active token is {state} in the register")
+            f"{kind} refused: the ledger's active token is {state} in the register"
+        )
 
 
 def reissue(
@@ -561,8 +657,9 @@ def reissue(
         _refuse_if_used(s, old_h, "reissue", reason)
         batch, ch = _run_batch(s, "reissue", person, [pid], [pid], [old_h], reason, vote_url)
         channel = str(ch[0].as_py())
-        return ChangeSummary(batch, "reissue", reason, channel, paths.batch_dir(batch),
-                             audit.head(paths.audit).hash)
+        return ChangeSummary(
+            batch, "reissue", reason, channel, paths.batch_dir(batch), audit.head(paths.audit).hash
+        )
 
 
 def revoke(person_id: str, reason: str, out: Path, *, keys: Path | None = None) -> ChangeSummary:
@@ -574,8 +671,9 @@ def revoke(person_id: str, reason: str, out: Path, *, keys: Path | None = None) 
         old_h, _ = _active_of(s, pid)
         _refuse_if_used(s, old_h, "revoke", reason)
         empty = pa.table({c: pa.array([], pa.string()) for c in ("person_id", "email")})
-        batch, _ = _run_batch(s, "revoke", empty, [], [pid], [old_h], reason,
-                              dispatch.DEFAULT_VOTE_URL)
+        batch, _ = _run_batch(
+            s, "revoke", empty, [], [pid], [old_h], reason, dispatch.DEFAULT_VOTE_URL
+        )
         return ChangeSummary(batch, "revoke", reason, None, None, audit.head(paths.audit).hash)
 
 
@@ -600,7 +698,8 @@ def status(out: Path) -> dict[str, Any]:
             str(k): int(v) for k, v in conn.execute("SELECT state, count(*) FROM tokens GROUP BY 1")
         }
         result["election"] = conn.execute(
-            "SELECT value FROM meta WHERE key = 'election'").fetchone()[0]
+            "SELECT value FROM meta WHERE key = 'election'"
+        ).fetchone()[0]
     finally:
         conn.close()
     result["register"]["issued"] = sum(result["register"].values())
@@ -612,13 +711,22 @@ def status(out: Path) -> dict[str, Any]:
                 "persons_with_active_token": conn.execute(
                     f"SELECT count(*) FROM issuance WHERE status='active' AND {done}"  # noqa: S608
                 ).fetchone()[0],
-                "active_by_channel": {str(k): int(v) for k, v in conn.execute(
-                    f"SELECT channel, count(*) FROM issuance WHERE status='active' AND {done} "  # noqa: S608
-                    "GROUP BY 1")},
+                "active_by_channel": {
+                    str(k): int(v)
+                    for k, v in conn.execute(
+                        f"SELECT channel, count(*) FROM issuance WHERE status='active' AND {done} "  # noqa: S608
+                        "GROUP BY 1"
+                    )
+                },
                 "revoked": conn.execute(
-                    "SELECT count(*) FROM issuance WHERE status='revoked'").fetchone()[0],
-                "batches": {f"{k}/{st}": int(v) for k, st, v in conn.execute(
-                    "SELECT kind, state, count(*) FROM batches GROUP BY 1, 2")},
+                    "SELECT count(*) FROM issuance WHERE status='revoked'"
+                ).fetchone()[0],
+                "batches": {
+                    f"{k}/{st}": int(v)
+                    for k, st, v in conn.execute(
+                        "SELECT kind, state, count(*) FROM batches GROUP BY 1, 2"
+                    )
+                },
             }
         finally:
             conn.close()
@@ -646,10 +754,12 @@ def verify_consistency(out: Path, members: Path, *, keys: Path | None = None) ->
         if set(pids) != set(active):
             problems.append(
                 f"{len(set(pids) - set(active))} eligible person(s) without an active token, "
-                f"{len(set(active) - set(pids))} active token(s) for persons not eligible")
+                f"{len(set(active) - set(pids))} active token(s) for persons not eligible"
+            )
         (dupes,) = s.ledger.conn.execute(
             "SELECT count(*) FROM (SELECT pid FROM issuance WHERE status='active' "
-            "GROUP BY pid HAVING count(*) > 1)").fetchone()
+            "GROUP BY pid HAVING count(*) > 1)"
+        ).fetchone()
         if dupes:
             problems.append(f"{dupes} person(s) hold more than one active token")
         states = s.register.states(list(active.values()))
@@ -661,26 +771,33 @@ def verify_consistency(out: Path, members: Path, *, keys: Path | None = None) ->
         for channel in dispatch.CHANNELS:
             f = out / f"dispatch_{channel}.csv"
             if f.exists():
-                t = pacsv.read_csv(f, convert_options=pacsv.ConvertOptions(
-                    column_types={"token": pa.string()}))
+                t = pacsv.read_csv(
+                    f, convert_options=pacsv.ConvertOptions(column_types={"token": pa.string()})
+                )
                 live += s.vote_key.token_hashes(
-                    [normalise_token(x) for x in t.column("token").to_pylist()])
+                    [normalise_token(x) for x in t.column("token").to_pylist()]
+                )
         if len(live) != len(set(live)) or set(live) != active_h:
             problems.append(
                 f"live dispatch files list {len(live)} row(s) ({len(set(live))} distinct) for "
-                f"{len(active_h)} active token(s), {len(set(live) - active_h)} not active")
+                f"{len(active_h)} active token(s), {len(set(live) - active_h)} not active"
+            )
         for b in s.ledger.batches(["committed", "dispatched"]):
             d = paths.batch_dir(b.batch)
             for channel in dispatch.CHANNELS:
                 f = d / f"dispatch_{channel}.csv"
                 if not f.exists():
                     continue
-                t = pacsv.read_csv(f, convert_options=pacsv.ConvertOptions(
-                    column_types={"token": pa.string()}))
+                t = pacsv.read_csv(
+                    f, convert_options=pacsv.ConvertOptions(column_types={"token": pa.string()})
+                )
                 hs = s.vote_key.token_hashes(
-                    [normalise_token(x) for x in t.column("token").to_pylist()])
+                    [normalise_token(x) for x in t.column("token").to_pylist()]
+                )
                 st = s.register.states(hs)
                 if len(st) != len(set(hs)):
-                    problems.append(f"batch {b.batch}: {len(set(hs)) - len(st)} dispatch row(s) "
-                                    "carry a token the register lacks")
+                    problems.append(
+                        f"batch {b.batch}: {len(set(hs)) - len(st)} dispatch row(s) "
+                        "carry a token the register lacks"
+                    )
     return problems

@@ -120,7 +120,6 @@ BEGIN SELECT RAISE(ABORT, 'omov register: used_by is set exactly when a token be
 _SCHEMA_V2 = (_TOKENS_V1, _ADD_USED_BY, *_TRIGGERS, _USED_BY_TRIGGER)
 
 
-
 def new_run_id() -> bytes:
     """A fresh consume-run id: 128 bits from ``secrets`` (never a time, a name or a counter)."""
     return secrets.token_bytes(RUN_ID_BYTES)
@@ -147,7 +146,10 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def insert_rows(
-    conn: sqlite3.Connection, head: str, row_sql: str, rows: Sequence[Any],
+    conn: sqlite3.Connection,
+    head: str,
+    row_sql: str,
+    rows: Sequence[Any],
     per_statement: int = 200,
 ) -> None:
     """Insert many rows with multi-row ``VALUES`` statements (inside the caller's transaction).
@@ -208,8 +210,13 @@ def _create(conn: sqlite3.Connection, vote_key: VoteKey) -> None:
 class Register:
     """An open register for one election (see the module docstring for the API)."""
 
-    def __init__(self, conn: sqlite3.Connection, key: VoteKey, path: Path,
-                 format_version: str = FORMAT_VERSION) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        key: VoteKey,
+        path: Path,
+        format_version: str = FORMAT_VERSION,
+    ) -> None:
         self._conn = conn
         self.key = key
         self.path = path
@@ -241,10 +248,11 @@ class Register:
         version = meta.get("format_version")
         if version not in (FORMAT_VERSION, LEGACY_FORMAT_VERSION):
             conn.close()
-            raise UsageError(f"register {path} is not an {FORMAT_VERSION} database "
-                             f"(it says {version!r})",
-                             fix="use the register.sqlite written by `omov issue run`; a newer "
-                                 "format needs a newer omov")
+            raise UsageError(
+                f"register {path} is not an {FORMAT_VERSION} database (it says {version!r})",
+                fix="use the register.sqlite written by `omov issue run`; a newer "
+                "format needs a newer omov",
+            )
         if meta.get("election") != vote_key.election or meta.get("vote_key_check") != (
             vote_key.check_value
         ):
@@ -271,8 +279,9 @@ class Register:
             if row is not None and row[0] == LEGACY_FORMAT_VERSION:
                 conn.execute(_ADD_USED_BY)
                 conn.execute(_USED_BY_TRIGGER)
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'format_version'",
-                             (FORMAT_VERSION,))
+                conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'format_version'", (FORMAT_VERSION,)
+                )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -303,7 +312,7 @@ class Register:
         return str(row[0]) if row else UNKNOWN
 
     def check(self, token: str) -> str:
-        """"unused" | "used" | "revoked" | "unknown" for a token as typed."""
+        """ "unused" | "used" | "revoked" | "unknown" for a token as typed."""
         return self.check_hash(self.token_hash(token))
 
     def states(self, hashes: Sequence[bytes]) -> dict[bytes, str]:
@@ -313,7 +322,8 @@ class Register:
             part = list(hashes[i : i + 500])
             marks = ",".join("?" * len(part))
             for h, state in self._conn.execute(
-                f"SELECT h, state FROM tokens WHERE h IN ({marks})", part  # noqa: S608
+                f"SELECT h, state FROM tokens WHERE h IN ({marks})",
+                part,  # noqa: S608
             ):
                 found[h] = state
         return found
@@ -336,8 +346,9 @@ class Register:
         """Consume a token as typed: "won" | "used" | "revoked" | "unknown" (| "reclaimed")."""
         return self.consume_hash(self.token_hash(token), run_id=run_id)
 
-    def consume_many_hashes(self, hashes: Sequence[bytes], *, chunk: int = CHUNK,
-                            run_id: bytes | None = None) -> list[str]:
+    def consume_many_hashes(
+        self, hashes: Sequence[bytes], *, chunk: int = CHUNK, run_id: bytes | None = None
+    ) -> list[str]:
         """Consume many hashes in IMMEDIATE transactions of ``chunk``; one outcome per item.
 
         Each hash won is marked used *by* ``run_id`` (16 bytes; a fresh random one if None). A
@@ -360,9 +371,14 @@ class Register:
                 for i in range(0, len(ordered), 500):
                     sub = ordered[i : i + 500]
                     marks = ",".join("?" * len(sub))
-                    won.update(h for (h,) in conn.execute(
-                        "UPDATE tokens SET state = 'used', used_by = ? "  # noqa: S608
-                        f"WHERE state = 'unused' AND h IN ({marks}) RETURNING h", (run, *sub)))
+                    won.update(
+                        h
+                        for (h,) in conn.execute(
+                            "UPDATE tokens SET state = 'used', used_by = ? "  # noqa: S608
+                            f"WHERE state = 'unused' AND h IN ({marks}) RETURNING h",
+                            (run, *sub),
+                        )
+                    )
                 states = self._states_for_run([h for h in ordered if h not in won], run)
                 conn.execute("COMMIT")
             except BaseException:
@@ -392,8 +408,9 @@ class Register:
                 found[h] = RECLAIMED if mine else state
         return found
 
-    def consume_many(self, tokens: Iterable[str | bytes], *, chunk: int = CHUNK,
-                     run_id: bytes | None = None) -> list[str]:
+    def consume_many(
+        self, tokens: Iterable[str | bytes], *, chunk: int = CHUNK, run_id: bytes | None = None
+    ) -> list[str]:
         """Consume tokens as typed (or 32-byte hashes); malformed tokens give "invalid"."""
         hashes: list[bytes | None] = []
         for t in tokens:

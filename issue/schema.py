@@ -39,7 +39,14 @@ MEMBER_COLUMNS: tuple[str, ...] = (
 )
 #: Columns issue actually reads (the rest are checked for presence only).
 USED_COLUMNS: tuple[str, ...] = (
-    "person_id", "full_name", "first_name", "email", "address", "town", "postcode", "eligible",
+    "person_id",
+    "full_name",
+    "first_name",
+    "email",
+    "address",
+    "town",
+    "postcode",
+    "eligible",
 )
 
 

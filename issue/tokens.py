@@ -157,6 +157,4 @@ def new_token() -> str:
 
 def format_tokens(canonical: list[str]) -> list[str]:
     """``format_token`` over a list (the dispatch files' hot path)."""
-    return [
-        f"{t[0:4]}-{t[4:8]}-{t[8:12]}-{t[12:16]}-{t[16:20]}-{t[20]}" for t in canonical
-    ]
+    return [f"{t[0:4]}-{t[4:8]}-{t[8:12]}-{t[12:16]}-{t[16:20]}-{t[20]}" for t in canonical]

@@ -109,11 +109,21 @@ def first_dispatch_row(issue_dir: Path) -> dict[str, str]:
 
 def simulate_returns(issue_dir: Path, n_candidates: int, revoked: Path, out: Path) -> int:
     """The project's seeded simulator of returned ballots (valid, re-used, revoked, spoilt...)."""
-    cmd = [sys.executable, str(ROOT / "bench" / "simulate_returns.py"),
-           "--dispatch", str(issue_dir / "dispatch_email.csv"),
-           str(issue_dir / "dispatch_post.csv"),
-           "--candidates", str(n_candidates), "--seed", "2026", "--revoked", str(revoked),
-           "--out", str(out)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "simulate_returns.py"),
+        "--dispatch",
+        str(issue_dir / "dispatch_email.csv"),
+        str(issue_dir / "dispatch_post.csv"),
+        "--candidates",
+        str(n_candidates),
+        "--seed",
+        "2026",
+        "--revoked",
+        str(revoked),
+        "--out",
+        str(out),
+    ]
     return subprocess.run(cmd, check=False).returncode  # noqa: S603 (our own script, our args)
 
 
@@ -158,8 +168,10 @@ def headline_figures(out: Path) -> list[str]:
     summary = out / "dedupe" / "summary.json"
     if summary.exists():
         counts = json.loads(summary.read_text(encoding="utf-8"))["counts"]
-        lines.append(f"Roll: {counts['records_in']} records -> {counts['persons']} persons, "
-                     f"{counts['eligible']} eligible")
+        lines.append(
+            f"Roll: {counts['records_in']} records -> {counts['persons']} persons, "
+            f"{counts['eligible']} eligible"
+        )
     result = out / "count" / "result.json"
     if result.exists():
         res = json.loads(result.read_text(encoding="utf-8"))
@@ -177,22 +189,54 @@ def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
             dedupe_argv += [opt, str(sample / name)]
     members = str(dd / "members.parquet")
     return [
-        Step("dedupe (auditor decisions applied)", dedupe_argv, (0, 3),
-             [dd / "duplicate_report.html", dd / "review_queue.csv", dd / "summary.json"],
-             needs="review queue left for the auditor"),
-        Step("issue tokens", ["issue", "run", "--members", members, "--election", ELECTION,
-                              "--out", str(iss)], (0,),
-             [iss / "dispatch_email.csv", iss / "dispatch_post.csv", iss / "letter_preview.html"]),
-        Step("candidates validate", ["count", "candidates", "validate",
-                                     str(sample / "candidates.csv"), "--members", members,
-                                     "--out", str(cand)], (0, 3),
-             [cand / "candidates_validation.json"],
-             needs="the sample holds invalid nominations on purpose"),
-        Step("candidates pack", ["count", "candidates", "pack", str(sample / "candidates.csv"),
-                                 "--members", members, "--election", ELECTION, "--out", str(cand),
-                                 "--drop-invalid"], (0, 3),
-             [cand / "candidates_pack.html", cand / "ballot_definition.json"],
-             "invalid nominations left off the ballot"),
+        Step(
+            "dedupe (auditor decisions applied)",
+            dedupe_argv,
+            (0, 3),
+            [dd / "duplicate_report.html", dd / "review_queue.csv", dd / "summary.json"],
+            needs="review queue left for the auditor",
+        ),
+        Step(
+            "issue tokens",
+            ["issue", "run", "--members", members, "--election", ELECTION, "--out", str(iss)],
+            (0,),
+            [iss / "dispatch_email.csv", iss / "dispatch_post.csv", iss / "letter_preview.html"],
+        ),
+        Step(
+            "candidates validate",
+            [
+                "count",
+                "candidates",
+                "validate",
+                str(sample / "candidates.csv"),
+                "--members",
+                members,
+                "--out",
+                str(cand),
+            ],
+            (0, 3),
+            [cand / "candidates_validation.json"],
+            needs="the sample holds invalid nominations on purpose",
+        ),
+        Step(
+            "candidates pack",
+            [
+                "count",
+                "candidates",
+                "pack",
+                str(sample / "candidates.csv"),
+                "--members",
+                members,
+                "--election",
+                ELECTION,
+                "--out",
+                str(cand),
+                "--drop-invalid",
+            ],
+            (0, 3),
+            [cand / "candidates_pack.html", cand / "ballot_definition.json"],
+            "invalid nominations left off the ballot",
+        ),
     ]
 
 
@@ -230,39 +274,106 @@ def main(argv: list[str] | None = None) -> int:
     revoked = out / "returns_input" / "revoked.csv"
     revoked.parent.mkdir(parents=True, exist_ok=True)
     revoked.write_text("token\n" + lost["token"] + "\n", encoding="utf-8")
-    if not go(Step("re-issue one lost ballot", ["issue", "reissue", lost["person_id"], "--reason",
-                                                  "lost", "--members",
-                                                  str(out / "dedupe" / "members.parquet"),
-                                                  "--out", str(iss)], (0,))):
+    if not go(
+        Step(
+            "re-issue one lost ballot",
+            [
+                "issue",
+                "reissue",
+                lost["person_id"],
+                "--reason",
+                "lost",
+                "--members",
+                str(out / "dedupe" / "members.parquet"),
+                "--out",
+                str(iss),
+            ],
+            (0,),
+        )
+    ):
         return finish()
 
     ballot_def = out / "candidates" / "ballot_definition.json"
     code = simulate_returns(iss, ballot_candidate_count(ballot_def), revoked, out / "returns")
-    outcomes.append(Outcome(Step("simulate returned ballots (bench/simulate_returns.py)", [], (0,),
-                                 [out / "returns" / "online.csv", out / "returns" / "postal.csv"]),
-                            code))
+    outcomes.append(
+        Outcome(
+            Step(
+                "simulate returned ballots (bench/simulate_returns.py)",
+                [],
+                (0,),
+                [out / "returns" / "online.csv", out / "returns" / "postal.csv"],
+            ),
+            code,
+        )
+    )
     if code != 0:
         return finish()
 
     intake, count, report = out / "intake", out / "count", out / "report"
     log, register, vote_key = iss / "audit.log", iss / "register.sqlite", iss / "vote.key"
     later = [
-        Step("intake (online + postal)",
-             ["count", "intake", str(out / "returns" / "online.csv"),
-              str(out / "returns" / "postal.csv"), "--register", str(register), "--keys",
-              str(vote_key), "--ballot-def", str(ballot_def), "--out", str(intake),
-              "--audit-log", str(log)], (0, 3),
-             [intake / "intake_report.html", intake / "rejected.csv", intake / "ballots.blt"],
-             "rejected ballots listed with reasons"),
-        Step(f"count ({args.rule})", ["count", "run", str(intake / "ballots.blt"), "--rule",
-                                      args.rule, "--out", str(count), "--tie-seed", ELECTION],
-             (0,), [count / "result.html", count / "result.csv", count / "result.json"]),
+        Step(
+            "intake (online + postal)",
+            [
+                "count",
+                "intake",
+                str(out / "returns" / "online.csv"),
+                str(out / "returns" / "postal.csv"),
+                "--register",
+                str(register),
+                "--keys",
+                str(vote_key),
+                "--ballot-def",
+                str(ballot_def),
+                "--out",
+                str(intake),
+                "--audit-log",
+                str(log),
+            ],
+            (0, 3),
+            [intake / "intake_report.html", intake / "rejected.csv", intake / "ballots.blt"],
+            "rejected ballots listed with reasons",
+        ),
+        Step(
+            f"count ({args.rule})",
+            [
+                "count",
+                "run",
+                str(intake / "ballots.blt"),
+                "--rule",
+                args.rule,
+                "--out",
+                str(count),
+                "--tie-seed",
+                ELECTION,
+            ],
+            (0,),
+            [count / "result.html", count / "result.csv", count / "result.json"],
+        ),
         Step("recount check", ["count", "verify", str(count)], (0,)),
-        Step("scrutineer's report",
-             ["count", "report", "--intake", str(intake), "--result", str(count), "--register",
-              str(register), "--keys", str(vote_key), "--audit-log", str(log), "--ballot-def",
-              str(ballot_def), "--out", str(report)], (0,),
-             [report / "scrutineer_report.html", report / "scrutineer_report.json"]),
+        Step(
+            "scrutineer's report",
+            [
+                "count",
+                "report",
+                "--intake",
+                str(intake),
+                "--result",
+                str(count),
+                "--register",
+                str(register),
+                "--keys",
+                str(vote_key),
+                "--audit-log",
+                str(log),
+                "--ballot-def",
+                str(ballot_def),
+                "--out",
+                str(report),
+            ],
+            (0,),
+            [report / "scrutineer_report.html", report / "scrutineer_report.json"],
+        ),
         Step("audit chain verified", ["audit", "verify", str(log)], (0,), [log]),
     ]
     for step in later:

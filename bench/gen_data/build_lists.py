@@ -90,9 +90,7 @@ def _clean(name: str) -> str | None:
 
 def _fold(name: str) -> str:
     """Accents off, for comparing names across sources (Peña = Pena)."""
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
 
 
 def _ordered(values: Iterable[str] | dict[str, float]) -> list[str]:
@@ -231,7 +229,9 @@ def _british_tail(exclude: set[str], n_max: int) -> list[str]:
                 out.append(name)
     rng.shuffle(out)
     # prefer the productive suffixes (-ton, -ley, -ford …) by a weighted stable sort
-    out.sort(key=lambda n: -max(SUFFIX_W.get(s, 1) for s in SUFFIXES if n.endswith(s)) * rng.random())
+    out.sort(
+        key=lambda n: -max(SUFFIX_W.get(s, 1) for s in SUFFIXES if n.endswith(s)) * rng.random()
+    )
     return out[:n_max]
 
 
@@ -243,13 +243,71 @@ def surnames(fk: Path) -> list[tuple[str, str, float]]:
     foreign = set()
     for loc in ("es_ES", "it_IT", "pt_PT", "de_DE", "en_IN", "fr_FR", "nl_NL"):
         foreign |= {_fold(n) for n in L(loc).last_names}
-    foreign |= {"Nguyen", "Kim", "Patel", "Singh", "Khan", "Tran", "Pham", "Le", "Chen", "Wang",
-                "Huang", "Liu", "Zhang", "Yang", "Wu", "Park", "Li", "Lin", "Vang", "Xiong",
-                "Ali", "Shah", "Cho", "Choi", "Ho", "Lu", "Truong", "Vu", "Ngo", "Dang", "Do",
-                "Hernandez", "Gonzalez", "Rodriguez", "Martinez", "Lopez", "Perez", "Sanchez",
-                "Ramirez", "Torres", "Flores", "Rivera", "Gomez", "Diaz", "Cruz", "Reyes", "Morales",
-                "Gutierrez", "Ortiz", "Chavez", "Ramos", "Ruiz", "Alvarez", "Mendoza", "Castillo",
-                "Jimenez", "Moreno", "Romero", "Herrera", "Medina", "Aguilar", "Vargas", "Guzman"}
+    foreign |= {
+        "Nguyen",
+        "Kim",
+        "Patel",
+        "Singh",
+        "Khan",
+        "Tran",
+        "Pham",
+        "Le",
+        "Chen",
+        "Wang",
+        "Huang",
+        "Liu",
+        "Zhang",
+        "Yang",
+        "Wu",
+        "Park",
+        "Li",
+        "Lin",
+        "Vang",
+        "Xiong",
+        "Ali",
+        "Shah",
+        "Cho",
+        "Choi",
+        "Ho",
+        "Lu",
+        "Truong",
+        "Vu",
+        "Ngo",
+        "Dang",
+        "Do",
+        "Hernandez",
+        "Gonzalez",
+        "Rodriguez",
+        "Martinez",
+        "Lopez",
+        "Perez",
+        "Sanchez",
+        "Ramirez",
+        "Torres",
+        "Flores",
+        "Rivera",
+        "Gomez",
+        "Diaz",
+        "Cruz",
+        "Reyes",
+        "Morales",
+        "Gutierrez",
+        "Ortiz",
+        "Chavez",
+        "Ramos",
+        "Ruiz",
+        "Alvarez",
+        "Mendoza",
+        "Castillo",
+        "Jimenez",
+        "Moreno",
+        "Romero",
+        "Herrera",
+        "Medina",
+        "Aguilar",
+        "Vargas",
+        "Guzman",
+    }
     out: list[tuple[str, str, float]] = []
     # British: real GB shares for the top 500, then a power-law tail.
     gb_share = dict(gb.last_names)  # percent of the population
@@ -258,11 +316,17 @@ def surnames(fk: Path) -> list[tuple[str, str, float]]:
     # a weighted one
     ranked = _merge(
         _ordered(gb_share)
-        + [r["name"] for r in sorted(cur, key=lambda r: -float(r["weight"])) if r["origin"] == "british"]
+        + [
+            r["name"]
+            for r in sorted(cur, key=lambda r: -float(r["weight"]))
+            if r["origin"] == "british"
+        ]
         + [r["name"] for r in cur if r["origin"] == "welsh"]  # Welsh names are British names too
         + [n for n in _ordered(nz.last_names) if n in known]  # not the Maori names
         + [n for n in _ordered(us.last_names) if _fold(n) not in foreign]
-        + _shuffled([n for n in ie.last_names if not n.startswith(("O'", "Mc", "Mac", "Ó", "Ni"))], 11)
+        + _shuffled(
+            [n for n in ie.last_names if not n.startswith(("O'", "Mc", "Mac", "Ó", "Ni"))], 11
+        )
     )
     tail = _british_tail(set(ranked), 30_000)
     ranked += tail
@@ -282,7 +346,11 @@ def surnames(fk: Path) -> list[tuple[str, str, float]]:
     src: dict[str, tuple[list[list[str]], float, float]] = {
         # Welsh surnames really are few and very common (Jones, Williams, Davies …).
         "welsh": ([], 1.0, 1.0),
-        "irish": ([_shuffled(ie.last_names, 12), _shuffled(L("ga_IE").last_names, 13)[:300]], 1.0, 8.0),
+        "irish": (
+            [_shuffled(ie.last_names, 12), _shuffled(L("ga_IE").last_names, 13)[:300]],
+            1.0,
+            8.0,
+        ),
         "scottish": ([_scottish()], 1.0, 8.0),
         "south_asian": ([_shuffled(L("en_IN").last_names, 14)], 1.0, 4.0),
         "african": (
@@ -297,10 +365,18 @@ def surnames(fk: Path) -> list[tuple[str, str, float]]:
             1.0,
             8.0,
         ),
-        "polish": ([list(pl.male_last_names), _shuffled(pl.unisex_last_names, 18)[:1500]], 1.0, 8.0),
+        "polish": (
+            [list(pl.male_last_names), _shuffled(pl.unisex_last_names, 18)[:1500]],
+            1.0,
+            8.0,
+        ),
         "east_asian": (
-            [list(L("vi_VN").last_names), list(L("zh_CN").last_romanized_names),
-             _ordered(L("zh_TW").last_romanized_names), list(L("ja_JP").last_romanized_names)],
+            [
+                list(L("vi_VN").last_names),
+                list(L("zh_CN").last_romanized_names),
+                _ordered(L("zh_TW").last_romanized_names),
+                list(L("ja_JP").last_romanized_names),
+            ],
             1.0,
             3.0,
         ),
@@ -308,8 +384,20 @@ def surnames(fk: Path) -> list[tuple[str, str, float]]:
             [
                 _shuffled([n for n in L(loc).last_names if not n.endswith("á")], 60 + i)[:400]
                 for i, loc in enumerate(
-                    ["ro_RO", "it_IT", "pt_PT", "es_ES", "fr_FR", "de_DE", "hu_HU", "lt_LT",
-                     "lv_LV", "nl_NL", "cs_CZ", "sk_SK"]
+                    [
+                        "ro_RO",
+                        "it_IT",
+                        "pt_PT",
+                        "es_ES",
+                        "fr_FR",
+                        "de_DE",
+                        "hu_HU",
+                        "lt_LT",
+                        "lv_LV",
+                        "nl_NL",
+                        "cs_CZ",
+                        "sk_SK",
+                    ]
                 )
             ],
             1.0,
@@ -320,7 +408,11 @@ def surnames(fk: Path) -> list[tuple[str, str, float]]:
         if origin in ("british", "caribbean"):
             continue
         lists, s, q = src[origin]
-        head = [r["name"] for r in sorted(cur, key=lambda r: -float(r["weight"])) if r["origin"] == origin]
+        head = [
+            r["name"]
+            for r in sorted(cur, key=lambda r: -float(r["weight"]))
+            if r["origin"] == origin
+        ]
         ranked = head + [n for n in _merge(*lists) if n not in head]
         for name, w in zip(ranked, _zipf(len(ranked), s, q), strict=True):
             out.append((name, origin, w * 1e6))
@@ -354,8 +446,10 @@ def postcodes(parquet: Path) -> tuple[list[tuple[str, str, str, str]], list[tupl
     """(district, town, region, std) rows and (district, sector digit, units) rows."""
     import pandas as pd
 
-    d = pd.read_parquet(parquet, columns=["status", "usertype", "postcode_area", "postcode_district",
-                                          "postcode_sector"])
+    d = pd.read_parquet(
+        parquet,
+        columns=["status", "usertype", "postcode_area", "postcode_district", "postcode_sector"],
+    )
     d = d[(d["status"] == "live") & (d["usertype"] == "small")]
     d = d[~d["postcode_area"].isin(["GY", "JE", "IM"])]  # not in the UK
     sec = d.groupby(["postcode_district", "postcode_sector"], observed=True).size().reset_index()
@@ -405,16 +499,24 @@ def _write(name: str, header: list[str], rows: Iterable[tuple[object, ...]]) -> 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--faker", type=Path, required=True, help="unpacked Faker wheel")
     ap.add_argument("--postcodes", type=Path, required=True, help="postcodinator's parquet")
     a = ap.parse_args()
     fn = first_names(a.faker)
-    print("first_names", _write("first_names.csv", ["name", "gender", "origin", "weight", "nicknames"], fn))
+    print(
+        "first_names",
+        _write("first_names.csv", ["name", "gender", "origin", "weight", "nicknames"], fn),
+    )
     sn = surnames(a.faker)
     print("surnames", _write("surnames.csv", ["name", "origin", "weight"], sn))
     districts, sectors = postcodes(a.postcodes)
-    print("districts", _write("postcode_districts.csv", ["district", "town", "region", "std"], districts))
+    print(
+        "districts",
+        _write("postcode_districts.csv", ["district", "town", "region", "std"], districts),
+    )
     print("sectors", _write("postcode_sectors.csv", ["district", "sector", "units"], sectors))
 
 

@@ -44,32 +44,46 @@ class ConstraintHook:
         self.events: list[dict[str, object]] = []
         self._guarded: set[int] = set()
 
-    def doomed(self, elected: list[int], continuing: list[int], vacancies: int,
-               stage: int) -> list[int]:
+    def doomed(
+        self, elected: list[int], continuing: list[int], vacancies: int, stage: int
+    ) -> list[int]:
         """Continuing candidates to exclude at once (each reported once)."""
         if self.constraint is None:
             return []
         out = self.constraint.doomed(elected, continuing, vacancies)
         for c in out:
-            self.events.append({"stage": stage, "event": "doom", "candidate": self.names[c],
-                                "reason": self.constraint.reason(c, "doom")})
+            self.events.append(
+                {
+                    "stage": stage,
+                    "event": "doom",
+                    "candidate": self.names[c],
+                    "reason": self.constraint.reason(c, "doom"),
+                }
+            )
         return out
 
-    def would_doom(self, c: int, elected: list[int], continuing: list[int],
-                   vacancies: int) -> bool:
+    def would_doom(self, c: int, elected: list[int], continuing: list[int], vacancies: int) -> bool:
         """Whether electing ``c`` now would break the constraint (checked one at a time)."""
         return self.constraint is not None and c in self.constraint.doomed(
-            elected, continuing, vacancies)
+            elected, continuing, vacancies
+        )
 
-    def guarded(self, elected: list[int], continuing: list[int], vacancies: int,
-                stage: int) -> set[int]:
+    def guarded(
+        self, elected: list[int], continuing: list[int], vacancies: int, stage: int
+    ) -> set[int]:
         """Continuing candidates who may not be excluded (new guards reported)."""
         if self.constraint is None:
             return set()
         g = set(self.constraint.guarded(elected, continuing, vacancies))
         for c in sorted(g - self._guarded):
-            self.events.append({"stage": stage, "event": "guard", "candidate": self.names[c],
-                                "reason": self.constraint.reason(c, "guard")})
+            self.events.append(
+                {
+                    "stage": stage,
+                    "event": "guard",
+                    "candidate": self.names[c],
+                    "reason": self.constraint.reason(c, "guard"),
+                }
+            )
         self._guarded |= g
         return g
 
@@ -77,8 +91,10 @@ class ConstraintHook:
         """The constraint and its events for CountResult (nothing when unconstrained)."""
         if self.constraint is None:
             return {}
-        return {"constraint": self.constraint.to_dict(self.names),
-                "constraint_events": tuple(self.events)}
+        return {
+            "constraint": self.constraint.to_dict(self.names),
+            "constraint_events": tuple(self.events),
+        }
 
 
 @dataclass
@@ -126,13 +142,15 @@ class CountState:
 
     def doomed(self) -> list[int]:
         """Continuing candidates the constraint dooms now (reported)."""
-        return self.hook.doomed(self.elected, self.continuing(), self.vacancies(),
-                                len(self.stages) + 1)
+        return self.hook.doomed(
+            self.elected, self.continuing(), self.vacancies(), len(self.stages) + 1
+        )
 
     def guarded(self) -> set[int]:
         """Continuing candidates the constraint guards now (reported)."""
-        return self.hook.guarded(self.elected, self.continuing(), self.vacancies(),
-                                 len(self.stages) + 1)
+        return self.hook.guarded(
+            self.elected, self.continuing(), self.vacancies(), len(self.stages) + 1
+        )
 
     def may_elect(self, c: int) -> bool:
         """False if electing ``c`` now would break the constraint (then ``c`` will be doomed)."""
@@ -152,24 +170,45 @@ class CountState:
         total = sum(self.votes) + self.non_transferable + self.loss
         if total != self.ballots.valid * self.scale:
             raise AssertionError(
-                f"vote not conserved: {total} != {self.ballots.valid * self.scale}")
+                f"vote not conserved: {total} != {self.ballots.valid * self.scale}"
+            )
 
-    def record(self, *, action: str, subjects: list[int], clause: str, description: str,
-               quota: int, elected: list[int], excluded: list[int] | None = None,
-               transfer_values: list[int] | None = None, extra: dict[str, str] | None = None,
-               history: bool = True) -> None:
+    def record(
+        self,
+        *,
+        action: str,
+        subjects: list[int],
+        clause: str,
+        description: str,
+        quota: int,
+        elected: list[int],
+        excluded: list[int] | None = None,
+        transfer_values: list[int] | None = None,
+        extra: dict[str, str] | None = None,
+        history: bool = True,
+    ) -> None:
         """Close a stage: snapshot the totals, the changes and what happened."""
         self.check_conservation()
         votes = tuple(self.votes)
         transfers = tuple(v - o for v, o in zip(votes, self._last_votes, strict=True))
-        self.stages.append(Stage(
-            number=len(self.stages) + 1, action=action,
-            subjects=tuple(self.names[c] for c in subjects), clause=clause,
-            description=description, votes=votes, transfers=transfers,
-            non_transferable=self.non_transferable, loss=self.loss, quota=quota,
-            elected=tuple(self.names[c] for c in elected),
-            excluded=tuple(self.names[c] for c in (excluded or [])),
-            transfer_values=tuple(transfer_values or ()), extra=dict(extra or {})))
+        self.stages.append(
+            Stage(
+                number=len(self.stages) + 1,
+                action=action,
+                subjects=tuple(self.names[c] for c in subjects),
+                clause=clause,
+                description=description,
+                votes=votes,
+                transfers=transfers,
+                non_transferable=self.non_transferable,
+                loss=self.loss,
+                quota=quota,
+                elected=tuple(self.names[c] for c in elected),
+                excluded=tuple(self.names[c] for c in (excluded or [])),
+                transfer_values=tuple(transfer_values or ()),
+                extra=dict(extra or {}),
+            )
+        )
         self._last_votes = votes
         if self.progress is not None:
             self.progress(f"stage {len(self.stages)}: {description}")
@@ -179,28 +218,59 @@ class CountState:
     def add_elected_to_last_stage(self, cands: list[int], note: str) -> None:
         """Mark candidates elected without a transfer (ERS97 5.5.1, Scottish r. 52)."""
         last = self.stages[-1]
-        self.stages[-1] = Stage(**{**last.__dict__,
-                                   "elected": last.elected + tuple(self.names[c] for c in cands),
-                                   "description": (last.description + " " + note).strip()})
+        self.stages[-1] = Stage(
+            **{
+                **last.__dict__,
+                "elected": last.elected + tuple(self.names[c] for c in cands),
+                "description": (last.description + " " + note).strip(),
+            }
+        )
 
 
-def result_from_state(state: CountState, *, rule: str, rule_title: str, dp: int, quota: int,
-                      final_quota: int, options: dict[str, str] | None = None) -> CountResult:
+def result_from_state(
+    state: CountState,
+    *,
+    rule: str,
+    rule_title: str,
+    dp: int,
+    quota: int,
+    final_quota: int,
+    options: dict[str, str] | None = None,
+) -> CountResult:
     """Freeze a finished count into a :class:`CountResult`."""
     state.ties.finish()
     b = state.ballots
     return CountResult(
-        rule=rule, rule_title=rule_title, title=b.title, seats=state.seats,
+        rule=rule,
+        rule_title=rule_title,
+        title=b.title,
+        seats=state.seats,
         candidates=b.candidates,
-        withdrawn=tuple(b.candidates[c] for c in sorted(b.withdrawn)), dp=dp, valid=b.valid,
-        invalid=dict(b.invalid), truncated=dict(b.truncated), quota=quota,
-        final_quota=final_quota, elected=tuple(b.candidates[c] for c in state.elected),
-        stages=tuple(state.stages), ties=tuple(state.ties.records), tie_seed=state.ties.seed,
-        options=dict(options or {}), **state.hook.result_fields())  # type: ignore[arg-type]
+        withdrawn=tuple(b.candidates[c] for c in sorted(b.withdrawn)),
+        dp=dp,
+        valid=b.valid,
+        invalid=dict(b.invalid),
+        truncated=dict(b.truncated),
+        quota=quota,
+        final_quota=final_quota,
+        elected=tuple(b.candidates[c] for c in state.elected),
+        stages=tuple(state.stages),
+        ties=tuple(state.ties.records),
+        tie_seed=state.ties.seed,
+        options=dict(options or {}),
+        **state.hook.result_fields(),
+    )  # type: ignore[arg-type]
 
 
-def order_by_votes(state: CountState, cands: list[int], *, stage: int, clause: str,
-                   forward: bool, history: list[tuple[int, ...]] | None = None) -> list[int]:
+def order_by_votes(
+    state: CountState,
+    cands: list[int],
+    *,
+    stage: int,
+    clause: str,
+    forward: bool,
+    history: list[tuple[int, ...]] | None = None,
+) -> list[int]:
     """Candidates in descending order of votes, equal votes ordered by the rule's look-back.
 
     Only the *order of election* depends on this (who is elected does not), so candidates equal at
@@ -218,8 +288,11 @@ def order_by_votes(state: CountState, cands: list[int], *, stage: int, clause: s
             survivors, idx = look_back(tied, hist, highest=True, forward=forward)
             while len(survivors) > 1 and idx is not None:
                 survivors, idx = look_back(survivors, hist, highest=True, forward=forward)
-            how = "ballot-paper order (equal at every point; order only)" if idx is None else \
-                "look-back"
+            how = (
+                "ballot-paper order (equal at every point; order only)"
+                if idx is None
+                else "look-back"
+            )
             state.ties.record(stage, "order of election", tied, [survivors[0]], how, clause)
             tied = [survivors[0]]
         out.append(tied[0])

@@ -49,10 +49,12 @@ class _Ers97:
         from count.ties import TieBreaker
 
         seats = options.seats or ballots.seats
-        ties = TieBreaker(ballots.candidates, seed=options.tie_seed,
-                          decisions=options.tie_decisions)
-        self.st = CountState(ballots, seats, SCALE, ties, constraint=options.constraint,
-                              progress=options.progress)
+        ties = TieBreaker(
+            ballots.candidates, seed=options.tie_seed, decisions=options.tie_decisions
+        )
+        self.st = CountState(
+            ballots, seats, SCALE, ties, constraint=options.constraint, progress=options.progress
+        )
         self.quota = quota_for(ballots.valid * SCALE, seats)
         self.initial_quota = self.quota
         self.points: list[tuple[int, ...]] = []  # totals after stage 1 and after every batch
@@ -67,15 +69,24 @@ class _Ers97:
         """6.20: votes of continuing candidates plus any votes awaiting transfer (surpluses, and
         papers of excluded candidates not yet transferred)."""
         st = self.st
-        total = sum(st.votes[c] for c in range(len(st.status)) if st.status[c] in
-                    (CONTINUING, EXCLUDED))
+        total = sum(
+            st.votes[c] for c in range(len(st.status)) if st.status[c] in (CONTINUING, EXCLUDED)
+        )
         total += sum(max(st.votes[c] - self.quota, 0) for c in st.elected)
         return total
 
     def _tie(self, tied: list[int], *, kind: str, highest: bool, clause: str) -> int:
-        return break_tie(self.st.ties, stage=len(self.st.stages) + 1, kind=kind, tied=tied,
-                         history=self.points, highest=highest, forward=True, clause=clause,
-                         label=lambda i: "first stage" if i == 0 else f"point {i + 1}")
+        return break_tie(
+            self.st.ties,
+            stage=len(self.st.stages) + 1,
+            kind=kind,
+            tied=tied,
+            history=self.points,
+            highest=highest,
+            forward=True,
+            clause=clause,
+            label=lambda i: "first stage" if i == 0 else f"point {i + 1}",
+        )
 
     # -- 5.1.7 / 5.3.13 / 5.4.9 ----------------------------------------------------------------
     def deem_elected(self, clause: str) -> list[int]:
@@ -97,22 +108,30 @@ class _Ers97:
             if len(tied) > 1 and len(over) > st.vacancies():
                 survivors, idx = look_back(tied, self.points, highest=True, forward=True)
                 if idx is None:  # 5.6.2: equal at all points -> none elected at this stage
-                    st.ties.record(len(st.stages) + 1, "election", tied, [], "none elected",
-                                   "5.6.2")
+                    st.ties.record(
+                        len(st.stages) + 1, "election", tied, [], "none elected", "5.6.2"
+                    )
                     break
                 while len(survivors) > 1 and idx is not None:
-                    survivors, idx = look_back(survivors, self.points, highest=True,
-                                               forward=True)
+                    survivors, idx = look_back(survivors, self.points, highest=True, forward=True)
                 if len(survivors) > 1:
-                    st.ties.record(len(st.stages) + 1, "election", tied, [], "none elected",
-                                   "5.6.2")
+                    st.ties.record(
+                        len(st.stages) + 1, "election", tied, [], "none elected", "5.6.2"
+                    )
                     break
-                st.ties.record(len(st.stages) + 1, "election", tied, survivors,
-                               "look-back", "5.6.2")
+                st.ties.record(
+                    len(st.stages) + 1, "election", tied, survivors, "look-back", "5.6.2"
+                )
                 pick = survivors[0]
             elif len(tied) > 1:
-                pick = order_by_votes(st, tied, stage=len(st.stages) + 1, clause=clause,
-                                      forward=True, history=self.points)[0]
+                pick = order_by_votes(
+                    st,
+                    tied,
+                    stage=len(st.stages) + 1,
+                    clause=clause,
+                    forward=True,
+                    history=self.points,
+                )[0]
             else:
                 pick = tied[0]
             if not st.may_elect(pick):
@@ -215,7 +234,8 @@ class _Ers97:
             self._mark_point()
             # Each batch is a column of the ERS exclusion form: keep the totals after it.
             self.batch_totals[f"after batch at {fmt(value, DP)}"] = " ".join(
-                fmt(v, DP) for v in st.votes)
+                fmt(v, DP) for v in st.votes
+            )
             if st.vacancies() == 0:  # 5.5.2: no further transfers once every place is filled
                 break
         # 5.5.2: batches not transferred because every place is filled stay where they are (the
@@ -232,8 +252,14 @@ class _Ers97:
             st.votes[c] = sum(p.total for p in st.holdings[c])
         self._mark_point()
         new = self.deem_elected("5.1.7")
-        st.record(action="first", subjects=[], clause="5.1", quota=self.quota, elected=new,
-                  description="First preferences")
+        st.record(
+            action="first",
+            subjects=[],
+            clause="5.1",
+            quota=self.quota,
+            elected=new,
+            description="First preferences",
+        )
         pending = list(new)
         while st.vacancies() > 0:  # 5.5.2
             stage = len(st.stages) + 1
@@ -243,9 +269,16 @@ class _Ers97:
                 new, values = self.exclude(doomed, stage)
                 pending += new
                 names = "+".join(st.names[c] for c in doomed)
-                st.record(action="exclusion", subjects=doomed, clause="doom (Hill 1998); 5.4",
-                          quota=self.quota, elected=new, excluded=doomed, transfer_values=values,
-                          description=f"Exclusion of doomed {names}")
+                st.record(
+                    action="exclusion",
+                    subjects=doomed,
+                    clause="doom (Hill 1998); 5.4",
+                    quota=self.quota,
+                    elected=new,
+                    excluded=doomed,
+                    transfer_values=values,
+                    description=f"Exclusion of doomed {names}",
+                )
                 continue
             cont = st.continuing()
             if len(cont) <= st.vacancies():
@@ -257,15 +290,24 @@ class _Ers97:
                 # 5.2.3: the largest surplus; equal: greatest vote at the earliest point unequal.
                 top = max(surpluses.values())
                 tied = [c for c, s in surpluses.items() if s == top]
-                c = tied[0] if len(tied) == 1 else self._tie(
-                    tied, kind="surplus order", highest=True, clause="5.2.3")
+                c = (
+                    tied[0]
+                    if len(tied) == 1
+                    else self._tie(tied, kind="surplus order", highest=True, clause="5.2.3")
+                )
                 pending.remove(c)
                 tvs = self.transfer_surplus(c, stage)
                 new = self.deem_elected("5.3.13")
                 pending += new
-                st.record(action="surplus", subjects=[c], clause="5.3", quota=self.quota,
-                          elected=new, transfer_values=tvs,
-                          description=f"Surplus of {st.names[c]}")
+                st.record(
+                    action="surplus",
+                    subjects=[c],
+                    clause="5.3",
+                    quota=self.quota,
+                    elected=new,
+                    transfer_values=tvs,
+                    description=f"Surplus of {st.names[c]}",
+                )
                 continue
             deferred = total_surplus
             group = self.excludable_group(deferred)
@@ -274,8 +316,11 @@ class _Ers97:
                 open_ = [c for c in cont if c not in guarded]
                 low = min(st.votes[c] for c in open_)
                 tied = [c for c in open_ if st.votes[c] == low]
-                group = [tied[0] if len(tied) == 1 else self._tie(
-                    tied, kind="exclusion", highest=False, clause="5.2.5")]
+                group = [
+                    tied[0]
+                    if len(tied) == 1
+                    else self._tie(tied, kind="exclusion", highest=False, clause="5.2.5")
+                ]
             if len(cont) - len(group) <= st.vacancies():
                 # 5.5.1: the proposed exclusion would leave only as many continuing candidates as
                 # places: they are all deemed elected (no transfer).
@@ -285,20 +330,29 @@ class _Ers97:
             new, values = self.exclude(group, stage)
             pending += new
             names = "+".join(st.names[c] for c in group)
-            st.record(action="exclusion", subjects=group, clause="5.2.5, 5.4", quota=self.quota,
-                      elected=new, excluded=group, transfer_values=values,
-                      description=f"Exclusion of {names}",
-                      extra=self.batch_totals if len(values) > 1 else None)
-        return result_from_state(st, rule=NAME, rule_title=TITLE, dp=DP,
-                                 quota=self.initial_quota, final_quota=self.quota)
+            st.record(
+                action="exclusion",
+                subjects=group,
+                clause="5.2.5, 5.4",
+                quota=self.quota,
+                elected=new,
+                excluded=group,
+                transfer_values=values,
+                description=f"Exclusion of {names}",
+                extra=self.batch_totals if len(values) > 1 else None,
+            )
+        return result_from_state(
+            st, rule=NAME, rule_title=TITLE, dp=DP, quota=self.initial_quota, final_quota=self.quota
+        )
 
     def _elect_remaining(self, cands: list[int], clause: str) -> None:
         st = self.st
         order = sorted(cands, key=lambda c: -st.votes[c])
         for c in order:
             st.elect(c)
-        st.add_elected_to_last_stage(order, f"Remaining continuing candidates deemed elected "
-                                            f"({clause}).")
+        st.add_elected_to_last_stage(
+            order, f"Remaining continuing candidates deemed elected ({clause})."
+        )
 
 
 def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:

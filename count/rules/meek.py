@@ -45,8 +45,9 @@ class _Meek:
         n = ballots.n_candidates
         self.status = [DEFEATED if c in ballots.withdrawn else HOPEFUL for c in range(n)]
         self.kf = [0 if c in ballots.withdrawn else self.p for c in range(n)]
-        self.ties = TieBreaker(ballots.candidates, seed=options.tie_seed,
-                               decisions=options.tie_decisions)
+        self.ties = TieBreaker(
+            ballots.candidates, seed=options.tie_seed, decisions=options.tie_decisions
+        )
         self.elected: list[int] = []
         self.stages: list[Stage] = []
         self.history: list[list[int]] = []
@@ -60,18 +61,21 @@ class _Meek:
 
     def doomed(self) -> list[int]:
         """Hopefuls the constraint dooms now (reported; issue 8)."""
-        return self.hook.doomed(self.elected, self.hopeful(), self.seats - len(self.elected),
-                                len(self.stages) + 1)
+        return self.hook.doomed(
+            self.elected, self.hopeful(), self.seats - len(self.elected), len(self.stages) + 1
+        )
 
     def guarded(self) -> set[int]:
         """Hopefuls the constraint guards now (never defeated; reported)."""
-        return self.hook.guarded(self.elected, self.hopeful(), self.seats - len(self.elected),
-                                 len(self.stages) + 1)
+        return self.hook.guarded(
+            self.elected, self.hopeful(), self.seats - len(self.elected), len(self.stages) + 1
+        )
 
     def may_elect(self, c: int) -> bool:
         """False if electing ``c`` now would break the constraint."""
-        return not self.hook.would_doom(c, self.elected, self.hopeful(),
-                                        self.seats - len(self.elected))
+        return not self.hook.would_doom(
+            c, self.elected, self.hopeful(), self.seats - len(self.elected)
+        )
 
     def tree(self) -> list[Level]:
         key = tuple(self.status)
@@ -85,39 +89,73 @@ class _Meek:
     def hopeful(self) -> list[int]:
         return [c for c, s in enumerate(self.status) if s == HOPEFUL]
 
-    def record(self, *, action: str, subjects: list[int], clause: str, description: str,
-               votes: list[int], quota: int, elected: list[int], excluded: list[int],
-               extra: dict[str, str]) -> None:
+    def record(
+        self,
+        *,
+        action: str,
+        subjects: list[int],
+        clause: str,
+        description: str,
+        votes: list[int],
+        quota: int,
+        elected: list[int],
+        excluded: list[int],
+        extra: dict[str, str],
+    ) -> None:
         nt = self.total - sum(votes)
         names = self.b.candidates
-        self.stages.append(Stage(
-            number=len(self.stages) + 1, action=action,
-            subjects=tuple(names[c] for c in subjects), clause=clause, description=description,
-            votes=tuple(votes), transfers=tuple(v - o for v, o in zip(votes, self._last,
-                                                                     strict=True)),
-            non_transferable=nt, loss=0, quota=quota,
-            elected=tuple(names[c] for c in elected), excluded=tuple(names[c] for c in excluded),
-            extra=extra))
+        self.stages.append(
+            Stage(
+                number=len(self.stages) + 1,
+                action=action,
+                subjects=tuple(names[c] for c in subjects),
+                clause=clause,
+                description=description,
+                votes=tuple(votes),
+                transfers=tuple(v - o for v, o in zip(votes, self._last, strict=True)),
+                non_transferable=nt,
+                loss=0,
+                quota=quota,
+                elected=tuple(names[c] for c in elected),
+                excluded=tuple(names[c] for c in excluded),
+                extra=extra,
+            )
+        )
         self._last = list(votes)
         if self.progress is not None:
             self.progress(f"stage {len(self.stages)}: {description}")
 
-    def result(self, rule: str, title: str, quota0: int, quota: int,
-               options: dict[str, str]) -> CountResult:
+    def result(
+        self, rule: str, title: str, quota0: int, quota: int, options: dict[str, str]
+    ) -> CountResult:
         self.ties.finish()
         b = self.b
         return CountResult(
-            rule=rule, rule_title=title, title=b.title, seats=self.seats, candidates=b.candidates,
-            withdrawn=tuple(b.candidates[c] for c in sorted(b.withdrawn)), dp=self.dp,
-            valid=b.valid, invalid=dict(b.invalid), truncated=dict(b.truncated), quota=quota0,
-            final_quota=quota, elected=tuple(b.candidates[c] for c in self.elected),
-            stages=tuple(self.stages), ties=tuple(self.ties.records), tie_seed=self.ties.seed,
-            options=options, **self.hook.result_fields())  # type: ignore[arg-type]
+            rule=rule,
+            rule_title=title,
+            title=b.title,
+            seats=self.seats,
+            candidates=b.candidates,
+            withdrawn=tuple(b.candidates[c] for c in sorted(b.withdrawn)),
+            dp=self.dp,
+            valid=b.valid,
+            invalid=dict(b.invalid),
+            truncated=dict(b.truncated),
+            quota=quota0,
+            final_quota=quota,
+            elected=tuple(b.candidates[c] for c in self.elected),
+            stages=tuple(self.stages),
+            ties=tuple(self.ties.records),
+            tie_seed=self.ties.seed,
+            options=options,
+            **self.hook.result_fields(),
+        )  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
 # meek: OpaVote / OpenSTV "Meek STV"
 # --------------------------------------------------------------------------------------------
+
 
 def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
     """Count under OpaVote/OpenSTV Meek STV (options.extra: ``precision``, ``threshold``)."""
@@ -138,8 +176,9 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         return num // (seats + 1) // p * p + p if whole else num // (seats + 1) + 1
 
     def surplus_of(votes: list[int], thr: int) -> int:
-        return sum(votes[c] - thr for c in range(n)
-                   if m.status[c] in (HOPEFUL, ELECTED) and votes[c] > thr)
+        return sum(
+            votes[c] - thr for c in range(n) if m.status[c] in (HOPEFUL, ELECTED) and votes[c] > thr
+        )
 
     def sure_losers(votes: list[int], surplus: int) -> list[int]:
         # Candidates who cannot win even with every surplus (strict '<', OpenSTV "Losers").
@@ -172,17 +211,25 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         tied = [c for c in cands if votes[c] == low]
         if len(tied) == 1:
             return tied[0]
-        return break_tie(m.ties, stage=stage, kind="exclusion", tied=tied, history=m.history,
-                         highest=False, forward=False, clause="weak tie: backward look-back",
-                         label=lambda i: f"round {i + 1}")
+        return break_tie(
+            m.ties,
+            stage=stage,
+            kind="exclusion",
+            tied=tied,
+            history=m.history,
+            highest=False,
+            forward=False,
+            clause="weak tie: backward look-back",
+            label=lambda i: f"round {i + 1}",
+        )
 
-    def finish_round(action: str, subjects: list[int], desc: str, excluded: list[int]) -> tuple[
-            list[int], int, int]:
+    def finish_round(
+        action: str, subjects: list[int], desc: str, excluded: list[int]
+    ) -> tuple[list[int], int, int]:
         votes = distribute(m.tree(), m.kf, p, n, round_up=False, big=m.big)
         thr = threshold(votes)
         sur = surplus_of(votes, thr)
-        over_thr = sorted([c for c in m.hopeful() if votes[c] >= thr],
-                          key=lambda c: (-votes[c], c))
+        over_thr = sorted([c for c in m.hopeful() if votes[c] >= thr], key=lambda c: (-votes[c], c))
         new = []
         for c in over_thr:
             if m.may_elect(c):  # constrained count: a doomed candidate is defeated next round
@@ -190,10 +237,17 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
                 m.elected.append(c)
                 new.append(c)
         sur = surplus_of(votes, thr)
-        m.record(action=action, subjects=subjects, clause="OpenSTV Meek STV round",
-                 description=desc, votes=votes, quota=thr, elected=new, excluded=excluded,
-                 extra={"surplus": _fmt(sur, dp),
-                        "keep_factors": " ".join(_fmt(k, dp) for k in m.kf)})
+        m.record(
+            action=action,
+            subjects=subjects,
+            clause="OpenSTV Meek STV round",
+            description=desc,
+            votes=votes,
+            quota=thr,
+            elected=new,
+            excluded=excluded,
+            extra={"surplus": _fmt(sur, dp), "keep_factors": " ".join(_fmt(k, dp) for k in m.kf)},
+        )
         m.history.append(votes)
         surplus_hist.append(sur)
         kf_hist.append(list(m.kf))
@@ -213,8 +267,9 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
                 m.status[c] = DEFEATED
                 m.kf[c] = 0
             names = ", ".join(ballots.candidates[c] for c in doomed)
-            votes, thr, sur = finish_round("exclusion", doomed, f"Count after eliminating "
-                                           f"doomed {names}", doomed)
+            votes, thr, sur = finish_round(
+                "exclusion", doomed, f"Count after eliminating doomed {names}", doomed
+            )
             continue
         stuck = len(kf_hist) > 1 and kf_hist[-1] == kf_hist[-2]
         losers = sure_losers(votes, sur)
@@ -223,8 +278,9 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
             for c in list(m.elected):
                 if votes[c] > thr:
                     m.kf[c] = -(-(m.kf[c] * thr) // votes[c])
-            votes, thr, sur = finish_round("surplus", [], "Count after transferring surplus "
-                                           "votes", [])
+            votes, thr, sur = finish_round(
+                "surplus", [], "Count after transferring surplus votes", []
+            )
             continue
         if stuck:
             elim = [lowest(votes, m.hopeful(), stage)]
@@ -241,8 +297,9 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
             m.status[c] = DEFEATED
             m.kf[c] = 0
         names = ", ".join(ballots.candidates[c] for c in sorted(elim))
-        votes, thr, sur = finish_round("exclusion", sorted(elim), f"Count after eliminating "
-                                       f"{names}", sorted(elim))
+        votes, thr, sur = finish_round(
+            "exclusion", sorted(elim), f"Count after eliminating {names}", sorted(elim)
+        )
     # End: seats full -> the rest are defeated; otherwise the remaining hopefuls are elected.
     if len(m.elected) < seats:
         hop = m.hopeful()
@@ -258,17 +315,26 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
             m.elected.append(c)
         _mark_last(m, rest, "Remaining candidates elected.")
         del zero
-    return m.result(NAME, TITLE, quota0, thr,
-                    {"precision": str(dp), "threshold": "whole" if whole else "fractional"})
+    return m.result(
+        NAME,
+        TITLE,
+        quota0,
+        thr,
+        {"precision": str(dp), "threshold": "whole" if whole else "fractional"},
+    )
 
 
 def _mark_last(m: _Meek, cands: list[int], note: str) -> None:
     if not cands or not m.stages:
         return
     last = m.stages[-1]
-    m.stages[-1] = Stage(**{**last.__dict__,
-                            "elected": last.elected + tuple(m.b.candidates[c] for c in cands),
-                            "description": (last.description + ". " + note).strip()})
+    m.stages[-1] = Stage(
+        **{
+            **last.__dict__,
+            "elected": last.elected + tuple(m.b.candidates[c] for c in cands),
+            "description": (last.description + ". " + note).strip(),
+        }
+    )
 
 
 def _fmt(v: int, dp: int) -> str:
@@ -280,6 +346,7 @@ def _fmt(v: int, dp: int) -> str:
 # --------------------------------------------------------------------------------------------
 # meek-prf: PR Foundation Reference Meek Rule
 # --------------------------------------------------------------------------------------------
+
 
 def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
     """Count under the PR Foundation Reference Meek Rule (9 places, omega 10**-6)."""
@@ -293,9 +360,17 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
     quota = ballots.valid * p // (seats + 1) + eps
     quota0 = quota
     votes = distribute(m.tree(), m.kf, p, n, round_up=True, big=m.big)  # first preferences
-    m.record(action="first", subjects=[], clause="PRF A", description="First preferences",
-             votes=votes, quota=quota, elected=[], excluded=[],
-             extra=_prf_extra(m, 0, 0, 0))
+    m.record(
+        action="first",
+        subjects=[],
+        clause="PRF A",
+        description="First preferences",
+        votes=votes,
+        quota=quota,
+        elected=[],
+        excluded=[],
+        extra=_prf_extra(m, 0, 0, 0),
+    )
     m.history.append(votes)
     round_no = 0
     # B.1: continue while hopeful candidates outnumber the seats left to fill (and seats remain).
@@ -305,11 +380,17 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
             for c in doomed:
                 m.status[c] = DEFEATED
                 m.kf[c] = 0
-            m.record(action="defeat", subjects=doomed, clause="doom (Hill 1998)",
-                     description="Defeat doomed: " + ", ".join(ballots.candidates[c]
-                                                               for c in doomed),
-                     votes=votes, quota=quota, elected=[], excluded=doomed,
-                     extra=_prf_extra(m, 0, round_no, 0))
+            m.record(
+                action="defeat",
+                subjects=doomed,
+                clause="doom (Hill 1998)",
+                description="Defeat doomed: " + ", ".join(ballots.candidates[c] for c in doomed),
+                votes=votes,
+                quota=quota,
+                elected=[],
+                excluded=doomed,
+                extra=_prf_extra(m, 0, round_no, 0),
+            )
             m.history.append(votes)
             continue
         round_no += 1
@@ -324,8 +405,9 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
             quota = sum(votes) // (seats + 1) + eps
             # B.2.c elect every hopeful candidate with vote >= quota.
             new = []
-            for c in sorted((c for c in m.hopeful() if votes[c] >= quota),
-                            key=lambda c: (-votes[c], c)):
+            for c in sorted(
+                (c for c in m.hopeful() if votes[c] >= quota), key=lambda c: (-votes[c], c)
+            ):
                 if m.may_elect(c):  # constrained count: a doomed candidate is defeated instead
                     m.status[c] = ELECTED
                     m.elected.append(c)
@@ -334,10 +416,17 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
             surplus = max(sum(votes[c] - quota for c in m.elected), 0)
             if new:
                 status = "elected"
-                m.record(action="elect", subjects=new, clause="PRF B.2.c",
-                         description="Elect: " + ", ".join(ballots.candidates[c] for c in new),
-                         votes=votes, quota=quota, elected=new, excluded=[],
-                         extra=_prf_extra(m, surplus, round_no, iterations))
+                m.record(
+                    action="elect",
+                    subjects=new,
+                    clause="PRF B.2.c",
+                    description="Elect: " + ", ".join(ballots.candidates[c] for c in new),
+                    votes=votes,
+                    quota=quota,
+                    elected=new,
+                    excluded=[],
+                    extra=_prf_extra(m, surplus, round_no, iterations),
+                )
                 m.history.append(votes)
                 break
             # B.2.e iteration finished when surplus < omega, or not decreasing.
@@ -363,10 +452,17 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
         loser = tied[0] if len(tied) == 1 else _prf_tie(m, tied, len(m.stages) + 1)
         m.status[loser] = DEFEATED
         m.kf[loser] = 0
-        m.record(action="defeat", subjects=[loser], clause=f"PRF B.3 ({status})",
-                 description=f"Defeat ({status}): {ballots.candidates[loser]}", votes=votes,
-                 quota=quota, elected=[], excluded=[loser],
-                 extra=_prf_extra(m, surplus, round_no, iterations))
+        m.record(
+            action="defeat",
+            subjects=[loser],
+            clause=f"PRF B.3 ({status})",
+            description=f"Defeat ({status}): {ballots.candidates[loser]}",
+            votes=votes,
+            quota=quota,
+            elected=[],
+            excluded=[loser],
+            extra=_prf_extra(m, surplus, round_no, iterations),
+        )
         m.history.append(votes)
     # C.1 elect remaining hopefuls if seats are unfilled; C.2 otherwise defeat them.
     hop = m.hopeful()
@@ -379,8 +475,12 @@ def count_prf(ballots: Ballots, options: CountOptions | None = None) -> CountRes
 
 
 def _prf_extra(m: _Meek, surplus: int, round_no: int, iterations: int) -> dict[str, str]:
-    return {"surplus": _fmt(surplus, 9), "round": str(round_no), "iterations": str(iterations),
-            "keep_factors": " ".join(_fmt(k, 9) for k in m.kf)}
+    return {
+        "surplus": _fmt(surplus, 9),
+        "round": str(round_no),
+        "iterations": str(iterations),
+        "keep_factors": " ".join(_fmt(k, 9) for k in m.kf),
+    }
 
 
 def _prf_tie(m: _Meek, tied: list[int], stage: int) -> int:
@@ -391,6 +491,5 @@ def _prf_tie(m: _Meek, tied: list[int], stage: int) -> int:
         m.ties.record(stage, "defeat", tied, [pick], m.ties.method(), "PRF T")
         return pick
     pick = min(tied)
-    m.ties.record(stage, "defeat", tied, [pick], "tie order (ballot-file candidate order)",
-                  "PRF T")
+    m.ties.record(stage, "defeat", tied, [pick], "tie order (ballot-file candidate order)", "PRF T")
     return pick

@@ -30,8 +30,9 @@ class Level:
     run_cand: IntArray
 
 
-def build_tree(ballots: Ballots, excluded: npt.NDArray[np.bool_], hopeful: npt.NDArray[np.bool_],
-               big: bool) -> list[Level]:
+def build_tree(
+    ballots: Ballots, excluded: npt.NDArray[np.bool_], hopeful: npt.NDArray[np.bool_], big: bool
+) -> list[Level]:
     """Levels of distinct ranking prefixes over non-excluded candidates, each ending at the first
     hopeful candidate (or at the ballot's end).
 
@@ -66,15 +67,17 @@ def build_tree(ballots: Ballots, excluded: npt.NDArray[np.bool_], hopeful: npt.N
         n = np.add.reduceat(weights[rows[order]], starts)
         ncand = cand[order[starts]]
         run_starts = np.concatenate(([0], np.flatnonzero(np.diff(ncand)) + 1))
-        levels.append(Level(ncand, parent[order[starts]], np.asarray(n), run_starts,
-                            ncand[run_starts]))
+        levels.append(
+            Level(ncand, parent[order[starts]], np.asarray(n), run_starts, ncand[run_starts])
+        )
         walking = ~hopeful[cand]  # past an elected candidate the ballot goes on
         rows, pos, parent = rows[walking], pos[walking], node_of[walking]
     return levels
 
 
-def distribute(levels: list[Level], kf: list[int], p: int, n_cand: int, *, round_up: bool,
-               big: bool) -> list[int]:
+def distribute(
+    levels: list[Level], kf: list[int], p: int, n_cand: int, *, round_up: bool, big: bool
+) -> list[int]:
     """One pass over the tree: each candidate's vote (scaled by ``p``).
 
     OpenSTV (``round_up=False``): a node credits ``r·kf·n // p`` and passes on ``r·(p−kf) // p``.

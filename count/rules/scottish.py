@@ -29,16 +29,21 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
     opts = options or CountOptions()
     seats = opts.seats or ballots.seats
     ties = TieBreaker(ballots.candidates, seed=opts.tie_seed, decisions=opts.tie_decisions)
-    st = CountState(ballots, seats, SCALE, ties, constraint=opts.constraint,
-                    progress=opts.progress)
+    st = CountState(ballots, seats, SCALE, ties, constraint=opts.constraint, progress=opts.progress)
     quota = quota_for(ballots.valid, seats)
     # r. 46(1): sort the papers by first preference; each paper has the value one.
     st.holdings = first_preferences(ballots, SCALE)
     for c in range(ballots.n_candidates):
         st.votes[c] = sum(p.total for p in st.holdings[c])
     new = _deem_elected(st, quota, stage=1)
-    st.record(action="first", subjects=[], clause="r. 46", quota=quota, elected=new,
-              description="First preferences")
+    st.record(
+        action="first",
+        subjects=[],
+        clause="r. 46",
+        quota=quota,
+        elected=new,
+        description="First preferences",
+    )
     pending: list[int] = list(new)  # elected candidates whose surplus is not yet transferred
     while st.vacancies() > 0:
         stage = len(st.stages) + 1
@@ -51,9 +56,15 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
             new = _deem_elected(st, quota, stage)
             pending += new
             names = "+".join(st.names[c] for c in doomed)
-            st.record(action="exclusion", subjects=doomed, clause="doom (Hill 1998); r. 50",
-                      quota=quota, elected=new, excluded=doomed,
-                      description=f"Exclusion of doomed {names}")
+            st.record(
+                action="exclusion",
+                subjects=doomed,
+                clause="doom (Hill 1998); r. 50",
+                quota=quota,
+                elected=new,
+                excluded=doomed,
+                description=f"Exclusion of doomed {names}",
+            )
             continue
         if _fill_last_vacancies(st, quota, pending):  # r. 52
             break
@@ -64,19 +75,31 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
             tvs = _transfer_surplus(st, c, quota, stage)
             new = _deem_elected(st, quota, stage)
             pending += new
-            st.record(action="surplus", subjects=[c], clause="rr. 48, 49", quota=quota,
-                      elected=new, transfer_values=tvs,
-                      description=f"Surplus of {st.names[c]}")
+            st.record(
+                action="surplus",
+                subjects=[c],
+                clause="rr. 48, 49",
+                quota=quota,
+                elected=new,
+                transfer_values=tvs,
+                description=f"Surplus of {st.names[c]}",
+            )
         else:
             pending = [c for c in pending if st.votes[c] > quota]
             c = _lowest(st, stage)
             _exclude(st, c, stage)
             new = _deem_elected(st, quota, stage)
             pending += new
-            st.record(action="exclusion", subjects=[c], clause="rr. 50, 51", quota=quota,
-                      elected=new, excluded=[c], description=f"Exclusion of {st.names[c]}")
-    return result_from_state(st, rule=NAME, rule_title=TITLE, dp=DP, quota=quota,
-                             final_quota=quota)
+            st.record(
+                action="exclusion",
+                subjects=[c],
+                clause="rr. 50, 51",
+                quota=quota,
+                elected=new,
+                excluded=[c],
+                description=f"Exclusion of {st.names[c]}",
+            )
+    return result_from_state(st, rule=NAME, rule_title=TITLE, dp=DP, quota=quota, final_quota=quota)
 
 
 def _deem_elected(st: CountState, quota: int, stage: int) -> list[int]:
@@ -99,8 +122,16 @@ def _highest_surplus(st: CountState, cands: list[int], quota: int, stage: int) -
     tied = [c for c in cands if st.votes[c] == top]
     if len(tied) == 1:
         return tied[0]
-    return break_tie(st.ties, stage=stage, kind="surplus order", tied=tied, history=st.history,
-                     highest=True, forward=False, clause="r. 49(2)")
+    return break_tie(
+        st.ties,
+        stage=stage,
+        kind="surplus order",
+        tied=tied,
+        history=st.history,
+        highest=True,
+        forward=False,
+        clause="r. 49(2)",
+    )
 
 
 def _lowest(st: CountState, stage: int) -> int:
@@ -112,8 +143,16 @@ def _lowest(st: CountState, stage: int) -> int:
     tied = [c for c in cont if st.votes[c] == low]
     if len(tied) == 1:
         return tied[0]
-    return break_tie(st.ties, stage=stage, kind="exclusion", tied=tied, history=st.history,
-                     highest=False, forward=False, clause="r. 51")
+    return break_tie(
+        st.ties,
+        stage=stage,
+        kind="exclusion",
+        tied=tied,
+        history=st.history,
+        highest=False,
+        forward=False,
+        clause="r. 51",
+    )
 
 
 def _transfer_surplus(st: CountState, c: int, quota: int, stage: int) -> list[int]:
@@ -172,7 +211,8 @@ def _fill_last_vacancies(st: CountState, quota: int, pending: list[int]) -> bool
         order = order_by_votes(st, cont, stage=len(st.stages), clause="r. 52(1)", forward=False)
         for c in order:
             st.elect(c)
-        st.add_elected_to_last_stage(order, "Remaining continuing candidates deemed elected "
-                                            "(r. 52(1)).")
+        st.add_elected_to_last_stage(
+            order, "Remaining continuing candidates deemed elected (r. 52(1))."
+        )
         return True
     return False

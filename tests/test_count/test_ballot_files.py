@@ -42,26 +42,29 @@ def test_blt_weights_withdrawn_quoted_names_title_and_grouping() -> None:
 
 
 def test_withdrawn_candidates_are_passed_over() -> None:
-    b = parse_blt(b"3 1\n-1\n2 1 2 0\n1 1 0\n0\n\"A\"\n\"B\"\n\"C\"\n\"t\"\n")
+    b = parse_blt(b'3 1\n-1\n2 1 2 0\n1 1 0\n0\n"A"\n"B"\n"C"\n"t"\n')
     assert b.rankings() == [((1,), 2)]
     assert b.invalid == {"no_first_preference": 1}
 
 
 def test_equal_ranks_end_the_paper_and_repeats_are_dropped() -> None:
-    text = b"3 1\n1 1=2 3 0\n1 2 1=3 0\n1 3 3 1 0\n0\n\"A\"\n\"B\"\n\"C\"\n\"t\"\n"
+    text = b'3 1\n1 1=2 3 0\n1 2 1=3 0\n1 3 3 1 0\n0\n"A"\n"B"\n"C"\n"t"\n'
     b = parse_blt(text)
     assert b.invalid == {"first_preference_uncertain": 1}
     assert b.truncated == {"uncertain_or_missing_rank": 1, "repeated_candidate_dropped": 1}
     assert sorted(b.rankings()) == [((1,), 1), ((2, 0), 1)]
 
 
-@pytest.mark.parametrize(("text", "line", "what"), [
-    (b"3 1\n1 1 2\n0\n\"A\"\n\"B\"\n\"C\"\n", 2, "end with 0"),
-    (b"3 1\n1 1 0\n2 4 0\n0\n\"A\"\n\"B\"\n\"C\"\n", 3, "out of range"),
-    (b"3 1\n1 1 0\n2 x 0\n0\n\"A\"\n\"B\"\n\"C\"\n", 3, "bad candidate"),
-    (b"3\n", 1, "first line"),
-    (b"3 1\n1 1 0\n0\n\"A\"\n", 4, "expected 3 candidate names"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        (b'3 1\n1 1 2\n0\n"A"\n"B"\n"C"\n', 2, "end with 0"),
+        (b'3 1\n1 1 0\n2 4 0\n0\n"A"\n"B"\n"C"\n', 3, "out of range"),
+        (b'3 1\n1 1 0\n2 x 0\n0\n"A"\n"B"\n"C"\n', 3, "bad candidate"),
+        (b"3\n", 1, "first line"),
+        (b'3 1\n1 1 0\n0\n"A"\n', 4, "expected 3 candidate names"),
+    ],
+)
 def test_bad_blt_names_the_line(text: bytes, line: int, what: str) -> None:
     with pytest.raises(InputError) as err:
         parse_blt(text, "bad.blt")
@@ -74,8 +77,9 @@ rankings = st.lists(st.lists(st.integers(0, 5), min_size=0, max_size=7), min_siz
 
 @settings(max_examples=60, deadline=None)
 @given(rows=rankings, weights=st.lists(st.integers(1, 5), min_size=40, max_size=40))
-def test_fast_reader_equals_fallback_reader_and_csv(rows: list[list[int]],
-                                                    weights: list[int]) -> None:
+def test_fast_reader_equals_fallback_reader_and_csv(
+    rows: list[list[int]], weights: list[int]
+) -> None:
     w = weights[: len(rows)]
     names = [f"C{i}" for i in range(6)]
     text = format_blt(names, 2, rows, w, title="t")
@@ -94,13 +98,14 @@ def test_csv_ballot_file_classes(tmp_path: Path) -> None:
         "weight,Alice,Bob,Carol,Dev\n"
         "3,1,2,,\n"
         "1,2,,1,3\n"
-        "2,,,,\n"      # blank: no first preference (invalid)
-        "1,1,1,2,\n"   # two firsts: void for uncertainty (invalid)
-        "1,1,3,,\n"    # rank 2 missing: ends after Alice
-        "1,1,2,2,\n"   # two seconds: ends after Alice
-        "4,2,,,\n"     # no '1': no first preference (invalid)
-        "1,,,,1\n",    # only the withdrawn candidate: no valid first preference (invalid)
-        encoding="utf-8")
+        "2,,,,\n"  # blank: no first preference (invalid)
+        "1,1,1,2,\n"  # two firsts: void for uncertainty (invalid)
+        "1,1,3,,\n"  # rank 2 missing: ends after Alice
+        "1,1,2,2,\n"  # two seconds: ends after Alice
+        "4,2,,,\n"  # no '1': no first preference (invalid)
+        "1,,,,1\n",  # only the withdrawn candidate: no valid first preference (invalid)
+        encoding="utf-8",
+    )
     b = read_csv_ballots(p)
     assert b.title == "Branch committee" and b.seats == 2 and b.withdrawn == frozenset({3})
     assert b.invalid == {"first_preference_uncertain": 1, "no_first_preference": 7}
@@ -130,8 +135,12 @@ def test_build_ballots_in_memory() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(n_cand=st.integers(2, 300), width=st.integers(1, 24), n_rows=st.integers(1, 200),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    n_cand=st.integers(2, 300),
+    width=st.integers(1, 24),
+    n_rows=st.integers(1, 200),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_grouping_is_exact(n_cand: int, width: int, n_rows: int, seed: int) -> None:
     """Packed multi-word keys group exactly like a dict of tuples (many rows share prefixes)."""
     from count.ballots import group_rankings

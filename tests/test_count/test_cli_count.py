@@ -17,12 +17,35 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def test_run_writes_all_four_files_and_verify_passes(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    code = cli.run(["count", "run", str(GOLDEN / "ers97_small" / "ballots.blt"), "--rule",
-                    "ers97", "--out", str(out), "--tie-seed", "s1"])
+    code = cli.run(
+        [
+            "count",
+            "run",
+            str(GOLDEN / "ers97_small" / "ballots.blt"),
+            "--rule",
+            "ers97",
+            "--out",
+            str(out),
+            "--tie-seed",
+            "s1",
+        ]
+    )
     assert code == 0
     doc = json.loads((out / "result.json").read_text("utf-8"))
-    for key in ("format_version", "rule", "seats", "candidates", "valid_votes", "invalid_votes",
-                "quota", "final_quota", "elected", "stages", "ties", "tie_seed"):
+    for key in (
+        "format_version",
+        "rule",
+        "seats",
+        "candidates",
+        "valid_votes",
+        "invalid_votes",
+        "quota",
+        "final_quota",
+        "elected",
+        "stages",
+        "ties",
+        "tie_seed",
+    ):
         assert key in doc
     assert doc["tie_seed"] == "s1"
     assert doc["stages"][1]["votes"]["Ben"] == "8.50"
@@ -46,19 +69,23 @@ def test_verify_exits_4_on_any_difference(tmp_path: Path) -> None:
     assert cli.run(["count", "verify", str(out)]) == ExitCode.INTEGRITY
 
 
-@pytest.mark.parametrize("args", [
-    ["--rule", "nonsense"],
-    ["--rule", "meek", "--threshold", "half"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--rule", "nonsense"],
+        ["--rule", "meek", "--threshold", "half"],
+    ],
+)
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     ballots = str(GOLDEN / "meek_small" / "ballots.blt")
     assert cli.run(["count", "run", ballots, "--out", str(tmp_path), *args]) == ExitCode.USAGE
 
 
-def test_bad_ballot_file_exit_2_names_the_line(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_ballot_file_exit_2_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.blt"
-    bad.write_text("3 1\n1 1 2 0\n2 7 0\n0\n\"A\"\n\"B\"\n\"C\"\n\"t\"\n", "utf-8")
+    bad.write_text('3 1\n1 1 2 0\n2 7 0\n0\n"A"\n"B"\n"C"\n"t"\n', "utf-8")
     code = cli.run(["count", "run", str(bad), "--rule", "scottish", "--out", str(tmp_path / "o")])
     assert code == ExitCode.USAGE
     assert f"{bad}:3:" in capsys.readouterr().err
@@ -69,17 +96,37 @@ def test_tie_decisions_file_via_cli(tmp_path: Path) -> None:
     ballots = tmp_path / "t.blt"
     ballots.write_text('3 1\n1 1 0\n1 2 0\n2 3 0\n0\n"Ann"\n"Ben"\n"Cat"\n"tie"\n', "utf-8")
     dec = tmp_path / "d.json"
-    dec.write_text(json.dumps({"format_version": 1, "decisions": [
-        {"among": ["Ann", "Ben"], "chosen": ["Ben"]}]}), "utf-8")
+    dec.write_text(
+        json.dumps(
+            {"format_version": 1, "decisions": [{"among": ["Ann", "Ben"], "chosen": ["Ben"]}]}
+        ),
+        "utf-8",
+    )
     out = tmp_path / "o"
-    assert cli.run(["count", "run", str(ballots), "--rule", "scottish", "--out", str(out),
-                    "--tie-decisions", str(dec)]) == 0
+    assert (
+        cli.run(
+            [
+                "count",
+                "run",
+                str(ballots),
+                "--rule",
+                "scottish",
+                "--out",
+                str(out),
+                "--tie-decisions",
+                str(dec),
+            ]
+        )
+        == 0
+    )
     doc = json.loads((out / "result.json").read_text("utf-8"))
     assert doc["stages"][1]["excluded"] == ["Ben"]
     assert doc["ties"][0]["method"] == "lot (decisions file)"
     assert cli.run(["count", "verify", str(out)]) == 0
-    assert cli.run(["count", "run", str(ballots), "--rule", "scottish",
-                    "--out", str(tmp_path / "o2")]) == ExitCode.USAGE  # a lot needs a seed
+    assert (
+        cli.run(["count", "run", str(ballots), "--rule", "scottish", "--out", str(tmp_path / "o2")])
+        == ExitCode.USAGE
+    )  # a lot needs a seed
 
 
 @pytest.mark.parametrize("command", ["run", "verify"])
@@ -97,14 +144,15 @@ def test_no_float_and_no_random_in_count_package() -> None:
     for path in sorted(root.rglob("*.py")):
         with path.open("rb") as fh:
             for tok in tokenize.tokenize(fh.readline):
-                bad = (
-                    (tok.type == tokenize.NAME and tok.string in banned_names)
-                    or (tok.type == tokenize.NUMBER and re.search(r"[.eEjJ]", tok.string)
-                        and not tok.string.lower().startswith("0x"))
+                bad = (tok.type == tokenize.NAME and tok.string in banned_names) or (
+                    tok.type == tokenize.NUMBER
+                    and re.search(r"[.eEjJ]", tok.string)
+                    and not tok.string.lower().startswith("0x")
                 )
                 if bad:
-                    offenders.append(f"{path.relative_to(root.parent)}:{tok.start[0]}: "
-                                     f"{tok.line.strip()}")
+                    offenders.append(
+                        f"{path.relative_to(root.parent)}:{tok.start[0]}: {tok.line.strip()}"
+                    )
     assert offenders == []
 
 

@@ -20,8 +20,9 @@ from omov import cli
 from omov.errors import ExitCode, UsageError
 
 # A, B, E, F are men, C is the only woman; 3 seats, at least one woman.
-GUARD = build_ballots(list("ABCEF"), 3, [[0]] * 10 + [[1, 0]] * 6 + [[2, 1]] * 2 + [[3, 1]] * 4
-                      + [[4, 3]] * 3)
+GUARD = build_ballots(
+    list("ABCEF"), 3, [[0]] * 10 + [[1, 0]] * 6 + [[2, 1]] * 2 + [[3, 1]] * 4 + [[4, 3]] * 3
+)
 GUARD_CON = Constraint.build("gender", ["m", "m", "w", "m", "m"], [Limit("w", ">=", 1)])
 
 
@@ -34,9 +35,14 @@ def test_scottish_guard_and_doom_by_hand() -> None:
     r = run_rule("scottish", GUARD, CountOptions(constraint=GUARD_CON))
     assert r.elected == ("A", "E", "C")
     assert [(s.action, s.excluded) for s in r.stages[1:]] == [
-        ("surplus", ()), ("exclusion", ("F",)), ("exclusion", ("B",))]
+        ("surplus", ()),
+        ("exclusion", ("F",)),
+        ("exclusion", ("B",)),
+    ]
     assert [(e["stage"], e["event"], e["candidate"]) for e in r.constraint_events] == [
-        (3, "guard", "C"), (4, "doom", "B")]
+        (3, "guard", "C"),
+        (4, "doom", "B"),
+    ]
     assert fmt(r.stages[2].votes[3], 5) == "7.00000"
     unconstrained = run_rule("scottish", GUARD, CountOptions())
     assert unconstrained.elected == ("A", "B", "E")
@@ -45,13 +51,16 @@ def test_scottish_guard_and_doom_by_hand() -> None:
 @pytest.mark.parametrize("rule", list(RULES))
 def test_doom_under_every_rule(rule: str) -> None:
     """2 seats, at least one woman (C, D): once A is elected every man is doomed at once."""
-    b = build_ballots(list("ABCDE"), 2, [[0, 1]] * 10 + [[1, 0]] * 6 + [[2, 1]] * 3
-                      + [[3, 1]] * 2 + [[4, 1]] * 4)
+    b = build_ballots(
+        list("ABCDE"), 2, [[0, 1]] * 10 + [[1, 0]] * 6 + [[2, 1]] * 3 + [[3, 1]] * 2 + [[4, 1]] * 4
+    )
     con = Constraint.build("gender", ["m", "m", "w", "w", "m"], [Limit("w", ">=", 1)])
     r = run_rule(rule, b, CountOptions(constraint=con, tie_seed="t"))
     assert r.elected == ("A", "C")
     assert {(e["event"], e["candidate"]) for e in r.constraint_events} == {
-        ("doom", "B"), ("doom", "E")}
+        ("doom", "B"),
+        ("doom", "E"),
+    }
     assert run_rule(rule, b, CountOptions(tie_seed="t")).elected == ("A", "B")
 
 
@@ -64,8 +73,7 @@ def test_guard_under_every_rule(rule: str) -> None:
 
 def _non_binding(result: CountResult, groups: list[str]) -> Constraint:
     k = sum(1 for n in result.elected if groups[result.candidates.index(n)] == "a")
-    return Constraint.build("g", groups, [Limit("a", ">=", max(k - 1, 0)),
-                                          Limit("a", "<=", k + 1)])
+    return Constraint.build("g", groups, [Limit("a", ">=", max(k - 1, 0)), Limit("a", "<=", k + 1)])
 
 
 def _strip(result: CountResult) -> CountResult:
@@ -102,14 +110,25 @@ def test_infeasible_constraint_stops_before_the_count() -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(
-    n=st.integers(3, 7), seats=st.integers(1, 4),
-    rows=st.lists(st.tuples(st.lists(st.integers(0, 6), min_size=1, max_size=6),
-                            st.integers(1, 20)), min_size=1, max_size=25),
+    n=st.integers(3, 7),
+    seats=st.integers(1, 4),
+    rows=st.lists(
+        st.tuples(st.lists(st.integers(0, 6), min_size=1, max_size=6), st.integers(1, 20)),
+        min_size=1,
+        max_size=25,
+    ),
     groups=st.lists(st.sampled_from("ab"), min_size=7, max_size=7),
-    lo=st.integers(0, 3), hi=st.integers(0, 4),
+    lo=st.integers(0, 3),
+    hi=st.integers(0, 4),
 )
-def test_constrained_results_satisfy_the_constraint(n: int, seats: int, rows, groups,  # type: ignore[no-untyped-def]
-                                                    lo: int, hi: int) -> None:
+def test_constrained_results_satisfy_the_constraint(
+    n: int,
+    seats: int,
+    rows,
+    groups,  # type: ignore[no-untyped-def]
+    lo: int,
+    hi: int,
+) -> None:
     names = [f"C{i}" for i in range(n)]
     b = build_ballots(names, seats, [[c % n for c in r] for r, _ in rows], [w for _, w in rows])
     con = Constraint.build("g", groups[:n], [Limit("a", ">=", lo), Limit("a", "<=", hi)])
@@ -130,13 +149,32 @@ def test_constrained_results_satisfy_the_constraint(n: int, seats: int, rows, gr
 
 def test_cli_constraint_run_and_verify(tmp_path: Path) -> None:
     ballots = tmp_path / "b.blt"
-    ballots.write_text("5 3\n10 1 0\n6 2 1 0\n2 3 2 0\n4 4 2 0\n3 5 4 0\n0\n"
-                       '"A"\n"B"\n"C"\n"E"\n"F"\n"constrained"\n', "utf-8")
+    ballots.write_text(
+        "5 3\n10 1 0\n6 2 1 0\n2 3 2 0\n4 4 2 0\n3 5 4 0\n0\n"
+        '"A"\n"B"\n"C"\n"E"\n"F"\n"constrained"\n',
+        "utf-8",
+    )
     cands = tmp_path / "candidates.csv"
     cands.write_text("name,gender\nA,man\nB,man\nC,woman\nE,man\nF,man\n", "utf-8")
     out = tmp_path / "o"
-    assert cli.run(["count", "run", str(ballots), "--rule", "scottish", "--out", str(out),
-                    "--constraint", "gender:woman>=1", "--candidates", str(cands)]) == 0
+    assert (
+        cli.run(
+            [
+                "count",
+                "run",
+                str(ballots),
+                "--rule",
+                "scottish",
+                "--out",
+                str(out),
+                "--constraint",
+                "gender:woman>=1",
+                "--candidates",
+                str(cands),
+            ]
+        )
+        == 0
+    )
     doc = json.loads((out / "result.json").read_text("utf-8"))
     assert doc["elected"] == ["A", "E", "C"]
     assert doc["constraint"]["limits"] == ["woman>=1"]
@@ -144,6 +182,21 @@ def test_cli_constraint_run_and_verify(tmp_path: Path) -> None:
     assert "Guards and dooms" in (out / "result.html").read_text("utf-8")
     assert "Constraint,gender: woman>=1" in (out / "result.csv").read_text("utf-8")
     assert cli.run(["count", "verify", str(out)]) == 0
-    assert cli.run(["count", "run", str(ballots), "--rule", "scottish", "--out", str(out),
-                    "--constraint", "gender:woman>=2", "--candidates",
-                    str(cands)]) == ExitCode.USAGE
+    assert (
+        cli.run(
+            [
+                "count",
+                "run",
+                str(ballots),
+                "--rule",
+                "scottish",
+                "--out",
+                str(out),
+                "--constraint",
+                "gender:woman>=2",
+                "--candidates",
+                str(cands),
+            ]
+        )
+        == ExitCode.USAGE
+    )

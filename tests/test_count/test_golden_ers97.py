@@ -27,8 +27,10 @@ def test_ers97_six_sets_quotas_and_every_stage(refdata: Path) -> None:
     assert len(files) == 6
     for f in files:
         exp = json.loads(f.read_text("utf-8"))
-        result = ers97.count(read_blt(f.with_name(f.name.replace(".expected.json", ".blt"))),
-                             CountOptions(tie_seed="golden"))
+        result = ers97.count(
+            read_blt(f.with_name(f.name.replace(".expected.json", ".blt"))),
+            CountOptions(tie_seed="golden"),
+        )
         assert set(result.elected) == set(exp["elected_set"]), exp["id"]
         assert fmt(result.quota, 2) == exp["quota_initial"], exp["id"]
         assert fmt(result.final_quota, 2) == exp["quota_final"], exp["id"]
@@ -37,8 +39,11 @@ def test_ers97_six_sets_quotas_and_every_stage(refdata: Path) -> None:
             for i, name in enumerate(result.candidates):
                 want = theirs["votes"][name]
                 if want != "-":
-                    assert Decimal(fmt(ours.votes[i], 2)) == Decimal(want), (exp["id"],
-                                                                           ours.number, name)
+                    assert Decimal(fmt(ours.votes[i], 2)) == Decimal(want), (
+                        exp["id"],
+                        ours.number,
+                        name,
+                    )
             assert Decimal(fmt(ours.non_transferable, 2)) == Decimal(theirs["non_transferable"])
             subjects = theirs["action"].split(" of ", 1)[-1].split("+")
             if ours.number > 1:

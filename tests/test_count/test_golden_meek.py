@@ -32,9 +32,12 @@ def test_opavote_seven_elections_winners_and_every_round(refdata: Path) -> None:
     for f in files:
         exp = json.loads(f.read_text("utf-8"))
         whole = "'thresholdFormula': 'Droop'" in exp["rule"] and "'Whole'" in exp["rule"]
-        result = meek.count(read_blt(f.with_name(f.name.replace(".expected.json", ".blt"))),
-                            CountOptions(tie_seed="golden",
-                                         extra={"threshold": "whole" if whole else "fractional"}))
+        result = meek.count(
+            read_blt(f.with_name(f.name.replace(".expected.json", ".blt"))),
+            CountOptions(
+                tie_seed="golden", extra={"threshold": "whole" if whole else "fractional"}
+            ),
+        )
         assert set(result.elected) == set(exp["elected"]), exp["id"]
         assert len(result.stages) == len(exp["rounds"]), exp["id"]
         for ours, theirs in zip(result.stages, exp["rounds"], strict=True):
@@ -70,8 +73,12 @@ def test_meek_prf_matches_droop_reference_reports(refdata: Path) -> None:
         name = rep.name.split("-meek-prf")[0]
         result = meek.count_prf(read_blt(root / f"{name}.blt"))
         blocks = _droop_blocks(rep.read_text("utf-8"))
-        winners = {w.strip() for b in blocks if b["action"].startswith("Elect")
-                   for w in b["action"].split(":", 1)[1].split(",")}
+        winners = {
+            w.strip()
+            for b in blocks
+            if b["action"].startswith("Elect")
+            for w in b["action"].split(":", 1)[1].split(",")
+        }
         assert set(result.elected) == winners, name
         checked = 0
         for b in blocks:

@@ -29,15 +29,21 @@ def _count(case: str) -> CountResult:
     folder = GOLDEN / case
     spec = json.loads((folder / "case.json").read_text("utf-8"))
     ballots_file = next(p for p in folder.iterdir() if p.stem == "ballots")
-    return run_rule(spec["rule"], load_ballots(ballots_file),
-                    CountOptions(tie_seed=spec.get("tie_seed"), extra=spec.get("extra", {})))
+    return run_rule(
+        spec["rule"],
+        load_ballots(ballots_file),
+        CountOptions(tie_seed=spec.get("tie_seed"), extra=spec.get("extra", {})),
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_golden_outputs(case: str) -> None:
     result = _count(case)
-    for name, render in (("result.json", render_json), ("result.csv", render_csv),
-                         ("result.txt", render_txt)):
+    for name, render in (
+        ("result.json", render_json),
+        ("result.csv", render_csv),
+        ("result.txt", render_txt),
+    ):
         path = GOLDEN / case / name
         text = render(result)
         if UPDATE:
@@ -56,7 +62,12 @@ def test_ers97_small_by_hand() -> None:
     s2 = r.stages[1]
     assert s2.subjects == ("Ada",) and s2.transfer_values == (45,)
     assert dict(zip(r.candidates, (fmt(v, 2) for v in s2.votes), strict=True)) == {
-        "Ada": "8.67", "Ben": "8.50", "Cai": "5.70", "Dee": "2.00", "Eli": "1.00"}
+        "Ada": "8.67",
+        "Ben": "8.50",
+        "Cai": "5.70",
+        "Dee": "2.00",
+        "Eli": "1.00",
+    }
     assert fmt(s2.non_transferable, 2) == "0.13"
     assert r.elected[0] == "Ada"
 

@@ -25,9 +25,10 @@ def _cases(refdata: Path) -> list[tuple[dict[str, Any], Path]]:
     root = refdata / "stv" / "scottish"
     if not root.is_dir():
         pytest.skip(f"Scottish reference data not found at {root}")
-    cases = [(json.loads(p.read_text("utf-8")), p.with_name(p.name.replace(".expected.json",
-                                                                             ".blt")))
-             for p in sorted((root / "curated").glob("*.expected.json"))]
+    cases = [
+        (json.loads(p.read_text("utf-8")), p.with_name(p.name.replace(".expected.json", ".blt")))
+        for p in sorted((root / "curated").glob("*.expected.json"))
+    ]
     for line in (root / "bulk2017" / "expected.jsonl").read_text("utf-8").splitlines():
         d = json.loads(line)
         cases.append((d, root / "bulk2017" / "blt" / f"{d['id']}.blt"))

@@ -18,8 +18,11 @@ NAMES = ["Ann", "Ben", "Cat", "Dan", "Eve", "Fay", "Gus"]
 elections = st.tuples(
     st.integers(3, 7),  # candidates
     st.integers(1, 4),  # seats
-    st.lists(st.tuples(st.lists(st.integers(0, 6), min_size=0, max_size=7), st.integers(1, 30)),
-             min_size=1, max_size=30),
+    st.lists(
+        st.tuples(st.lists(st.integers(0, 6), min_size=0, max_size=7), st.integers(1, 30)),
+        min_size=1,
+        max_size=30,
+    ),
     st.randoms(use_true_random=False),
 )
 

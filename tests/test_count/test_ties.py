@@ -37,8 +37,14 @@ def test_seed_is_reproducible_echoed_and_reported(rule: str) -> None:
     assert a.tie_seed == "2026-05-01"
     lots = [t for t in a.ties if t.method.startswith("lot")]
     assert lots and lots[0].among == ("Ann", "Ben")
-    seeds = {next(t.chosen for t in run_rule(rule, _tied(rule), CountOptions(
-        tie_seed=str(s))).ties if t.method.startswith("lot")) for s in range(20)}
+    seeds = {
+        next(
+            t.chosen
+            for t in run_rule(rule, _tied(rule), CountOptions(tie_seed=str(s))).ties
+            if t.method.startswith("lot")
+        )
+        for s in range(20)
+    }
     assert seeds == {("Ann",), ("Ben",)}  # the seed really decides
 
 
@@ -49,11 +55,20 @@ def test_decisions_file_is_used_exactly() -> None:
         assert r.stages[1].excluded == (loser,)
         assert r.ties[0].method == "lot (decisions file)"
     with pytest.raises(UsageError, match="unused"):
-        run_rule("scottish", TIED, CountOptions(tie_decisions=[
-            TieDecision(("Ann", "Ben"), ("Ann",)), TieDecision(("Ann", "Cat"), ("Ann",))]))
+        run_rule(
+            "scottish",
+            TIED,
+            CountOptions(
+                tie_decisions=[
+                    TieDecision(("Ann", "Ben"), ("Ann",)),
+                    TieDecision(("Ann", "Cat"), ("Ann",)),
+                ]
+            ),
+        )
     with pytest.raises(UsageError, match="is for"):
-        run_rule("scottish", TIED, CountOptions(tie_decisions=[
-            TieDecision(("Ann", "Cat"), ("Ann",))]))
+        run_rule(
+            "scottish", TIED, CountOptions(tie_decisions=[TieDecision(("Ann", "Cat"), ("Ann",))])
+        )
 
 
 def test_scottish_look_back_uses_most_recent_stage_ers97_the_earliest() -> None:

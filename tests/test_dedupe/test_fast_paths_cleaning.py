@@ -24,8 +24,9 @@ CELLS = st.lists(st.lists(_CHARS, max_size=12).map("".join), min_size=1, max_siz
 
 
 def _ref_blank(s: pd.Series) -> pd.Series:
-    return s.map(lambda u: None if u is None or str(u).strip().lower() in dd.JUNK else
-                 str(u).strip())
+    return s.map(
+        lambda u: None if u is None or str(u).strip().lower() in dd.JUNK else str(u).strip()
+    )
 
 
 def _ref_emails(raw: pd.Series) -> tuple[list[object], list[bool]]:
@@ -37,7 +38,10 @@ def _ref_emails(raw: pd.Series) -> tuple[list[object], list[bool]]:
     e = e.str.replace(r"@googlemail\.com$", "@gmail.com", regex=True)
     gm = e.fillna("").str.endswith("@gmail.com")
     local = (
-        e[gm].str.split("@").str[0].str.replace(r"\+.*$", "", regex=True)
+        e[gm]
+        .str.split("@")
+        .str[0]
+        .str.replace(r"\+.*$", "", regex=True)
         .str.replace(".", "", regex=False)
     )
     e[gm] = local + "@gmail.com"
@@ -46,9 +50,7 @@ def _ref_emails(raw: pd.Series) -> tuple[list[object], list[bool]]:
 
 def _ref_numbers(raw: pd.Series) -> tuple[list[object], list[bool]]:
     sci = raw.fillna("").str.fullmatch(nz._SCIENTIFIC)
-    digits = raw.str.replace(nz._POINT_ZERO, "", regex=True).str.replace(
-        r"[^0-9]", "", regex=True
-    )
+    digits = raw.str.replace(nz._POINT_ZERO, "", regex=True).str.replace(r"[^0-9]", "", regex=True)
     digits = digits.where(~sci, None)
     digits = digits.str.replace(r"^0+(?=[0-9]{7}$)", "", regex=True)
     long = digits.str.len() > 7
@@ -111,8 +113,32 @@ def test_postcode_in_text_matches_the_pandas_chain(v: str) -> None:
 
 
 _NAME_TOKENS = st.sampled_from(
-    ["Mr", "mrs.", "Dr", "Cllr", "Jr", "jr.", "III", "MP", "OBE", "van", "de", "Mac", "st",
-     "Smith", "John", "A.", "i", "v", "2", "Sr.", "junior", "O'Neil", "\xa0", "  "]
+    [
+        "Mr",
+        "mrs.",
+        "Dr",
+        "Cllr",
+        "Jr",
+        "jr.",
+        "III",
+        "MP",
+        "OBE",
+        "van",
+        "de",
+        "Mac",
+        "st",
+        "Smith",
+        "John",
+        "A.",
+        "i",
+        "v",
+        "2",
+        "Sr.",
+        "junior",
+        "O'Neil",
+        "\xa0",
+        "  ",
+    ]
 )
 
 

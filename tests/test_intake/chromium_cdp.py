@@ -27,10 +27,18 @@ from typing import Any
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--disable-default-apps", "--disable-extensions", "--mute-audio",
-    "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 )
 
@@ -63,10 +71,21 @@ class Chromium:
         # bash places our pipe ends at fds 3 (commands in) and 4 (replies out), as Chromium expects.
         script = f'exec "$0" "$@" 3<&{to_child_r} 4>&{from_child_w}'
         self._proc = subprocess.Popen(
-            ["bash", "-c", script, binary, *FLAGS, f"--user-data-dir={self._profile}",
-             "--remote-debugging-pipe", "about:blank"],
-            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "bash",
+                "-c",
+                script,
+                binary,
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_child_r)
         os.close(from_child_w)
         self._next_id = 0
@@ -85,9 +104,13 @@ class Chromium:
                 raw, buf = buf.split(b"\0", 1)
                 self._inbox.put(json.loads(raw))
 
-    def send(self, method: str, params: dict[str, Any] | None = None,
-             session: str | None = None, events: list[dict[str, Any]] | None = None
-             ) -> dict[str, Any]:
+    def send(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        session: str | None = None,
+        events: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         """Send one command and wait for its reply; other messages go to ``events``."""
         self._next_id += 1
         msg: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
@@ -122,8 +145,9 @@ class Chromium:
         """Load ``path`` in a new tab; report console errors and missing selectors."""
         events: list[dict[str, Any]] = []
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}
-                            )["sessionId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         for domain in ("Runtime", "Log", "Page"):
             self.send(f"{domain}.enable", session=session, events=events)
         self.send("Page.navigate", {"url": path.resolve().as_uri()}, session, events)
@@ -131,14 +155,27 @@ class Chromium:
         self.drain(events)
         report = PageReport()
         for sel in selectors:
-            found = self.send("Runtime.evaluate", {
-                "expression": f"document.querySelector({json.dumps(sel)}) !== null",
-                "returnByValue": True}, session, events)
+            found = self.send(
+                "Runtime.evaluate",
+                {
+                    "expression": f"document.querySelector({json.dumps(sel)}) !== null",
+                    "returnByValue": True,
+                },
+                session,
+                events,
+            )
             if found.get("result", {}).get("value") is not True:
                 report.missing.append(sel)
-        report.title = str(self.send("Runtime.evaluate", {
-            "expression": "document.title", "returnByValue": True}, session, events
-        ).get("result", {}).get("value", ""))
+        report.title = str(
+            self.send(
+                "Runtime.evaluate",
+                {"expression": "document.title", "returnByValue": True},
+                session,
+                events,
+            )
+            .get("result", {})
+            .get("value", "")
+        )
         self.drain(events, quiet=0.1)
         report.errors = _errors(events)
         self.send("Target.closeTarget", {"targetId": target})
@@ -166,12 +203,20 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
     for e in events:
         method, params = e.get("method"), e.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            out.append("console." + params["type"] + ": " + " ".join(
-                str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+            out.append(
+                "console."
+                + params["type"]
+                + ": "
+                + " ".join(
+                    str(a.get("value", a.get("description", ""))) for a in params.get("args", [])
+                )
+            )
         elif method == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
-            out.append("exception: " + str(details.get("exception", {}).get(
-                "description", details.get("text", ""))))
+            out.append(
+                "exception: "
+                + str(details.get("exception", {}).get("description", details.get("text", "")))
+            )
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             entry = params["entry"]
             out.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}")

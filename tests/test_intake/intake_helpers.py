@@ -16,19 +16,23 @@ from omov.errors import OmovError
 def write_members(path: Path, rows: list[tuple[str | None, bool, str]]) -> Path:
     """members.parquet with the dedupe stage's columns; rows: (number, eligible, why)."""
     n = len(rows)
-    table = pa.table({
-        "person_id": [f"p{i}" for i in range(n)],
-        "full_name": [f"Person {i}" for i in range(n)],
-        "first_name": ["P"] * n, "last_name": [str(i) for i in range(n)],
-        "email": pa.array([f"p{i}@example.org" for i in range(n)], pa.string()),
-        "phone": pa.array([None] * n, pa.string()),
-        "address": pa.array([f"{i} High Street" for i in range(n)], pa.string()),
-        "town": pa.array(["Leeds"] * n, pa.string()),
-        "postcode": pa.array(["LS1 1AA"] * n, pa.string()), "organisations": ["Org"] * n,
-        "membership_number": pa.array([r[0] for r in rows], pa.string()),
-        "eligible": [r[1] for r in rows],
-        "ineligible_reason": [r[2] or None for r in rows],
-    })
+    table = pa.table(
+        {
+            "person_id": [f"p{i}" for i in range(n)],
+            "full_name": [f"Person {i}" for i in range(n)],
+            "first_name": ["P"] * n,
+            "last_name": [str(i) for i in range(n)],
+            "email": pa.array([f"p{i}@example.org" for i in range(n)], pa.string()),
+            "phone": pa.array([None] * n, pa.string()),
+            "address": pa.array([f"{i} High Street" for i in range(n)], pa.string()),
+            "town": pa.array(["Leeds"] * n, pa.string()),
+            "postcode": pa.array(["LS1 1AA"] * n, pa.string()),
+            "organisations": ["Org"] * n,
+            "membership_number": pa.array([r[0] for r in rows], pa.string()),
+            "eligible": [r[1] for r in rows],
+            "ineligible_reason": [r[2] or None for r in rows],
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
     return path
@@ -65,14 +69,23 @@ def make_ballot_def(path: Path, names: list[str], election: str = "e1", seats: i
     from omov.fileio import write_json_atomic
 
     ballot = cands.BallotDefinition(
-        election_id=election, seats=seats, title="Test election", order="alphabetical",
-        candidates=tuple(cands.BallotCandidate(i, n, "Org") for i, n in enumerate(names, 1)))
+        election_id=election,
+        seats=seats,
+        title="Test election",
+        order="alphabetical",
+        candidates=tuple(cands.BallotCandidate(i, n, "Org") for i, n in enumerate(names, 1)),
+    )
     write_json_atomic(path, cands.ballot_definition_to_dict(ballot))
     return path
 
 
-def make_register(tmp: Path, unused: list[str], revoked: list[str] = (),  # type: ignore[assignment]
-                  used: list[str] = (), election: str = "e1") -> tuple[Path, Path]:  # type: ignore[assignment]
+def make_register(
+    tmp: Path,
+    unused: list[str],
+    revoked: list[str] = (),  # type: ignore[assignment]
+    used: list[str] = (),
+    election: str = "e1",
+) -> tuple[Path, Path]:  # type: ignore[assignment]
     """register.sqlite + vote.key with the given canonical tokens in each state."""
     import secrets
 
@@ -119,17 +132,41 @@ def build_election(tmp_path: Path) -> dict[str, Path]:
     log = tmp_path / "issue" / "audit.log"
     audit.append(log, "roll.loaded", rows=26)
     marks = ["1;2;3;4", "2;1;;", "1;;2;", ";1;;2", "1;;;", ";;1;2", "3;;1;2", "1;2;;3"]
-    online = write_returns(tmp_path / "online.csv",
-                           [(t, marks[i % 8]) for i, t in enumerate(toks[:14])] +
-                           [(toks[26], "1;;;"), ("BAD", "1")])
-    postal = write_returns(tmp_path / "postal.csv",
-                           [(t, marks[(i + 3) % 8]) for i, t in enumerate(toks[14:22])] +
-                           [(toks[22], ""), (toks[23], "2;2;;"), (toks[0], "1;;;")])
+    online = write_returns(
+        tmp_path / "online.csv",
+        [(t, marks[i % 8]) for i, t in enumerate(toks[:14])] + [(toks[26], "1;;;"), ("BAD", "1")],
+    )
+    postal = write_returns(
+        tmp_path / "postal.csv",
+        [(t, marks[(i + 3) % 8]) for i, t in enumerate(toks[14:22])]
+        + [(toks[22], ""), (toks[23], "2;2;;"), (toks[0], "1;;;")],
+    )
     intake = tmp_path / "intake"
-    code, _, err = invoke(["intake", str(online), str(postal), "--register", str(db), "--keys",
-                           str(key), "--ballot-def", str(bdef), "--out", str(intake),
-                           "--audit-log", str(log)])
+    code, _, err = invoke(
+        [
+            "intake",
+            str(online),
+            str(postal),
+            "--register",
+            str(db),
+            "--keys",
+            str(key),
+            "--ballot-def",
+            str(bdef),
+            "--out",
+            str(intake),
+            "--audit-log",
+            str(log),
+        ]
+    )
     assert code == 0, err
     write_result(count_file(intake / "ballots.blt", "ers97"), tmp_path / "count")  # count/ own
-    return {"db": db, "key": key, "bdef": bdef, "log": log, "intake": intake,
-            "count": tmp_path / "count", "out": tmp_path / "report"}
+    return {
+        "db": db,
+        "key": key,
+        "bdef": bdef,
+        "log": log,
+        "intake": intake,
+        "count": tmp_path / "count",
+        "out": tmp_path / "report",
+    }

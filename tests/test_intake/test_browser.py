@@ -28,34 +28,83 @@ class Page(NamedTuple):
 
 
 def _candidates_pack(tmp: Path) -> list[Page]:
-    roll = write_members(tmp / "members.parquet", [("1000001", True, ""), ("1000002", True, ""),
-                                                   ("1000003", True, "")])
+    roll = write_members(
+        tmp / "members.parquet",
+        [("1000001", True, ""), ("1000002", True, ""), ("1000003", True, "")],
+    )
     cands = tmp / "candidates.csv"
     cands.write_text(
         "name,membership_number,organisation,bio,nominations,gender\n"
         'Ann <b>Able</b>,1000001,Momentum,"Bio with <script>alert(1)</script>",A CLP,woman\n'
         'Bob Baker,1000002,Unison,"Bio.",Unison NEC,\n'
-        'Cat Cole,1000003,Unite,"Bio.",Unite EC,\n')
-    code, _, err = invoke(["candidates", "pack", str(cands), "--members", str(roll),
-                           "--election", "e1", "--seats", "2", "--out", str(tmp / "pack")])
+        'Cat Cole,1000003,Unite,"Bio.",Unite EC,\n'
+    )
+    code, _, err = invoke(
+        [
+            "candidates",
+            "pack",
+            str(cands),
+            "--members",
+            str(roll),
+            "--election",
+            "e1",
+            "--seats",
+            "2",
+            "--out",
+            str(tmp / "pack"),
+        ]
+    )
     assert code == 0, err
-    return [Page(tmp / "pack" / "candidates_pack.html",
-                 ["#title", "#candidates", "#candidate-1", "#candidate-3", "article.candidate"])]
+    return [
+        Page(
+            tmp / "pack" / "candidates_pack.html",
+            ["#title", "#candidates", "#candidate-1", "#candidate-3", "article.candidate"],
+        )
+    ]
 
 
 def _intake_and_report(tmp: Path) -> list[Page]:
     e = build_election(tmp)
-    code, _, err = invoke(["report", "--intake", str(e["intake"]), "--result", str(e["count"]),
-                           "--register", str(e["db"]), "--keys", str(e["key"]),
-                           "--audit-log", str(e["log"]), "--out", str(e["out"])])
+    code, _, err = invoke(
+        [
+            "report",
+            "--intake",
+            str(e["intake"]),
+            "--result",
+            str(e["count"]),
+            "--register",
+            str(e["db"]),
+            "--keys",
+            str(e["key"]),
+            "--audit-log",
+            str(e["log"]),
+            "--out",
+            str(e["out"]),
+        ]
+    )
     assert code == 0, err
     return [
         Page(e["count"] / "result.html", ["table", "td", "svg"]),  # count/'s own renderer
-        Page(e["intake"] / "intake_report.html", ["#title", "#summary", "#classes",
-                                                  "tr.class-row", "#digests"]),
-        Page(e["out"] / "scrutineer_report.html", ["#papers", "#reasons", "#channels", "#count",
-                                                   "#stages", "#elected", "#ties", "#checks",
-                                                   "#files", "#head-hash", "#statements"]),
+        Page(
+            e["intake"] / "intake_report.html",
+            ["#title", "#summary", "#classes", "tr.class-row", "#digests"],
+        ),
+        Page(
+            e["out"] / "scrutineer_report.html",
+            [
+                "#papers",
+                "#reasons",
+                "#channels",
+                "#count",
+                "#stages",
+                "#elected",
+                "#ties",
+                "#checks",
+                "#files",
+                "#head-hash",
+                "#statements",
+            ],
+        ),
     ]
 
 
@@ -64,8 +113,9 @@ def _issue_letter(tmp: Path) -> list[Page]:
     from omov.cli import run
 
     roll = write_members(tmp / "members.parquet", [("1000001", True, ""), ("1000002", True, "")])
-    code = run(["issue", "run", "--members", str(roll), "--election", "e1", "--out",
-                str(tmp / "issue")])
+    code = run(
+        ["issue", "run", "--members", str(roll), "--election", "e1", "--out", str(tmp / "issue")]
+    )
     assert code == 0
     return [Page(tmp / "issue" / "letter_preview.html", ["body", "p", "a"])]
 
@@ -88,22 +138,29 @@ def _dedupe_report(tmp: Path) -> list[Page]:
 
 
 GENERATORS: list[Callable[[Path], list[Page]]] = [
-    _candidates_pack, _intake_and_report, _issue_letter, _dedupe_report]
+    _candidates_pack,
+    _intake_and_report,
+    _issue_letter,
+    _dedupe_report,
+]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Chromium:
     binary = find_chromium()
     if binary is None:
-        pytest.skip("Chromium is not installed (Debian: `apt-get install -y chromium`); the "
-                    "HTML reports were not checked in a browser")
+        pytest.skip(
+            "Chromium is not installed (Debian: `apt-get install -y chromium`); the "
+            "HTML reports were not checked in a browser"
+        )
     with Chromium(binary) as b:
         yield b  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("generate", GENERATORS, ids=lambda g: g.__name__.lstrip("_"))
-def test_html_renders_without_errors(browser: Chromium, generate: Callable[[Path], list[Page]],
-                                     tmp_path: Path) -> None:
+def test_html_renders_without_errors(
+    browser: Chromium, generate: Callable[[Path], list[Page]], tmp_path: Path
+) -> None:
     pages = generate(tmp_path)
     assert pages
     for page in pages:
@@ -116,9 +173,11 @@ def test_html_renders_without_errors(browser: Chromium, generate: Callable[[Path
 def test_a_broken_page_is_caught(browser: Chromium, tmp_path: Path) -> None:
     """The checker itself: a remote image and a script error must both be reported."""
     bad = tmp_path / "bad.html"
-    bad.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title></head>'
-                   '<body><img src="https://example.org/x.png"><script>nope();</script></body>'
-                   "</html>")
+    bad.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title></head>'
+        '<body><img src="https://example.org/x.png"><script>nope();</script></body>'
+        "</html>"
+    )
     seen = browser.check_page(bad, ["#absent"])
     assert any("ERR_" in e for e in seen.errors)
     assert any("nope" in e for e in seen.errors)

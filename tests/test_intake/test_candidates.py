@@ -14,10 +14,17 @@ HEADER = "name,membership_number,organisation,bio,nominations,gender\n"
 
 
 def _roll(tmp_path: Path) -> Path:
-    return write_members(tmp_path / "dedupe" / "members.parquet", [
-        ("1000001", True, ""), ("1000002", True, ""), ("1000003", False, "arrears"),
-        ("1000004", True, ""), ("1000005", True, ""), ("1000006", True, ""),
-    ])
+    return write_members(
+        tmp_path / "dedupe" / "members.parquet",
+        [
+            ("1000001", True, ""),
+            ("1000002", True, ""),
+            ("1000003", False, "arrears"),
+            ("1000004", True, ""),
+            ("1000005", True, ""),
+            ("1000006", True, ""),
+        ],
+    )
 
 
 def _good_rows() -> list[str]:
@@ -41,23 +48,42 @@ def test_normalise_membership_number() -> None:
 
 def test_validate_reports_every_problem_with_file_and_line(tmp_path: Path) -> None:
     long_bio = " ".join(["word"] * 151)
-    text = HEADER + "".join(_good_rows()) + "".join([
-        'Eve Eagle,1000006,Unite,"Bio.",,\n',                        # line 6: no nomination
-        f'Fay Fox,1000006,Unite,"{long_bio}",Unite EC,\n',           # line 7: dup number + long bio
-        'ann  ABLE,9999999,Momentum,"Bio.",X CLP,\n',                # line 8: dup name, not on roll
-        'Gus Gray,1000003,Momentum,"Bio.",Y CLP,\n',                 # line 9: not eligible
-        'Hal Hill,12AB,Momentum,"Bio.",Z CLP,\n',                    # line 10: bad number
-    ])
+    text = (
+        HEADER
+        + "".join(_good_rows())
+        + "".join(
+            [
+                'Eve Eagle,1000006,Unite,"Bio.",,\n',  # line 6: no nomination
+                f'Fay Fox,1000006,Unite,"{long_bio}",Unite EC,\n',  # line 7: dup number + long bio
+                'ann  ABLE,9999999,Momentum,"Bio.",X CLP,\n',  # line 8: dup name, not on roll
+                'Gus Gray,1000003,Momentum,"Bio.",Y CLP,\n',  # line 9: not eligible
+                'Hal Hill,12AB,Momentum,"Bio.",Z CLP,\n',  # line 10: bad number
+            ]
+        )
+    )
     path = tmp_path / "candidates.csv"
     path.write_text(text)
-    code, _out, err = invoke(["candidates", "validate", str(path), "--members",
-                              str(_roll(tmp_path)), "--out", str(tmp_path / "rep")])
+    code, _out, err = invoke(
+        [
+            "candidates",
+            "validate",
+            str(path),
+            "--members",
+            str(_roll(tmp_path)),
+            "--out",
+            str(tmp_path / "rep"),
+        ]
+    )
     assert code == 3
     report = json.loads((tmp_path / "rep" / "candidates_validation.json").read_text())
     found = {(p["line"], p["code"]) for p in report["problems"]}
     assert found == {
-        (6, "no_nomination"), (7, "duplicate_candidate"), (7, "bio_too_long"),
-        (8, "duplicate_candidate"), (8, "not_on_roll"), (9, "not_eligible"),
+        (6, "no_nomination"),
+        (7, "duplicate_candidate"),
+        (7, "bio_too_long"),
+        (8, "duplicate_candidate"),
+        (8, "not_on_roll"),
+        (9, "not_eligible"),
         (10, "bad_membership_number"),
     }
     assert all(p["file"] == str(path) for p in report["problems"])
@@ -68,8 +94,17 @@ def test_validate_reports_every_problem_with_file_and_line(tmp_path: Path) -> No
 def test_validate_clean_file_exits_0(tmp_path: Path) -> None:
     path = tmp_path / "candidates.csv"
     path.write_text(HEADER + "".join(_good_rows()))
-    code, out, _ = invoke(["candidates", "validate", str(path), "--members", str(_roll(tmp_path)),
-                           "--out", str(tmp_path / "rep")])
+    code, out, _ = invoke(
+        [
+            "candidates",
+            "validate",
+            str(path),
+            "--members",
+            str(_roll(tmp_path)),
+            "--out",
+            str(tmp_path / "rep"),
+        ]
+    )
     assert code == 0, out
     assert "4 candidates, no problems" in out
 
@@ -77,8 +112,17 @@ def test_validate_clean_file_exits_0(tmp_path: Path) -> None:
 def test_missing_column_is_one_problem(tmp_path: Path) -> None:
     path = tmp_path / "candidates.csv"
     path.write_text("name,organisation\nA,B\n")
-    code, _, err = invoke(["candidates", "validate", str(path), "--members", str(_roll(tmp_path)),
-                           "--out", str(tmp_path / "rep")])
+    code, _, err = invoke(
+        [
+            "candidates",
+            "validate",
+            str(path),
+            "--members",
+            str(_roll(tmp_path)),
+            "--out",
+            str(tmp_path / "rep"),
+        ]
+    )
     assert code == 3
     assert "missing_columns" in err
 
@@ -87,16 +131,29 @@ def test_pack_refuses_invalid_unless_dropped(tmp_path: Path) -> None:
     path = tmp_path / "candidates.csv"
     path.write_text(HEADER + "".join(_good_rows()) + 'Eve Eagle,1000006,Unite,"Bio.",,\n')
     roll = _roll(tmp_path)
-    base = ["candidates", "pack", str(path), "--members", str(roll), "--election", "e1",
-            "--seats", "2"]
+    base = [
+        "candidates",
+        "pack",
+        str(path),
+        "--members",
+        str(roll),
+        "--election",
+        "e1",
+        "--seats",
+        "2",
+    ]
     code, _, _ = invoke([*base, "--out", str(tmp_path / "p1")])
     assert code == 3
     assert not (tmp_path / "p1" / "ballot_definition.json").exists()
     code, _, err = invoke([*base, "--out", str(tmp_path / "p2"), "--drop-invalid"])
     assert code == 0, err
     ballot = json.loads((tmp_path / "p2" / "ballot_definition.json").read_text())
-    assert [c["name"] for c in ballot["candidates"]] == ["Ann Able", "Bob Baker", "Cat Cole",
-                                                         "Dan Dale"]
+    assert [c["name"] for c in ballot["candidates"]] == [
+        "Ann Able",
+        "Bob Baker",
+        "Cat Cole",
+        "Dan Dale",
+    ]
     assert [c["ballot_number"] for c in ballot["candidates"]] == [1, 2, 3, 4]
     assert ballot["dropped"] == ["Eve Eagle"]
     assert ballot["format_version"] == core.BALLOT_DEF_FORMAT_VERSION
@@ -119,9 +176,23 @@ def test_random_order_is_seeded_and_reproducible(tmp_path: Path) -> None:
 def test_pack_random_needs_seed(tmp_path: Path) -> None:
     path = tmp_path / "candidates.csv"
     path.write_text(HEADER + "".join(_good_rows()))
-    code, _, err = invoke(["candidates", "pack", str(path), "--members", str(_roll(tmp_path)),
-                           "--election", "e1", "--seats", "2", "--order", "random",
-                           "--out", str(tmp_path / "p")])
+    code, _, err = invoke(
+        [
+            "candidates",
+            "pack",
+            str(path),
+            "--members",
+            str(_roll(tmp_path)),
+            "--election",
+            "e1",
+            "--seats",
+            "2",
+            "--order",
+            "random",
+            "--out",
+            str(tmp_path / "p"),
+        ]
+    )
     assert code == 2
     assert "--seed" in err
 
@@ -132,9 +203,23 @@ def test_pack_appends_to_the_audit_log(tmp_path: Path) -> None:
     path = tmp_path / "candidates.csv"
     path.write_text(HEADER + "".join(_good_rows()))
     log = tmp_path / "audit.log"
-    code, out, err = invoke(["candidates", "pack", str(path), "--members", str(_roll(tmp_path)),
-                             "--election", "e1", "--seats", "2", "--out", str(tmp_path / "p"),
-                             "--audit-log", str(log)])
+    code, out, err = invoke(
+        [
+            "candidates",
+            "pack",
+            str(path),
+            "--members",
+            str(_roll(tmp_path)),
+            "--election",
+            "e1",
+            "--seats",
+            "2",
+            "--out",
+            str(tmp_path / "p"),
+            "--audit-log",
+            str(log),
+        ]
+    )
     assert code == 0, err
     (entry,) = audit.read_entries(log)
     assert entry["event"] == "candidates.packed" and entry["on_ballot"] == 4

@@ -37,8 +37,22 @@ from issue.tokens import format_token, new_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["Ann Able", "Bob Baker", "Cat Cole", "Dan Dale", "Eve Eagle"]
-MARKS = ["1;2;3;4;5", "2;1;;;", "1;;2;;", ";1;;2;", "1;;;;", "", "1;1;;;", "3;;1;2;", ";;;;1",
-         "2;3;;;", ";;X;;", "1;2;2;;", "5;4;3;2;1", "1;3;;;"]
+MARKS = [
+    "1;2;3;4;5",
+    "2;1;;;",
+    "1;;2;;",
+    ";1;;2;",
+    "1;;;;",
+    "",
+    "1;1;;;",
+    "3;;1;2;",
+    ";;;;1",
+    "2;3;;;",
+    ";;X;;",
+    "1;2;2;;",
+    "5;4;3;2;1",
+    "1;3;;;",
+]
 SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
@@ -51,27 +65,46 @@ SCRIPT = textwrap.dedent("""
 def _election(tmp_path: Path) -> dict[str, Any]:
     """A register (unused, revoked, used by an earlier intake) and two overlapping channels."""
     toks = new_tokens(1200)
-    db, key = make_register(tmp_path / "issue", unused=toks[:1100], revoked=toks[1100:1150],
-                            used=toks[1150:])
+    db, key = make_register(
+        tmp_path / "issue", unused=toks[:1100], revoked=toks[1100:1150], used=toks[1150:]
+    )
     assert not Path(f"{db}-wal").exists()  # closed: the file alone is the whole register
     bdef = make_ballot_def(tmp_path / "pack" / "ballot_definition.json", NAMES)
-    online = [(format_token(t) if i % 3 else t, MARKS[i % len(MARKS)])
-              for i, t in enumerate(toks[:700])]
+    online = [
+        (format_token(t) if i % 3 else t, MARKS[i % len(MARKS)]) for i, t in enumerate(toks[:700])
+    ]
     online += [(t, "1;;;;") for t in toks[1100:1120]]  # revoked
     online += [(t, "2;1;;;") for t in toks[1150:1170]]  # used by an earlier intake
     online += [(t, "1") for t in new_tokens(15)] + [(f"BAD{i}", "1") for i in range(10)]
     postal = [(t, MARKS[(i + 5) % len(MARKS)]) for i, t in enumerate(toks[600:1050])]  # overlap
     postal += [(toks[i], "1;;;;") for i in range(0, 40, 4)]  # repeats of online rows
-    return {"db": db, "key": key, "bdef": bdef, "toks": toks,
-            "files": [write_returns(tmp_path / "ret" / "online.csv", online),
-                      write_returns(tmp_path / "ret" / "postal.csv", postal)],
-            "log": tmp_path / "audit.log"}
+    return {
+        "db": db,
+        "key": key,
+        "bdef": bdef,
+        "toks": toks,
+        "files": [
+            write_returns(tmp_path / "ret" / "online.csv", online),
+            write_returns(tmp_path / "ret" / "postal.csv", postal),
+        ],
+        "log": tmp_path / "audit.log",
+    }
 
 
 def _args(e: dict[str, Any], db: Path, out: Path, log: Path | None) -> list[str]:
-    return ["intake", *map(str, e["files"]), "--register", str(db), "--keys", str(e["key"]),
-            "--ballot-def", str(e["bdef"]), "--out", str(out),
-            *(["--audit-log", str(log)] if log else [])]
+    return [
+        "intake",
+        *map(str, e["files"]),
+        "--register",
+        str(db),
+        "--keys",
+        str(e["key"]),
+        "--ballot-def",
+        str(e["bdef"]),
+        "--out",
+        str(out),
+        *(["--audit-log", str(log)] if log else []),
+    ]
 
 
 def _reference(tmp_path: Path, e: dict[str, Any]) -> tuple[Path, Path]:
@@ -88,10 +121,25 @@ def _spawn(e: dict[str, Any], out: Path, kill_at: str | None, chunk: int) -> sub
     env = {k: v for k, v in os.environ.items() if k != "OMOV_TEST_KILL_AT"}
     if kill_at:
         env["OMOV_TEST_KILL_AT"] = kill_at
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, *map(str, e["files"]), str(e["db"]),
-                             str(e["key"]), str(e["bdef"]), str(out), str(e["log"]), str(chunk)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            SCRIPT,
+            *map(str, e["files"]),
+            str(e["db"]),
+            str(e["key"]),
+            str(e["bdef"]),
+            str(out),
+            str(e["log"]),
+            str(chunk),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _killed(e: dict[str, Any], out: Path, kill_at: str, chunk: int = 150) -> None:
@@ -103,8 +151,11 @@ def _killed(e: dict[str, Any], out: Path, kill_at: str, chunk: int = 150) -> Non
 def _used_by_run(db: Path, run_id: str) -> int:
     conn = sqlite3.connect(db)
     try:
-        return int(conn.execute("SELECT count(*) FROM tokens WHERE used_by = ?",
-                                (bytes.fromhex(run_id),)).fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM tokens WHERE used_by = ?", (bytes.fromhex(run_id),)
+            ).fetchone()[0]
+        )
     finally:
         conn.close()
 
@@ -118,8 +169,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _assert_same_as_uninterrupted(e: dict[str, Any], out: Path, ref: Path, ref_db: Path) -> dict[
-        str, Any]:
+def _assert_same_as_uninterrupted(
+    e: dict[str, Any], out: Path, ref: Path, ref_db: Path
+) -> dict[str, Any]:
     report: dict[str, Any] = json.loads((out / "intake_report.json").read_text())
     expect = json.loads((ref / "intake_report.json").read_text())
     assert report["balanced"] and report["channels"] == expect["channels"]
@@ -153,8 +205,14 @@ def _events(log: Path) -> list[str]:
     return [x["event"] for x in read_entries(log)]
 
 
-KILL_POINTS = ["intake_journal_written", "intake_after_consume_1", "intake_after_consume_4",
-               "intake_blt_written", "intake_report_written", "intake_finished_logged"]
+KILL_POINTS = [
+    "intake_journal_written",
+    "intake_after_consume_1",
+    "intake_after_consume_4",
+    "intake_blt_written",
+    "intake_report_written",
+    "intake_finished_logged",
+]
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
@@ -171,8 +229,10 @@ def test_kill_at_each_step_then_rerun(tmp_path: Path, point: str) -> None:
     assert code == 0, err
     report = _assert_same_as_uninterrupted(e, out, ref, ref_db)
     assert report["run"] == {"id": doc["run_id"], "attempt": 2, "tokens_reclaimed": before}
-    assert f"attempt 2 (resumed after an interruption; {before} tokens" in (
-        out / "intake_report.html").read_text()
+    assert (
+        f"attempt 2 (resumed after an interruption; {before} tokens"
+        in (out / "intake_report.html").read_text()
+    )
     events = _events(e["log"])
     assert events[0] == "intake.started" and events[-2:] == ["intake.resumed", "intake.finished"]
     assert {x["run_id"] for x in read_entries(e["log"])} == {doc["run_id"]}
@@ -188,8 +248,12 @@ def test_killed_again_while_resuming(tmp_path: Path) -> None:
     assert code == 0, err
     report = _assert_same_as_uninterrupted(e, out, ref, ref_db)
     assert report["run"]["attempt"] == 3
-    assert _events(e["log"]) == ["intake.started", "intake.resumed", "intake.resumed",
-                                 "intake.finished"]
+    assert _events(e["log"]) == [
+        "intake.started",
+        "intake.resumed",
+        "intake.resumed",
+        "intake.finished",
+    ]
 
 
 @pytest.mark.parametrize("after_used", [37, 512])
@@ -220,13 +284,26 @@ def test_killed_from_outside_mid_consume(tmp_path: Path, after_used: int) -> Non
 
 
 def test_an_unfinished_intake_refuses_other_inputs_and_finishes_with_its_own(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     e = _election(tmp_path)
     out = tmp_path / "intake"
     _killed(e, out, "intake_after_consume_2")
     other = write_returns(tmp_path / "other.csv", [(e["toks"][1090], "1;;;;")])
-    code, _, err = invoke(["intake", str(other), "--register", str(e["db"]), "--keys",
-                           str(e["key"]), "--ballot-def", str(e["bdef"]), "--out", str(out)])
+    code, _, err = invoke(
+        [
+            "intake",
+            str(other),
+            "--register",
+            str(e["db"]),
+            "--keys",
+            str(e["key"]),
+            "--ballot-def",
+            str(e["bdef"]),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 2 and "unfinished intake" in err and "re-run `omov count intake`" in err
     swapped = _args(e, e["db"], out, None)
     swapped[1], swapped[2] = swapped[2], swapped[1]  # the same files, another order
@@ -238,8 +315,23 @@ def test_an_unfinished_intake_refuses_other_inputs_and_finishes_with_its_own(
     assert invoke(_args(e, e["db"], out, e["log"]))[0] == 0
     code, _, err = invoke(_args(e, e["db"], out, None))  # finished: never overwritten
     assert code == 2 and "already holds an intake" in err
-    assert invoke(["intake", str(other), "--register", str(e["db"]), "--keys", str(e["key"]),
-                   "--ballot-def", str(e["bdef"]), "--out", str(tmp_path / "o2")])[0] == 0
+    assert (
+        invoke(
+            [
+                "intake",
+                str(other),
+                "--register",
+                str(e["db"]),
+                "--keys",
+                str(e["key"]),
+                "--ballot-def",
+                str(e["bdef"]),
+                "--out",
+                str(tmp_path / "o2"),
+            ]
+        )[0]
+        == 0
+    )
 
 
 def test_a_second_process_on_the_same_out_is_refused(tmp_path: Path) -> None:
@@ -262,8 +354,9 @@ def test_merge_refuses_one_run_twice(tmp_path: Path) -> None:
     out = tmp_path / "intake"
     assert invoke(_args(e, e["db"], out, None))[0] == 0
     shutil.copytree(out, tmp_path / "copy")
-    code, _, err = invoke(["intake-merge", str(out), str(tmp_path / "copy"), "--out",
-                           str(tmp_path / "m")])
+    code, _, err = invoke(
+        ["intake-merge", str(out), str(tmp_path / "copy"), "--out", str(tmp_path / "m")]
+    )
     assert code == 4 and "same intake run" in err
 
 
@@ -276,8 +369,13 @@ def test_resume_keeps_first_use_wins_against_another_intake(tmp_path: Path) -> N
     online = write_returns(tmp_path / "online.csv", [(t, "1;2;3") for t in toks[:1400]])
     postal = write_returns(tmp_path / "postal.csv", [(t, "3;2;1") for t in reversed(toks[600:])])
     empty = write_returns(tmp_path / "none.csv", [])  # SCRIPT takes two channel files
-    e = {"files": [online, empty], "db": db, "key": key, "bdef": bdef,
-         "log": tmp_path / "audit.log"}
+    e = {
+        "files": [online, empty],
+        "db": db,
+        "key": key,
+        "bdef": bdef,
+        "log": tmp_path / "audit.log",
+    }
     _killed(e, tmp_path / "a", "intake_after_consume_2", chunk=200)
     args = ["--register", str(db), "--keys", str(key), "--ballot-def", str(bdef)]
     assert invoke(["intake", str(postal), *args, "--out", str(tmp_path / "b")])[0] == 0

@@ -51,18 +51,35 @@ def test_two_processes_never_count_a_token_twice(tmp_path: Path) -> None:
     # The channels overlap on the middle third (a voter who voted online and by post): those
     # tokens are contested by the two runs at the same moment.
     a = write_returns(tmp_path / "a" / "online.csv", [(t, "1;2;3") for t in toks[:4000]])
-    b = write_returns(tmp_path / "b" / "postal.csv",
-                      [(t, "3;2;1") for t in reversed(toks[2000:])])
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, str(f), str(db), str(key),
-                               str(bdef), str(tmp_path / f"out{i}"), "750",
-                               str(tmp_path / "ready0"), str(tmp_path / "ready1"), str(i)],
-                              cwd=ROOT, stderr=subprocess.PIPE, text=True)
-             for i, f in enumerate((a, b))]
+    b = write_returns(tmp_path / "b" / "postal.csv", [(t, "3;2;1") for t in reversed(toks[2000:])])
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                SCRIPT,
+                str(f),
+                str(db),
+                str(key),
+                str(bdef),
+                str(tmp_path / f"out{i}"),
+                "750",
+                str(tmp_path / "ready0"),
+                str(tmp_path / "ready1"),
+                str(i),
+            ],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, f in enumerate((a, b))
+    ]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-    reports = [json.loads((tmp_path / f"out{i}" / "intake_report.json").read_text())
-               for i in range(2)]
+    reports = [
+        json.loads((tmp_path / f"out{i}" / "intake_report.json").read_text()) for i in range(2)
+    ]
     valid = [r["totals"]["valid"] for r in reports]
     used = [r["totals"]["by_class"]["token_used"] for r in reports]
     print("valid per process", valid, "used per process", used)
@@ -74,19 +91,36 @@ def test_two_processes_never_count_a_token_twice(tmp_path: Path) -> None:
     blt_weights = 0
     for i in range(2):
         lines = (tmp_path / f"out{i}" / "ballots.blt").read_text().splitlines()
-        blt_weights += sum(int(line.split()[0]) for line in lines[1:] if line != "0"
-                           and not line.startswith('"'))
+        blt_weights += sum(
+            int(line.split()[0]) for line in lines[1:] if line != "0" and not line.startswith('"')
+        )
     assert blt_weights == n
     # The two intakes merge into one ballot file that the count and the report accept.
     merged = tmp_path / "merged"
-    code, _, err = invoke(["intake-merge", str(tmp_path / "out0"), str(tmp_path / "out1"),
-                           "--out", str(merged)])
+    code, _, err = invoke(
+        ["intake-merge", str(tmp_path / "out0"), str(tmp_path / "out1"), "--out", str(merged)]
+    )
     assert code == 0, err
     write_result(count_file(merged / "ballots.blt", "ers97"), tmp_path / "count")
-    code, _, err = invoke(["report", "--intake", str(tmp_path / "out0"), "--intake",
-                           str(tmp_path / "out1"), "--merged", str(merged), "--result",
-                           str(tmp_path / "count"), "--register", str(db), "--keys", str(key),
-                           "--out", str(tmp_path / "report")])
+    code, _, err = invoke(
+        [
+            "report",
+            "--intake",
+            str(tmp_path / "out0"),
+            "--intake",
+            str(tmp_path / "out1"),
+            "--merged",
+            str(merged),
+            "--result",
+            str(tmp_path / "count"),
+            "--register",
+            str(db),
+            "--keys",
+            str(key),
+            "--out",
+            str(tmp_path / "report"),
+        ]
+    )
     assert code == 0, err
     report = json.loads((tmp_path / "report" / "scrutineer_report.json").read_text())
     assert report["all_checks_pass"] and report["papers"]["valid"] == n
@@ -99,13 +133,26 @@ def test_merge_refuses_a_changed_intake(tmp_path: Path) -> None:
     bdef = make_ballot_def(tmp_path / "ballot.json", ["A", "B", "C"])
     for i in range(2):
         f = write_returns(tmp_path / f"c{i}.csv", [(toks[2 * i], "1;2"), (toks[2 * i + 1], "2;1")])
-        code, _, err = invoke(["intake", str(f), "--register", str(db), "--keys", str(key),
-                               "--ballot-def", str(bdef), "--out", str(tmp_path / f"i{i}")])
+        code, _, err = invoke(
+            [
+                "intake",
+                str(f),
+                "--register",
+                str(db),
+                "--keys",
+                str(key),
+                "--ballot-def",
+                str(bdef),
+                "--out",
+                str(tmp_path / f"i{i}"),
+            ]
+        )
         assert code == 0, err
     with (tmp_path / "i1" / "ballots.blt").open("r+") as fh:
         text = fh.read()
         fh.seek(0)
         fh.write(text.replace("\n1 ", "\n9 ", 1))
-    code, _, err = invoke(["intake-merge", str(tmp_path / "i0"), str(tmp_path / "i1"),
-                           "--out", str(tmp_path / "m")])
+    code, _, err = invoke(
+        ["intake-merge", str(tmp_path / "i0"), str(tmp_path / "i1"), "--out", str(tmp_path / "m")]
+    )
     assert code == 4 and "changed since intake" in err

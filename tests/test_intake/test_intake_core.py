@@ -27,8 +27,9 @@ def normalise(texts: Sequence[str]) -> list[tuple[str | None, str]]:
 class FakeRegister:
     """unused/used/revoked states in a dict; first use wins; counts every win."""
 
-    def __init__(self, unused: Sequence[str] = (), used: Sequence[str] = (),
-                 revoked: Sequence[str] = ()) -> None:
+    def __init__(
+        self, unused: Sequence[str] = (), used: Sequence[str] = (), revoked: Sequence[str] = ()
+    ) -> None:
         self.state = {t: "unused" for t in unused}
         self.state.update({t: "used" for t in used})
         self.state.update({t: "revoked" for t in revoked})
@@ -105,13 +106,21 @@ def _rows(kinds: list[str], pool: dict[str, list[str]]) -> list[core.ReturnedRow
 
 
 @settings(max_examples=60, deadline=None)
-@given(kinds=st.lists(st.sampled_from(["valid", "valid", "used", "revoked", "unknown",
-                                       "malformed", "mistyped"]), max_size=80),
-       batch=st.integers(1, 17))
+@given(
+    kinds=st.lists(
+        st.sampled_from(["valid", "valid", "used", "revoked", "unknown", "malformed", "mistyped"]),
+        max_size=80,
+    ),
+    batch=st.integers(1, 17),
+)
 def test_conservation_and_no_token_counted_twice(kinds: list[str], batch: int) -> None:
     tokens = new_tokens(40)
-    pool = {"valid": tokens[:10], "used": tokens[10:15], "revoked": tokens[15:20],
-            "unknown": tokens[20:]}
+    pool = {
+        "valid": tokens[:10],
+        "used": tokens[10:15],
+        "revoked": tokens[15:20],
+        "unknown": tokens[20:],
+    }
     reg = FakeRegister(unused=pool["valid"], used=pool["used"], revoked=pool["revoked"])
     rows = _rows(kinds, pool)
     result = core.run_intake(rows, 5, reg, normalise, batch_size=batch)
@@ -124,16 +133,19 @@ def test_conservation_and_no_token_counted_twice(kinds: list[str], batch: int) -
     assert papers_counted == sum(reg.wins.values())  # a paper is judged only on a won token
     assert len(result.rejections) == sum(totals.rejected.values())
     assert sum(result.rankings.values()) == totals.valid
-    expected_valid_tokens = {normalise_one(r.token)[0] for r, k in zip(rows, kinds, strict=True)
-                             if k == "valid"}
+    expected_valid_tokens = {
+        normalise_one(r.token)[0] for r, k in zip(rows, kinds, strict=True) if k == "valid"
+    }
     assert set(reg.wins) == expected_valid_tokens
 
 
 def test_repeat_in_run_names_first_place() -> None:
     (tok,) = new_tokens(1)
     reg = FakeRegister(unused=[tok])
-    rows = [core.ReturnedRow("online", 2, tok, "1"),
-            core.ReturnedRow("postal", 7, format_token(tok), "2;1")]
+    rows = [
+        core.ReturnedRow("online", 2, tok, "1"),
+        core.ReturnedRow("postal", 7, format_token(tok), "2;1"),
+    ]
     result = core.run_intake(rows, 2, reg, normalise)
     assert result.rankings == Counter({(1,): 1})
     (rej,) = result.rejections
@@ -144,13 +156,22 @@ def test_repeat_in_run_names_first_place() -> None:
 def test_malformed_detail_is_reason_not_token() -> None:
     (tok,) = new_tokens(1)
     bad = tok[:5] + ("A" if tok[5] != "A" else "B") + tok[6:]
-    result = core.run_intake([core.ReturnedRow("p", 2, bad, "1"),
-                              core.ReturnedRow("p", 3, "", "1"),
-                              core.ReturnedRow("p", 4, "x", "1", "3 fields")],
-                             2, FakeRegister(), normalise)
+    result = core.run_intake(
+        [
+            core.ReturnedRow("p", 2, bad, "1"),
+            core.ReturnedRow("p", 3, "", "1"),
+            core.ReturnedRow("p", 4, "x", "1", "3 fields"),
+        ],
+        2,
+        FakeRegister(),
+        normalise,
+    )
     reasons = [(r.reason, r.detail) for r in sorted(result.rejections, key=lambda r: r.line)]
-    assert reasons == [(core.TOKEN_MALFORMED, "check"), (core.TOKEN_MALFORMED, "length"),
-                       (core.MALFORMED_ROW, "3 fields")]
+    assert reasons == [
+        (core.TOKEN_MALFORMED, "check"),
+        (core.TOKEN_MALFORMED, "length"),
+        (core.MALFORMED_ROW, "3 fields"),
+    ]
 
 
 def test_blt_and_shuffle() -> None:
@@ -165,13 +186,21 @@ def test_blt_and_shuffle() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(
-    st.text(max_size=30),
-    st.text(alphabet="0123456789ABCDEFGHJKMNPQRSTVWXYZabcOoIiLl- \t", min_size=19, max_size=28),
-    st.sampled_from(new_tokens(5)).map(lambda t: format_token(t).lower()),
-    st.tuples(st.sampled_from(new_tokens(5)), st.integers(0, 20), st.sampled_from("0AZ9"))
-      .map(lambda x: x[0][:x[1]] + x[2] + x[0][x[1] + 1:]),
-), max_size=30))
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=30),
+            st.text(
+                alphabet="0123456789ABCDEFGHJKMNPQRSTVWXYZabcOoIiLl- \t", min_size=19, max_size=28
+            ),
+            st.sampled_from(new_tokens(5)).map(lambda t: format_token(t).lower()),
+            st.tuples(
+                st.sampled_from(new_tokens(5)), st.integers(0, 20), st.sampled_from("0AZ9")
+            ).map(lambda x: x[0][: x[1]] + x[2] + x[0][x[1] + 1 :]),
+        ),
+        max_size=30,
+    )
+)
 def test_vectorised_normalise_agrees_with_issue_tokens(texts: list[str]) -> None:
     from count.intake_cli import normalise as fast
 
@@ -179,8 +208,11 @@ def test_vectorised_normalise_agrees_with_issue_tokens(texts: list[str]) -> None
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(["", "", "1", "2", "3", "4", "5", "0", "9", "12"]),
-                min_size=0, max_size=6))
+@given(
+    st.lists(
+        st.sampled_from(["", "", "1", "2", "3", "4", "5", "0", "9", "12"]), min_size=0, max_size=6
+    )
+)
 def test_fast_path_agrees_with_general_path(marks: list[str]) -> None:
     prefs = ";".join(marks)
     assert core.classify_paper(prefs, 5) == core._classify_general(prefs, 5)
@@ -192,6 +224,7 @@ def test_csv_grid_matches_count_stage_writer() -> None:
     groups = [((3, 1), 2), ((2,), 1), ((1, 2, 3), 4)]
     names = ["A, the first", 'B "bee"', "C"]
     mine = "".join(core.csv_grid_lines(groups, names, 2, "Title 'x'", CSV_FORMAT_VERSION))
-    theirs = format_csv_ballots(names, 2, [[c - 1 for c in r] for r, _ in groups],
-                                [w for _, w in groups], title="Title 'x'")
+    theirs = format_csv_ballots(
+        names, 2, [[c - 1 for c in r] for r, _ in groups], [w for _, w in groups], title="Title 'x'"
+    )
     assert mine == theirs

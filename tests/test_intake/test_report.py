@@ -14,9 +14,25 @@ NAMES = ["Ann Able", "Bob Baker", "Cat Cole", "Dan Dale"]
 
 
 def _report_args(e: dict[str, Path]) -> list[str]:
-    return ["report", "--intake", str(e["intake"]), "--result", str(e["count"]), "--register",
-            str(e["db"]), "--keys", str(e["key"]), "--audit-log", str(e["log"]), "--ballot-def",
-            str(e["bdef"]), "--scrutineer", "A. Scrutineer", "--out", str(e["out"])]
+    return [
+        "report",
+        "--intake",
+        str(e["intake"]),
+        "--result",
+        str(e["count"]),
+        "--register",
+        str(e["db"]),
+        "--keys",
+        str(e["key"]),
+        "--audit-log",
+        str(e["log"]),
+        "--ballot-def",
+        str(e["bdef"]),
+        "--scrutineer",
+        "A. Scrutineer",
+        "--out",
+        str(e["out"]),
+    ]
 
 
 def test_report_json_shape_and_figures(tmp_path: Path) -> None:
@@ -27,14 +43,21 @@ def test_report_json_shape_and_figures(tmp_path: Path) -> None:
     r = json.loads((e["out"] / "scrutineer_report.json").read_text())
     assert r["format_version"] == core.REPORT_FORMAT_VERSION
     p = r["papers"]
-    assert p["distributed"] == {"issued": 28, "revoked_and_replaced": 2,
-                                "valid_papers_distributed": 26}
+    assert p["distributed"] == {
+        "issued": 28,
+        "revoked_and_replaced": 2,
+        "valid_papers_distributed": 26,
+    }
     assert p["returned"] == 27
     assert p["valid"] == 22
     assert p["not_counted"] == 5
     assert {k: v for k, v in p["not_counted_by_reason"].items() if v} == {
-        "blank": 1, "invalid_no_first_preference": 1, "token_malformed": 1,
-        "token_revoked": 1, "token_repeated": 1}
+        "blank": 1,
+        "invalid_no_first_preference": 1,
+        "token_malformed": 1,
+        "token_revoked": 1,
+        "token_repeated": 1,
+    }
     assert p["returned_by_members"] == 24  # valid + blank + invalid paper on a first-used token
     assert p["turnout_percent"] == "92.30"  # 24 / 26, truncated
     assert p["by_channel"]["online"] == {"received": 16, "valid": 14, "rejected": 2}

@@ -8,8 +8,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 COLUMNS = (
-    "person_id", "full_name", "first_name", "last_name", "email", "phone", "address", "town",
-    "postcode", "organisations", "membership_number", "eligible", "ineligible_reason",
+    "person_id",
+    "full_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address",
+    "town",
+    "postcode",
+    "organisations",
+    "membership_number",
+    "eligible",
+    "ineligible_reason",
 )
 
 

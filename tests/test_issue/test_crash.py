@@ -33,13 +33,28 @@ def _omov(args: list[str], kill_at: str | None = None) -> subprocess.Popen[str]:
     env.pop("OMOV_TEST_KILL_AT", None)
     if kill_at:
         env["OMOV_TEST_KILL_AT"] = kill_at
-    return subprocess.Popen([sys.executable, "-m", "omov", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "omov", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _run_args(members: Path, out: Path, *extra: str) -> list[str]:
-    return ["issue", "run", "--members", str(members), "--election", "e1", "--out", str(out),
-            *extra]
+    return [
+        "issue",
+        "run",
+        "--members",
+        str(members),
+        "--election",
+        "e1",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def _finish(args: list[str], kill_at: str | None = None) -> int:
@@ -76,8 +91,9 @@ def test_kill_at_each_step_of_a_first_run(tmp_path: Path, point: str) -> None:
     _assert_consistent(members, out, 300)
 
 
-@pytest.mark.parametrize("point", ["before_register_commit", "after_register",
-                                   "live_email_written"])
+@pytest.mark.parametrize(
+    "point", ["before_register_commit", "after_register", "live_email_written"]
+)
 def test_kill_during_a_roll_change_run_and_a_reissue(tmp_path: Path, point: str) -> None:
     out = tmp_path / "out"
     first = roll(tmp_path / "m1.parquet", range(1, 101))
@@ -87,8 +103,17 @@ def test_kill_during_a_roll_change_run_and_a_reissue(tmp_path: Path, point: str)
     assert _finish(args, point) == -signal.SIGKILL
     assert _rerun(args) == 0
     _assert_consistent(second, out, 118)
-    reissue = ["issue", "reissue", "P0000050", "--reason", "lost", "--members", str(second),
-               "--out", str(out)]
+    reissue = [
+        "issue",
+        "reissue",
+        "P0000050",
+        "--reason",
+        "lost",
+        "--members",
+        str(second),
+        "--out",
+        str(out),
+    ]
     assert _finish(reissue, point) == -signal.SIGKILL
     assert _rerun(_run_args(second, out)) == 0  # any writing command recovers first
     _assert_consistent(second, out, 118)

@@ -86,8 +86,11 @@ def test_rerun_is_idempotent_and_new_persons_get_tokens(tmp_path: Path, members:
     assert sorted(p.name for p in (out / "dispatch").iterdir()) == ["batch-0001"]
     bigger = roll(tmp_path / "members2.parquet", range(1, 36))
     assert _issue(tmp_path, bigger) == 0
-    batch2 = [r for f in (out / "dispatch" / "batch-0002").glob("*.csv")
-              for r in csv.DictReader(f.read_text().splitlines())]
+    batch2 = [
+        r
+        for f in (out / "dispatch" / "batch-0002").glob("*.csv")
+        for r in csv.DictReader(f.read_text().splitlines())
+    ]
     assert sorted(r["person_id"] for r in batch2) == [f"P{i:07d}" for i in range(31, 36)]
     assert len(_live_rows(out)) == 35
     report = json.loads((out / "roll_changes.json").read_text())
@@ -96,7 +99,8 @@ def test_rerun_is_idempotent_and_new_persons_get_tokens(tmp_path: Path, members:
 
 
 def test_schema_errors_exit_2_naming_the_column(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = write_members(tmp_path / "m.parquet", [person(1)], drop="eligible")
     assert _issue(tmp_path, bad) == 2
     assert "eligible" in capsys.readouterr().err
@@ -109,7 +113,8 @@ def test_schema_errors_exit_2_naming_the_column(
 
 
 def test_vanished_persons_refuse_then_revoke_vanished(
-        tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Dedupe re-run merged P1 into P2 and split P3 into P31 + P32."""
     out = tmp_path / "out"
     assert _issue(tmp_path, members) == 0
@@ -130,7 +135,8 @@ def test_vanished_persons_refuse_then_revoke_vanished(
 
 
 def test_vanished_person_who_voted_blocks_even_revoke_vanished(
-        tmp_path: Path, members: Path) -> None:
+    tmp_path: Path, members: Path
+) -> None:
     out = tmp_path / "out"
     assert _issue(tmp_path, members) == 0
     tok = next(r["token"] for r in _live_rows(out) if r["person_id"] == "P0000001")
@@ -154,8 +160,7 @@ def test_reissue_and_revoke(tmp_path: Path, members: Path) -> None:
         assert reg.check(new["P0000005"]) == "unused"
         assert reg.consume(new["P0000006"]) == "won"
     assert run(["issue", "reissue", "P0000006", "--reason", "lost", *a]) == 4  # already voted
-    assert run(["issue", "revoke", "P0000006", "--reason", "ineligible",
-                "--out", str(out)]) == 4
+    assert run(["issue", "revoke", "P0000006", "--reason", "ineligible", "--out", str(out)]) == 4
     assert run(["issue", "reissue", "P0000007", "--reason", "made-up", *a]) == 2
     assert run(["issue", "reissue", "P9999999", "--reason", "lost", *a]) == 2
     assert run(["issue", "revoke", "P0000007", "--reason", "stolen", "--out", str(out)]) == 0
@@ -165,7 +170,8 @@ def test_reissue_and_revoke(tmp_path: Path, members: Path) -> None:
 
 
 def test_check_needs_only_register_and_vote_key(
-        tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     assert _issue(tmp_path, members) == 0
     tok = _live_rows(out)[0]["token"]
@@ -174,11 +180,31 @@ def test_check_needs_only_register_and_vote_key(
     shutil.copy(out / "register.sqlite", counter)
     shutil.copy(out / "vote.key", counter)
     capsys.readouterr()
-    assert run(["issue", "check", tok.lower().replace("-", " "),
-                "--register", str(counter / "register.sqlite")]) == 0
+    assert (
+        run(
+            [
+                "issue",
+                "check",
+                tok.lower().replace("-", " "),
+                "--register",
+                str(counter / "register.sqlite"),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip() == "unused"
-    assert run(["issue", "check", format_token("0" * 21),
-                "--register", str(counter / "register.sqlite")]) == 0
+    assert (
+        run(
+            [
+                "issue",
+                "check",
+                format_token("0" * 21),
+                "--register",
+                str(counter / "register.sqlite"),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip() == "unknown"
     broken = tok[:-1] + ("0" if tok[-1] != "0" else "1")
     assert run(["issue", "check", broken, "--register", str(counter / "register.sqlite")]) == 2
@@ -187,7 +213,8 @@ def test_check_needs_only_register_and_vote_key(
 
 
 def test_status_prints_aggregates_only(
-        tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     assert _issue(tmp_path, members) == 0
     capsys.readouterr()
@@ -201,14 +228,17 @@ def test_status_prints_aggregates_only(
 
 
 def test_no_token_or_key_outside_the_dispatch_files(
-        tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     a = _args(tmp_path, members)
-    codes = [_issue(tmp_path, members),
-             run(["issue", "reissue", "P0000002", "--reason", "spoilt", *a]),
-             run(["issue", "status", "--out", str(out)]),
-             run(["issue", "verify", *a]),
-             run(["audit", "head", str(out / "audit.log")])]
+    codes = [
+        _issue(tmp_path, members),
+        run(["issue", "reissue", "P0000002", "--reason", "spoilt", *a]),
+        run(["issue", "status", "--out", str(out)]),
+        run(["issue", "verify", *a]),
+        run(["audit", "head", str(out / "audit.log")]),
+    ]
     assert codes == [0, 0, 0, 0, 0]
     tokens = _all_tokens(out)
     assert len(tokens) == 31
@@ -226,8 +256,11 @@ def test_no_token_or_key_outside_the_dispatch_files(
 
 
 def test_crash_inside_run_leaves_no_token_in_the_traceback(
-        tmp_path: Path, members: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path,
+    members: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     seen: list[str] = []
     real = issuer.new_tokens
 
@@ -252,14 +285,23 @@ def test_crash_inside_run_leaves_no_token_in_the_traceback(
 
 
 def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    for cmd in (["issue", "run"], ["issue", "reissue"], ["issue", "revoke"], ["issue", "status"],
-                ["issue", "check"], ["issue", "verify"], ["audit", "verify"], ["audit", "head"]):
+    for cmd in (
+        ["issue", "run"],
+        ["issue", "reissue"],
+        ["issue", "revoke"],
+        ["issue", "status"],
+        ["issue", "check"],
+        ["issue", "verify"],
+        ["audit", "verify"],
+        ["audit", "head"],
+    ):
         assert run([*cmd, "--help"]) == 0
         assert "Example:" in capsys.readouterr().out, cmd
 
 
 def test_audit_cli_exit_4_on_tamper_and_head_pin(
-        tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, members: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     assert _issue(tmp_path, members) == 0
     log = out / "audit.log"

@@ -50,13 +50,20 @@ def test_states_and_single_use(reg: tuple[Register, list[str]]) -> None:
 def test_consume_many_outcomes(reg: tuple[Register, list[str]]) -> None:
     r, toks = reg
     r.consume(toks[0])
-    batch: list[str | bytes] = [toks[0], toks[2], toks[2], "garbage", new_tokens(1)[0],
-                                r.token_hash(toks[3])]
+    batch: list[str | bytes] = [
+        toks[0],
+        toks[2],
+        toks[2],
+        "garbage",
+        new_tokens(1)[0],
+        r.token_hash(toks[3]),
+    ]
     assert r.consume_many(batch, chunk=2) == [USED, WON, USED, INVALID, UNKNOWN, WON]
 
 
 def test_revoking_a_used_token_is_refused_and_writes_nothing(
-        reg: tuple[Register, list[str]]) -> None:
+    reg: tuple[Register, list[str]],
+) -> None:
     r, toks = reg
     r.consume(toks[0])
     fresh = new_tokens(1)
@@ -65,16 +72,20 @@ def test_revoking_a_used_token_is_refused_and_writes_nothing(
     assert r.check(fresh[0]) == UNKNOWN
 
 
-@pytest.mark.parametrize("sql", [
-    "DELETE FROM tokens",
-    "UPDATE tokens SET state = 'unused' WHERE state = 'used'",
-    "UPDATE tokens SET state = 'bogus'",
-    "INSERT INTO tokens VALUES (zeroblob(32), 'used')",
-    "INSERT INTO tokens VALUES (zeroblob(16), 'unused')",
-    "UPDATE tokens SET h = zeroblob(32)",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM tokens",
+        "UPDATE tokens SET state = 'unused' WHERE state = 'used'",
+        "UPDATE tokens SET state = 'bogus'",
+        "INSERT INTO tokens VALUES (zeroblob(32), 'used')",
+        "INSERT INTO tokens VALUES (zeroblob(16), 'unused')",
+        "UPDATE tokens SET h = zeroblob(32)",
+    ],
+)
 def test_database_constraints_hold_without_python(
-        reg: tuple[Register, list[str]], sql: str) -> None:
+    reg: tuple[Register, list[str]], sql: str
+) -> None:
     r, toks = reg
     r.consume(toks[0])
     conn = sqlite3.connect(r.path)
@@ -130,9 +141,13 @@ def test_two_processes_consuming_the_same_tokens_win_each_once(tmp_path: Path) -
         r.add_unused(key.token_hashes(toks))
     ctx = multiprocessing.get_context("fork")
     q: multiprocessing.Queue[list[str]] = ctx.Queue()
-    procs = [ctx.Process(target=_consumer, args=(str(tmp_path / "register.sqlite"),
-                                                str(tmp_path / "vote.key"), order, q))
-             for order in (toks, list(reversed(toks)))]
+    procs = [
+        ctx.Process(
+            target=_consumer,
+            args=(str(tmp_path / "register.sqlite"), str(tmp_path / "vote.key"), order, q),
+        )
+        for order in (toks, list(reversed(toks)))
+    ]
     for p in procs:
         p.start()
     won = q.get(timeout=60) + q.get(timeout=60)
@@ -156,20 +171,27 @@ def test_a_run_reclaims_its_own_wins_and_no_other(reg: tuple[Register, list[str]
     r.add_unused([], revoke=[r.token_hash(toks[5])])
     assert r.consume_many([toks[5], toks[1]], run_id=mine, chunk=1) == [REVOKED, RECLAIMED]
     assert r.consume(toks[2], run_id=mine) == RECLAIMED
-    rows = sqlite3.connect(r.path).execute(
-        "SELECT used_by, count(*) FROM tokens WHERE state = 'used' GROUP BY used_by").fetchall()
+    rows = (
+        sqlite3.connect(r.path)
+        .execute("SELECT used_by, count(*) FROM tokens WHERE state = 'used' GROUP BY used_by")
+        .fetchall()
+    )
     assert rows == [(mine, 4)]
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE tokens SET state = 'used' WHERE state = 'unused'",  # used without a run
-    "UPDATE tokens SET state = 'revoked', used_by = zeroblob(16) WHERE state = 'unused'",
-    "UPDATE tokens SET used_by = zeroblob(16) WHERE state = 'used'",  # never changes
-    "UPDATE tokens SET state = 'used', used_by = zeroblob(8) WHERE state = 'unused'",
-    "INSERT INTO tokens VALUES (randomblob(32), 'unused', zeroblob(16))",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE tokens SET state = 'used' WHERE state = 'unused'",  # used without a run
+        "UPDATE tokens SET state = 'revoked', used_by = zeroblob(16) WHERE state = 'unused'",
+        "UPDATE tokens SET used_by = zeroblob(16) WHERE state = 'used'",  # never changes
+        "UPDATE tokens SET state = 'used', used_by = zeroblob(8) WHERE state = 'unused'",
+        "INSERT INTO tokens VALUES (randomblob(32), 'unused', zeroblob(16))",
+    ],
+)
 def test_used_by_is_set_exactly_when_used_in_sqlite_itself(
-        reg: tuple[Register, list[str]], sql: str) -> None:
+    reg: tuple[Register, list[str]], sql: str
+) -> None:
     r, toks = reg
     r.consume(toks[0])
     conn = sqlite3.connect(r.path)
@@ -190,9 +212,14 @@ def _v1_register(tmp_path: Path, toks: list[str]) -> tuple[Path, VoteKey]:
     conn.execute(regmod._TOKENS_V1)
     for trigger in regmod._TRIGGERS:
         conn.execute(trigger)
-    conn.executemany("INSERT INTO meta VALUES (?, ?)", [
-        ("format_version", "omov.register/1"), ("election", "e1"),
-        ("vote_key_check", key.check_value)])
+    conn.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [
+            ("format_version", "omov.register/1"),
+            ("election", "e1"),
+            ("vote_key_check", key.check_value),
+        ],
+    )
     conn.executemany("INSERT INTO tokens (h) VALUES (?)", [(h,) for h in key.token_hashes(toks)])
     conn.execute("UPDATE tokens SET state = 'used' WHERE h = ?", (key.token_hash(toks[0]),))
     conn.close()
@@ -233,4 +260,3 @@ def test_a_register_of_an_unknown_format_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(UsageError, match=r"is not an omov\.register/2 database"):
         Register.open(db, key)
-

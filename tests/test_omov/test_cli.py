@@ -107,9 +107,15 @@ def test_foreign_package_of_the_same_name_stops_with_exit_4(tmp_path: Path, name
         """
     )
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          cwd=tmp_path,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 4, proc.stderr
     assert f"'{name}' package" in proc.stderr and "not omov's" in proc.stderr
 
@@ -120,7 +126,10 @@ def test_every_stage_package_carries_the_marker() -> None:
     import issue
 
     assert (dedupe.__omov_package__, issue.__omov_package__, count.__omov_package__) == (
-        "dedupe", "issue", "count")
+        "dedupe",
+        "issue",
+        "count",
+    )
 
 
 def _all_command_paths() -> list[list[str]]:

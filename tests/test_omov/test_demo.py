@@ -16,9 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     assert demo.main(["--sample", str(ROOT / "sample_data"), "--out", str(out)]) == 0
-    for path in ("dedupe/duplicate_report.html", "issue/letter_preview.html",
-                 "candidates/candidates_pack.html", "intake/intake_report.html",
-                 "count/result.html", "report/scrutineer_report.html"):
+    for path in (
+        "dedupe/duplicate_report.html",
+        "issue/letter_preview.html",
+        "candidates/candidates_pack.html",
+        "intake/intake_report.html",
+        "count/result.html",
+        "report/scrutineer_report.html",
+    ):
         assert (out / path).is_file(), path
     result = json.loads((out / "count" / "result.json").read_text(encoding="utf-8"))
     assert result["rule"] == "ers97" and len(result["elected"]) == result["seats"] == 9
