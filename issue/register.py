@@ -322,8 +322,8 @@ class Register:
             part = list(hashes[i : i + 500])
             marks = ",".join("?" * len(part))
             for h, state in self._conn.execute(
-                f"SELECT h, state FROM tokens WHERE h IN ({marks})",
-                part,  # noqa: S608
+                f"SELECT h, state FROM tokens WHERE h IN ({marks})",  # noqa: S608
+                part,
             ):
                 found[h] = state
         return found
