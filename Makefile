@@ -34,8 +34,8 @@ sample-data: setup
 	@$(PY) bench/generate.py --rows 3000 --seed 2026 --out sample_data
 
 lint: setup
-	@$(VENV)/bin/ruff check omov dedupe issue count tests bench
-	@$(VENV)/bin/mypy omov dedupe issue count
+	@$(VENV)/bin/ruff check omov dedupe issue vote count tests bench
+	@$(VENV)/bin/mypy omov dedupe issue vote count
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

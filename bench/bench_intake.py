@@ -9,7 +9,7 @@ transaction (``OMOV_TEST_KILL_AT=intake_after_consume_K``; 50,000 tokens each), 
 that resumes it (every token the killed attempt used is reclaimed), on a fresh register copy.
 
 Setup (tokens, register, returned-ballot file) is not timed. The intake runs in a child process
-(``count.intake_cli.run``, exactly what ``omov count intake`` does), so its peak RSS is the
+(``vote.intake_cli.run``, exactly what ``omov vote intake`` does), so its peak RSS is the
 child's alone. Then each phase is timed on its own over the same rows, for the split.
 The machine is shared: timings are pessimistic when others are busy.
 """
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import json, sys, time
 from pathlib import Path
-import count.intake as core
-import count.intake_cli as ic
+import vote.intake as core
+import vote.intake_cli as ic
 
 wall, cpu = {}, {}
 
@@ -69,7 +69,7 @@ print(json.dumps({"wall": wall, "cpu": cpu}))
 def setup(n: int, ncand: int, work: Path, seed: int) -> dict[str, Path]:
     """Register with n tokens (1 % revoked), and n returned rows of mixed kinds."""
     sys.path.insert(0, str(ROOT))
-    from count import candidates as cands
+    from issue import candidates as cands
     from issue.keys import VoteKey, write_vote_key
     from issue.register import Register
     from issue.tokens import new_tokens
@@ -203,9 +203,9 @@ def resume(paths: dict[str, Path], work: Path, k: int) -> dict[str, Any]:
 
 def phases(paths: dict[str, Path], work: Path) -> dict[str, float]:
     """Each phase alone over the same file (on a fresh copy of the register)."""
-    from count import intake as core
-    from count.intake_cli import Channel, RegisterAdapter, normalise, read_rows
     from issue.register import Register
+    from vote import intake as core
+    from vote.intake_cli import Channel, RegisterAdapter, normalise, read_rows
 
     split: dict[str, float] = {}
     t = time.perf_counter()

@@ -1,6 +1,6 @@
-"""count — validate returned ballots and count them exactly by published STV rules.
+"""count — count the ballots exactly by published STV rules.
 
-Imports flow one way: dedupe → issue → count.
+Imports flow one way: dedupe → issue → vote → count.
 """
 
 __omov_package__ = "count"

@@ -23,7 +23,7 @@ from count.rules import RULES
 from omov.appfactory import new_app
 from omov.errors import UsageError
 
-app = new_app("count", "Validate returned ballots and count them exactly by STV.")
+app = new_app("count", "Count the ballots exactly by STV; verify a count; the scrutineer's report.")
 
 
 @app.command("run")
@@ -118,14 +118,10 @@ def verify_cmd(
 
 
 def _mount_colleague_commands() -> None:
-    """The candidates sub-app, ballot intake and the scrutineer's report live in their own
-    modules (each with a pure core); they are mounted here so `omov count` lists them all."""
-    from count.candidates_cli import candidates_app
-    from count.intake_cli import register_intake
+    """The scrutineer's report lives in its own module (with a pure core); it is mounted here so
+    `omov count` lists it."""
     from count.report_cli import register_report
 
-    app.add_typer(candidates_app, name="candidates")
-    register_intake(app)
     register_report(app)
 
 

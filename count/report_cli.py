@@ -17,9 +17,9 @@ from typing import Annotated, Any
 import typer
 
 from count import report as core
-from count.intake_io import read_json, render_html
 from omov.errors import InputError, IntegrityError
 from omov.fileio import sha256_file, write_json_atomic, write_text_atomic
+from omov.textio import read_json, render_html
 
 INTAKE_FILES = (
     "ballots.blt",
@@ -40,7 +40,7 @@ def _load_intakes(
             raise InputError(
                 "no intake_report.json here",
                 path=str(d),
-                fix="pass the --out directory of `omov count intake`",
+                fix="pass the --out directory of `omov vote intake`",
             )
         report = read_json(path, "intake report")
         reports.append(report)
@@ -183,7 +183,7 @@ def write(out: Path, report: dict[str, Any]) -> dict[str, str]:
     """scrutineer_report.json and .html; returns their SHA-256s."""
     json_hash = write_json_atomic(out / "scrutineer_report.json", report)
     html = render_html(
-        "report_scrutineer.html.j2", r=report, format_version=core.REPORT_FORMAT_VERSION
+        "count", "report_scrutineer.html.j2", r=report, format_version=core.REPORT_FORMAT_VERSION
     )
     html_hash = write_text_atomic(out / "scrutineer_report.html", html)
     return {"scrutineer_report.json": json_hash, "scrutineer_report.html": html_hash}
@@ -197,7 +197,7 @@ def register_report(app: typer.Typer) -> None:
 def report(
     intake: Annotated[
         list[Path],
-        typer.Option("--intake", help="An `omov count intake` --out directory (repeatable)."),
+        typer.Option("--intake", help="An `omov vote intake` --out directory (repeatable)."),
     ],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
     result: Annotated[
@@ -227,7 +227,7 @@ def report(
     merged: Annotated[
         Path | None,
         typer.Option(
-            "--merged", help="The `omov count intake-merge` directory, if the intakes were merged."
+            "--merged", help="The `omov vote intake-merge` directory, if the intakes were merged."
         ),
     ] = None,
 ) -> None:

@@ -231,3 +231,14 @@ def audit_head_cmd(log: Log) -> None:
     Example: omov audit head out/issue/audit.log
     """
     _say(audit.head(log).hash)
+
+
+def _mount_candidates() -> None:
+    """Candidates are part of what is issued: their pack goes out with the ballot, and the ballot
+    definition it writes is what the vote and the count read. Mounted as `omov issue candidates`."""
+    from issue.candidates_cli import candidates_app
+
+    app.add_typer(candidates_app, name="candidates")
+
+
+_mount_candidates()

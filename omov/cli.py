@@ -30,6 +30,7 @@ def build_app() -> typer.Typer:
     from dedupe.cli import app as dedupe_app
     from issue.cli import app as issue_app
     from issue.cli import audit_app
+    from vote.cli import app as vote_app
 
     app = new_app(
         "omov",
@@ -51,6 +52,7 @@ def build_app() -> typer.Typer:
 
     app.add_typer(dedupe_app, name="dedupe")
     app.add_typer(issue_app, name="issue")
+    app.add_typer(vote_app, name="vote")
     app.add_typer(count_app, name="count")
     app.add_typer(audit_app, name="audit")
     return app

@@ -56,7 +56,7 @@ class Outcome:
 
 
 def available_commands() -> set[str]:
-    """'stage command' pairs the installed omov offers (e.g. 'count intake')."""
+    """'stage command' pairs the installed omov offers (e.g. 'vote intake')."""
     found: set[str] = set()
     app = build_app()
     for group in app.registered_groups:
@@ -205,7 +205,7 @@ def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
         Step(
             "candidates validate",
             [
-                "count",
+                "issue",
                 "candidates",
                 "validate",
                 str(sample / "candidates.csv"),
@@ -221,7 +221,7 @@ def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
         Step(
             "candidates pack",
             [
-                "count",
+                "issue",
                 "candidates",
                 "pack",
                 str(sample / "candidates.csv"),
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         Step(
             "intake (online + postal)",
             [
-                "count",
+                "vote",
                 "intake",
                 str(out / "returns" / "online.csv"),
                 str(out / "returns" / "postal.csv"),

@@ -1,4 +1,4 @@
-"""Check that ``dedupe``, ``issue`` and ``count`` are omov's own packages.
+"""Check that ``dedupe``, ``issue``, ``vote`` and ``count`` are omov's own packages.
 
 Why: PyPI has unrelated packages called ``dedupe`` and ``issue``; pip silently lets one overwrite
 another of the same top-level name. Running a count on someone else's code must be impossible.
@@ -11,7 +11,7 @@ import importlib
 from omov import OMOV_MARKER
 from omov.errors import IntegrityError
 
-STAGE_PACKAGES: tuple[str, ...] = ("dedupe", "issue", "count")
+STAGE_PACKAGES: tuple[str, ...] = ("dedupe", "issue", "vote", "count")
 
 
 def check_package_identity(names: tuple[str, ...] = STAGE_PACKAGES) -> None:

@@ -148,7 +148,7 @@ def test_every_paper_class_is_present_and_positional(returns: Path) -> None:
 
 
 def test_papers_agree_with_the_count_intake(returns: Path) -> None:
-    intake = pytest.importorskip("count.intake")
+    intake = pytest.importorskip("vote.intake")
     expected = {
         "blank": "blank",
         "spoilt_two_firsts": "invalid_first_preference_uncertain",

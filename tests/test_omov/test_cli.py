@@ -18,7 +18,7 @@ from omov.errors import ExitCode, InputError, IntegrityError, ProblemsFound, Usa
 def test_help_lists_every_sub_app(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run(["--help"]) == 0
     out = capsys.readouterr().out
-    for name in ("dedupe", "issue", "count", "audit"):
+    for name in ("dedupe", "issue", "vote", "count", "audit"):
         assert name in out
 
 

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import count.intake_cli as ic
-    from count.intake_cli import run
+    import vote.intake_cli as ic
+    from vote.intake_cli import run
     f, db, key, bdef, out = map(Path, sys.argv[1:6])
     barrier = [Path(p) for p in sys.argv[7:9]]
     consume = ic.RegisterAdapter.consume_many

@@ -1,15 +1,15 @@
-"""``omov count intake``: check returned ballots against the vote register and write the
+"""``omov vote intake``: check returned ballots against the vote register and write the
 anonymised ballot file the count takes.
 
-Thin edge over ``count.intake``: it reads the channel files, adapts issue/'s ``Register`` to the
+Thin edge over ``vote.intake``: it reads the channel files, adapts issue/'s ``Register`` to the
 core's ``TokenRegister``, and writes ballots.blt, rejected.csv and the intake report. The counter
 needs only the register and ``vote.key`` (K_vote): never the issuance ledger or member files.
 
 Crash-safe: each run has an id, journalled in ``OUT/.intake-journal.json`` before any token is
 consumed and recorded by the register on every token it wins, so a run killed at any moment is
-finished by running the same command again (``count.intake_journal`` explains the protocol).
+finished by running the same command again (``vote.intake_journal`` explains the protocol).
 
-Mount it on the count app with ``register_intake(app)``.
+Mount it on the vote app with ``register_intake(app)``.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ import numpy as np
 import numpy.typing as npt
 import typer
 
-from count import intake as core
-from count import intake_journal as journal
-from count.candidates import BallotCandidate, BallotDefinition
-from count.candidates_cli import read_ballot_definition
-from count.intake_io import read_json, render_html, write_csv
+from issue.candidates import BallotCandidate, BallotDefinition
+from issue.candidates_cli import read_ballot_definition
 from omov.errors import InputError, IntegrityError, UsageError
 from omov.fileio import atomic_open, sha256_file, write_json_atomic, write_text_atomic
+from omov.textio import read_json, render_html, write_csv
+from vote import intake as core
+from vote import intake_journal as journal
 
 REPORT_FORMAT_VERSION = "omov.intake-report/1"
 REJECTED_FORMAT_VERSION = "omov.intake-rejected/1"
@@ -428,7 +428,7 @@ def run(
 ) -> dict[str, Any]:
     """The whole intake, or the rest of one that was killed; returns the report (also in OUT).
 
-    Order (each step durable before the next, ``count.intake_journal``): journal with the run
+    Order (each step durable before the next, ``vote.intake_journal``): journal with the run
     id → consume (tokens marked used by the run) → outputs → report → ``intake.finished`` →
     journal finished.
     """
@@ -555,6 +555,7 @@ def write_report(out: Path, report: dict[str, Any]) -> None:
     """intake_report.json then intake_report.html (the HTML shows the JSON's figures)."""
     write_json_atomic(out / "intake_report.json", report)
     html = render_html(
+        "vote",
         "intake_report.html.j2",
         r=report,
         classes=core.ALL_CLASSES,
@@ -565,7 +566,7 @@ def write_report(out: Path, report: dict[str, Any]) -> None:
 
 
 def register_intake(app: typer.Typer) -> None:
-    """Add the ``intake`` and ``intake-merge`` commands to ``app`` (the count app)."""
+    """Add the ``intake`` and ``intake-merge`` commands to ``app`` (the vote app)."""
     app.command("intake")(intake)
     app.command("intake-merge")(intake_merge)
 
@@ -647,7 +648,7 @@ def merge_intakes(dirs: Sequence[Path], out: Path) -> dict[str, Any]:
 def intake_merge(
     dirs: Annotated[
         list[Path],
-        typer.Argument(help="Two or more `omov count intake` --out directories of one election."),
+        typer.Argument(help="Two or more `omov vote intake` --out directories of one election."),
     ],
     out: Annotated[Path, typer.Option("--out", help="New output directory.")],
     audit_log: Annotated[
@@ -658,7 +659,7 @@ def intake_merge(
 
     Each intake's ballots.blt must still match the SHA-256 its report recorded (else exit 4).
 
-    Example: omov count intake-merge out/intake-online out/intake-postal --out out/intake-all
+    Example: omov vote intake-merge out/intake-online out/intake-postal --out out/intake-all
     """
     doc = merge_intakes(dirs, out)
     _audit(
@@ -693,7 +694,7 @@ def intake(
     ),
     ballot_def: Annotated[
         Path,
-        typer.Option("--ballot-def", help="ballot_definition.json from `count candidates pack`."),
+        typer.Option("--ballot-def", help="ballot_definition.json from `issue candidates pack`."),
     ] = Path("out/pack/ballot_definition.json"),
     out: Annotated[
         Path,
@@ -716,7 +717,7 @@ def intake(
 
     Interrupted (killed, power cut)? Run the same command again, same files and --out: it finishes the run and no ballot is lost.
 
-    Example: omov count intake online.csv --channel postal=keyed.csv --register out/issue/register.sqlite --keys out/issue/vote.key --ballot-def out/pack/ballot_definition.json --out out/intake
+    Example: omov vote intake online.csv --channel postal=keyed.csv --register out/issue/register.sqlite --keys out/issue/vote.key --ballot-def out/pack/ballot_definition.json --out out/intake
     """  # noqa: E501
     report = run(files or [], channel or [], register, keys, ballot_def, out, audit_log, batch_size)
     t = report["totals"]

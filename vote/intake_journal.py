@@ -1,4 +1,4 @@
-"""The intake journal: what makes ``omov count intake`` safe to kill at any moment.
+"""The intake journal: what makes ``omov vote intake`` safe to kill at any moment.
 
 The danger it removes: intake consumes tokens in the register (50,000 per transaction) and only
 then writes ballots.blt. Killed in between, the ballots of the tokens already used existed only
@@ -89,7 +89,7 @@ def locked(out: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UsageError(
-                f"another `omov count intake` is writing into {out} right now",
+                f"another `omov vote intake` is writing into {out} right now",
                 fix="wait for it to finish, or give a new --out",
             ) from None
         yield
@@ -173,7 +173,7 @@ def check_resumable(out: Path, doc: Mapping[str, Any], inputs: RunInputs) -> Non
     raise UsageError(
         f"{out} holds an unfinished intake with {why}: {describe(doc)}. Its tokens are already "
         "used in the register and its ballots are written nowhere yet",
-        fix=f"first finish that intake: re-run `omov count intake` with exactly those files "
+        fix=f"first finish that intake: re-run `omov vote intake` with exactly those files "
         f"(same channel names, order and contents; see {out / JOURNAL_NAME}) and --out "
         f"{out}; then take these files with a new --out",
     )

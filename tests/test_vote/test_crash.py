@@ -1,4 +1,4 @@
-"""kill -9 at any moment of `omov count intake`, then the same command again: no voter is lost.
+"""kill -9 at any moment of `omov vote intake`, then the same command again: no voter is lost.
 
 Each test runs a real intake in a subprocess that SIGKILLs itself at a named point
 (``OMOV_TEST_KILL_AT``, issue.crashpoints) or is killed from outside mid-consume, then re-runs the
@@ -28,12 +28,12 @@ from typing import Any
 import pytest
 from intake_helpers import invoke, make_ballot_def, make_register, write_returns
 
-from count import intake as core
-from count.intake_cli import OUTPUT_NAMES
-from count.intake_journal import JOURNAL_NAME
 from issue.audit import read_entries, verify
 from issue.register import Register
 from issue.tokens import format_token, new_tokens
+from vote import intake as core
+from vote.intake_cli import OUTPUT_NAMES
+from vote.intake_journal import JOURNAL_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["Ann Able", "Bob Baker", "Cat Cole", "Dan Dale", "Eve Eagle"]
@@ -56,7 +56,7 @@ MARKS = [
 SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from count.intake_cli import run
+    from vote.intake_cli import run
     a = [Path(x) for x in sys.argv[1:8]]
     run(a[:2], [], a[2], a[3], a[4], a[5], a[6], batch_size=500, consume_chunk=int(sys.argv[8]))
 """)
@@ -304,7 +304,7 @@ def test_an_unfinished_intake_refuses_other_inputs_and_finishes_with_its_own(
             str(out),
         ]
     )
-    assert code == 2 and "unfinished intake" in err and "re-run `omov count intake`" in err
+    assert code == 2 and "unfinished intake" in err and "re-run `omov vote intake`" in err
     swapped = _args(e, e["db"], out, None)
     swapped[1], swapped[2] = swapped[2], swapped[1]  # the same files, another order
     assert invoke(swapped)[0] == 2

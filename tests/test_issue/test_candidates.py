@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from intake_helpers import invoke, write_members
 
-from count import candidates as core
+from issue import candidates as core
 
 HEADER = "name,membership_number,organisation,bio,nominations,gender\n"
 

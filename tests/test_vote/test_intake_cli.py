@@ -267,9 +267,9 @@ def test_real_register_conservation(kinds: list[str]) -> None:
     """Against issue/'s SQLite register: valid + rejected = received, each token counted once."""
     import tempfile
 
-    from count import intake as core
-    from count.intake_cli import RegisterAdapter, normalise
     from issue.register import Register
+    from vote import intake as core
+    from vote.intake_cli import RegisterAdapter, normalise
 
     toks = new_tokens(len(kinds) + 3)
     fresh, revoked, used = toks[: len(kinds)], toks[-3:-2], toks[-2:]

@@ -1,4 +1,4 @@
-"""File edges shared by candidates, intake and the scrutineer's report: templates, CSV, JSON.
+"""File edges shared by the candidates' pack, intake and the scrutineer's report: HTML, CSV, JSON.
 
 Why one module: every HTML page omov hands to members or scrutineers must be self-contained (no
 network, no scripts from elsewhere) and auto-escaped (names and bios are member-supplied text), so
@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +20,20 @@ import jinja2
 from omov.errors import InputError
 from omov.fileio import write_text_atomic
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-
-def _environment() -> jinja2.Environment:
+@cache
+def _environment(package: str) -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
 
 
-def render_html(template: str, **context: Any) -> str:
-    """Render one of count/templates/*.html.j2 (auto-escaped, strict about missing values)."""
-    return _environment().get_template(template).render(**context)
+def render_html(package: str, template: str, **context: Any) -> str:
+    """Render one of PACKAGE/templates/*.html.j2 (auto-escaped, strict about missing values)."""
+    return _environment(package).get_template(template).render(**context)
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from count import intake as core
 from issue.tokens import TokenFormatError, format_token, new_tokens, normalise_token
+from vote import intake as core
 
 
 def normalise_one(text: str) -> tuple[str | None, str]:
@@ -202,7 +202,7 @@ def test_blt_and_shuffle() -> None:
     )
 )
 def test_vectorised_normalise_agrees_with_issue_tokens(texts: list[str]) -> None:
-    from count.intake_cli import normalise as fast
+    from vote.intake_cli import normalise as fast
 
     assert fast(texts) == normalise(texts)
 

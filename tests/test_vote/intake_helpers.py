@@ -40,9 +40,9 @@ def write_members(path: Path, rows: list[tuple[str | None, bool, str]]) -> Path:
 
 def count_app() -> typer.Typer:
     """A local stand-in for count.cli.app with our commands mounted as the lead will mount them."""
-    from count.candidates_cli import candidates_app
-    from count.intake_cli import register_intake
     from count.report_cli import register_report
+    from issue.candidates_cli import candidates_app
+    from vote.intake_cli import register_intake
 
     app = new_app("count", "test count app")
     app.add_typer(candidates_app, name="candidates")
@@ -64,8 +64,8 @@ def invoke(args: list[str]) -> tuple[int, str, str]:
 
 
 def make_ballot_def(path: Path, names: list[str], election: str = "e1", seats: int = 2) -> Path:
-    """A ballot definition as `count candidates pack` writes it."""
-    from count import candidates as cands
+    """A ballot definition as `issue candidates pack` writes it."""
+    from issue import candidates as cands
     from omov.fileio import write_json_atomic
 
     ballot = cands.BallotDefinition(

@@ -1,6 +1,6 @@
-"""``omov count candidates …``: validate nominations and write the candidates' pack.
+"""``omov issue candidates …``: validate nominations and write the candidates' pack.
 
-Thin edge over ``count.candidates``: read files, call the core, write reports, map problems to
+Thin edge over ``issue.candidates``: read files, call the core, write reports, map problems to
 exit codes (3 when a person must fix candidates.csv).
 """
 
@@ -12,11 +12,11 @@ from typing import Annotated
 
 import typer
 
-from count import candidates as core
-from count.intake_io import read_text, render_html, write_csv
+from issue import candidates as core
 from omov.appfactory import new_app
 from omov.errors import InputError, ProblemsFound, UsageError
 from omov.fileio import sha256_file, write_json_atomic, write_text_atomic
+from omov.textio import read_text, render_html, write_csv
 
 VALIDATION_FORMAT_VERSION = "omov.candidates-validation/1"
 PACK_FORMAT_VERSION = "omov.candidates-pack/1"
@@ -141,7 +141,7 @@ def validate(
 ) -> None:
     """Report every problem with the candidates at once (file and line), exit 3 if any.
 
-    Example: omov count candidates validate candidates.csv --members out/dedupe/members.parquet
+    Example: omov issue candidates validate candidates.csv --members out/dedupe/members.parquet
     """
     cands, problems = _check(candidates, members, bio_words)
     report = _write_validation(out, candidates, cands, problems, bio_words)
@@ -179,7 +179,7 @@ def pack(
 ) -> None:
     """Write the candidates' pack (HTML + CSV) and the ballot definition the count uses.
 
-    Example: omov count candidates pack candidates.csv --members m.parquet --election nec-2026
+    Example: omov issue candidates pack candidates.csv --members m.parquet --election nec-2026
       --order random --seed "drawn 1 May" --out out/pack
     """
     if order not in core.ORDER_CHOICES:
@@ -263,6 +263,7 @@ def _write_pack(
         ({"format_version": PACK_FORMAT_VERSION, **r} for r in rows),
     )
     html = render_html(
+        "issue",
         "candidates_pack.html.j2",
         title=ballot.title,
         election=ballot.election_id,
@@ -282,7 +283,7 @@ def _write_pack(
 
 def read_ballot_definition(path: Path) -> core.BallotDefinition:
     """The ballot definition pack wrote, or InputError (exit 2)."""
-    from count.intake_io import read_json
+    from omov.textio import read_json
 
     data = read_json(path, "ballot definition")
     try:
@@ -291,7 +292,7 @@ def read_ballot_definition(path: Path) -> core.BallotDefinition:
         raise InputError(
             f"not an omov ballot definition: {exc}",
             path=str(path),
-            fix="write it with `omov count candidates pack`",
+            fix="write it with `omov issue candidates pack`",
         ) from exc
 
 

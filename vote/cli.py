@@ -1,0 +1,13 @@
+"""``omov vote …`` — thin typer commands for taking ballots in.
+
+Each command parses options, calls the core, and reports on stderr; errors are ``omov.errors``
+exceptions that ``omov.cli`` maps to exit codes.
+"""
+
+from __future__ import annotations
+
+from omov.appfactory import new_app
+from vote.intake_cli import register_intake
+
+app = new_app("vote", "Take returned ballots in against the register (first use wins).")
+register_intake(app)
