@@ -11,6 +11,7 @@ HTML file(s) in ``tmp`` and names the selectors that must be there, and append i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -149,6 +150,8 @@ GENERATORS: list[Callable[[Path], list[Page]]] = [
 def browser() -> Chromium:
     binary = find_chromium()
     if binary is None:
+        if os.environ.get("OMOV_REQUIRE_BROWSER"):
+            pytest.fail("OMOV_REQUIRE_BROWSER is set (CI) but Chromium is not installed")
         pytest.skip(
             "Chromium is not installed (Debian: `apt-get install -y chromium`); the "
             "HTML reports were not checked in a browser"
