@@ -35,6 +35,7 @@ sample-data: setup
 
 lint: setup
 	@$(VENV)/bin/ruff check omov dedupe issue vote count tests bench
+	@$(VENV)/bin/ruff format --check omov dedupe issue vote count tests bench
 	@$(VENV)/bin/mypy omov dedupe issue vote count
 
 clean:

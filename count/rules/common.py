@@ -258,8 +258,8 @@ def result_from_state(
         ties=tuple(state.ties.records),
         tie_seed=state.ties.seed,
         options=dict(options or {}),
-        **state.hook.result_fields(),
-    )  # type: ignore[arg-type]
+        **state.hook.result_fields(),  # type: ignore[arg-type]
+    )
 
 
 def order_by_votes(

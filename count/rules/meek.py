@@ -148,8 +148,8 @@ class _Meek:
             ties=tuple(self.ties.records),
             tie_seed=self.ties.seed,
             options=options,
-            **self.hook.result_fields(),
-        )  # type: ignore[arg-type]
+            **self.hook.result_fields(),  # type: ignore[arg-type]
+        )
 
 
 # --------------------------------------------------------------------------------------------
