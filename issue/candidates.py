@@ -31,6 +31,27 @@ ORDER_CHOICES: tuple[str, ...] = ("alphabetical", "random")
 _ORDER_CONTEXT = b"omov/v1/ballot-order"
 _MEMBERSHIP_PREFIX = re.compile(r"^(LP-?|L)", re.IGNORECASE)
 _WORD = re.compile(r"\S+")
+_HEADER_JUNK = re.compile(r"[^0-9a-z]+")
+#: Header spellings seen in hand-made candidate sheets, after ``header_key`` (lower case, runs of
+#: anything but letters and digits as one ``_``).
+HEADER_ALIASES: dict[str, str] = {
+    "candidate": "name",
+    "candidate_name": "name",
+    "full_name": "name",
+    "membership_no": "membership_number",
+    "membership": "membership_number",
+    "member_number": "membership_number",
+    "member_no": "membership_number",
+    "labour_membership_number": "membership_number",
+    "labour_number": "membership_number",
+    "organization": "organisation",
+    "org": "organisation",
+    "biography": "bio",
+    "statement": "bio",
+    "nomination": "nominations",
+    "nominated_by": "nominations",
+    "gender_self_description": "gender",
+}
 
 
 @dataclass(frozen=True)
@@ -68,10 +89,12 @@ class Problem:
 
 @dataclass(frozen=True)
 class RollEntry:
-    """What the merged roll says about one membership number (nothing more is needed)."""
+    """What the merged roll says about one membership number: eligibility and the name it is
+    held under (to catch a candidate paired with somebody else's number)."""
 
     eligible: bool
     reason: str = ""
+    name: str = ""
 
 
 #: Key under which ``roll`` may list name keys of roll entries that have *no* membership number,
@@ -143,10 +166,28 @@ def split_nominations(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(";") if part.strip())
 
 
+def header_key(header: str) -> str:
+    """A header as omov matches it: case, spacing and punctuation ignored, aliases applied
+    (``Membership No.`` and ``membership_number`` are the same column)."""
+    key = _HEADER_JUNK.sub("_", unicodedata.normalize("NFKC", header).casefold()).strip("_")
+    return HEADER_ALIASES.get(key, key)
+
+
+def sniff_delimiter(text: str) -> str:
+    """``,`` unless the header line is plainly split by ``;`` or a TAB instead."""
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
 def read_candidates(text: str, path: str) -> tuple[list[Candidate], list[Problem]]:
-    """Parse candidates.csv text; a missing column is one problem at line 1, not a crash."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    """Parse candidates.csv text; a missing column is one problem at line 1, not a crash.
+
+    Headers are matched as leniently as member exports (case, spaces, punctuation, common
+    aliases), and a file split by ``;`` or TAB is read as such."""
+    reader = csv.DictReader(io.StringIO(text), delimiter=sniff_delimiter(text))
+    header = [header_key(h) for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return [], [
@@ -257,6 +298,41 @@ def _roll_problems(
             f"membership number {cand.membership_number} is on the "
             f"merged roll but not eligible{why}",
         )
+    if entry is not None and entry.name and cand.name and not names_agree(cand.name, entry.name):
+        yield problem(
+            "name_mismatch",
+            f"membership number {cand.membership_number} belongs to {entry.name!r} on the merged "
+            "roll, not to this candidate: check the number (or the name, if it has changed)",
+        )
+
+
+def _name_parts(name: str) -> list[str]:
+    """Name words, with leading titles (Dr, Cllr, Rev, …: nameparser's list, plus ``cllr``) off."""
+    from nameparser.config import CONSTANTS
+
+    parts = [p for p in re.split(r"[\s\-'.]+", name_key(name)) if p]
+    while len(parts) > 2 and (parts[0] in CONSTANTS.titles or parts[0] == "cllr"):
+        parts.pop(0)
+    return parts
+
+
+def names_agree(candidate: str, on_roll: str) -> bool:
+    """Could ``candidate`` be the member the roll lists as ``on_roll``?
+
+    Lenient on purpose (the check is for a number paired with somebody else, not for spelling):
+    some surname part must be shared, and the first given names must agree by initial or be
+    variants of one name (Bob / Robert, per dedupe's nickname families). "Ann Able" for a
+    number held by "Bob Baker" is caught; "Annie Able-Smith" for "Ann Smith" is not.
+    """
+    from dedupe.nicknames import nickname_group
+
+    cand, roll = _name_parts(candidate), _name_parts(on_roll)
+    if not cand or not roll:
+        return True
+    if not set(cand[1:] or cand) & set(roll[1:] or roll):
+        return False
+    a, b = cand[0], roll[0]
+    return a[0] == b[0] or nickname_group(a) == nickname_group(b)
 
 
 def _duplicate_problems(

@@ -69,7 +69,7 @@ def load_roll(members: Path) -> dict[str, core.RollEntry]:
         if key is None:
             roll[core.UNNUMBERED_PREFIX + core.name_key(str(name or ""))] = core.RollEntry(False)
             continue
-        entry = core.RollEntry(bool(eligible), str(reason or ""))
+        entry = core.RollEntry(bool(eligible), str(reason or ""), str(name or ""))
         if key not in roll or entry.eligible:
             roll[key] = entry
     return roll

@@ -24,6 +24,7 @@ def _roll(tmp_path: Path) -> Path:
             ("1000005", True, ""),
             ("1000006", True, ""),
         ],
+        names=["Ann Able", "Robert Baker", "Gus Gray", "Cat Cole", "Daniel Dale", "Eve Eagle"],
     )
 
 
@@ -54,7 +55,7 @@ def test_validate_reports_every_problem_with_file_and_line(tmp_path: Path) -> No
         + "".join(
             [
                 'Eve Eagle,1000006,Unite,"Bio.",,\n',  # line 6: no nomination
-                f'Fay Fox,1000006,Unite,"{long_bio}",Unite EC,\n',  # line 7: dup number + long bio
+                f'Fay Fox,1000006,Unite,"{long_bio}",Unite EC,\n',  # line 7: dup number (Eve Eagle's) + long bio
                 'ann  ABLE,9999999,Momentum,"Bio.",X CLP,\n',  # line 8: dup name, not on roll
                 'Gus Gray,1000003,Momentum,"Bio.",Y CLP,\n',  # line 9: not eligible
                 'Hal Hill,12AB,Momentum,"Bio.",Z CLP,\n',  # line 10: bad number
@@ -81,6 +82,7 @@ def test_validate_reports_every_problem_with_file_and_line(tmp_path: Path) -> No
         (6, "no_nomination"),
         (7, "duplicate_candidate"),
         (7, "bio_too_long"),
+        (7, "name_mismatch"),
         (8, "duplicate_candidate"),
         (8, "not_on_roll"),
         (9, "not_eligible"),
@@ -224,3 +226,68 @@ def test_pack_appends_to_the_audit_log(tmp_path: Path) -> None:
     (entry,) = audit.read_entries(log)
     assert entry["event"] == "candidates.packed" and entry["on_ballot"] == 4
     assert audit.verify(log).hash in out
+
+
+def test_name_paired_with_somebody_elses_number_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "candidates.csv"
+    # line 2: Cat Cole's number under another name; line 3: Bob for Robert Baker is fine
+    path.write_text(
+        HEADER
+        + 'Zed Zoo,1000004,Momentum,"Bio.",A CLP,\n'
+        + 'Bob Baker,1000002,Unison,"Bio.",Unison NEC,\n'
+    )
+    code, _, err = invoke(
+        [
+            "candidates",
+            "validate",
+            str(path),
+            "--members",
+            str(_roll(tmp_path)),
+            "--out",
+            str(tmp_path / "rep"),
+        ]
+    )
+    assert code == 3
+    report = json.loads((tmp_path / "rep" / "candidates_validation.json").read_text())
+    assert {(p["line"], p["code"]) for p in report["problems"]} == {(2, "name_mismatch")}
+    assert "'Cat Cole'" in err
+
+
+@pytest.mark.parametrize(
+    ("candidate", "roll", "agree"),
+    [
+        ("Ann Able", "Ann Able", True),
+        ("Bob Baker", "Robert Baker", True),
+        ("A. Able", "Ann Able", True),
+        ("Ann Able-Smith", "Ann Smith", True),
+        ("ANN  ABLE", "ann able", True),
+        ("Dr Pauline Medici", "Pauline Medici", True),
+        ("Cllr Ann Able", "Ann Able", True),
+        ("Ann Able", "Bob Baker", False),
+        ("Ann Able", "Ann Baker", False),
+        ("Zoë Able", "Bob Able", False),
+    ],
+)
+def test_names_agree(candidate: str, roll: str, agree: bool) -> None:
+    assert core.names_agree(candidate, roll) is agree
+
+
+def test_headers_are_matched_leniently(tmp_path: Path) -> None:
+    path = tmp_path / "candidates.csv"
+    path.write_text(
+        "Name;Membership No.;Organisation;Bio;Nominations;Gender\n"
+        'Ann Able;L1000001;Momentum;"Short bio, with a comma.";Leeds Central CLP;woman\n'
+    )
+    code, out, err = invoke(
+        [
+            "candidates",
+            "validate",
+            str(path),
+            "--members",
+            str(_roll(tmp_path)),
+            "--out",
+            str(tmp_path / "rep"),
+        ]
+    )
+    assert code == 0, out + err
+    assert core.header_key(" MEMBERSHIP  number ") == "membership_number"

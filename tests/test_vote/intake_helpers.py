@@ -13,13 +13,16 @@ from omov.appfactory import new_app
 from omov.errors import OmovError
 
 
-def write_members(path: Path, rows: list[tuple[str | None, bool, str]]) -> Path:
-    """members.parquet with the dedupe stage's columns; rows: (number, eligible, why)."""
+def write_members(
+    path: Path, rows: list[tuple[str | None, bool, str]], names: list[str] | None = None
+) -> Path:
+    """members.parquet with the dedupe stage's columns; rows: (number, eligible, why); names
+    default to 'Person i'."""
     n = len(rows)
     table = pa.table(
         {
             "person_id": [f"p{i}" for i in range(n)],
-            "full_name": [f"Person {i}" for i in range(n)],
+            "full_name": names or [f"Person {i}" for i in range(n)],
             "first_name": ["P"] * n,
             "last_name": [str(i) for i in range(n)],
             "email": pa.array([f"p{i}@example.org" for i in range(n)], pa.string()),

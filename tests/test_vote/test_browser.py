@@ -32,6 +32,7 @@ def _candidates_pack(tmp: Path) -> list[Page]:
     roll = write_members(
         tmp / "members.parquet",
         [("1000001", True, ""), ("1000002", True, ""), ("1000003", True, "")],
+        names=["Ann <b>Able</b>", "Bob Baker", "Cat Cole"],
     )
     cands = tmp / "candidates.csv"
     cands.write_text(
