@@ -55,7 +55,7 @@ def test_validate_reports_every_problem_with_file_and_line(tmp_path: Path) -> No
         + "".join(
             [
                 'Eve Eagle,1000006,Unite,"Bio.",,\n',  # line 6: no nomination
-                f'Fay Fox,1000006,Unite,"{long_bio}",Unite EC,\n',  # line 7: dup number (Eve Eagle's) + long bio
+                f'Fay Fox,1000006,Unite,"{long_bio}",Unite EC,\n',  # line 7: Eve's number, long bio
                 'ann  ABLE,9999999,Momentum,"Bio.",X CLP,\n',  # line 8: dup name, not on roll
                 'Gus Gray,1000003,Momentum,"Bio.",Y CLP,\n',  # line 9: not eligible
                 'Hal Hill,12AB,Momentum,"Bio.",Z CLP,\n',  # line 10: bad number
