@@ -18,16 +18,19 @@ from typing import Any
 
 REPORT_FORMAT_VERSION = "omov.scrutineer-report/1"
 
-#: s.52(2)-(3) statements: the scrutineer answers them; omov never answers for a person.
-STATEMENTS: tuple[tuple[str, str], ...] = (
+#: s.52(2)-(3) statements (id, the subsection as printed, question): the scrutineer answers them;
+#: omov never answers for a person.
+STATEMENTS: tuple[tuple[str, str, str], ...] = (
     (
         "s52_2_a",
+        "s.52(2)(a)",
         "Are you satisfied that there are no reasonable grounds for believing that there "
         "was any contravention of a requirement imposed by or under any enactment in "
         "relation to the election?",
     ),
     (
         "s52_2_b",
+        "s.52(2)(b)",
         "Are you satisfied that the arrangements made with respect to the production, "
         "storage, distribution, return or other handling of the voting papers, and the "
         "arrangements for the counting of the votes, included all such security "
@@ -36,16 +39,19 @@ STATEMENTS: tuple[tuple[str, str], ...] = (
     ),
     (
         "s52_2_c",
+        "s.52(2)(c)",
         "Have you been able to carry out your functions without any interference that "
         "would make it reasonable for any person to call your independence in question?",
     ),
     (
         "s52_2A",
+        "s.52(2A)",
         "Was the register of members inspected? If so, on whose request, and did the "
         "inspection reveal any matter to draw to members' attention?",
     ),
     (
         "s52_1_e",
+        "s.52(1)(e)",
         "Was any independent person appointed for storage, distribution or counting of "
         "voting papers? If so, name them.",
     ),
@@ -215,7 +221,9 @@ def build_report(
         "all_checks_pass": all(c.ok for c in checks),
         "files": [dict(f) for f in files],
         "audit_log": dict(audit) if audit is not None else None,
-        "statements": [{"id": k, "question": q, "answer": None} for k, q in STATEMENTS],
+        "statements": [
+            {"id": k, "label": label, "question": q, "answer": None} for k, label, q in STATEMENTS
+        ],
         "publication": "Publish this report with the anonymised ballots.blt; anyone can recount "
-        "it with `omov count run` / `omov count verify`.",
+        "it with omov (omov count run, then omov count verify) or any STV counter that reads BLT.",
     }

@@ -251,7 +251,9 @@ def report(
             outputs=digests,
             all_checks_pass=doc["all_checks_pass"],
         )
-        typer.echo(f"audit log head after the report (publish it): {new_head}")
+        shown = doc["audit_log"]["head_hash"]
+        typer.echo(f"publish this audit-log head hash (the one in the report): {shown}")
+        typer.echo(f"  (the log then recorded the report itself: head now {new_head})")
     for name in digests:
         typer.echo(f"  {out / name}")
     failed = [c for c in doc["checks"] if not c["ok"]]

@@ -71,7 +71,19 @@ def test_report_json_shape_and_figures(tmp_path: Path) -> None:
     assert [s["answer"] for s in r["statements"]] == [None] * 5
     roles = {f["role"] for f in r["files"]}
     assert {"ballot definition", "intake 1 output", "count output"} <= roles
-    assert "publish it" in out
+    # the terminal asks to publish exactly the head the report shows
+    assert f"publish this audit-log head hash (the one in the report): {head_before}" in out
+    assert [s["label"] for s in r["statements"]] == [
+        "s.52(2)(a)",
+        "s.52(2)(b)",
+        "s.52(2)(c)",
+        "s.52(2A)",
+        "s.52(1)(e)",
+    ]
+    html = (e["out"] / "scrutineer_report.html").read_text()
+    assert "<strong>s.52(2)(a)</strong>" in html and "s52_2_a</strong>" not in html
+    assert "`" not in html  # no Markdown left in a page for people
+    assert head_before in html
 
 
 def test_report_detects_a_changed_ballot_file(tmp_path: Path) -> None:
