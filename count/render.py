@@ -11,28 +11,11 @@ import csv
 import io
 import json
 from importlib import resources
-from typing import Any
 
 import jinja2
 
+from count.chart import below_quota_notes, stage_panels
 from count.result import FORMAT_VERSION, CountResult, fmt
-
-PALETTE = (
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#666666",
-    "#1f78b4",
-    "#b2df8a",
-    "#fb9a99",
-    "#cab2d6",
-    "#ff7f00",
-    "#6a3d9a",
-)
 
 
 def render_json(result: CountResult) -> str:
@@ -190,55 +173,6 @@ def render_txt(result: CountResult) -> str:
     return "\n".join(out) + "\n"
 
 
-def chart_svg(result: CountResult, width: int = 760, height: int = 320) -> dict[str, Any]:
-    """Integer SVG coordinates for a votes-by-stage line chart (no floats: pixels are ints)."""
-    left, right, top, bottom = 60, 170, 16, 36
-    plot_w, plot_h = width - left - right, height - top - bottom
-    n_st = len(result.stages)
-    peak = max([max(s.votes) for s in result.stages] + [result.final_quota, 1])
-
-    def x(i: int) -> int:
-        return left + (plot_w * i // max(n_st - 1, 1))
-
-    def y(v: int) -> int:
-        return top + plot_h - (plot_h * v // peak)
-
-    lines: list[dict[str, Any]] = []
-    for ci, name in enumerate(result.candidates):
-        if name in result.withdrawn:
-            continue
-        pts = " ".join(f"{x(i)},{y(s.votes[ci])}" for i, s in enumerate(result.stages))
-        lines.append(
-            {
-                "name": name,
-                "points": pts,
-                "color": PALETTE[ci % len(PALETTE)],
-                "elected": name in result.elected,
-                "label_y": top + 14 * len(lines) + 10,
-            }
-        )
-    ticks = [
-        {
-            "y": y(peak * k // 4),
-            "label": fmt(peak * k // 4 // 10**result.dp * 10**result.dp, result.dp).split(".")[0],
-        }
-        for k in range(5)
-    ]
-    stages = [{"x": x(i), "label": str(s.number)} for i, s in enumerate(result.stages)]
-    return {
-        "width": width,
-        "height": height,
-        "lines": lines,
-        "ticks": ticks,
-        "stages": stages,
-        "quota_y": y(result.final_quota),
-        "left": left,
-        "right_x": width - right,
-        "bottom_y": top + plot_h,
-        "legend_x": width - right + 12,
-    }
-
-
 def render_html(result: CountResult) -> str:
     """``result.html``: summary, result sheet and chart, all inline (jinja2 auto-escapes names)."""
     env = jinja2.Environment(
@@ -251,7 +185,8 @@ def render_html(result: CountResult) -> str:
         fv=FORMAT_VERSION,
         head=rows[:2],
         body=rows[2:],
-        chart=chart_svg(result),
+        panels=stage_panels(result),
+        below_quota=below_quota_notes(result),
         quota=fmt(result.quota, result.dp),
         final_quota=fmt(result.final_quota, result.dp),
         invalid_total=sum(result.invalid.values()),

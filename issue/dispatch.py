@@ -72,6 +72,7 @@ SPECIMEN_TOKEN = "0000-0000-0000-0000-0000-0"  # noqa: S105 (a printed specimen,
 _LETTER = jinja2.Environment(autoescape=True).from_string(
     """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="omov-format-version" content="{{ format_version }}">
 <title>Ballot letter preview ({{ channel }})</title>
 <style>

@@ -215,14 +215,21 @@ class CountState:
         if history:
             self.history.append(votes)
 
-    def add_elected_to_last_stage(self, cands: list[int], note: str) -> None:
-        """Mark candidates elected without a transfer (ERS97 5.5.1, Scottish r. 52)."""
+    def add_elected_to_last_stage(self, cands: list[int], note: str, clause: str) -> None:
+        """Mark candidates elected without a transfer (ERS97 5.5.1, Scottish r. 52), and say so
+        in the stage's ``extra`` (names TAB-separated, and the clause) for the result page."""
         last = self.stages[-1]
+        names = tuple(self.names[c] for c in cands)
         self.stages[-1] = Stage(
             **{
                 **last.__dict__,
-                "elected": last.elected + tuple(self.names[c] for c in cands),
+                "elected": last.elected + names,
                 "description": (last.description + " " + note).strip(),
+                "extra": {
+                    **last.extra,
+                    "elected_remaining": "\t".join(names),
+                    "elected_remaining_clause": clause,
+                },
             }
         )
 

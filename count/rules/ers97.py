@@ -351,7 +351,7 @@ class _Ers97:
         for c in order:
             st.elect(c)
         st.add_elected_to_last_stage(
-            order, f"Remaining continuing candidates deemed elected ({clause})."
+            order, f"Remaining continuing candidates deemed elected ({clause}).", clause
         )
 
 

@@ -212,7 +212,7 @@ def _fill_last_vacancies(st: CountState, quota: int, pending: list[int]) -> bool
         for c in order:
             st.elect(c)
         st.add_elected_to_last_stage(
-            order, "Remaining continuing candidates deemed elected (r. 52(1))."
+            order, "Remaining continuing candidates deemed elected (r. 52(1)).", "r. 52(1)"
         )
         return True
     return False

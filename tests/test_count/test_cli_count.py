@@ -50,7 +50,8 @@ def test_run_writes_all_four_files_and_verify_passes(tmp_path: Path) -> None:
     assert doc["tie_seed"] == "s1"
     assert doc["stages"][1]["votes"]["Ben"] == "8.50"
     html = (out / "result.html").read_text("utf-8")
-    assert "<svg" in html and 'name="omov-format-version"' in html
+    assert 'id="chart"' in html and 'name="omov-format-version"' in html
+    assert html.count('<details class="stage"') == len(doc["stages"])
     assert not re.search(r"<(script|link)\b|src=\"http", html)  # self-contained, offline
     assert (out / "result.csv").read_text("utf-8").startswith("format_version,1\n")
     assert cli.run(["count", "verify", str(out)]) == 0

@@ -58,6 +58,7 @@ class PageReport:
     errors: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     title: str = ""
+    overflow_px: int = 0  # how far the page is wider than the viewport (0: no sideways scroll)
 
 
 class Chromium:
@@ -141,8 +142,16 @@ class Chromium:
             except queue.Empty:
                 return
 
-    def check_page(self, path: Path, selectors: list[str]) -> PageReport:
-        """Load ``path`` in a new tab; report console errors and missing selectors."""
+    def evaluate(self, expression: str, session: str, events: list[dict[str, Any]]) -> Any:
+        """The value of a JavaScript expression in the page."""
+        reply = self.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session, events
+        )
+        return reply.get("result", {}).get("value")
+
+    def check_page(self, path: Path, selectors: list[str], width: int = 1400) -> PageReport:
+        """Load ``path`` in a new tab ``width`` CSS pixels wide (a phone is 390, with touch);
+        report console errors, missing selectors and sideways overflow of the whole page."""
         events: list[dict[str, Any]] = []
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -150,6 +159,18 @@ class Chromium:
         ]
         for domain in ("Runtime", "Log", "Page"):
             self.send(f"{domain}.enable", session=session, events=events)
+        phone = width < 600
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": width,
+                "height": 844 if phone else 900,
+                "deviceScaleFactor": 1,
+                "mobile": phone,
+            },
+            session,
+            events,
+        )
         self.send("Page.navigate", {"url": path.resolve().as_uri()}, session, events)
         self.wait_for("Page.loadEventFired", events)
         self.drain(events)
@@ -175,6 +196,14 @@ class Chromium:
             )
             .get("result", {})
             .get("value", "")
+        )
+        report.overflow_px = int(
+            self.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                session,
+                events,
+            )
+            or 0
         )
         self.drain(events, quiet=0.1)
         report.errors = _errors(events)

@@ -86,7 +86,9 @@ def _intake_and_report(tmp: Path) -> list[Page]:
     )
     assert code == 0, err
     return [
-        Page(e["count"] / "result.html", ["table", "td", "svg"]),  # count/'s own renderer
+        Page(  # count/'s own renderer
+            e["count"] / "result.html", ["table", "td", "#chart", "details.stage[open] li.bar"]
+        ),
         Page(
             e["intake"] / "intake_report.html",
             ["#title", "#summary", "#classes", "tr.class-row", "#digests"],
@@ -161,6 +163,10 @@ def browser() -> Chromium:
         yield b  # type: ignore[misc]
 
 
+#: A desktop window and a phone (iPhone 12-15 width), as the published pages are read on both.
+WIDTHS = (1400, 390)
+
+
 @pytest.mark.parametrize("generate", GENERATORS, ids=lambda g: g.__name__.lstrip("_"))
 def test_html_renders_without_errors(
     browser: Chromium, generate: Callable[[Path], list[Page]], tmp_path: Path
@@ -168,10 +174,14 @@ def test_html_renders_without_errors(
     pages = generate(tmp_path)
     assert pages
     for page in pages:
-        seen = browser.check_page(page.path, page.selectors)
-        assert not seen.errors, f"{page.path.name}: console errors {seen.errors}"
-        assert not seen.missing, f"{page.path.name}: missing elements {seen.missing}"
-        assert seen.title, f"{page.path.name}: no <title>"
+        assert '<meta name="viewport"' in page.path.read_text("utf-8"), page.path.name
+        for width in WIDTHS:
+            seen = browser.check_page(page.path, page.selectors, width)
+            where = f"{page.path.name} at {width}px"
+            assert not seen.errors, f"{where}: console errors {seen.errors}"
+            assert not seen.missing, f"{where}: missing elements {seen.missing}"
+            assert seen.title, f"{where}: no <title>"
+            assert seen.overflow_px <= 0, f"{where}: {seen.overflow_px}px wider than the screen"
 
 
 def test_a_broken_page_is_caught(browser: Chromium, tmp_path: Path) -> None:

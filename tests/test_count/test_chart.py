@@ -1,0 +1,43 @@
+"""The result page's stage bars and its notes on candidates elected below the quota."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from count.chart import below_quota_notes, stage_panels
+from count.outputs import count_file
+
+
+def _count(tmp_path: Path, blt: str, rule: str = "ers97") -> object:
+    path = tmp_path / "b.blt"
+    path.write_text(blt)
+    return count_file(path, rule, tie_seed="s")
+
+
+def test_active_vote_election_below_quota_is_explained(tmp_path: Path) -> None:
+    # 2 seats, 21 votes, quota 7: A is elected; B (6) then reaches the active vote / 2 = 5.5.
+    result = _count(tmp_path, '3 2\n10 1 0\n6 2 0\n5 3 0\n0\n"A"\n"B"\n"C"\n"t"\n')
+    assert result.elected == ("A", "B")  # type: ignore[attr-defined]
+    notes = below_quota_notes(result)  # type: ignore[arg-type]
+    assert [(n["name"], n["votes"], n["quota"]) for n in notes] == [("B", "6.00", "7.00")]
+    assert "5.1.7(b)" in notes[0]["why"]
+
+
+def test_remaining_candidates_elected_are_explained(tmp_path: Path) -> None:
+    # Scottish, 2 seats, quota 5: nobody reaches it; C and D are excluded, then A and B are the
+    # only candidates left for the two places (r. 52(1)).
+    blt = '4 2\n4 1 0\n4 2 0\n3 3 0\n3 4 0\n0\n"A"\n"B"\n"C"\n"D"\n"t"\n'
+    result = _count(tmp_path, blt, "scottish")
+    notes = below_quota_notes(result)  # type: ignore[arg-type]
+    assert {n["name"] for n in notes} == {"A", "B"}
+    assert all("places left" in n["why"] and "r. 52(1)" in n["why"] for n in notes)
+
+
+def test_panels_one_per_stage_with_exact_widths(tmp_path: Path) -> None:
+    result = _count(tmp_path, '3 2\n10 1 0\n6 2 0\n5 3 0\n0\n"A"\n"B"\n"C"\n"t"\n')
+    panels = stage_panels(result)  # type: ignore[arg-type]
+    assert len(panels) == len(result.stages)  # type: ignore[attr-defined]
+    first = panels[0]
+    assert [b["width"] for b in first["bars"]] == ["100.0%", "60.0%", "50.0%"]
+    assert first["quota_at"] == "70.0%"
+    assert first["bars"][0]["status"] == "elected"
