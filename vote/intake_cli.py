@@ -185,18 +185,7 @@ def intake_merge(
 
     Example: omov vote intake-merge out/intake-online out/intake-postal --out out/intake-all
     """
-    doc = merge_intakes(dirs, out)
-    if audit_log is not None:
-        from issue import audit
-
-        audit.append(
-            audit_log,
-            "intake.merged",
-            election=doc["election_id"],
-            valid=doc["valid"],
-            inputs=[i["ballots_sha256"] for i in doc["inputs"]],
-            outputs=doc["outputs"],
-        )
+    doc = merge_intakes(dirs, out, audit_log)
     typer.echo(f"merged {len(dirs)} intakes: {doc['valid']:,} valid ballots")
     for name in ("ballots.blt", "ballots.csv", "merge_report.json"):
         typer.echo(f"  {out / name}")

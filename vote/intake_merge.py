@@ -51,8 +51,10 @@ def load_intake_dir(d: Path) -> tuple[dict[str, Any], Counter[core.Ranking]]:
     return report, rankings
 
 
-def merge_intakes(dirs: Sequence[Path], out: Path) -> dict[str, Any]:
-    """One ballot file from several intakes of one election (e.g. two concurrent processes)."""
+def merge_intakes(dirs: Sequence[Path], out: Path, audit_log: Path | None = None) -> dict[str, Any]:
+    """One ballot file from several intakes of one election (e.g. two concurrent processes);
+    with ``audit_log``, ``intake.merged`` records each input's ballots SHA-256 (``void`` reads
+    it to refuse voiding a merged run)."""
     if len(dirs) < 2:
         raise UsageError("give at least two intake directories to merge")
     loaded = [load_intake_dir(d) for d in dirs]
@@ -101,4 +103,15 @@ def merge_intakes(dirs: Sequence[Path], out: Path) -> dict[str, Any]:
         "outputs": outputs,
     }
     write_json_atomic(out / "merge_report.json", doc)
+    if audit_log is not None:
+        from issue import audit
+
+        audit.append(
+            audit_log,
+            "intake.merged",
+            election=doc["election_id"],
+            valid=doc["valid"],
+            inputs=[i["ballots_sha256"] for i in doc["inputs"]],
+            outputs=doc["outputs"],
+        )
     return doc
