@@ -10,6 +10,7 @@ Public API (stable; the ballot intake in ``count/`` uses exactly this)::
     reg.consume_many_hashes(hs)    -> same, for 32-byte hashes from ``reg.token_hash(canonical)``
     reg.consume_many_hashes(hs, run_id=rid)  -> also "reclaimed" (see "Intake runs" below)
     reg.counts()                   -> {"unused": n, "used": n, "revoked": n}
+    reg.used_by_run(rid), reg.unuse_run(rid)  -> void an intake run (its tokens unused again)
     reg.close()                    (or use it as a context manager)
 
 Throughput: ``consume_many_hashes`` works in transactions of up to ``CHUNK`` (200 000) hashes,

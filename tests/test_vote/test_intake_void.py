@@ -154,3 +154,34 @@ def test_void_needs_the_right_run_id(tmp_path: Path) -> None:
     code, out = _void(s, "00" * 16, a)
     assert code == 2 and "not 0000" in out
     assert _counts(s)["used"] == 3
+
+
+def test_unuse_run_is_one_transaction_and_keeps_the_one_way_rule(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from omov.errors import IntegrityError
+
+    s = _setup(tmp_path)
+    toks: list[str] = s["toks"]  # type: ignore[assignment]
+    report = _intake(
+        s, write_returns(tmp_path / "x.csv", [(t, "1") for t in toks[:4]]), tmp_path / "a"
+    )
+    run = bytes.fromhex(report["run"]["id"])  # type: ignore[index]
+    before = sha256_file(s["db"])  # type: ignore[arg-type]
+    with Register.open(s["db"], s["key"]) as reg:  # type: ignore[arg-type]
+        assert reg.used_by_run(run) == 4
+        with pytest.raises(IntegrityError):
+            reg.unuse_run(run, expected=3)  # rolled back: nothing restored
+        assert reg.counts()["used"] == 4
+    assert sha256_file(s["db"]) == before  # type: ignore[arg-type]
+    with Register.open(s["db"], s["key"]) as reg:  # type: ignore[arg-type]
+        assert reg.unuse_run(run, expected=4) == 4
+        reg.consume_many(toks[:1])
+    conn = sqlite3.connect(s["db"])  # type: ignore[arg-type]
+    try:
+        with pytest.raises(sqlite3.IntegrityError):  # the trigger is back: used stays used
+            conn.execute("UPDATE tokens SET state = 'unused', used_by = NULL WHERE state = 'used'")
+    finally:
+        conn.close()
