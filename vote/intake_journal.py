@@ -73,6 +73,7 @@ JOURNAL_NAME = ".intake-journal.json"
 JOURNAL_FORMAT_VERSION = "omov.intake-journal/2"
 OPEN, FINISHED, VOIDING, VOIDED = "open", "finished", "voiding", "voided"
 RUN_SECRET_BYTES = 16
+MAX_JOURNAL_BYTES = 1 << 20  # a journal is a few hundred bytes; never read a huge file whole
 _SEP = b"\x1f"
 
 
@@ -146,13 +147,23 @@ def read(out: Path, key: VoteKey) -> dict[str, Any] | None:
     """
     path = out / JOURNAL_NAME
     try:
+        if path.stat().st_size > MAX_JOURNAL_BYTES:
+            raise _forged(path, f"is larger than {MAX_JOURNAL_BYTES:,} bytes")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:
+        raise _forged(path, "is not UTF-8 text") from None
     try:
         doc = json.loads(text)
     except ValueError:
         raise _forged(path, "is not valid JSON") from None
+    if isinstance(doc, dict) and doc.get("format_version") == "omov.intake-journal/1":
+        raise _forged(
+            path,
+            "is an unsealed omov.intake-journal/1 journal (older omov, whose run ids anyone "
+            "could reuse)",
+        )
     if not isinstance(doc, dict) or doc.get("format_version") != JOURNAL_FORMAT_VERSION:
         raise _forged(path, f"is not an {JOURNAL_FORMAT_VERSION} journal")
     mac = doc.get("mac")

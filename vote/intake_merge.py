@@ -23,6 +23,7 @@ from vote.intake_read import MAX_LINE_CHARS
 from vote.intake_service import refuse_existing
 
 MERGE_FORMAT_VERSION = "omov.intake-merge/1"
+MAX_REPORT_BYTES = 16 << 20  # a report holds tallies, not rows: never read a huge file whole
 
 
 def _blt_lines(path: Path) -> Any:
@@ -36,7 +37,12 @@ def _blt_lines(path: Path) -> Any:
 
 def load_intake_dir(d: Path) -> tuple[dict[str, Any], Counter[core.Ranking]]:
     """An intake's report and its grouped ballots, after checking ballots.blt is unchanged."""
-    report = read_json(d / "intake_report.json", "intake report")
+    path = d / "intake_report.json"
+    if path.is_file() and path.stat().st_size > MAX_REPORT_BYTES:
+        raise InputError(
+            f"larger than {MAX_REPORT_BYTES:,} bytes: not an intake report", path=str(path)
+        )
+    report = read_json(path, "intake report")
     blt = d / "ballots.blt"
     if not blt.is_file():
         raise InputError("no ballots.blt here (a voided intake has none)", path=str(d))

@@ -185,3 +185,41 @@ def test_unuse_run_is_one_transaction_and_keeps_the_one_way_rule(tmp_path: Path)
             conn.execute("UPDATE tokens SET state = 'unused', used_by = NULL WHERE state = 'used'")
     finally:
         conn.close()
+
+
+def test_an_interrupted_run_can_be_voided(tmp_path: Path) -> None:
+    """Killed after its first consume transaction: void restores what it had used."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from issue import audit
+
+    s = _setup(tmp_path)
+    audit.append(s["log"], "issue.finished", tokens=18)  # type: ignore[arg-type]
+    toks: list[str] = s["toks"]  # type: ignore[assignment]
+    f = write_returns(tmp_path / "x.csv", [(t, "1;2") for t in toks[:12]])
+    out = tmp_path / "a"
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from vote.intake_service import IntakeRequest, take_in\n"
+        "a = [Path(x) for x in sys.argv[1:6]]\n"
+        "take_in(IntakeRequest([a[0]], [], a[1], a[2], a[3], a[4], consume_chunk=5))\n"
+    )
+    env = {**os.environ, "OMOV_TEST_KILL_AT": "intake_after_consume_1"}
+    args = [str(f), str(s["db"]), str(s["key"]), str(s["bdef"]), str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    doc = json.loads((out / ".intake-journal.json").read_text())
+    assert doc["state"] == "open" and _counts(s)["used"] == 5
+    code, text = _void(s, doc["run_id"], out)
+    assert code == 0 and "5 tokens unused again" in text, text
+    assert _counts(s)["used"] == 0
