@@ -115,7 +115,9 @@ class Paper:
     status: str
     ranking: Ranking = ()
     notes: tuple[str, ...] = ()
-    foreign: bool = False  #: a mark that is neither a whole number nor a cross (e.g. ``3>1>4``)
+    #: not valid, and a mark is neither a whole number nor a cross (e.g. ``3>1>4``): the file
+    #: may be misread (``vote.intake_checks``)
+    foreign: bool = False
 
 
 class MarkTooLong(ValueError):
@@ -217,7 +219,7 @@ def _classify_general(preferences: str, ncand: int) -> Paper:
         return Paper(INVALID_FIRST_UNCERTAIN, foreign=foreign)
     ranking, note = _follow_ranks(by_rank)
     notes = tuple(n for n in (note, NOTE_IGNORED_MARKS if ignored or crosses else "") if n)
-    return Paper(VALID, ranking, notes, foreign)
+    return Paper(VALID, ranking, notes)  # a foreign mark beside a clear 1 is just ignored
 
 
 def _follow_ranks(by_rank: dict[int, list[int]]) -> tuple[Ranking, str]:

@@ -247,3 +247,14 @@ def test_a_hostile_line_in_a_later_file_stops_before_any_token_of_the_first(
     code, err = _intake(e, [good, bad], tmp_path / "out")
     assert code == 2 and "postal.csv:2:" in err
     assert _all_unused(e)
+
+
+def test_a_file_writing_blanks_as_dashes_is_still_read(tmp_path: Path) -> None:
+    """Foreign marks beside a clear first preference are ignored marks, not a misread file."""
+    e = _election(tmp_path, 3)
+    toks: list[str] = e["toks"]  # type: ignore[assignment]
+    f = write_returns(tmp_path / "postal.csv", [(t, "1;-;2;-;-") for t in toks])
+    code, err = _intake(e, [f], tmp_path / "out")
+    assert code == 0, err
+    report = json.loads((tmp_path / "out" / "intake_report.json").read_text())
+    assert report["totals"]["valid_notes"]["ignored_marks"] == 3
