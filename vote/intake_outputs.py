@@ -164,11 +164,11 @@ def build_report(
     }
 
 
-def write_report(out: Path, report: dict[str, Any], *, dry_run: bool = False) -> None:
-    """The report as JSON then HTML (the HTML shows the JSON's figures)."""
-    stem = "dry_run_report" if dry_run else "intake_report"
-    write_json_atomic(out / f"{stem}.json", report)
-    html = render_html(
+def report_html(
+    report: dict[str, Any], *, dry_run: bool = False, voided: dict[str, Any] | None = None
+) -> str:
+    """The report page; ``voided`` (``omov vote void``'s record) puts a VOIDED banner on top."""
+    return render_html(
         "vote",
         "intake_report.html.j2",
         r=report,
@@ -176,5 +176,12 @@ def write_report(out: Path, report: dict[str, Any], *, dry_run: bool = False) ->
         notes=core.NOTES,
         format_version=REPORT_FORMAT_VERSION,
         dry_run=dry_run,
+        voided=voided,
     )
-    write_text_atomic(out / f"{stem}.html", html)
+
+
+def write_report(out: Path, report: dict[str, Any], *, dry_run: bool = False) -> None:
+    """The report as JSON then HTML (the HTML shows the JSON's figures)."""
+    stem = "dry_run_report" if dry_run else "intake_report"
+    write_json_atomic(out / f"{stem}.json", report)
+    write_text_atomic(out / f"{stem}.html", report_html(report, dry_run=dry_run))

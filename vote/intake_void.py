@@ -87,6 +87,31 @@ def find_uses(
     return uses
 
 
+def _mark_report(intake: Path, record: dict[str, Any]) -> None:
+    """Re-render intake_report.html with a VOIDED banner (the JSON report stays as written)."""
+    from omov.fileio import write_text_atomic
+    from vote.intake_outputs import report_html
+
+    path = intake / "intake_report.json"
+    if path.is_file():
+        report = json.loads(path.read_text(encoding="utf-8"))
+        write_text_atomic(intake / "intake_report.html", report_html(report, voided=record))
+
+
+def _check_arguments(reason: str, counts: Sequence[Path]) -> None:
+    """Before anything changes: a reason the audit log will take, and count dirs that exist."""
+    from vote.intake_read import normalise_one
+
+    if len(reason) > 500 or any(normalise_one(w)[0] for w in reason.split()):
+        raise UsageError(
+            "--reason must be under 500 characters and hold no ballot token",
+            fix="say why in words (the audit log is shared with auditors and candidates)",
+        )
+    for d in counts:
+        if not d.is_dir():
+            raise UsageError(f"--count {d}: no such directory")
+
+
 def void_run(
     run_id: str,
     intake: Path,
@@ -99,6 +124,7 @@ def void_run(
     """Void the intake run ``run_id`` written into ``intake`` (see the module); the record."""
     from issue.register import Register
 
+    _check_arguments(reason, counts)
     if not intake.is_dir():
         raise UsageError(f"{intake} is not a directory", fix="give the intake's --out directory")
     key = load_vote_key(keys)
@@ -150,6 +176,7 @@ def void_run(
             "register_after": counts_after,
         }
         write_json_atomic(intake / "voided.json", record)
+        _mark_report(intake, record)
         from issue import audit
 
         audit.append(

@@ -95,6 +95,8 @@ def test_void_restores_exactly_the_runs_tokens_and_removes_its_ballots(tmp_path:
         "ballots.blt",
         "ballots.csv",
     }
+    html = (a / "intake_report.html").read_text()
+    assert 'id="voided"' in html and "columns in the wrong order" in html
     verify(s["log"])  # type: ignore[arg-type]
     voided = [e for e in read_entries(s["log"]) if e["event"] == "intake.voided"]  # type: ignore[arg-type]
     assert len(voided) == 1 and voided[0]["run_id"] == run_id
@@ -153,6 +155,9 @@ def test_void_needs_the_right_run_id(tmp_path: Path) -> None:
     _intake(s, write_returns(tmp_path / "x.csv", [(t, "1;2") for t in toks[:3]]), a)
     code, out = _void(s, "00" * 16, a)
     assert code == 2 and "not 0000" in out
+    tok_reason = ("--reason", f"token {toks[0]} was wrong")
+    assert _void(s, "00" * 16, a, *tok_reason)[0] == 2
+    assert _void(s, "00" * 16, a, "--count", str(tmp_path / "nowhere"))[0] == 2
     assert _counts(s)["used"] == 3
 
 
