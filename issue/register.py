@@ -24,7 +24,7 @@ the same statement that wins it. ``run_id`` is 16 random bytes the caller chose 
 call without one gets a fresh random id of its own, so nothing can ever reclaim its tokens. When
 the same ``run_id`` is passed again, a token that run had already won is answered "reclaimed"
 instead of "used": the intake that was killed after consuming but before writing its ballots
-resumes and counts them (vote/intake_cli.py keeps the run id in a journal beside its outputs).
+resumes and counts them (vote/intake_journal.py keeps the run in a journal beside its outputs).
 Why a column and not a side table of (hash, run): it is set in the same UPDATE that wins the
 token, so "won" and "won by run R" can never disagree after a crash, and it costs no extra
 statement. What it tells: that an intake run (a random id, not a person, time or order) used the

@@ -13,7 +13,7 @@ Order of checks for one row (docs/formats-intake.md, "Classes"):
 4. the register: first use wins atomically → ``token_unknown`` / ``token_revoked`` /
    ``token_used`` (used by an earlier run or by a concurrent intake process). A token that an
    interrupted attempt of *this* run had used answers ``consumed`` again: the adapter in
-   ``vote.intake_cli`` maps issue/'s "reclaimed" to it (``vote.intake_journal``), so a resumed
+   ``vote.intake_register`` maps issue/'s "reclaimed" to it (``vote.intake_journal``), so a resumed
    run decides every row as an uninterrupted one would;
 5. only for a token used *now*: the paper's marks → ``valid``, ``blank`` or ``invalid_*``.
 
