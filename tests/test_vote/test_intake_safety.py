@@ -8,10 +8,13 @@ a 20 MB field was read whole, a pasted en dash made a token malformed).
 from __future__ import annotations
 
 import json
+import re
 import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from intake_helpers import invoke, make_ballot_def, make_register, write_returns
 
 from issue.register import Register
@@ -258,3 +261,41 @@ def test_a_file_writing_blanks_as_dashes_is_still_read(tmp_path: Path) -> None:
     assert code == 0, err
     report = json.loads((tmp_path / "out" / "intake_report.json").read_text())
     assert report["totals"]["valid_notes"]["ignored_marks"] == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120), st.integers(1, 12))
+def test_classifying_any_text_returns_a_paper_or_refuses_a_long_number(
+    text: str, ncand: int
+) -> None:
+    from vote import intake as core
+
+    try:
+        paper = core.classify_paper(text, ncand)
+    except core.MarkTooLong:
+        assert any(len(run) > core.MAX_MARK_DIGITS for run in re.findall("[0-9]+", text))
+        return
+    assert paper.status in core.ALL_CLASSES
+    assert all(1 <= c <= ncand for c in paper.ranking)
+    assert len(set(paper.ranking)) == len(paper.ranking)
+
+
+def test_merge_reads_a_ballot_file_with_bounded_numbers(tmp_path: Path) -> None:
+    """A BLT whose report digest was re-computed to match a 5,000-digit weight: exit 2, no crash."""
+    e = _election(tmp_path, 4)
+    toks: list[str] = e["toks"]  # type: ignore[assignment]
+    for i in range(2):
+        f = write_returns(tmp_path / f"c{i}.csv", [(t, "1;2") for t in toks[2 * i : 2 * i + 2]])
+        assert _intake(e, [f], tmp_path / f"i{i}")[0] == 0
+    blt = tmp_path / "i1" / "ballots.blt"
+    lines = blt.read_text().splitlines()
+    lines[1] = "9" * 5000 + " 1 2 0"
+    blt.write_text("\n".join(lines) + "\n")
+    report_path = tmp_path / "i1" / "intake_report.json"
+    report = json.loads(report_path.read_text())
+    report["outputs"]["ballots.blt"] = sha256_file(blt)
+    report_path.write_text(json.dumps(report))
+    code, _, err = invoke(
+        ["intake-merge", str(tmp_path / "i0"), str(tmp_path / "i1"), "--out", str(tmp_path / "m")]
+    )
+    assert code == 2 and "ballots.blt" in err, err
