@@ -131,11 +131,12 @@ def _mac(key: VoteKey, doc: Mapping[str, Any]) -> str:
     return hmac.new(key.secret, label + text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _forged(path: Path, why: str) -> IntegrityError:
+def _forged(path: Path, why: str, fix: str = "") -> IntegrityError:
     return IntegrityError(
         f"{path}: the intake journal {why}: it was not written by omov with this register's "
         "vote key, or it was changed since; refusing to resume a run from it",
-        fix="restore the journal omov wrote (or give a new --out); never edit a journal by hand",
+        fix=fix
+        or "restore the journal omov wrote (or give a new --out); never edit a journal by hand",
     )
 
 
@@ -163,6 +164,8 @@ def read(out: Path, key: VoteKey) -> dict[str, Any] | None:
             path,
             "is an unsealed omov.intake-journal/1 journal (older omov, whose run ids anyone "
             "could reuse)",
+            "an unfinished /1 run is finished with the omov version that started it; "
+            "a new intake needs a new --out",
         )
     if not isinstance(doc, dict) or doc.get("format_version") != JOURNAL_FORMAT_VERSION:
         raise _forged(path, f"is not an {JOURNAL_FORMAT_VERSION} journal")
