@@ -9,7 +9,7 @@ transaction (``OMOV_TEST_KILL_AT=intake_after_consume_K``; 50,000 tokens each), 
 that resumes it (every token the killed attempt used is reclaimed), on a fresh register copy.
 
 Setup (tokens, register, returned-ballot file) is not timed. The intake runs in a child process
-(``vote.intake_cli.run``, exactly what ``omov vote intake`` does), so its peak RSS is the
+(``vote.intake_service.take_in``, exactly what ``omov vote intake`` does), so its peak RSS is the
 child's alone. Then each phase is timed on its own over the same rows, for the split.
 The machine is shared: timings are pessimistic when others are busy.
 """
@@ -35,7 +35,8 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 import vote.intake as core
-import vote.intake_cli as ic
+import vote.intake_register as ir
+import vote.intake_service as ic
 
 wall, cpu = {}, {}
 
@@ -51,14 +52,14 @@ def timed(name, fn):
 
 ic.normalise = timed("normalise_tokens", ic.normalise)
 core.classify_paper = timed("classify_papers", core.classify_paper)
-ic.RegisterAdapter.consume_many = timed("register_hmac_sort_consume",
-                                        ic.RegisterAdapter.consume_many)
+ir.RegisterAdapter.consume_many = timed("register_hmac_sort_consume",
+                                        ir.RegisterAdapter.consume_many)
 ic.write_outputs = timed("write_ballots_blt_csv_rejected", ic.write_outputs)
 ic.write_report = timed("write_report", ic.write_report)
 a = [Path(x) for x in sys.argv[1:6]]
 t, c = time.perf_counter(), time.process_time()
-run = timed("total", ic.run)
-run([a[0]], [], a[1], a[2], a[3], a[4], None)
+run = timed("total", ic.take_in)
+run(ic.IntakeRequest([a[0]], [], a[1], a[2], a[3], a[4], None))
 rest = wall["total"] - sum(v for k, v in wall.items() if k != "total")
 wall["read_rows_and_bookkeeping"] = rest
 cpu["read_rows_and_bookkeeping"] = cpu["total"] - sum(v for k, v in cpu.items() if k != "total")
@@ -205,7 +206,8 @@ def phases(paths: dict[str, Path], work: Path) -> dict[str, float]:
     """Each phase alone over the same file (on a fresh copy of the register)."""
     from issue.register import Register
     from vote import intake as core
-    from vote.intake_cli import Channel, RegisterAdapter, normalise, read_rows
+    from vote.intake_read import Channel, normalise, read_rows
+    from vote.intake_register import RegisterAdapter
 
     split: dict[str, float] = {}
     t = time.perf_counter()

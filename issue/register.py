@@ -10,6 +10,7 @@ Public API (stable; the ballot intake in ``count/`` uses exactly this)::
     reg.consume_many_hashes(hs)    -> same, for 32-byte hashes from ``reg.token_hash(canonical)``
     reg.consume_many_hashes(hs, run_id=rid)  -> also "reclaimed" (see "Intake runs" below)
     reg.counts()                   -> {"unused": n, "used": n, "revoked": n}
+    reg.used_by_run(rid), reg.unuse_run(rid)  -> void an intake run (its tokens unused again)
     reg.close()                    (or use it as a context manager)
 
 Throughput: ``consume_many_hashes`` works in transactions of up to ``CHUNK`` (200 000) hashes,
@@ -23,7 +24,7 @@ the same statement that wins it. ``run_id`` is 16 random bytes the caller chose 
 call without one gets a fresh random id of its own, so nothing can ever reclaim its tokens. When
 the same ``run_id`` is passed again, a token that run had already won is answered "reclaimed"
 instead of "used": the intake that was killed after consuming but before writing its ballots
-resumes and counts them (vote/intake_cli.py keeps the run id in a journal beside its outputs).
+resumes and counts them (vote/intake_journal.py keeps the run in a journal beside its outputs).
 Why a column and not a side table of (hash, run): it is set in the same UPDATE that wins the
 token, so "won" and "won by run R" can never disagree after a crash, and it costs no extra
 statement. What it tells: that an intake run (a random id, not a person, time or order) used the
@@ -113,6 +114,7 @@ BEGIN SELECT RAISE(ABORT, 'omov register: a token is inserted unused'); END""",
 WHEN NEW.h IS NOT OLD.h OR OLD.state <> 'unused' OR NEW.state NOT IN ('used', 'revoked')
 BEGIN SELECT RAISE(ABORT, 'omov register: only unused -> used or unused -> revoked'); END""",
 )
+_ONE_WAY_TRIGGER = _TRIGGERS[2]
 _USED_BY_TRIGGER = """CREATE TRIGGER IF NOT EXISTS tokens_used_by_run BEFORE UPDATE ON tokens
 WHEN (NEW.state = 'used') <> (NEW.used_by IS NOT NULL)
 BEGIN SELECT RAISE(ABORT, 'omov register: used_by is set exactly when a token becomes used'); END"""
@@ -424,6 +426,33 @@ class Register:
         valid = [h for h in hashes if h is not None]
         results = iter(self.consume_many_hashes(valid, chunk=chunk, run_id=run_id))
         return [INVALID if h is None else next(results) for h in hashes]
+
+    def used_by_run(self, run_id: bytes) -> int:
+        """How many tokens the consume run ``run_id`` marked used."""
+        sql = "SELECT count(*) FROM tokens WHERE used_by = ?"
+        return int(self._conn.execute(sql, (_run_id(run_id),)).fetchone()[0])
+
+    def unuse_run(self, run_id: bytes, *, expected: int | None = None) -> int:
+        """Void an intake run: every token ``run_id`` used is unused again; returns how many.
+
+        One IMMEDIATE transaction; the one-way trigger is dropped and re-created inside it (DDL
+        is transactional). ``expected``: IntegrityError, nothing changed, unless that many."""
+        run = _run_id(run_id)
+        self.migrate()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DROP TRIGGER tokens_one_way")
+            sql = "UPDATE tokens SET state = 'unused', used_by = NULL WHERE used_by = ?"
+            n = conn.execute(sql, (run,)).rowcount
+            conn.execute(_ONE_WAY_TRIGGER)
+            if expected is not None and n != expected:
+                raise IntegrityError(f"{n} tokens used by this run, expected {expected}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return int(n)
 
     # ------------------------------------------------------- issuing (scrutineer)
 

@@ -28,6 +28,7 @@ No error message ever contains the token itself: tracebacks and logs must never 
 from __future__ import annotations
 
 import secrets
+import unicodedata
 
 import numpy as np
 
@@ -41,6 +42,26 @@ _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 # Lenient reading: lower case handled by upper(); these are Crockford's decode aliases.
 _ALIASES = {"O": "0", "I": "1", "L": "1"}
 _IGNORED = frozenset("- \t\r\n")
+# Pasted from a letter, a PDF or a word processor, a token carries look-alike separators: every
+# Unicode dash (Pd: en dash, em dash, non-breaking hyphen, …) and the minus sign, every space
+# (Zs: non-breaking, thin, ideographic, …, and line/paragraph separators) and every invisible
+# format character (Cf: zero-width space and joiners, word joiner, soft hyphen, BOM) is ignored
+# like ``-`` and a space. Full-width letters and digits are read as the ASCII ones (NFKC).
+_IGNORED_CATEGORIES = frozenset({"Pd", "Zs", "Zl", "Zp", "Cf"})
+_MINUS_SIGNS = frozenset("\u2212\u2796\ufe63\uff0d")
+
+
+def _ignored(ch: str) -> bool:
+    return ch in _IGNORED or ch in _MINUS_SIGNS or unicodedata.category(ch) in _IGNORED_CATEGORIES
+
+
+def _plain(text: str) -> str:
+    """``text`` without the look-alike separators above (ASCII input is returned as it is)."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not _ignored(ch))
+
+
 _POLY_LOW = 0b00101  # x^5 = x^2 + 1 in GF(2)[x]/(x^5 + x^2 + 1)
 
 
@@ -92,10 +113,11 @@ def is_valid_canonical(canonical: str) -> bool:
 def normalise_token(text: str) -> str:
     """Canonical form (21 upper-case symbols) of a token as a voter might type it.
 
-    Case-insensitive; hyphens and whitespace ignored; O reads as 0, I and L as 1.
+    Case-insensitive; hyphens and whitespace ignored (any Unicode dash, space or zero-width
+    character too, see ``_plain``); O reads as 0, I and L as 1.
     Raises ``TokenFormatError`` with reason "length", "alphabet" or "check".
     """
-    cleaned = "".join(_ALIASES.get(ch, ch) for ch in text.upper() if ch not in _IGNORED)
+    cleaned = "".join(_ALIASES.get(ch, ch) for ch in _plain(text).upper() if ch not in _IGNORED)
     for ch in cleaned:
         if ch not in _VALUE:
             shown = ch if ch.isascii() and ch.isprintable() else f"U+{ord(ch):04X}"

@@ -13,7 +13,7 @@ Order of checks for one row (docs/formats-intake.md, "Classes"):
 4. the register: first use wins atomically → ``token_unknown`` / ``token_revoked`` /
    ``token_used`` (used by an earlier run or by a concurrent intake process). A token that an
    interrupted attempt of *this* run had used answers ``consumed`` again: the adapter in
-   ``vote.intake_cli`` maps issue/'s "reclaimed" to it (``vote.intake_journal``), so a resumed
+   ``vote.intake_register`` maps issue/'s "reclaimed" to it (``vote.intake_journal``), so a resumed
    run decides every row as an uninterrupted one would;
 5. only for a token used *now*: the paper's marks → ``valid``, ``blank`` or ``invalid_*``.
 
@@ -23,10 +23,19 @@ voting), so a second paper on the same token is rejected, never counted.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from dataclasses import dataclass
+from typing import Protocol
+
+from vote.intake_checks import ChannelShape, FileProblem, file_problems
+from vote.intake_result import ChannelTally as ChannelTally
+from vote.intake_result import IntakeResult as IntakeResult
+from vote.intake_result import Preview as Preview
+from vote.intake_result import Ranking as Ranking
+from vote.intake_result import Rejection as Rejection
+from vote.intake_result import ReturnedRow as ReturnedRow
 
 # ---- classes -------------------------------------------------------------------------------
 
@@ -81,8 +90,6 @@ _STATE_REJECT = {STATE_USED: TOKEN_USED, STATE_REVOKED: TOKEN_REVOKED, STATE_UNK
 #: A cross or tick standing alone on a paper is read as a first preference (documented choice).
 CROSS_MARKS = frozenset({"X", "x", "×", "✓", "✔", "✗", "✘"})  # not V: it could be a Roman 5
 
-Ranking = tuple[int, ...]  # 1-based ballot numbers in order of preference
-
 
 class TokenRegister(Protocol):
     """What intake needs from the vote register: atomic first-use-wins over a batch.
@@ -108,6 +115,20 @@ class Paper:
     status: str
     ranking: Ranking = ()
     notes: tuple[str, ...] = ()
+    #: not valid, and a mark is neither a whole number nor a cross (e.g. ``3>1>4``): the file
+    #: may be misread (``vote.intake_checks``)
+    foreign: bool = False
+
+
+class MarkTooLong(ValueError):
+    """A mark of more than ``MAX_MARK_DIGITS`` digits: no paper holds one (a hostile or corrupt
+    file). Raised instead of calling ``int()`` on it, so a 5,000-digit mark is an input error."""
+
+
+#: The most digits a mark may have: a mark is at most the number of candidates, and no ballot
+#: has a million; a longer run of digits is never converted with ``int()``.
+MAX_MARK_DIGITS = 6
+_LONG_NUMBER = re.compile(f"[0-9]{{{MAX_MARK_DIGITS + 1}}}")
 
 
 def _read_marks(preferences: str, ncand: int) -> list[str] | None:
@@ -120,28 +141,37 @@ def _read_marks(preferences: str, ncand: int) -> list[str] | None:
     return marks + [""] * (ncand - len(marks))
 
 
-def _ranks(marks: Sequence[str], ncand: int) -> tuple[dict[int, list[int]], list[int], int]:
-    """rank → ballot numbers holding it; ballot numbers with a cross; count of ignored marks."""
+def _ranks(marks: Sequence[str], ncand: int) -> tuple[dict[int, list[int]], list[int], int, bool]:
+    """rank → ballot numbers holding it; ballot numbers with a cross; count of ignored marks;
+    whether any mark is foreign (neither a whole number nor a cross)."""
     by_rank: dict[int, list[int]] = {}
     crosses: list[int] = []
     ignored = 0
+    foreign = False
     for position, mark in enumerate(marks, start=1):
         if not mark:
             continue
-        if mark.isdigit() and mark.isascii() and 1 <= int(mark) <= ncand:
+        number = mark.isdigit() and mark.isascii()  # at most MAX_MARK_DIGITS: checked before
+        if number and 1 <= int(mark) <= ncand:
             by_rank.setdefault(int(mark), []).append(position)
         elif mark in CROSS_MARKS:
             crosses.append(position)
         else:
             ignored += 1
-    return by_rank, crosses, ignored
+            foreign = foreign or not number
+    return by_rank, crosses, ignored, foreign
 
 
 _NOT_PLAIN = str.maketrans("", "", "0123456789;")
 
 
 def classify_paper(preferences: str, ncand: int) -> Paper:
-    """ERS97 §6 applied to one positional paper (see the module and docs for the choices)."""
+    """ERS97 §6 applied to one positional paper (see the module and docs for the choices).
+
+    Raises ``MarkTooLong`` for a run of more than ``MAX_MARK_DIGITS`` digits.
+    """
+    if _LONG_NUMBER.search(preferences):
+        raise MarkTooLong(f"a mark of more than {MAX_MARK_DIGITS} digits")
     if not preferences.translate(_NOT_PLAIN) and preferences.count(";") < ncand:
         paper = _classify_plain(preferences, ncand)
         if paper is not None:
@@ -174,20 +204,22 @@ def _classify_general(preferences: str, ncand: int) -> Paper:
     """Any paper: spaces, crosses, stray marks, extra fields."""
     marks = _read_marks(preferences, ncand)
     if marks is None:
-        return Paper(INVALID_EXTRA_MARKS)
+        extra = [m for m in preferences.split(";") if m.strip()]
+        foreign = any(not (m.strip().isdigit() or m.strip() in CROSS_MARKS) for m in extra)
+        return Paper(INVALID_EXTRA_MARKS, foreign=foreign)
     if not any(marks):
         return Paper(BLANK)
-    by_rank, crosses, ignored = _ranks(marks, ncand)
+    by_rank, crosses, ignored, foreign = _ranks(marks, ncand)
     if not by_rank and len(crosses) == 1 and ignored == 0:
         return Paper(VALID, (crosses[0],), (NOTE_SINGLE_CROSS,))
     first = by_rank.get(1, [])
     if not first:
-        return Paper(INVALID_NO_FIRST)
+        return Paper(INVALID_NO_FIRST, foreign=foreign)
     if len(first) > 1:
-        return Paper(INVALID_FIRST_UNCERTAIN)
+        return Paper(INVALID_FIRST_UNCERTAIN, foreign=foreign)
     ranking, note = _follow_ranks(by_rank)
     notes = tuple(n for n in (note, NOTE_IGNORED_MARKS if ignored or crosses else "") if n)
-    return Paper(VALID, ranking, notes)
+    return Paper(VALID, ranking, notes)  # a foreign mark beside a clear 1 is just ignored
 
 
 def _follow_ranks(by_rank: dict[int, list[int]]) -> tuple[Ranking, str]:
@@ -209,68 +241,20 @@ def _follow_ranks(by_rank: dict[int, list[int]]) -> tuple[Ranking, str]:
 # ---- many rows -----------------------------------------------------------------------------
 
 
-class ReturnedRow(NamedTuple):
-    """One returned ballot as read from a channel file (``line`` is the file's line number)."""
+class RowError(Exception):
+    """A row that stops the whole run before any token is used (a hostile or corrupt file).
 
-    channel: str
-    line: int
-    token: str
-    preferences: str
-    problem: str = ""  # non-empty: the row cannot be read (wrong number of fields, …)
+    The edge turns it into ``omov.errors.InputError`` naming the channel's file and ``line``.
+    """
 
-
-@dataclass(frozen=True)
-class Rejection:
-    """One rejected row, for rejected.csv: where it is, why, and never the token or the marks."""
-
-    channel: str
-    line: int
-    reason: str
-    detail: str = ""
+    def __init__(self, channel: str, line: int, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.channel, self.line, self.message, self.fix = channel, line, message, fix
 
 
-@dataclass
-class ChannelTally:
-    """Counts for one channel: received = valid + sum(rejected) always."""
-
-    received: int = 0
-    valid: int = 0
-    rejected: Counter[str] = field(default_factory=Counter)
-    notes: Counter[str] = field(default_factory=Counter)
-
-    def balanced(self) -> bool:
-        return self.received == self.valid + sum(self.rejected.values())
-
-
-@dataclass
-class IntakeResult:
-    """Everything intake decided: grouped rankings (no tokens), rejections, per-channel tallies."""
-
-    ncand: int
-    rankings: Counter[Ranking] = field(default_factory=Counter)
-    rejections: list[Rejection] = field(default_factory=list)
-    channels: dict[str, ChannelTally] = field(default_factory=dict)
-
-    def tally(self, channel: str) -> ChannelTally:
-        found = self.channels.get(channel)
-        if found is None:
-            found = self.channels[channel] = ChannelTally()
-        return found
-
-    def totals(self) -> ChannelTally:
-        total = ChannelTally()
-        for t in self.channels.values():
-            total.received += t.received
-            total.valid += t.valid
-            total.rejected.update(t.rejected)
-            total.notes.update(t.notes)
-        return total
-
-    def balanced(self) -> bool:
-        """valid + rejected = received per channel and overall; valid = ballots kept."""
-        return all(t.balanced() for t in self.channels.values()) and self.totals().valid == sum(
-            self.rankings.values()
-        )
+#: Classes that say the *file* may be misread (counted for the invalid-share gate): rows that
+#: cannot be read at all, and papers whose token would be spent without a vote counted.
+GATE_CLASSES: tuple[str, ...] = (MALFORMED_ROW, TOKEN_MALFORMED, *PAPER_REJECTS)
 
 
 class IntakeRun:
@@ -279,31 +263,42 @@ class IntakeRun:
     ``feed`` decides everything that needs no register (row shape, token format, repeats within
     the run, the paper's marks) batch by batch; ``finish`` asks the register once for all the
     remaining tokens. Why once, at the end: a file that turns out unreadable half-way stops the
-    run before any token is used, and the register can take the tokens in hash order (one pass
-    over its B-tree instead of one per batch).
+    run before any token is used, ``file_problems`` and ``preview`` can refuse a misread file
+    first, and the register can take the tokens in hash order (one pass over its B-tree).
 
     ``seen`` maps each token sent to the register to its place in ``pending``, so a repeat is
     rejected with the place it was first returned (for the scrutineer).
     """
 
-    def __init__(self, ncand: int, register: TokenRegister, normalise: TokenFormat) -> None:
+    def __init__(self, ncand: int, normalise: TokenFormat) -> None:
         self.result = IntakeResult(ncand)
-        self._register = register
+        self.shapes: dict[str, ChannelShape] = {}
         self._normalise = normalise
         self._seen: dict[str, int] = {}
         self._tokens: list[str] = []
         self._pending: list[tuple[str, int, Paper]] = []
         self._papers: dict[str, Paper] = {}
 
+    def _shape(self, channel: str) -> ChannelShape:
+        found = self.shapes.get(channel)
+        if found is None:
+            found = self.shapes[channel] = ChannelShape()
+        return found
+
     def feed(self, rows: Sequence[ReturnedRow]) -> None:
-        """Local checks for one batch; rows that pass wait for ``finish``."""
+        """Local checks for one batch; rows that pass wait for ``finish``.
+
+        Raises ``RowError`` for a mark no paper can hold (``MarkTooLong``).
+        """
         for channel, n in Counter(row.channel for row in rows).items():
             self.result.tally(channel).received += n
+            self._shape(channel).rows += n
         readable = [row for row in rows if not row.problem]
         if len(readable) != len(rows):
             for row in rows:
                 if row.problem:
                     self._reject(row.channel, row.line, MALFORMED_ROW, row.problem)
+                    self._shape(row.channel).bad_row(row.line, row.problem)
         seen, tokens, pending = self._seen, self._tokens, self._pending
         papers, classify, ncand = self._papers, classify_paper, self.result.ncand
         for row, (token, why) in zip(
@@ -311,6 +306,7 @@ class IntakeRun:
         ):
             if token is None:
                 self._reject(row.channel, row.line, TOKEN_MALFORMED, why)
+                self._bad_token(row)
                 continue
             n = len(tokens)
             first = seen.setdefault(token, n)
@@ -326,22 +322,62 @@ class IntakeRun:
             tokens.append(token)
             paper = papers.get(row.preferences)
             if paper is None:
-                paper = classify(row.preferences, ncand)
+                try:
+                    paper = classify(row.preferences, ncand)
+                except MarkTooLong as exc:
+                    raise RowError(
+                        row.channel,
+                        row.line,
+                        f"{exc}: a mark is a number from 1 to {ncand} or a cross",
+                        "correct the mark on that line (a corrupt or hostile file)",
+                    ) from None
                 if len(papers) < 1 << 18:
                     papers[row.preferences] = paper
+            if paper.foreign or paper.status == BLANK:
+                self._shape(row.channel).odd_paper(row.line, row.preferences, paper.foreign)
             pending.append((row.channel, row.line, paper))
 
-    def finish(self) -> IntakeResult:
+    def _bad_token(self, row: ReturnedRow) -> None:
+        """Is a malformed token's preferences field a token (the columns swapped)?"""
+        shape = self._shape(row.channel)
+        if shape.bad_tokens < 200:  # enough evidence; bounded work on a broken file
+            swapped = self._normalise([row.preferences])[0][0] is not None
+            shape.bad_token(row.line, swapped)
+        else:
+            shape.bad_tokens += 1
+
+    def preview(self) -> Preview:
+        """Rows in ``GATE_CLASSES`` so far (local rejections and papers with invalid marks)."""
+        totals = self.result.totals()
+        counts: Counter[str] = Counter(
+            {c: totals.rejected[c] for c in (MALFORMED_ROW, TOKEN_MALFORMED)}
+        )
+        counts.update(p.status for _, _, p in self._pending if p.status != VALID)
+        return Preview(totals.received, +counts)
+
+    def file_problems(self) -> list[FileProblem]:
+        """File-level problems of the channels read so far (``vote.intake_checks``)."""
+        return file_problems(self.shapes, {c: self.classified(c) for c in self.shapes})
+
+    def classified(self, channel: str) -> int:
+        """Rows of ``channel`` whose paper was read (token well-formed and first in the run)."""
+        t = self.result.tally(channel)
+        rej = t.rejected
+        return t.received - rej[MALFORMED_ROW] - rej[TOKEN_MALFORMED] - rej[TOKEN_REPEATED]
+
+    def finish(self, register: TokenRegister) -> IntakeResult:
         """One ``consume_many`` for every pending token, then each paper is settled."""
         tokens, self._tokens = self._tokens, []
         self._seen.clear()
-        states = self._register.consume_many(tokens) if tokens else []
+        states = register.consume_many(tokens) if tokens else []
         if len(states) != len(tokens):
             raise RuntimeError("register answered a different number of tokens than asked")
         del tokens
         for (channel, line, paper), state in zip(self._pending, states, strict=True):
             self._settle(channel, line, paper, state)
         self._pending = []
+        if not self.result.balanced():
+            raise RuntimeError("intake does not balance: valid + rejected != received")
         return self.result
 
     def _reject(self, channel: str, line: int, reason: str, detail: str = "") -> None:
@@ -364,15 +400,6 @@ class IntakeRun:
             tally.notes.update(paper.notes)
         self.result.rankings[paper.ranking] += 1
 
-    def _paper(self, preferences: str) -> Paper:
-        """Cached: identical mark strings are common and get the same verdict."""
-        paper = self._papers.get(preferences)
-        if paper is None:
-            paper = classify_paper(preferences, self.result.ncand)
-            if len(self._papers) < 1 << 18:
-                self._papers[preferences] = paper
-        return paper
-
 
 def batched(rows: Iterable[ReturnedRow], size: int) -> Iterator[list[ReturnedRow]]:
     """Rows in lists of ``size`` (tokens are normalised a list at a time)."""
@@ -386,6 +413,21 @@ def batched(rows: Iterable[ReturnedRow], size: int) -> Iterator[list[ReturnedRow
         yield batch
 
 
+def read_all(
+    run: IntakeRun,
+    rows: Iterable[ReturnedRow],
+    *,
+    batch_size: int = 50_000,
+    progress: Callable[[int], None] | None = None,
+) -> IntakeRun:
+    """Feed every row to ``run`` (no register yet)."""
+    for batch in batched(rows, batch_size):
+        run.feed(batch)
+        if progress is not None:
+            progress(len(batch))
+    return run
+
+
 def run_intake(
     rows: Iterable[ReturnedRow],
     ncand: int,
@@ -396,95 +438,5 @@ def run_intake(
     progress: Callable[[int], None] | None = None,
 ) -> IntakeResult:
     """Classify every row; raises RuntimeError if the books do not balance (a bug, never data)."""
-    run = IntakeRun(ncand, register, normalise)
-    for batch in batched(rows, batch_size):
-        run.feed(batch)
-        if progress is not None:
-            progress(len(batch))
-    run.finish()
-    if not run.result.balanced():
-        raise RuntimeError("intake does not balance: valid + rejected != received")
-    return run.result
-
-
-# ---- anonymised outputs ----------------------------------------------------------------------
-
-
-def shuffled_groups(
-    rankings: Counter[Ranking], random_bytes: Callable[[int], bytes]
-) -> list[tuple[Ranking, int]]:
-    """Groups in an order fixed by fresh random sort keys (``secrets.token_bytes`` in use).
-
-    Sorting by 16 random bytes per item is a uniform shuffle (ties have probability ~2^-128) and
-    needs one call for all keys instead of one ``randbelow`` per item.
-    """
-    items = list(rankings.items())
-    keys = random_bytes(16 * len(items))
-    order = sorted(range(len(items)), key=lambda i: keys[16 * i : 16 * i + 16])
-    return [items[i] for i in order]
-
-
-def blt_quote(text: str) -> str:
-    """BLT has no escape for a double quote inside a name: it becomes a single quote."""
-    return '"' + text.replace('"', "'").replace("\n", " ") + '"'
-
-
-def blt_lines(
-    groups: Sequence[tuple[Ranking, int]], names: Sequence[str], seats: int, title: str
-) -> Iterator[str]:
-    """The standard BLT file: header, ``weight c1 … 0`` lines, ``0``, names, title."""
-    yield f"{len(names)} {seats}\n"
-    for ranking, weight in groups:
-        yield f"{weight} {' '.join(map(str, ranking))} 0\n"
-    yield "0\n"
-    for name in names:
-        yield blt_quote(name) + "\n"
-    yield blt_quote(title) + "\n"
-
-
-def _csv_cell(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"' if any(ch in text for ch in ',"\n') else text
-
-
-def csv_grid_lines(
-    groups: Sequence[tuple[Ranking, int]],
-    names: Sequence[str],
-    seats: int,
-    title: str,
-    format_version: int,
-) -> Iterator[str]:
-    """count/'s CSV ballot grid (``count.ballot_files``): the rank written under each candidate.
-
-    Written here straight from 1-based rankings, line by line, because building the 0-based
-    lists that ``format_csv_ballots`` takes costs as much as the writing (1M ballots).
-    """
-    import shlex
-
-    head = f"#omov-ballots format_version={format_version} seats={seats}"
-    yield head + (" title=" + shlex.quote(title) if title else "") + "\n"
-    yield ",".join(["weight", *(_csv_cell(n) for n in names)]) + "\n"
-    blank = [""] * len(names)
-    marks = [str(i) for i in range(len(names) + 1)]
-    for ranking, weight in groups:
-        cells = blank.copy()
-        for rank, ballot_number in enumerate(ranking, start=1):
-            cells[ballot_number - 1] = marks[rank]
-        yield f"{weight},{','.join(cells)}\n"
-
-
-def parse_own_blt(text: str) -> tuple[int, int, Counter[Ranking]]:
-    """Read back a BLT that ``blt_lines`` wrote: (candidates, seats, grouped rankings).
-
-    Only for merging intakes; the count reads BLT with its own full reader (count.blt).
-    """
-    lines = text.split("\n")
-    ncand, seats = (int(x) for x in lines[0].split())
-    rankings: Counter[Ranking] = Counter()
-    for line in lines[1:]:
-        if line == "0":
-            return ncand, seats, rankings
-        weight, *prefs = (int(x) for x in line.split())
-        if not prefs or prefs[-1] != 0:
-            raise ValueError(f"not an omov intake BLT line: {line[:40]!r}")
-        rankings[tuple(prefs[:-1])] += weight
-    raise ValueError("no end-of-ballots line '0'")
+    run = read_all(IntakeRun(ncand, normalise), rows, batch_size=batch_size, progress=progress)
+    return run.finish(register)

@@ -29,31 +29,52 @@ exist nowhere yet, so it must be finished with its own files first. Why digests 
 a file copied elsewhere is the same input; a file edited after a crash is not, and resuming
 with it would count a different paper for a token the crashed run had already classified.
 
+**Bound to its register and run (format /2).** Resuming gives a run the power to count again
+every token the register says it used, so a journal must be impossible to forge or replay:
+
+* The journal is sealed with ``mac = HMAC-SHA256(K_vote, "omov/v1/intake-journal" ‖ election
+  ‖ canonical JSON of the rest)``: a hand-written or edited journal (a ``finished`` one set back
+  to ``open``, other inputs, another run id) is refused with exit 4. K_vote is the register's
+  own key, so a journal from another election's register fails too.
+* The run has a **secret** (128 bits from ``secrets``) kept only in the open journal. The register
+  records ``used_by = HMAC(K_vote, "omov/v1/intake-run" ‖ election ‖ secret)[:16]``, and that is
+  also the run's *public* id (reports, audit log, ``omov vote void``). Knowing a finished run's
+  public id therefore gives nothing: reclaiming its tokens needs the secret, and the journal
+  forgets the secret when the run is finished. (Format /1 used the public id itself to reclaim:
+  a hand-written journal reusing a finished run's id counted its 1,000 tokens a second time.)
+
 Why a journal file in OUT and not a table in the register: the counter's register copy may be
 read-only or shared by several intakes; the journal belongs to one output directory, the thing
-that is "finished" or not. The register holds only the random run id (never a path, a time or a
-person). The id is not secret: resuming also needs K_vote, write access to the register and the
-journal. A copied journal could let two directories resume one run; ``intake-merge`` refuses to
-merge two intakes with the same run id.
+that is "finished" or not. The register holds only the keyed run id (never a path, a time or a
+person). A journal copied while open could let two directories finish the same run on the same
+files (the same papers, never new ones: the inputs' digests are sealed); ``intake-merge``
+refuses to merge two intakes with the same run id.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import json
 import os
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omov.errors import InputError, UsageError
+from issue.keys import VoteKey
+from omov.errors import IntegrityError, UsageError
 from omov.fileio import write_json_atomic
 
 JOURNAL_NAME = ".intake-journal.json"
-JOURNAL_FORMAT_VERSION = "omov.intake-journal/1"
-OPEN, FINISHED = "open", "finished"
+JOURNAL_FORMAT_VERSION = "omov.intake-journal/2"
+OPEN, FINISHED, VOIDING, VOIDED = "open", "finished", "voiding", "voided"
+RUN_SECRET_BYTES = 16
+MAX_JOURNAL_BYTES = 1 << 20  # a journal is a few hundred bytes; never read a huge file whole
+_SEP = b"\x1f"
 
 
 @dataclass(frozen=True)
@@ -97,51 +118,110 @@ def locked(out: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def read(out: Path) -> dict[str, Any] | None:
-    """The journal in ``out``, or None if there is none."""
+def run_id_for(key: VoteKey, secret: bytes) -> bytes:
+    """The run's public id and the register's ``used_by``: keyed and one-way, from its secret."""
+    label = b"omov/v1/intake-run" + _SEP + key.election.encode("ascii") + _SEP
+    return hmac.digest(key.secret, label + secret, "sha256")[:RUN_SECRET_BYTES]
+
+
+def _mac(key: VoteKey, doc: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in doc.items() if k != "mac"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    label = b"omov/v1/intake-journal" + _SEP + key.election.encode("ascii") + _SEP
+    return hmac.new(key.secret, label + text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _forged(path: Path, why: str, fix: str = "") -> IntegrityError:
+    return IntegrityError(
+        f"{path}: the intake journal {why}: it was not written by omov with this register's "
+        "vote key, or it was changed since; refusing to resume a run from it",
+        fix=fix
+        or "restore the journal omov wrote (or give a new --out); never edit a journal by hand",
+    )
+
+
+def read(out: Path, key: VoteKey) -> dict[str, Any] | None:
+    """The journal in ``out`` after checking its seal, or None if there is none.
+
+    IntegrityError (exit 4) for a journal that is not JSON, of another format, unsealed, sealed
+    with another key, changed since it was sealed, or whose run id does not follow from its secret.
+    """
     path = out / JOURNAL_NAME
     try:
+        if path.stat().st_size > MAX_JOURNAL_BYTES:
+            raise _forged(path, f"is larger than {MAX_JOURNAL_BYTES:,} bytes")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:
+        raise _forged(path, "is not UTF-8 text") from None
     try:
         doc = json.loads(text)
-    except ValueError as exc:
-        raise InputError(
-            f"the intake journal is not valid JSON ({exc})",
-            path=str(path),
-            fix="it is written atomically, so it was changed by hand: restore it from a backup",
-        ) from exc
+    except ValueError:
+        raise _forged(path, "is not valid JSON") from None
+    if isinstance(doc, dict) and doc.get("format_version") == "omov.intake-journal/1":
+        raise _forged(
+            path,
+            "is an unsealed omov.intake-journal/1 journal (older omov, whose run ids anyone "
+            "could reuse)",
+            "an unfinished /1 run is finished with the omov version that started it; "
+            "a new intake needs a new --out",
+        )
     if not isinstance(doc, dict) or doc.get("format_version") != JOURNAL_FORMAT_VERSION:
-        raise InputError(f"not an {JOURNAL_FORMAT_VERSION} journal", path=str(path))
+        raise _forged(path, f"is not an {JOURNAL_FORMAT_VERSION} journal")
+    mac = doc.get("mac")
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, doc)):
+        raise _forged(path, "has no valid seal")
+    secret = doc.get("run_secret")
+    if doc.get("state") == OPEN and (
+        not isinstance(secret, str)
+        or run_id_for(key, bytes.fromhex(secret)).hex() != doc.get("run_id")
+    ):
+        raise _forged(path, "names a run its secret does not give")
     return doc
 
 
-def write(out: Path, doc: Mapping[str, Any]) -> None:
-    """Write the journal atomically, then fsync the directory so the rename itself is durable.
+def write(out: Path, doc: Mapping[str, Any], key: VoteKey) -> dict[str, Any]:
+    """Seal and write the journal atomically, then fsync the directory; returns what was written.
 
     Why the directory too: ``write_json_atomic`` fsyncs the file, but after a power cut the
     rename could be lost, and a journal that vanished would let the next run start a new id.
     The last write (``finished``) also makes durable the renames of the outputs written into the
     same directory before it, so a finished journal never outlives its outputs.
     """
-    write_json_atomic(out / JOURNAL_NAME, dict(doc))
+    sealed = {**{k: v for k, v in doc.items() if k != "mac"}}
+    sealed["mac"] = _mac(key, sealed)
+    write_json_atomic(out / JOURNAL_NAME, sealed)
     fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return sealed
 
 
-def new(run_id: str, inputs: RunInputs) -> dict[str, Any]:
-    """The journal of a run about to consume its first token."""
+def new(inputs: RunInputs, key: VoteKey) -> dict[str, Any]:
+    """The journal of a run about to consume its first token: a fresh secret and its run id."""
+    secret = secrets.token_bytes(RUN_SECRET_BYTES)
     return {
         "format_version": JOURNAL_FORMAT_VERSION,
-        "run_id": run_id,
+        "run_id": run_id_for(key, secret).hex(),
+        "run_secret": secret.hex(),
         "state": OPEN,
         "attempt": 1,
         **inputs.as_json(),
     }
+
+
+def finished(doc: Mapping[str, Any], outputs: Mapping[str, str]) -> dict[str, Any]:
+    """The finished journal: outputs recorded, the run's secret forgotten (never resumable)."""
+    done = {k: v for k, v in doc.items() if k not in ("run_secret", "mac")}
+    return {**done, "state": FINISHED, "outputs": dict(outputs)}
+
+
+def run_key(doc: Mapping[str, Any]) -> bytes:
+    """The register's ``used_by`` for this run (the public id as bytes)."""
+    return bytes.fromhex(str(doc["run_id"]))
 
 
 def describe(doc: Mapping[str, Any]) -> str:
@@ -156,7 +236,7 @@ def check_resumable(out: Path, doc: Mapping[str, Any], inputs: RunInputs) -> Non
     """Refuse (exit 2) unless ``doc`` is an open journal of exactly ``inputs``."""
     if doc.get("state") != OPEN:
         raise UsageError(
-            f"{out} already holds an intake (finished: {describe(doc)}); refusing to "
+            f"{out} already holds an intake ({doc.get('state')}: {describe(doc)}); refusing to "
             "overwrite it (those ballots' tokens are used and could not be re-read)",
             fix="give a new --out directory for this intake",
         )

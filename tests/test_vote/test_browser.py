@@ -141,9 +141,30 @@ def _dedupe_report(tmp: Path) -> list[Page]:
     return [Page(tmp / "dedupe" / "duplicate_report.html", ["body", "table"])]
 
 
+def _intake_warning_and_dry_run(tmp: Path) -> list[Page]:
+    """A losing intake (warning box) and a dry run (notice), as a phone or desktop shows them."""
+    from intake_helpers import make_ballot_def, make_register, write_returns
+
+    from issue.tokens import new_tokens
+
+    toks = new_tokens(4)
+    db, key = make_register(tmp / "issue", unused=toks[:1], used=toks[1:])
+    bdef = make_ballot_def(tmp / "ballot.json", ["A", "B"])
+    f = write_returns(tmp / "online.csv", [(t, "1;2") for t in toks])
+    common = ["--register", str(db), "--keys", str(key), "--ballot-def", str(bdef)]
+    for extra in (["--dry-run"], []):
+        code, _, err = invoke(["intake", str(f), *common, "--out", str(tmp / "o"), *extra])
+        assert code == 3, err
+    return [
+        Page(tmp / "o" / "intake_report.html", ["#warning", "#classes", "#run"]),
+        Page(tmp / "o" / "dry_run_report.html", ["#dry-run", "#warning", "#classes"]),
+    ]
+
+
 GENERATORS: list[Callable[[Path], list[Page]]] = [
     _candidates_pack,
     _intake_and_report,
+    _intake_warning_and_dry_run,
     _issue_letter,
     _dedupe_report,
 ]

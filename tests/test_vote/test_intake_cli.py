@@ -65,13 +65,14 @@ def test_intake_classifies_every_row(tmp_path: Path) -> None:
             str(s["key"]),
             "--ballot-def",
             str(s["bdef"]),
+            "--accept-invalid",
             "--out",
             str(out),
             "--audit-log",
             str(log),
         ]
     )
-    assert code == 0, err
+    assert code == 3, err  # rows were rejected: a person must read rejected.csv
     report = json.loads((out / "intake_report.json").read_text())
     t = report["totals"]
     assert (t["received"], t["valid"], t["rejected"]) == (13, 4, 9)
@@ -122,10 +123,11 @@ def test_intake_refuses_to_overwrite_and_bad_header(tmp_path: Path) -> None:
         str(s["key"]),
         "--ballot-def",
         str(s["bdef"]),
+        "--accept-invalid",
         "--out",
         str(out),
     ]
-    assert invoke(["intake", str(s["online"]), *args])[0] == 0
+    assert invoke(["intake", str(s["online"]), *args])[0] == 3
     code, _, err = invoke(["intake", str(s["online"]), *args])
     assert code == 2 and "already holds an intake" in err
     bad = tmp_path / "bad.csv"
@@ -137,8 +139,9 @@ def test_intake_refuses_to_overwrite_and_bad_header(tmp_path: Path) -> None:
 def test_second_run_sees_tokens_used(tmp_path: Path) -> None:
     s = _setup(tmp_path)
     args = ["--register", str(s["db"]), "--keys", str(s["key"]), "--ballot-def", str(s["bdef"])]
-    assert invoke(["intake", str(s["online"]), *args, "--out", str(tmp_path / "a")])[0] == 0
-    assert invoke(["intake", str(s["online"]), *args, "--out", str(tmp_path / "b")])[0] == 0
+    args.append("--accept-invalid")
+    assert invoke(["intake", str(s["online"]), *args, "--out", str(tmp_path / "a")])[0] == 3
+    assert invoke(["intake", str(s["online"]), *args, "--out", str(tmp_path / "b")])[0] == 3
     report = json.loads((tmp_path / "b" / "intake_report.json").read_text())
     assert report["totals"]["valid"] == 0
     assert report["totals"]["by_class"]["token_used"] == 5
@@ -181,11 +184,12 @@ def test_blt_and_csv_ballots_count_the_same(tmp_path: Path) -> None:
             str(s["key"]),
             "--ballot-def",
             str(s["bdef"]),
+            "--accept-invalid",
             "--out",
             str(out),
         ]
     )
-    assert code == 0, err
+    assert code == 3, err
     a = ers97.count(load_ballots(out / "ballots.blt")).to_dict()
     b = ers97.count(load_ballots(out / "ballots.csv")).to_dict()
     assert a["elected"] == b["elected"]
@@ -213,6 +217,7 @@ def test_bad_bytes_stop_the_run_before_any_token_is_used(tmp_path: Path) -> None
             str(s["key"]),
             "--ballot-def",
             str(s["bdef"]),
+            "--accept-invalid",
             "--out",
             str(tmp_path / "o"),
         ]
@@ -243,11 +248,12 @@ def test_quoted_fields_and_crlf(tmp_path: Path) -> None:
             str(s["key"]),
             "--ballot-def",
             str(s["bdef"]),
+            "--accept-invalid",
             "--out",
             str(tmp_path / "o"),
         ]
     )
-    assert code == 0, err
+    assert code == 3, err
     report = json.loads((tmp_path / "o" / "intake_report.json").read_text())
     assert report["totals"]["received"] == 2 and report["totals"]["valid"] == 1
     rejected = list(csv.DictReader((tmp_path / "o" / "rejected.csv").open()))
@@ -269,7 +275,8 @@ def test_real_register_conservation(kinds: list[str]) -> None:
 
     from issue.register import Register
     from vote import intake as core
-    from vote.intake_cli import RegisterAdapter, normalise
+    from vote.intake_read import normalise
+    from vote.intake_register import RegisterAdapter
 
     toks = new_tokens(len(kinds) + 3)
     fresh, revoked, used = toks[: len(kinds)], toks[-3:-2], toks[-2:]

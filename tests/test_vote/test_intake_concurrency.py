@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import vote.intake_cli as ic
-    from vote.intake_cli import run
+    import vote.intake_service as ic
+    from vote.intake_service import IntakeRequest, take_in
     f, db, key, bdef, out = map(Path, sys.argv[1:6])
     barrier = [Path(p) for p in sys.argv[7:9]]
     consume = ic.RegisterAdapter.consume_many
@@ -38,8 +38,8 @@ SCRIPT = textwrap.dedent("""
         finally:
             time.sleep(0.12)
     Register.consume_many_hashes = polite
-    run([f], [], db, key, bdef, out, None, batch_size=int(sys.argv[6]),
-        consume_chunk=int(sys.argv[6]))
+    take_in(IntakeRequest([f], [], db, key, bdef, out, None, batch_size=int(sys.argv[6]),
+            consume_chunk=int(sys.argv[6])))
 """)
 
 

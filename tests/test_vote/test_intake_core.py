@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from issue.tokens import TokenFormatError, format_token, new_tokens, normalise_token
 from vote import intake as core
+from vote import intake_ballots
 
 
 def normalise_one(text: str) -> tuple[str | None, str]:
@@ -176,9 +177,9 @@ def test_malformed_detail_is_reason_not_token() -> None:
 
 def test_blt_and_shuffle() -> None:
     rankings = Counter({(1, 2): 3, (2,): 1, (3, 1, 2): 2})
-    groups = core.shuffled_groups(rankings, secrets.token_bytes)
+    groups = intake_ballots.shuffled_groups(rankings, secrets.token_bytes)
     assert sorted(groups) == sorted(rankings.items())
-    text = "".join(core.blt_lines(groups, ["A", 'B "Bee"', "C"], 2, "T"))
+    text = "".join(intake_ballots.blt_lines(groups, ["A", 'B "Bee"', "C"], 2, "T"))
     lines = text.splitlines()
     assert lines[0] == "3 2"
     assert sorted(lines[1:4]) == ["1 2 0", "2 3 1 2 0", "3 1 2 0"]
@@ -202,7 +203,7 @@ def test_blt_and_shuffle() -> None:
     )
 )
 def test_vectorised_normalise_agrees_with_issue_tokens(texts: list[str]) -> None:
-    from vote.intake_cli import normalise as fast
+    from vote.intake_read import normalise as fast
 
     assert fast(texts) == normalise(texts)
 
@@ -223,7 +224,7 @@ def test_csv_grid_matches_count_stage_writer() -> None:
 
     groups = [((3, 1), 2), ((2,), 1), ((1, 2, 3), 4)]
     names = ["A, the first", 'B "bee"', "C"]
-    mine = "".join(core.csv_grid_lines(groups, names, 2, "Title 'x'", CSV_FORMAT_VERSION))
+    mine = "".join(intake_ballots.csv_grid_lines(groups, names, 2, "Title 'x'", CSV_FORMAT_VERSION))
     theirs = format_csv_ballots(
         names, 2, [[c - 1 for c in r] for r, _ in groups], [w for _, w in groups], title="Title 'x'"
     )
