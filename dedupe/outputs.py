@@ -26,7 +26,9 @@ from dedupe.schema import (
     REJECTED_COLUMNS,
     WARNINGS_COLUMNS,
 )
+from dedupe.sheets import split_sheet
 from omov import __version__
+from omov.errors import InputError
 from omov.fileio import atomic_open, sha256_file
 
 DECISION_LOG_COLUMNS = (
@@ -152,6 +154,26 @@ DIGESTED_OUTPUTS = (
     "decisions_applied.csv",
     "duplicate_report.html",
 )
+
+
+def refuse_overwriting_inputs(out: Path, inputs: list[Path]) -> None:
+    """Stop (exit 2, nothing written) when a file given as input is one this run would write.
+
+    Why: following the old advice (fill review_queue.csv, pass it back with --decisions)
+    rewrote the very file holding the auditor's work, and the decisions were gone.
+    """
+    written = {(out / name).resolve(): name for name in (*DIGESTED_OUTPUTS, "summary.json")}
+    for given in inputs:
+        file, _ = split_sheet(given)
+        name = written.get(file.resolve())
+        if name is not None:
+            raise InputError(
+                f"this input is {name} in --out {out}, which this run rewrites: it would be lost",
+                path=str(given),
+                fix=f"copy it out of {out} first (e.g. to decisions.csv beside your exports) "
+                "and pass the copy; for decisions, 'omov dedupe decisions add' keeps them in a "
+                "file of their own",
+            )
 
 
 def write_all(

@@ -1,0 +1,110 @@
+"""Rich progress on stderr for ``omov dedupe run``: rows with rate and ETA, then a bar per phase.
+
+Why here and not in ``omov.bars``: only dedupe reports rows (reading and cleaning a million-row
+export takes most of a minute); the shared phase bars stay as they are for the other stages.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from dedupe.progress import RowStage
+
+
+class _Rate(ProgressColumn):
+    """Rows per second, for row tasks only."""
+
+    def render(self, task: Task) -> Text:
+        if not task.fields.get("rows") or not task.speed:
+            return Text("")
+        return Text(f"{task.speed:,.0f} rows/s", style="progress.data.speed")
+
+
+class RowBars:
+    """``Progress`` and ``RowProgress`` drawn with rich on the given console."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            SpinnerColumn(finished_text="[green]✓[/]"),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _Rate(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=console.quiet,
+        )
+        self._task: TaskID | None = None
+        self._rows: dict[RowStage, TaskID] = {}
+        self._phases = 0
+
+    def __enter__(self) -> RowBars:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self._finish()
+        self._progress.stop()
+
+    def rows_expected(self, total: int) -> None:
+        self._finish()
+        for stage in RowStage:
+            self._rows[stage] = self._progress.add_task(stage.value, total=total, rows=True)
+
+    def rows_total_changed(self, delta: int) -> None:
+        for task_id in self._rows.values():
+            task = self._progress.tasks[task_id]
+            self._progress.update(task_id, total=max(0, (task.total or 0) + delta))
+
+    def rows_done(self, stage: RowStage, n: int) -> None:
+        if stage in self._rows:
+            self._progress.advance(self._rows[stage], n)
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        """A later phase: one bar each (pulsing while its size is unknown), ticked when done."""
+        self._finish()
+        self._phases += 1
+        self._task = self._progress.add_task(name, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, steps)
+
+    def print(self, text: str) -> None:
+        """Lines above the bars (e.g. how each file was read)."""
+        self._progress.console.print(text, markup=False, highlight=False)
+
+    def _finish(self) -> None:
+        for task_id in self._rows.values():
+            task = self._progress.tasks[task_id]
+            self._progress.update(task_id, total=task.completed)
+        self._rows = {}
+        if self._task is None:
+            return
+        task = self._progress.tasks[self._task]
+        total = task.total if task.total is not None else max(task.completed, 1)
+        self._progress.update(self._task, total=total, completed=total)
+        self._task = None
