@@ -20,6 +20,7 @@ from dedupe.compare import COMPARISONS
 from dedupe.io import Export
 from dedupe.pipeline import Options, Result
 from dedupe.schema import (
+    DECISION_COLUMNS,
     EXCLUDED_COLUMNS,
     FORMAT_VERSION,
     MEMBERS_SCHEMA,
@@ -140,7 +141,30 @@ def render_report(res: Result, exports: list[Export]) -> str:
         categories=sorted(set(res.queue["category"])) if len(res.queue) else [],
         decisions_applied=sum(1 for x in log if x["status"] == "applied"),
         decisions_stale=sum(1 for x in log if x["status"] == "stale"),
+        decision_columns=list(DECISION_COLUMNS),
+        earlier=_earlier(res),
     )
+
+
+def _earlier(res: Result) -> list[dict[str, object]]:
+    """The decisions the run was given, each with the names of the records it is about."""
+    r = res.prep.records
+    names: dict[tuple[str, str], str] = {}
+    if len(r) and res.decisions.log:
+        full = (r["first_name"].fillna("") + " " + r["last_name"].fillna("")).str.strip()
+        for org, row, name in zip(r["source_org"], r["row_id"], full, strict=True):
+            names[(str(org), str(row))] = f"{name} ({org} row {row})"
+    out = []
+    for entry in res.decisions.log:
+        refs = [t.rpartition(":") for t in str(entry.get("records") or "").split(";") if t]
+        out.append(
+            {
+                **entry,
+                "row": entry.get("row") or {c: "" for c in DECISION_COLUMNS},
+                "names": [names[(o, k)] for o, _, k in refs if (o, k) in names],
+            }
+        )
+    return out
 
 
 #: The files ``write_all`` writes before summary.json, which records their SHA-256 (in this order).
