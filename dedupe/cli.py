@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dedupe.csvfile import load_mapping
 from dedupe.decisions_file import add_decisions, load_decisions
 from dedupe.headers import Column, Level, Notice
-from dedupe.io import Export, load_mapping, parse_org_args
+from dedupe.io import Export, parse_org_args
 from dedupe.loading import load_exports, refuse_repeated_files, unused_mapping_lines
 from dedupe.members import Eligibility
 from dedupe.outputs import refuse_overwriting_inputs, write_all
@@ -122,7 +123,8 @@ def run_cmd(
     err.print(
         f"{s['records_in']:,} records → {s['persons']:,} persons "
         f"({s['eligible']:,} eligible), {s['records_rejected']:,} rejected, "
-        f"{s['queue_items']:,} to review; outputs in {out}"
+        f"{s['queue_items']:,} to review; outputs in {out}",
+        soft_wrap=True,
     )
     column_warnings = sum(1 for e in loaded for n in e.notices if n.level is Level.WARN)
     problems = _problems(
@@ -165,6 +167,7 @@ def _print_rejected(err: Console, rejected: list[dict[str, object]], out: Path) 
             f"  rejected: {r['file']}:{r['line']}: {r['reason']} — {r['fix']}",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
     if len(rejected) > SHOWN_REJECTED:
         more = len(rejected) - SHOWN_REJECTED
@@ -215,9 +218,9 @@ def inspect_cmd(
     pairs = parse_org_args(list(exports or []), list(org or []))
     survey = survey_exports(pairs, load_mapping(mapping), Options().today)
     for f in survey.files:
-        out.print(_survey_text(f), markup=False, highlight=False)
+        out.print(_survey_text(f), markup=False, highlight=False, soft_wrap=True)
     for note in survey.mapping:
-        out.print(_notice_line(note), markup=False, highlight=False)
+        out.print(_notice_line(note), markup=False, highlight=False, soft_wrap=True)
     if survey.any_error:
         raise InputError(
             f"{sum(1 for f in survey.files if f.error)} file(s) cannot be read (above)",

@@ -9,13 +9,15 @@ earlier line byte for byte and appends only what is new.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from dedupe.io import decode_bytes, parse_records
+from dedupe.csvfile import decode_bytes, parse_records
 from dedupe.schema import DECISION_COLUMNS, header_key
 from omov.errors import InputError
 from omov.fileio import atomic_open, write_text_atomic
@@ -134,7 +136,7 @@ def _contradictions(rows: list[dict[str, str]], lines: list[int]) -> list[str]:
     for row, line in zip(rows, lines, strict=True):
         if not row["decision"] or not _names_records(row):
             continue
-        key = _key(row)  # type: ignore[arg-type]
+        key = _key(row)
         if key in first and first[key][0] != row["decision"]:
             out.append(
                 f"{line}: says {row['decision']!r} but line {first[key][1]} says "
@@ -162,7 +164,7 @@ def load_decisions(path: Path) -> tuple[pd.DataFrame, list[int]]:
     return got.table, got.lines
 
 
-def _key(row: dict[str, object]) -> tuple[str, ...]:
+def _key(row: Mapping[Any, object]) -> tuple[str, ...]:
     """The records a line is about, order-free (a pair may be written either way round)."""
     a = (str(row["source_org_a"]), str(row["fingerprint_a"] or row["row_id_a"]))
     b = (str(row["source_org_b"]), str(row["fingerprint_b"] or row["row_id_b"]))
@@ -200,7 +202,7 @@ def add_decisions(answers: list[Path], ledger: Path) -> Added:
         for row, line in zip(old.table.to_dict("records"), old.lines, strict=True):
             if row["decision"]:
                 known[_key(row)] = (str(row["decision"]), line)
-    new_rows: list[dict[str, object]] = []
+    new_rows: list[dict[Any, object]] = []
     already = 0
     for path in answers:
         got = read_decisions(path)
@@ -226,7 +228,7 @@ def add_decisions(answers: list[Path], ledger: Path) -> Added:
     return Added(len(new_rows), already, ledger)
 
 
-def _append(ledger: Path, rows: list[dict[str, object]], old: DecisionsFile | None) -> None:
+def _append(ledger: Path, rows: list[dict[Any, object]], old: DecisionsFile | None) -> None:
     """Old bytes + new lines (in the ledger's own column order), written atomically."""
     if old is None:
         write_text_atomic(ledger, csv_text(DECISION_COLUMNS, rows))

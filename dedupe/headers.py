@@ -36,7 +36,7 @@ MAPPING_EXAMPLE = (
 NO_NAME = "no name column found"
 
 #: A close spelling must score this (rapidfuzz ratio, 0-100) against an alias ...
-FUZZY_CUTOFF = 88.0
+FUZZY_CUTOFF = 85.0
 #: ... and beat the best alias of any *other* field by this much (else it is ambiguous).
 FUZZY_MARGIN = 6.0
 #: Headers shorter than this are never matched by spelling ("No", "ID", "Ref" are too short).
@@ -150,11 +150,19 @@ def _kind(values: list[str]) -> str:
         return "email"
     if sum(1 for v in cells if any(ch.isdigit() for ch in v)) * share >= 0.5:
         return "number"
-    if frac(_INITIALS_VALUE) >= VALUE_SHARE and all(len(v) <= 8 for v in cells):
+    if share * sum(1 for v in cells if _is_initials(v)) >= VALUE_SHARE:
         return "initials"
     if frac(_WORD_VALUE) >= VALUE_SHARE:
         return "words"
     return "other"
+
+
+def _is_initials(v: str) -> bool:
+    """ "J", "J.A.", "J A", "JA" (capitals): initials; "Ann" or "LEE" are not."""
+    if not _INITIALS_VALUE.match(v):
+        return False
+    letters = sum(1 for ch in v if ch.isalpha())
+    return letters == 1 or "." in v or " " in v or (v.isupper() and letters <= 2)
 
 
 def _sample(records: list[list[str]], i: int) -> list[str]:

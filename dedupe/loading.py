@@ -16,8 +16,9 @@ from functools import partial
 from pathlib import Path
 from queue import Empty, Queue
 
+from dedupe.csvfile import Mapping, MappingLine, OnRows
 from dedupe.headers import Level, Notice, applies_to
-from dedupe.io import Export, Mapping, MappingLine, OnRows, read_export
+from dedupe.io import Export, read_export
 from dedupe.progress import Progress, RowProgress, RowStage, Silent
 from dedupe.records import Prepared, PreparedExport, combine, prepare_export
 from dedupe.schema import header_key

@@ -95,7 +95,7 @@ class RowBars:
 
     def print(self, text: str) -> None:
         """Lines above the bars (e.g. how each file was read)."""
-        self._progress.console.print(text, markup=False, highlight=False)
+        self._progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def _finish(self) -> None:
         for task_id in self._rows.values():

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from dedupe.csvfile import Mapping
 from dedupe.headers import Column, Level, Notice
-from dedupe.io import Mapping
 from dedupe.loading import read_and_prepare, unused_mapping_lines
 from omov.errors import InputError
 
