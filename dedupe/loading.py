@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import nullcontext
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -196,8 +197,10 @@ def _in_workers(
     # spawn, not fork: the parent may run a progress thread, and forking a threaded
     # process can deadlock the child on a lock that thread held.
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager, ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        ticks = manager.Queue() if rows is not None else None
+    # A manager process carries the workers' row counts, only when someone is watching.
+    manager = ctx.Manager() if rows is not None else nullcontext(None)
+    with manager as shared, ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        ticks = shared.Queue() if shared is not None else None
         futures: dict[Future[tuple[Export, PreparedExport]], int] = {
             pool.submit(_worker, pairs[k][0], pairs[k][1], mapping, today, ticks): k for k in order
         }
