@@ -131,7 +131,10 @@ def run_cmd(
         s["queue_items"], stale, s["records_rejected"], column_warnings + len(mapping_notes)
     )
     if problems:
-        raise ProblemsFound("; ".join(problems), fix=_advice(out, decisions, s["queue_items"]))
+        to_fix = bool(s["records_rejected"] or column_warnings or mapping_notes)
+        raise ProblemsFound(
+            "; ".join(problems), fix=_advice(out, decisions, s["queue_items"], to_fix)
+        )
 
 
 def _problems(queue: object, stale: int, rejected: object, warnings: int) -> list[str]:
@@ -147,7 +150,7 @@ def _problems(queue: object, stale: int, rejected: object, warnings: int) -> lis
     return out
 
 
-def _advice(out: Path, decisions: Path | None, queue: object) -> str:
+def _advice(out: Path, decisions: Path | None, queue: object, to_fix: bool) -> str:
     """What to do next; the decisions file always lives outside --out."""
     ledger = decisions or Path("decisions.csv")
     steps = []
@@ -157,7 +160,10 @@ def _advice(out: Path, decisions: Path | None, queue: object) -> str:
             f"decisions'; then add the download to your decisions file: omov dedupe decisions "
             f"add DOWNLOADED.csv --to {ledger}, and re-run with --decisions {ledger}"
         )
-    steps.append("fix the rows and columns listed above in the exports (or --mapping) and re-run")
+    if to_fix:
+        steps.append("fix the rows and columns listed above in the exports (or --mapping), re-run")
+    if not steps:
+        steps.append("see decisions_applied.csv: re-decide the stale decisions in the report")
     return "\n  ".join(steps)
 
 

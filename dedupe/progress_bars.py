@@ -11,7 +11,6 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     SpinnerColumn,
@@ -19,20 +18,31 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.text import Text
 
 from dedupe.progress import RowStage
 
 
-class _Rate(ProgressColumn):
-    """Rows per second, for row tasks only."""
+class _Count(ProgressColumn):
+    """ "37,245/200,000 rows" for row tasks; "n/m" for a phase of known size; else nothing."""
 
     def render(self, task: Task) -> Text:
-        if not task.fields.get("rows") or not task.speed:
+        if task.total is None or not (task.fields.get("rows") or task.fields.get("sized")):
             return Text("")
-        return Text(f"{task.speed:,.0f} rows/s", style="progress.data.speed")
+        unit = " rows" if task.fields.get("rows") else ""
+        return Text(f"{task.completed:,.0f}/{task.total:,.0f}{unit}", style="progress.download")
+
+
+class _RateAndEta(ProgressColumn):
+    """Rows per second and the time left, for row tasks still running."""
+
+    def render(self, task: Task) -> Text:
+        if not task.fields.get("rows") or not task.speed or task.finished:
+            return Text("")
+        left = task.time_remaining
+        eta = f", {int(left) // 60}:{int(left) % 60:02d} left" if left is not None else ""
+        return Text(f"{task.speed:,.0f} rows/s{eta}", style="progress.data.speed")
 
 
 class RowBars:
@@ -42,11 +52,9 @@ class RowBars:
         self._progress = Progress(
             SpinnerColumn(finished_text="[green]✓[/]"),
             TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _Rate(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            BarColumn(bar_width=20),
+            _Count(),
+            _RateAndEta(),
             TimeElapsedColumn(),
             console=console,
             disable=console.quiet,
@@ -87,7 +95,7 @@ class RowBars:
         """A later phase: one bar each (pulsing while its size is unknown), ticked when done."""
         self._finish()
         self._phases += 1
-        self._task = self._progress.add_task(name, total=total)
+        self._task = self._progress.add_task(name, total=total, sized=total is not None)
 
     def advance(self, steps: int = 1) -> None:
         if self._task is not None:
