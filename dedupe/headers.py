@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from dedupe.schema import (
     ALIAS_INDEX,
@@ -35,11 +35,7 @@ MAPPING_EXAMPLE = (
 )
 NO_NAME = "no name column found"
 
-#: A close spelling must score this (rapidfuzz ratio, 0-100) against an alias ...
-FUZZY_CUTOFF = 85.0
-#: ... and beat the best alias of any *other* field by this much (else it is ambiguous).
-FUZZY_MARGIN = 6.0
-#: Headers shorter than this are never matched by spelling ("No", "ID", "Ref" are too short).
+#: Words shorter than this are never matched by spelling ("No", "ID", "Ref", "Tel").
 FUZZY_MIN_LENGTH = 5
 #: Share of a column's non-empty sample cells that must look like membership numbers.
 VALUE_SHARE = 0.8
@@ -105,7 +101,7 @@ def recognise(header: str, sample: list[str] | None = None) -> tuple[str | None,
     spelled = expand_abbreviations(key)
     if spelled != key and (field := lookup_header(spelled)) is not None:
         return field, How.ABBREVIATION
-    if len(key) >= FUZZY_MIN_LENGTH and (field := _close_spelling(spelled)) is not None:
+    if (field := _close_spelling(spelled)) is not None:
         return field, How.SPELLING
     return None, None
 
@@ -118,13 +114,29 @@ def _bare_number(sample: list[str] | None) -> tuple[str | None, How | None]:
 
 
 def _close_spelling(key: str) -> str | None:
-    """The field whose alias is spelled closest to ``key``, if clearly closest."""
-    hits = process.extract(key, _ALIAS_KEYS, scorer=fuzz.ratio, limit=8)
-    if not hits or hits[0][1] < FUZZY_CUTOFF:
-        return None
-    best = ALIAS_INDEX[hits[0][0]]
-    rival = max((s for a, s, _ in hits if ALIAS_INDEX[a] != best), default=0.0)
-    return best if hits[0][1] - rival >= FUZZY_MARGIN else None
+    """The one field with an alias that ``key`` is a typo of, word by word, else None.
+
+    Each word must equal the alias's word or be a typo of it: one edit (a transposition is
+    one) in a word of 5-7 letters, two in a longer one. Short words and numbers must match
+    exactly, so "Contact pref", "Mobile 2" or "Membership start" are not guessed at.
+    """
+    words = key.split()
+    fields = {
+        ALIAS_INDEX[alias]
+        for alias in _ALIAS_KEYS
+        if len(alias_words := alias.split()) == len(words)
+        and all(_typo_of(w, a) for w, a in zip(words, alias_words, strict=True))
+    }
+    return fields.pop() if len(fields) == 1 else None
+
+
+def _typo_of(word: str, alias_word: str) -> bool:
+    if word == alias_word:
+        return True
+    if len(word) < FUZZY_MIN_LENGTH or len(alias_word) < FUZZY_MIN_LENGTH or word.isdigit():
+        return False
+    allowed = 1 if len(alias_word) < 8 else 2
+    return bool(DamerauLevenshtein.distance(word, alias_word, score_cutoff=allowed) <= allowed)
 
 
 def looks_like_membership_numbers(values: list[str]) -> bool:

@@ -115,6 +115,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "lname",
         "last",
         "second name",
+        "surname family name",
+        "family name surname",
     ),
     "full_name": (
         "name",
@@ -201,7 +203,18 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "street name",
         "full address",
     ),
-    "town": ("town", "city", "town city", "post town", "locality", "town or city", "city town"),
+    "town": (
+        "town",
+        "city",
+        "town city",
+        "post town",
+        "postal town",
+        "town village",
+        "village",
+        "locality",
+        "town or city",
+        "city town",
+    ),
     "postcode": ("postcode", "post code", "postal code", "zip", "zip code", "postcode zip"),
     "org_member_id": (
         "id",

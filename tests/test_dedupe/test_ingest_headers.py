@@ -30,7 +30,15 @@ TODAY = dt.date(2026, 11, 25)
         ("Surnmae", "last_name", How.SPELLING),
         ("Emial Address", "email", How.SPELLING),
         ("Postocde", "postcode", How.SPELLING),
+        ("Frist name", "first_name", How.SPELLING),
+        ("Memebrship number", "membership_number", How.SPELLING),
+        ("Postal town", "town", How.ALIAS),
         ("Favourite colour", None, None),
+        # a real word one or two letters from an alias is not a typo of it
+        ("Membership start", None, None),
+        ("Contact pref", None, None),
+        ("Mobile 2", None, None),
+        ("Address 4", None, None),
     ],
 )
 def test_header_variants(header: str, field: str | None, how: How | None) -> None:
