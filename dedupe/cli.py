@@ -192,15 +192,18 @@ def _notice_line(note: Notice) -> str:
     return f"    {mark}: {note.text}"
 
 
-def _delimiter_name(delimiter: str) -> str:
+def _layout(encoding: str, delimiter: str) -> str:
+    """ "utf-8, delimiter comma" for a text file; "xlsx workbook, sheet Members" for a sheet."""
+    if delimiter.startswith("sheet "):
+        return f"{encoding} workbook, {delimiter}"
     names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-    return names.get(delimiter, delimiter)
+    return f"encoding {encoding}, delimiter {names.get(delimiter, repr(delimiter))}"
 
 
 def _describe_export(exp: Export) -> str:
     lines = [
         f"  {exp.org}: {exp.n_records:,} records from {exp.path} "
-        f"({exp.encoding}, {_delimiter_name(exp.delimiter)})",
+        f"({_layout(exp.encoding, exp.delimiter)})",
         _columns_text(exp.columns),
         *(_notice_line(n) for n in exp.notices),
     ]
@@ -244,7 +247,7 @@ def _survey_text(f: FileSurvey) -> str:
         return f"{f.org}: {f.path}\n    CANNOT READ: {f.error}"
     lines = [
         f"{f.org}: {f.path}",
-        f"    encoding {f.encoding}, delimiter {_delimiter_name(f.delimiter)}, {f.rows:,} rows, "
+        f"    {_layout(f.encoding, f.delimiter)}, {f.rows:,} rows, "
         f"{len(f.rejected):,} would be rejected",
         _columns_text(f.columns),
         *(_notice_line(n) for n in f.notices),

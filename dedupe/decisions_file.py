@@ -195,7 +195,8 @@ def add_decisions(answers: list[Path], ledger: Path) -> Added:
             fix="give the new answers (a filled review_queue.csv copy or the report's "
             "download) first and the decisions file after --to",
         )
-    old = read_decisions(ledger) if ledger.exists() else None
+    fresh = not ledger.exists() or ledger.stat().st_size == 0  # `touch decisions.csv` is new
+    old = None if fresh else read_decisions(ledger)
     known: dict[tuple[str, ...], tuple[str, int]] = {}
     problems: list[str] = list(old.problems if old else [])
     if old is not None:

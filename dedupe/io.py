@@ -243,7 +243,13 @@ def _sheet_table(
             raise
         start, chosen = found
     return _Table(
-        rows[start], rows[start + 1 :], lines[start + 1 :], "xlsx", f"sheet {name}", chosen, path
+        rows[start],
+        rows[start + 1 :],
+        lines[start + 1 :],
+        split_sheet(path)[0].suffix.lower().lstrip("."),
+        f"sheet {name}",
+        chosen,
+        path,
     )
 
 

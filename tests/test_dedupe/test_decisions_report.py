@@ -130,6 +130,15 @@ def test_decisions_add_keeps_earlier_lines_and_accumulates(tmp_path: Path) -> No
     assert ledger.read_bytes() == after
 
 
+def test_decisions_add_to_an_empty_file_writes_the_header(tmp_path: Path) -> None:
+    ledger = tmp_path / "decisions.csv"
+    ledger.touch()
+    answers = tmp_path / "a.csv"
+    answers.write_text("records,decision\na:1;b:1,same\n")
+    assert add_decisions([answers], ledger).added == 1
+    assert ledger.read_text().splitlines()[0].startswith("item_id,")
+
+
 def test_decisions_add_cli_then_run_applies_them(tmp_path: Path) -> None:
     paths, out = _world(tmp_path), tmp_path / "out"
     assert _run(paths, out) == ExitCode.PROBLEMS

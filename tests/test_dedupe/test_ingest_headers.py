@@ -135,7 +135,7 @@ def test_ods_is_read(tmp_path: Path) -> None:
         path, engine="odf", index=False
     )
     exp = read_export(path, "org", [])
-    assert exp.encoding == "xlsx" and list(exp.data["membership_number"]) == ["1234567"]
+    assert exp.encoding == "ods" and list(exp.data["membership_number"]) == ["1234567"]
 
 
 def test_missing_sheet_is_named(tmp_path: Path) -> None:
