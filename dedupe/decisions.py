@@ -68,6 +68,7 @@ def resolve(
     idx = _Index(records)
     out = Resolved()
     seen: dict[tuple[int, int], tuple[str, int]] = {}
+    conflicts: list[str] = []
     for (_, row), line in zip(decisions.iterrows(), lines, strict=True):
         decision = str(row["decision"]).strip().lower()
         if not decision:
@@ -79,6 +80,7 @@ def resolve(
             "note": row["note"],
             "status": "applied",
             "detail": "",
+            "row": {c: str(row[c]) for c in decisions.columns},  # as written, for the report
         }
         found: list[int] = []
         problems = []
@@ -101,13 +103,11 @@ def resolve(
         )
         for pr in pairs:
             if pr in seen and seen[pr][0] != decision:
-                raise InputError(
-                    f"this decision says {decision!r} but line {seen[pr][1]} says "
-                    f"{seen[pr][0]!r} about the same two records",
-                    path=path,
-                    line=line,
-                    fix="keep one of the two lines",
+                conflicts.append(
+                    f"{path}:{line}: says {decision!r} but line {seen[pr][1]} says "
+                    f"{seen[pr][0]!r} about the same two records"
                 )
+                continue
             seen[pr] = (decision, line)
             out.decided_pairs[pr] = decision
         (out.must if decision == "same" else out.cannot).extend(pairs)
@@ -116,4 +116,9 @@ def resolve(
             f"{records.at[k, 'source_org']}:{records.at[k, 'row_id']}" for k in found
         )
         out.log.append(entry)
+    if conflicts:
+        raise InputError(
+            "\n    ".join([f"{len(conflicts)} conflicting decision(s):", *sorted(set(conflicts))]),
+            fix="keep one line of each conflicting pair, then run again",
+        )
     return out

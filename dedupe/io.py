@@ -7,9 +7,7 @@ so the pure core only ever sees clean string columns.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,24 +15,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dedupe.schema import (
-    CANONICAL_FIELDS,
-    COALESCE_FIELDS,
-    DECISION_COLUMNS,
-    IGNORE,
-    MULTI_COLUMN_FIELDS,
-    header_key,
-    lookup_header,
+from dedupe.csvfile import (
+    MANY_LINES,
+    MAX_CELL_CHARS,
+    Mapping,
+    OnRows,
+    decode_bytes,
+    long_lines,
+    oversized,
+    parse_records,
+    triples,
 )
+from dedupe.csvfile import load_mapping as load_mapping  # re-exported: the old home
+from dedupe.headers import NO_NAME, Column, Notice, choose_columns
+from dedupe.rows import (
+    all_plain_records,
+    drop_trailing_delimiters,
+    padded_notice,
+    sort_out_records,
+)
+from dedupe.schema import CANONICAL_FIELDS, COALESCE_FIELDS
+from dedupe.sheets import is_workbook, read_sheet_rows, sheet_names, split_sheet
 from omov.errors import InputError
-
-MAPPING_EXAMPLE = (
-    "write a mapping file (CSV with columns file,header,field; file may be blank for 'any file'),"
-    " e.g.\n      file,header,field\n      ,{header},first_name\n    and pass --mapping FILE."
-    " Fields: " + ", ".join(CANONICAL_FIELDS) + ", or 'ignore'"
-)
-
-_NAME_FIELDS = ("full_name", "first_name", "last_name")
 
 
 @dataclass
@@ -50,268 +52,23 @@ class Export:
     rejected: list[dict[str, object]] = field(default_factory=list)
     delimiter: str = ","
     records_total: int = 0  #: data records in the file (kept when ``data`` is released)
+    columns: list[Column] = field(default_factory=list)  #: every header and how it was read
+    notices: list[Notice] = field(default_factory=list)  #: file-level news for the data officer
 
     @property
     def n_records(self) -> int:
         return self.records_total or len(self.data) + len(self.rejected)
 
 
-def decode_bytes(raw: bytes, path: Path) -> tuple[str, str]:
-    """Decode an export: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252.
-
-    UTF-16 with a byte-order mark is what Excel writes as "Unicode Text" (tab-delimited); its
-    BOM makes it unambiguous. UTF-16 *without* a BOM cannot be told from binary data: it stops.
-    """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _decode_utf16(raw, path), "utf-16"
-    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(
-            "this is a spreadsheet workbook, not a CSV file",
-            path=str(path),
-            line=1,
-            fix="open it and 'Save As' CSV UTF-8, then pass the .csv file",
-        )
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        line = raw.count(b"\n", 0, nul) + 1
-        raise InputError(
-            "the file contains NUL bytes (binary or UTF-16 data)",
-            path=str(path),
-            line=line,
-            fix="re-export the data as a UTF-8 CSV file",
-        )
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict") if _utf8_ok(raw[3:]) else _bad_utf8(
-            raw[3:], path
-        ), "utf-8-sig"
-    if _utf8_ok(raw):
-        return raw.decode("utf-8"), "utf-8"
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            f"the file is neither UTF-8 nor Windows-1252 (byte 0x{raw[exc.start]:02x} at byte "
-            f"{exc.start})",
-            path=str(path),
-            line=line,
-            fix="re-save the export as 'CSV UTF-8' from the spreadsheet or database",
-        ) from exc
-
-
-def _decode_utf16(raw: bytes, path: Path) -> str:
-    """UTF-16 (byte order from the BOM); a broken code unit stops the run at its line."""
-    try:
-        return raw.decode("utf-16")
-    except UnicodeDecodeError as exc:
-        enc = "utf-16-le" if raw.startswith(b"\xff\xfe") else "utf-16-be"
-        line = raw[: exc.start].decode(enc, errors="replace").count("\n") + 1
-        raise InputError(
-            f"the file starts as UTF-16 but is not valid UTF-16 (at byte {exc.start})",
-            path=str(path),
-            line=line,
-            fix="re-save the export as 'CSV UTF-8' (or 'Unicode Text') from the spreadsheet",
-        ) from exc
-
-
-def _utf8_ok(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _bad_utf8(raw: bytes, path: Path) -> str:
-    """A file that declares UTF-8 with a BOM but is not UTF-8 is mixed up: stop and say where."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
-            path=str(path),
-            line=line,
-            fix="re-save the whole file as 'CSV UTF-8'",
-        ) from exc
-    raise AssertionError("unreachable")
-
-
-def _sniff_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: (counts[d], d == ","))
-    return best if counts[best] > 0 else ","
-
-
-_SEP_LINE = re.compile(r'"?sep=(.)"?')
-
-
-def parse_records(text: str, path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
-    """Split decoded text into header, records and each record's first physical line.
-
-    Blank lines are not records. A quote left open at the end of the file means the file was
-    truncated (or a stray quote): that stops the run with the line where the quote opened.
-    """
-    if not text.strip():
-        raise InputError(
-            "the file is empty",
-            path=str(path),
-            line=1,
-            fix="re-export the organisation's members with a header row",
-        )
-    nl = text.find("\n")
-    first = text[: nl if nl >= 0 else len(text)]
-    # "sep=;" on the first line is the spreadsheet convention for naming the delimiter.
-    declared = _SEP_LINE.fullmatch(first.rstrip("\r\n").strip(" "))
-    delimiter = declared[1] if declared else _sniff_delimiter(first)
-    records, lines = _read_csv(text, delimiter, path)
-    if declared and lines and lines[0] == 1:
-        del records[0], lines[0]
-    if not records:  # only a "sep=" line
-        raise InputError(
-            "the file has no header row",
-            path=str(path),
-            line=1,
-            fix="re-export the organisation's members with a header row",
-        )
-    header = records[0]
-    return header, records[1:], lines[1:], delimiter
-
-
-def _read_csv(text: str, delimiter: str, path: Path) -> tuple[list[list[str]], list[int]]:
-    """Non-blank records and their first physical line, read by the csv module."""
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True
-    )
-    records: list[list[str]] = []
-    lines: list[int] = []
-    prev = 0
-    try:
-        for row in reader:
-            start = prev + 1
-            prev = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            records.append(row)
-            lines.append(start)
-    except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
-            raise InputError(
-                "the file ends inside a quoted field that starts on this line: it is truncated "
-                "(or a quote is never closed)",
-                path=str(path),
-                line=prev + 1,
-                fix="re-export the file completely, or close the quote in that record",
-            ) from exc
-        raise InputError(
-            f"the CSV quoting is malformed in the record starting on this line ({exc})",
-            path=str(path),
-            line=prev + 1,
-            fix="a quoted field must be followed by the delimiter: double any '\"' inside a "
-            'quoted field (""), or re-export the file',
-        ) from exc
-    return records, lines
-
-
-def load_mapping(path: Path | None) -> list[tuple[str, str, str]]:
-    """Read a mapping file: rows of (file, header, field); file blank = any file."""
-    if path is None:
-        return []
-    try:
-        text, _ = decode_bytes(path.read_bytes(), path)
-    except OSError as exc:
-        raise InputError(
-            f"cannot read the mapping file ({exc.strerror})",
-            path=str(path),
-            fix="check the path given to --mapping",
-        ) from exc
-    header, records, lines, _ = parse_records(text, path)
-    cols = [header_key(h) for h in header]
-    if "header" not in cols or "field" not in cols:
-        raise InputError(
-            "the mapping file needs the columns file,header,field",
-            path=str(path),
-            line=1,
-            fix=MAPPING_EXAMPLE.format(header="Forename"),
-        )
-    hi, fi = cols.index("header"), cols.index("field")
-    pi = cols.index("file") if "file" in cols else None
-    out = []
-    for rec, line in zip(records, lines, strict=True):
-        target = rec[fi].strip() if fi < len(rec) else ""
-        if target not in CANONICAL_FIELDS and target != IGNORE:
-            raise InputError(
-                f"unknown field {target!r} in the mapping file",
-                path=str(path),
-                line=line,
-                fix="use one of: " + ", ".join(CANONICAL_FIELDS) + ", ignore",
-            )
-        file_pat = rec[pi].strip() if pi is not None and pi < len(rec) else ""
-        out.append((file_pat, rec[hi].strip(), target))
-    return out
-
-
-def map_headers(
-    header: list[str], path: Path, org: str, mapping: list[tuple[str, str, str]]
-) -> dict[int, str]:
-    """Column index -> canonical field; raises on duplicates and on an unusable header set."""
-    seen: dict[str, int] = {}
-    for i, h in enumerate(header):
-        k = header_key(h)
-        if not k:
-            continue
-        if k in seen:
-            raise InputError(
-                f"duplicate header {h!r} (columns {seen[k] + 1} and {i + 1})",
-                path=str(path),
-                line=1,
-                fix="rename or delete one of the two columns so each header is unique",
-            )
-        seen[k] = i
-    user = {}
-    for file_pat, h, target in mapping:
-        if file_pat and file_pat not in (path.name, path.stem, org, str(path)):
-            continue
-        user[header_key(h)] = target
-    by_col: dict[int, str] = {}
-    for i, h in enumerate(header):
-        k = header_key(h)
-        field = user[k] if k in user else lookup_header(h)
-        if field and field != IGNORE:
-            by_col[i] = field
-    used: dict[str, list[int]] = {}
-    for i, f in by_col.items():
-        used.setdefault(f, []).append(i)
-    for f, cols in used.items():
-        if len(cols) > 1 and f not in MULTI_COLUMN_FIELDS | COALESCE_FIELDS:
-            names = " and ".join(repr(header[c]) for c in cols)
-            raise InputError(
-                f"columns {names} both mean {f!r}",
-                path=str(path),
-                line=1,
-                fix=MAPPING_EXAMPLE.format(header=header[cols[1]]).replace("first_name", "ignore"),
-            )
-    has_name = "full_name" in used or ("last_name" in used and "first_name" in used)
-    if not has_name:
-        unknown = [h for i, h in enumerate(header) if i not in by_col]
-        raise InputError(
-            f"{_NO_NAME} (need 'full name', or 'first name' and 'last name'); "
-            f"headers not recognised: {', '.join(repr(u) for u in unknown) or 'none'}",
-            path=str(path),
-            line=1,
-            fix=MAPPING_EXAMPLE.format(header=unknown[0] if unknown else "Forename"),
-        )
-    return by_col
-
-
-_NO_NAME = "no name column found"
 #: How many lines of title or notes a report may put above its header row.
 MAX_PREAMBLE_LINES = 10
+
+_Chosen = tuple[dict[int, str], list[Column], list[Notice]]
 
 
 def _header_after_preamble(
     text: str, path: Path, org: str, mapping: list[tuple[str, str, str]]
-) -> tuple[list[str], list[list[str]], list[int], str, dict[int, str]] | None:
+) -> tuple[list[str], list[list[str]], list[int], str, _Chosen] | None:
     """Header, records, lines, delimiter and columns when the header row is not the first line.
 
     CRM "reports" put a title, a date or a filter description above the header ("Members,
@@ -331,14 +88,30 @@ def _header_after_preamble(
         end = rest.find("\n")
         line = rest[: end if end >= 0 else len(rest)]
         try:  # probe the one line first: a whole parse per candidate would cost a lot
-            map_headers(parse_records(line, path)[0], path, org, mapping)
+            choose_columns(parse_records(line, path)[0], [], path, org, mapping)
             header, records, lines, delimiter = parse_records(rest, path)
-            by_col = map_headers(header, path, org, mapping)
+            chosen = choose_columns(header, records, path, org, mapping, skipped + 1)
         except InputError:
             continue
         if not records:
             return None
-        return header, records, [n + skipped for n in lines], delimiter, by_col
+        return header, records, [n + skipped for n in lines], delimiter, chosen
+    return None
+
+
+def _rows_after_preamble(
+    rows: list[list[str]],
+    lines: list[int],
+    path: Path,
+    org: str,
+    mapping: list[tuple[str, str, str]],
+) -> tuple[int, _Chosen] | None:
+    """A sheet's header row below a title: (its position, its columns), or None."""
+    for k in range(1, min(MAX_PREAMBLE_LINES, len(rows) - 1) + 1):
+        try:
+            return k, choose_columns(rows[k], rows[k + 1 :], path, org, mapping, lines[k])
+        except InputError:
+            continue
     return None
 
 
@@ -375,20 +148,58 @@ def _unique_fingerprints(org: str, rows: list[list[str]]) -> tuple[list[str], li
     return out, raw
 
 
-def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Export:
-    """Read one organisation's export into canonical string columns; ragged rows are rejected."""
+@dataclass
+class _Table:
+    """A file's header, records and where each record starts, before any row is judged."""
+
+    header: list[str]
+    records: list[list[str]]
+    lines: list[int]
+    encoding: str
+    delimiter: str
+    chosen: _Chosen
+    path: Path
+    ends_with_newline: bool = True
+    long_lines: list[int] | None = None  #: None: check every cell (a sheet)
+
+
+def read_export(path: Path, org: str, mapping: Mapping, on_rows: OnRows | None = None) -> Export:
+    """Read one organisation's export into canonical string columns.
+
+    A CSV or a spreadsheet (``.xlsx``/``.xls``/``.ods``, one sheet: ``file.xlsx:Sheet``). Rows
+    shorter than the header lost only trailing empty fields and are padded; a longer row or a
+    repeated header is rejected (``rejected.csv``); file-level problems stop with file and line.
+    """
+    by_file = triples(mapping)
+    file, sheet = split_sheet(path)
     try:
-        raw = path.read_bytes()
+        raw = file.read_bytes()
     except OSError as exc:
         raise InputError(
             f"cannot read the export ({exc.strerror})",
-            path=str(path),
+            path=str(file),
             fix="check the path and permissions",
         ) from exc
     digest = hashlib.sha256(raw).hexdigest()
+    if is_workbook(file):
+        table = _sheet_table(raw, path, sheet, org, by_file)
+        if on_rows is not None:
+            on_rows(len(table.records))
+    else:
+        table = _csv_table(raw, path, org, by_file, on_rows)
+    return _build_export(table, path, org, digest)
+
+
+def _csv_table(
+    raw: bytes,
+    path: Path,
+    org: str,
+    mapping: list[tuple[str, str, str]],
+    on_rows: OnRows | None = None,
+) -> _Table:
     text, encoding = decode_bytes(raw, path)
     try:
-        header, records, lines, delimiter = parse_records(text, path)
+        header, records, lines, delimiter = parse_records(text, path, on_rows)
         if not records:
             raise InputError(
                 "the file has a header but no member rows",
@@ -396,25 +207,72 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
                 line=1,
                 fix="re-export the organisation's members, or leave the file out",
             )
-        by_col = map_headers(header, path, org, mapping)
+        chosen = choose_columns(header, records, path, org, mapping)
     except InputError as err:
         # A title above the header can hide it (or, read with the title's delimiter, look
         # like bad quoting near the top): look for the header a few lines down.
-        near_top = _NO_NAME in str(err) or (err.line or 0) <= MAX_PREAMBLE_LINES + 2
+        near_top = NO_NAME in str(err) or (err.line or 0) <= MAX_PREAMBLE_LINES + 2
         found = _header_after_preamble(text, path, org, mapping) if near_top else None
         if found is None:
             raise
-        header, records, lines, delimiter, by_col = found
+        header, records, lines, delimiter, chosen = found
+    ends = text.endswith(("\n", "\r"))
+    return _Table(header, records, lines, encoding, delimiter, chosen, path, ends, long_lines(text))
+
+
+def _sheet_table(
+    raw: bytes, path: Path, sheet: str | None, org: str, mapping: list[tuple[str, str, str]]
+) -> _Table:
+    name, rows, lines = read_sheet_rows(raw, path, sheet)
+    if len(rows) < 2:
+        raise InputError(
+            f"sheet {name!r} has a header but no member rows"
+            if rows
+            else f"sheet {name!r} is empty",
+            path=str(path),
+            line=1,
+            fix="re-export the organisation's members, or name another sheet: FILE.xlsx:SHEET",
+        )
+    try:
+        start, chosen = 0, choose_columns(rows[0], rows[1:], path, org, mapping, lines[0])
+    except InputError as err:
+        found = (
+            _rows_after_preamble(rows, lines, path, org, mapping) if NO_NAME in str(err) else None
+        )
+        if found is None:
+            raise
+        start, chosen = found
+    return _Table(
+        rows[start],
+        rows[start + 1 :],
+        lines[start + 1 :],
+        split_sheet(path)[0].suffix.lower().lstrip("."),
+        f"sheet {name}",
+        chosen,
+        path,
+    )
+
+
+def _build_export(table: _Table, path: Path, org: str, digest: str) -> Export:
+    header, lines = table.header, table.lines
+    by_col, columns, notices = table.chosen
     width = len(header)
-    records = _drop_trailing_delimiters(records, width)
+    records = drop_trailing_delimiters(table.records, width)
     header_map = {h: by_col.get(i, "unmapped") for i, h in enumerate(header)}
     rejected: list[dict[str, object]] = []
-    if _all_plain_records(records, header, width):
+    if all_plain_records(records, header, width):
         keep_rows, keep_idx = records, list(range(len(records)))
     else:
-        keep_rows, keep_idx = _sort_out_records(records, lines, header, text, org, path, rejected)
+        keep_rows, keep_idx, padded = sort_out_records(
+            records, lines, header, table.ends_with_newline, org, path, rejected
+        )
+        if padded:
+            notices = [*notices, padded_notice(padded, width)]
+    _refuse_oversized(table, keep_rows, keep_idx)
     data: dict[str, object] = {"source_org": np.full(len(keep_rows), org, dtype=object)}
     data.update(_canonical_columns(keep_rows, header, by_col))
+    if "initials" in data and "first_name" not in data and "full_name" not in data:
+        data["first_name"] = _spaced_initials(data["initials"])
     # Cells are stripped later, once per distinct value (dedupe.distinct.clean_cell).
     idx = np.array(keep_idx, dtype=np.int64)
     data["row_id"] = idx + 1
@@ -424,82 +282,54 @@ def read_export(path: Path, org: str, mapping: list[tuple[str, str, str]]) -> Ex
     )
     df = pd.DataFrame(data, index=pd.RangeIndex(len(keep_rows)))
     return Export(
-        org, path, encoding, digest, df, header_map, rejected, delimiter, records_total=len(records)
+        org,
+        path,
+        table.encoding,
+        digest,
+        df,
+        header_map,
+        rejected,
+        table.delimiter,
+        records_total=len(records),
+        columns=columns,
+        notices=notices,
     )
 
 
-def _is_repeated_header(rec: list[str], header: list[str], header_keys: list[str]) -> bool:
-    first_head = header[0].strip()
-    return bool(
-        first_head  # cheap test first: this runs once per row
-        and rec[0].strip().lstrip("\ufeff") == first_head
-        and len(rec) == len(header)
-        and [header_key(v) for v in rec] == header_keys
-    )
+_LETTER = re.compile(r"[^\W\d_]")
 
 
-def _all_plain_records(records: list[list[str]], header: list[str], width: int) -> bool:
-    """True when every record has the header's width and none is the header again."""
-    if any(len(r) != width for r in records):
-        return False
-    first_head = header[0].strip()
-    if not first_head:
-        return True
-    keys = [header_key(h) for h in header]
-    return not any(_is_repeated_header(r, header, keys) for r in records if first_head in r[0])
+def _spaced_initials(cells: object) -> np.ndarray:
+    """An initials column as a first name matching can read: "J.A." / "JA" -> "J A"."""
+    values = cells.tolist() if isinstance(cells, np.ndarray) else list(cells)  # type: ignore[call-overload]
+    out = np.empty(len(values), dtype=object)
+    out[:] = [" ".join(_LETTER.findall(v)) if isinstance(v, str) else v for v in values]
+    return out
 
 
-def _sort_out_records(
-    records: list[list[str]],
-    lines: list[int],
-    header: list[str],
-    text: str,
-    org: str,
-    path: Path,
-    rejected: list[dict[str, object]],
-) -> tuple[list[list[str]], list[int]]:
-    """(kept rows, their indices); a repeated header or a ragged row goes to ``rejected``."""
-    width = len(header)
-    keep_rows: list[list[str]] = []
-    keep_idx: list[int] = []
-    header_keys = [header_key(h) for h in header]
-    for n, rec in enumerate(records):
-        if _is_repeated_header(rec, header, header_keys):
-            rejected.append(
-                _reject(
-                    org,
-                    n + 1,
-                    path,
-                    lines[n],
-                    "the header row again (two exports pasted into one file?)",
-                    "delete the repeated header line; the row was left out",
-                )
-            )
-            continue
-        if len(rec) != width:
-            if n == len(records) - 1 and len(rec) < width and not text.endswith(("\n", "\r")):
-                raise InputError(
-                    f"the last record has {len(rec)} of {width} fields and the file does not "
-                    "end with a newline: it looks truncated",
-                    path=str(path),
-                    line=lines[n],
-                    fix="re-export the file completely",
-                )
-            rejected.append(
-                _reject(
-                    org,
-                    n + 1,
-                    path,
-                    lines[n],
-                    f"ragged row: {len(rec)} fields, header has {width}",
-                    "check the row for an unquoted comma or a missing field "
-                    "and re-export; the row was left out",
-                )
-            )
-            continue
-        keep_rows.append(rec)
-        keep_idx.append(n)
-    return keep_rows, keep_idx
+def _refuse_oversized(table: _Table, rows: list[list[str]], keep_idx: list[int]) -> None:
+    """Stop at the first cell longer than any member field (its size, line and column).
+
+    Only records that hold a very long physical line or span many lines are looked at cell by
+    cell (a sheet's records all are): a 1M-row file is not measured cell by cell.
+    """
+    starts = np.array([table.lines[k] for k in keep_idx], dtype=np.int64)
+    suspects: list[int] | range
+    if table.long_lines is None:
+        suspects = range(len(rows))
+    else:
+        spans = np.diff(np.r_[starts, starts[-1] + 1]) if len(starts) else starts
+        found = set(np.flatnonzero(spans >= MANY_LINES).tolist())
+        for ln in table.long_lines:
+            k = int(np.searchsorted(starts, ln, side="right")) - 1
+            if k >= 0:
+                found.add(k)
+        suspects = sorted(found)
+    for k in suspects:
+        for c, cell in enumerate(rows[k]):
+            if len(cell) > MAX_CELL_CHARS:
+                column = table.header[c] if c < len(table.header) else None
+                raise oversized(table.path, int(starts[k]), column, len(cell), cell.count("\n"))
 
 
 _EDGE_SEPARATORS = re.compile(r"^(, )+|(, )+$")
@@ -552,30 +382,16 @@ def _canonical_columns(
     return data
 
 
-def _drop_trailing_delimiters(records: list[list[str]], width: int) -> list[list[str]]:
-    """Cut the empty cells that a delimiter at the end of every data line adds.
-
-    Some exporters end each data line with the delimiter ("a;b;c;") but not the header. That
-    is a file-wide habit, so it is undone only when most rows show it; one row with a stray
-    extra field is still ragged (its cells may have shifted).
-    """
-    extra = [len(r) > width and not "".join(r[width:]).strip() for r in records]
-    if sum(extra) * 2 <= len(records):
-        return records
-    return [r[:width] if e else r for r, e in zip(records, extra, strict=True)]
-
-
-def _reject(
-    org: str, row_id: int, path: Path, line: int, reason: str, fix: str
-) -> dict[str, object]:
-    return {
-        "source_org": org,
-        "row_id": row_id,
-        "file": str(path),
-        "line": line,
-        "reason": reason,
-        "fix": fix,
-    }
+def _sheets_of(pair: tuple[str, Path]) -> list[tuple[str, Path]]:
+    """A workbook with several sheets of data is one export per sheet ("org:Sheet")."""
+    org, path = pair
+    file, sheet = split_sheet(path)
+    if sheet is not None or not is_workbook(file) or not file.is_file():
+        return [pair]
+    names = sheet_names(file)
+    if len(names) <= 1:
+        return [pair]
+    return [(f"{org}:{n}", Path(f"{file}:{n}")) for n in names]
 
 
 def parse_org_args(exports: list[Path], org_args: list[str]) -> list[tuple[str, Path]]:
@@ -587,10 +403,18 @@ def parse_org_args(exports: list[Path], org_args: list[str]) -> list[tuple[str, 
             raise InputError(f"--org {spec!r} is not NAME=PATH", fix="e.g. --org unison=exp.csv")
         name, where = spec.split("=", 1)
         named[Path(where)] = name.strip()
+    given = [*exports, *named]
+    for path in given:
+        if sum(1 for g in given if g.resolve() == path.resolve()) > 1:
+            raise InputError(
+                "the same export is given twice",
+                path=str(path),
+                fix="name each organisation's export once",
+            )
     for path in exports:
-        pairs.append((named.pop(path, path.stem), path))
+        pairs += _sheets_of((named.pop(path, path.stem), path))
     for path, name in sorted(named.items()):
-        pairs.append((name, path))
+        pairs += _sheets_of((name, path))
     orgs = [o for o, _ in pairs]
     dup = sorted({o for o in orgs if orgs.count(o) > 1})
     if dup:
@@ -601,37 +425,3 @@ def parse_org_args(exports: list[Path], org_args: list[str]) -> list[tuple[str, 
     if not pairs:
         raise InputError("no export files given", fix="omov dedupe run a.csv b.csv --out out/")
     return sorted(pairs)
-
-
-def load_decisions(path: Path) -> tuple[pd.DataFrame, list[int]]:
-    """Read an auditor's decisions file (see docs/formats-dedupe.md)."""
-    try:
-        text, _ = decode_bytes(path.read_bytes(), path)
-    except OSError as exc:
-        raise InputError(
-            f"cannot read the decisions file ({exc.strerror})",
-            path=str(path),
-            fix="check the path given to --decisions",
-        ) from exc
-    header, records, lines, _ = parse_records(text, path)
-    cols = [header_key(h).replace(" ", "_") for h in header]
-    if "decision" not in cols:
-        raise InputError(
-            "the decisions file needs a 'decision' column",
-            path=str(path),
-            line=1,
-            fix="start from review_queue.csv: fill in 'decision' (same/different) and 'note'",
-        )
-    rows = []
-    for rec, line in zip(records, lines, strict=True):
-        d = dict(zip(cols, [v.strip() for v in rec], strict=False))
-        rows.append({c: d.get(c, "") for c in DECISION_COLUMNS})
-        dec = rows[-1]["decision"].lower()
-        if dec not in ("same", "different", ""):
-            raise InputError(
-                f"decision must be 'same' or 'different', not {dec!r}",
-                path=str(path),
-                line=line,
-                fix="write same or different (or leave blank to skip the row)",
-            )
-    return pd.DataFrame(rows, columns=list(DECISION_COLUMNS), dtype=object), lines

@@ -20,13 +20,16 @@ from dedupe.compare import COMPARISONS
 from dedupe.io import Export
 from dedupe.pipeline import Options, Result
 from dedupe.schema import (
+    DECISION_COLUMNS,
     EXCLUDED_COLUMNS,
     FORMAT_VERSION,
     MEMBERS_SCHEMA,
     REJECTED_COLUMNS,
     WARNINGS_COLUMNS,
 )
+from dedupe.sheets import split_sheet
 from omov import __version__
+from omov.errors import InputError
 from omov.fileio import atomic_open, sha256_file
 
 DECISION_LOG_COLUMNS = (
@@ -138,7 +141,30 @@ def render_report(res: Result, exports: list[Export]) -> str:
         categories=sorted(set(res.queue["category"])) if len(res.queue) else [],
         decisions_applied=sum(1 for x in log if x["status"] == "applied"),
         decisions_stale=sum(1 for x in log if x["status"] == "stale"),
+        decision_columns=list(DECISION_COLUMNS),
+        earlier=_earlier(res),
     )
+
+
+def _earlier(res: Result) -> list[dict[str, object]]:
+    """The decisions the run was given, each with the names of the records it is about."""
+    r = res.prep.records
+    names: dict[tuple[str, str], str] = {}
+    if len(r) and res.decisions.log:
+        full = (r["first_name"].fillna("") + " " + r["last_name"].fillna("")).str.strip()
+        for org, row, name in zip(r["source_org"], r["row_id"], full, strict=True):
+            names[(str(org), str(row))] = f"{name} ({org} row {row})"
+    out = []
+    for entry in res.decisions.log:
+        refs = [t.rpartition(":") for t in str(entry.get("records") or "").split(";") if t]
+        out.append(
+            {
+                **entry,
+                "row": entry.get("row") or {c: "" for c in DECISION_COLUMNS},
+                "names": [names[(o, k)] for o, _, k in refs if (o, k) in names],
+            }
+        )
+    return out
 
 
 #: The files ``write_all`` writes before summary.json, which records their SHA-256 (in this order).
@@ -152,6 +178,26 @@ DIGESTED_OUTPUTS = (
     "decisions_applied.csv",
     "duplicate_report.html",
 )
+
+
+def refuse_overwriting_inputs(out: Path, inputs: list[Path]) -> None:
+    """Stop (exit 2, nothing written) when a file given as input is one this run would write.
+
+    Why: following the old advice (fill review_queue.csv, pass it back with --decisions)
+    rewrote the very file holding the auditor's work, and the decisions were gone.
+    """
+    written = {(out / name).resolve(): name for name in (*DIGESTED_OUTPUTS, "summary.json")}
+    for given in inputs:
+        file, _ = split_sheet(given)
+        name = written.get(file.resolve())
+        if name is not None:
+            raise InputError(
+                f"this input is {name} in --out {out}, which this run rewrites: it would be lost",
+                path=str(given),
+                fix=f"copy it out of {out} first (e.g. to decisions.csv beside your exports) "
+                "and pass the copy; for decisions, 'omov dedupe decisions add' keeps them in a "
+                "file of their own",
+            )
 
 
 def write_all(

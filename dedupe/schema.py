@@ -30,6 +30,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "org_member_id",
     "status",
     "consent",
+    "initials",
 )
 
 #: Fields that may be fed by several columns (joined with ", " in header order).
@@ -87,6 +88,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "given name s",
         "first name s",
     ),
+    "initials": (
+        "initials",
+        "initial",
+        "inits",
+        "init",
+        "first initial",
+        "first initials",
+        "forename initials",
+        "forename initial",
+        "given name initials",
+    ),
     "middle_names": (
         "middle name",
         "middle names",
@@ -103,6 +115,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "lname",
         "last",
         "second name",
+        "surname family name",
+        "family name surname",
     ),
     "full_name": (
         "name",
@@ -189,7 +203,18 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "street name",
         "full address",
     ),
-    "town": ("town", "city", "town city", "post town", "locality", "town or city", "city town"),
+    "town": (
+        "town",
+        "city",
+        "town city",
+        "post town",
+        "postal town",
+        "town village",
+        "village",
+        "locality",
+        "town or city",
+        "city town",
+    ),
     "postcode": ("postcode", "post code", "postal code", "zip", "zip code", "postcode zip"),
     "org_member_id": (
         "id",
@@ -281,6 +306,36 @@ def lookup_header(header: str) -> str | None:
         if bare and bare != key:
             field = ALIAS_INDEX.get(bare) or _by_word_set(bare)
     return field
+
+
+#: Abbreviated header words, spelled out before the alias table is asked again
+#: ("Mem#" -> "membership number", "Addr 1" -> "address 1", "P/Code" -> "postcode").
+ABBREVIATIONS: dict[str, str] = {
+    "mem": "membership",
+    "memb": "membership",
+    "mbr": "member",
+    "mbrship": "membership",
+    "mship": "membership",
+    "membshp": "membership",
+    "addr": "address",
+    "add": "address",
+    "adr": "address",
+    "pcode": "postcode",
+    "pc": "postcode",
+    "p code": "postcode",
+    "sname": "surname",
+    "fnames": "forenames",
+    "dt": "date",
+    "tel": "telephone",
+    "ph": "phone",
+    "mob": "mobile",
+}
+
+
+def expand_abbreviations(key: str) -> str:
+    """``header_key`` output with abbreviated words spelled out ("mem number" -> ...)."""
+    key = re.sub(r"\bp code\b", "postcode", key)
+    return " ".join(ABBREVIATIONS.get(w, w) for w in key.split())
 
 
 def _by_word_set(key: str) -> str | None:
