@@ -3,10 +3,15 @@
 Public API (the CLI is a thin layer over these; all return frozen summaries, none print):
 
 * ``issue_run(members, election, out, *, keys=None, vote_url=..., on_roll_change="refuse")``
-* ``reissue(person_id, reason, members, out, *, keys=None, vote_url=...)``
-* ``revoke(person_id, reason, out, *, keys=None)``
-* ``status(out) -> dict`` — aggregates only (never a per-person "voted" flag).
-* ``verify_consistency(out, members, *, keys=None) -> list[str]`` — problems found (empty = good).
+
+Re-issue and revoke are in ``issue.changes``; ``status`` and ``verify_*`` in
+``issue.consistency``; revocation reasons in ``issue.reasons``. A person revoked for a reason
+that ends the right to a ballot is *withheld*: ``issue_run`` does not issue them a token again.
+
+Every batch advances the register's generation in its register transaction and records it in
+its audit entry (``register_generation``), so intake and serving can refuse a stale register
+copy (``issue.freshness``). Every command ends by signing the audit log's head with the
+scrutineer's Ed25519 key into the register and ledger (``issue.checkpoint``, ``issue.anchor``).
 
 Files under ``OUT/``: ``register.sqlite`` (counter's), ``vote.key`` (counter's, K_vote only),
 ``ledger.sqlite`` (scrutineer's), ``keys/scrutineer.key`` (default ``--keys``), ``audit.log``,
@@ -66,9 +71,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from issue import audit, dispatch
+from issue import audit, checkpoint, dispatch, reasons
 from issue.crashpoints import kill_point
 from issue.keys import (
     MemberKey,
@@ -80,12 +84,11 @@ from issue.keys import (
 from issue.ledger import Ledger
 from issue.register import USED, Register
 from issue.schema import read_roll
-from issue.tokens import new_tokens, normalise_token
+from issue.tokens import new_tokens
 from omov.errors import IntegrityError, ProblemsFound, UsageError
 from omov.fileio import sha256_file, write_json_atomic
 
 ROLL_CHANGE_POLICIES = ("refuse", "revoke-vanished")
-REASONS = ("lost", "spoilt", "not-received", "stolen", "ineligible", "duplicate", "other")
 
 
 # ------------------------------------------------------------------ paths, keys, lock
@@ -206,6 +209,7 @@ def _session(paths: Paths, election: str | None, *, create: bool) -> Iterator[_S
         except BaseException:
             register.close()
             raise
+        signing = checkpoint.load_or_create(checkpoint.key_path(paths.keys), paths.audit, election)
         s = _Session(paths, member_key, vote_key, register, ledger)
         try:
             recover(s)
@@ -213,6 +217,8 @@ def _session(paths: Paths, election: str | None, *, create: bool) -> Iterator[_S
         finally:
             register.close()
             ledger.close()
+        # The command finished: sign the log's head into the register and ledger (issue.anchor).
+        checkpoint.sign_head(signing, paths.audit, election)
 
 
 # -------------------------------------------------------------------------- recovery
@@ -251,7 +257,8 @@ def recover(s: _Session) -> None:
                 raise IntegrityError(f"batch {b.batch}: register holds only part of its tokens")
             happened = present == len(new) and revoked == len(old) and (new or old)
             if happened:
-                _log_batch(s, b.batch, b.kind, len(new), len(old), b.reason, recovered=True)
+                gen = s.register.generation()  # the lock: no batch has touched it since
+                _log_batch(s, b.batch, b.kind, len(new), len(old), b.reason, gen, recovered=True)
                 s.ledger.commit_batch(b.batch)
                 s.recovered.append(f"batch {b.batch}: rolled forward")
             else:
@@ -279,9 +286,11 @@ def _log_batch(
     issued: int,
     revoked: int,
     reason: str | None,
+    generation: int,
     *,
     recovered: bool = False,
 ) -> None:
+    """The batch's audit entry, with the register generation it made (``issue.freshness``)."""
     event = {"issue": "issue_batch", "reissue": "reissue", "revoke": "revoke"}[kind]
     _log_once(
         s,
@@ -292,6 +301,7 @@ def _log_batch(
         revoked=revoked,
         reason=reason,
         recovered=recovered,
+        register_generation=generation,
     )
 
 
@@ -388,7 +398,12 @@ def _run_batch(
                     f.result()
                 kill_point("before_register_commit")
 
-            s.register.add_unused(hashes, revoke=revoke_hashes, before_commit=steps_1_and_2_done)
+            generation = s.register.add_unused(
+                hashes,
+                revoke=revoke_hashes,
+                before_commit=steps_1_and_2_done,
+                advance_generation=True,
+            )
     except BaseException as exc:
         s.ledger.abort_batch(batch)  # no-op if transaction A never committed
         shutil.rmtree(s.paths.pending_dir(batch), ignore_errors=True)
@@ -397,7 +412,7 @@ def _run_batch(
         raise
     del tokens, rows
     kill_point("after_register")
-    _log_batch(s, batch, kind, n, len(revoke_pids), reason)
+    _log_batch(s, batch, kind, n, len(revoke_pids), reason, generation)
     s.ledger.commit_batch(batch)
     kill_point("after_commit")
     _finalise_dispatch(s, batch, n, recovering=False)
@@ -423,6 +438,9 @@ class IssueSummary:
     recovered: list[str]
     no_contact: int
     audit_head: str
+    #: Eligible persons not issued a token: revoked for a reason that ends the right to a
+    #: ballot (``issue.reasons``) and not reinstated by ``reissue``.
+    withheld: int = 0
 
 
 def _roll_change_report(
@@ -483,8 +501,11 @@ def issue_run(
         pids = s.member_key.pseudonyms(person_ids)
         del person_ids
         active = s.ledger.active()
+        barred = s.ledger.barred(reasons.NO_BALLOT)
         roll_pids = set(pids)
-        new_idx = [i for i, p in enumerate(pids) if p not in active]
+        withheld = len(roll_pids & barred.keys())
+        new_idx = [i for i, p in enumerate(pids) if p not in active and p not in barred]
+        del barred
         vanished = [p for p in active if p not in roll_pids]
         n_new = len(new_idx)
         del roll_pids
@@ -571,6 +592,8 @@ def issue_run(
             revoked=len(vanished),
             eligible=roll.eligible,
             active=len(active) - len(vanished) + n_new,
+            withheld=withheld,
+            register_generation=s.register.generation(),
         )
         return IssueSummary(
             election=election,
@@ -584,220 +607,5 @@ def issue_run(
             recovered=s.recovered,
             no_contact=no_contact,
             audit_head=head,
+            withheld=withheld,
         )
-
-
-# ------------------------------------------------------------- reissue and revoke
-
-
-@dataclass(frozen=True)
-class ChangeSummary:
-    """What a re-issue or revoke did (no token, no person data)."""
-
-    batch: int
-    kind: str
-    reason: str
-    channel: str | None
-    dispatch_dir: Path | None
-    audit_head: str
-
-
-def _check_reason(reason: str) -> str:
-    if reason not in REASONS:
-        raise UsageError(f"--reason must be one of: {', '.join(REASONS)}")
-    return reason
-
-
-def _active_of(s: _Session, pid: bytes) -> tuple[bytes, str]:
-    row = s.ledger.conn.execute(
-        "SELECT h, channel FROM issuance WHERE pid = ? AND status = 'active'", (pid,)
-    ).fetchone()
-    if row is None:
-        raise UsageError(
-            "that person holds no active token",
-            fix="check the person id; a person never issued a token gets one from `omov issue run`",
-        )
-    return bytes(row[0]), str(row[1])
-
-
-def _refuse_if_used(s: _Session, h: bytes, kind: str, reason: str) -> None:
-    state = s.register.check_hash(h)
-    if state == USED:
-        audit.append(s.paths.audit, f"{kind}_refused", reason=reason, why="token already used")
-        raise IntegrityError(
-            f"{kind} refused: the person's token has already been used to vote",
-            fix="a used token is never replaced; refer the case to the scrutineer",
-        )
-    if state != "unused":
-        raise IntegrityError(
-            f"{kind} refused: the ledger's active token is {state} in the register"
-        )
-
-
-def reissue(
-    person_id: str,
-    reason: str,
-    members: Path,
-    out: Path,
-    *,
-    keys: Path | None = None,
-    vote_url: str = dispatch.DEFAULT_VOTE_URL,
-) -> ChangeSummary:
-    """Revoke the person's token and issue a new one (one batch); exit 4 if it was used."""
-    _check_reason(reason)
-    dispatch.check_vote_url(vote_url)
-    roll = read_roll(members)
-    person = roll.table.filter(pc.equal(roll.table.column("person_id"), person_id))
-    if person.num_rows != 1:
-        raise UsageError("that person id is not an eligible person in the roll given by --members")
-    paths = Paths.of(out, keys)
-    with _session(paths, None, create=False) as s:
-        (pid,) = s.member_key.pseudonyms([person_id])
-        old_h, _ = _active_of(s, pid)
-        _refuse_if_used(s, old_h, "reissue", reason)
-        batch, ch = _run_batch(s, "reissue", person, [pid], [pid], [old_h], reason, vote_url)
-        channel = str(ch[0].as_py())
-        return ChangeSummary(
-            batch, "reissue", reason, channel, paths.batch_dir(batch), audit.head(paths.audit).hash
-        )
-
-
-def revoke(person_id: str, reason: str, out: Path, *, keys: Path | None = None) -> ChangeSummary:
-    """Revoke the person's token without a replacement; exit 4 if it was used."""
-    _check_reason(reason)
-    paths = Paths.of(out, keys)
-    with _session(paths, None, create=False) as s:
-        (pid,) = s.member_key.pseudonyms([person_id])
-        old_h, _ = _active_of(s, pid)
-        _refuse_if_used(s, old_h, "revoke", reason)
-        empty = pa.table({c: pa.array([], pa.string()) for c in ("person_id", "email")})
-        batch, _ = _run_batch(
-            s, "revoke", empty, [], [pid], [old_h], reason, dispatch.DEFAULT_VOTE_URL
-        )
-        return ChangeSummary(batch, "revoke", reason, None, None, audit.head(paths.audit).hash)
-
-
-# --------------------------------------------------------------- status, consistency
-
-
-def _ro(path: Path) -> Any:
-    import sqlite3
-
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-
-
-def status(out: Path) -> dict[str, Any]:
-    """Aggregates only: tokens by register state, persons by channel, batches by kind."""
-    paths = Paths.of(out)
-    if not paths.register.exists():
-        raise UsageError(f"no register in {out}", fix="run `omov issue run` first")
-    result: dict[str, Any] = {}
-    conn = _ro(paths.register)
-    try:
-        result["register"] = {"unused": 0, "used": 0, "revoked": 0} | {
-            str(k): int(v) for k, v in conn.execute("SELECT state, count(*) FROM tokens GROUP BY 1")
-        }
-        result["election"] = conn.execute(
-            "SELECT value FROM meta WHERE key = 'election'"
-        ).fetchone()[0]
-    finally:
-        conn.close()
-    result["register"]["issued"] = sum(result["register"].values())
-    if paths.ledger.exists():
-        conn = _ro(paths.ledger)
-        try:
-            done = "batch IN (SELECT batch FROM batches WHERE state IN ('committed','dispatched'))"
-            result["ledger"] = {
-                "persons_with_active_token": conn.execute(
-                    f"SELECT count(*) FROM issuance WHERE status='active' AND {done}"  # noqa: S608
-                ).fetchone()[0],
-                "active_by_channel": {
-                    str(k): int(v)
-                    for k, v in conn.execute(
-                        f"SELECT channel, count(*) FROM issuance WHERE status='active' AND {done} "  # noqa: S608
-                        "GROUP BY 1"
-                    )
-                },
-                "revoked": conn.execute(
-                    "SELECT count(*) FROM issuance WHERE status='revoked'"
-                ).fetchone()[0],
-                "batches": {
-                    f"{k}/{st}": int(v)
-                    for k, st, v in conn.execute(
-                        "SELECT kind, state, count(*) FROM batches GROUP BY 1, 2"
-                    )
-                },
-            }
-        finally:
-            conn.close()
-    if paths.audit.exists():
-        h = audit.head(paths.audit)
-        result["audit"] = {"entries": h.entries, "head": h.hash}
-    return result
-
-
-def verify_consistency(out: Path, members: Path, *, keys: Path | None = None) -> list[str]:
-    """Check the invariants (read-only apart from recovery); return the problems found.
-
-    * every eligible person in ``members`` holds exactly one active token (ledger), and nobody
-      else does;
-    * every active token is in the register, unused or used;
-    * the live dispatch files list each active token exactly once, and every dispatch row's
-      token (in every batch file of a committed batch) is in the register.
-    """
-    paths = Paths.of(out, keys)
-    roll = read_roll(members)
-    problems: list[str] = []
-    with _session(paths, None, create=False) as s:
-        pids = s.member_key.pseudonyms(roll.table.column("person_id").to_pylist())
-        active = s.ledger.active()
-        if set(pids) != set(active):
-            problems.append(
-                f"{len(set(pids) - set(active))} eligible person(s) without an active token, "
-                f"{len(set(active) - set(pids))} active token(s) for persons not eligible"
-            )
-        (dupes,) = s.ledger.conn.execute(
-            "SELECT count(*) FROM (SELECT pid FROM issuance WHERE status='active' "
-            "GROUP BY pid HAVING count(*) > 1)"
-        ).fetchone()
-        if dupes:
-            problems.append(f"{dupes} person(s) hold more than one active token")
-        states = s.register.states(list(active.values()))
-        bad = sum(1 for a in active.values() if states.get(a) not in ("unused", "used"))
-        if bad:
-            problems.append(f"{bad} active token(s) missing from the register or revoked there")
-        active_h = set(active.values())
-        live: list[bytes] = []
-        for channel in dispatch.CHANNELS:
-            f = out / f"dispatch_{channel}.csv"
-            if f.exists():
-                t = pacsv.read_csv(
-                    f, convert_options=pacsv.ConvertOptions(column_types={"token": pa.string()})
-                )
-                live += s.vote_key.token_hashes(
-                    [normalise_token(x) for x in t.column("token").to_pylist()]
-                )
-        if len(live) != len(set(live)) or set(live) != active_h:
-            problems.append(
-                f"live dispatch files list {len(live)} row(s) ({len(set(live))} distinct) for "
-                f"{len(active_h)} active token(s), {len(set(live) - active_h)} not active"
-            )
-        for b in s.ledger.batches(["committed", "dispatched"]):
-            d = paths.batch_dir(b.batch)
-            for channel in dispatch.CHANNELS:
-                f = d / f"dispatch_{channel}.csv"
-                if not f.exists():
-                    continue
-                t = pacsv.read_csv(
-                    f, convert_options=pacsv.ConvertOptions(column_types={"token": pa.string()})
-                )
-                hs = s.vote_key.token_hashes(
-                    [normalise_token(x) for x in t.column("token").to_pylist()]
-                )
-                st = s.register.states(hs)
-                if len(st) != len(set(hs)):
-                    problems.append(
-                        f"batch {b.batch}: {len(set(hs)) - len(st)} dispatch row(s) "
-                        "carry a token the register lacks"
-                    )
-    return problems

@@ -1,6 +1,7 @@
 """The vote register: token hashes and their state, nothing about persons.
 
-Public API (stable; the ballot intake in ``count/`` uses exactly this)::
+Public API (stable; the ballot intake in ``vote/`` uses exactly this; open it for intake or
+serving with ``issue.freshness.open_current`` so a stale copy is refused)::
 
     from issue.register import Register, WON, USED, REVOKED, UNKNOWN, INVALID
     reg = Register.open(Path("out/issue/register.sqlite"), Path("out/issue/vote.key"))
@@ -10,6 +11,7 @@ Public API (stable; the ballot intake in ``count/`` uses exactly this)::
     reg.consume_many_hashes(hs)    -> same, for 32-byte hashes from ``reg.token_hash(canonical)``
     reg.consume_many_hashes(hs, run_id=rid)  -> also "reclaimed" (see "Intake runs" below)
     reg.counts()                   -> {"unused": n, "used": n, "revoked": n}
+    reg.generation()               -> issuer batches that changed it (stale-copy check)
     reg.close()                    (or use it as a context manager)
 
 Throughput: ``consume_many_hashes`` works in transactions of up to ``CHUNK`` (200 000) hashes,
@@ -434,11 +436,14 @@ class Register:
         revoke: Sequence[bytes] = (),
         sorted_input: bool = False,
         before_commit: Callable[[], None] | None = None,
-    ) -> None:
+        advance_generation: bool = False,
+    ) -> int:
         """One transaction: insert ``hashes`` as unused and revoke ``revoke`` (which must all be
         unused now). IntegrityError (and nothing written) if any to revoke is not unused.
         ``before_commit`` runs inside the transaction just before COMMIT; if it raises, nothing
         is written (the issuer waits there for its ledger and dispatch steps).
+        ``advance_generation`` (every issuer batch) adds one to the register's generation in the
+        same transaction; returns the generation after the commit (see ``generation``).
         """
         conn = self._conn
         conn.execute("PRAGMA cache_size = -8192")  # sorted inserts need only the right edge
@@ -456,6 +461,13 @@ class Register:
                     )
             rows = hashes if sorted_input else [hashes[i] for i in sort_order(hashes)]
             insert_rows(conn, "INSERT INTO tokens (h) VALUES ", "(?)", rows)
+            generation = self.generation() + int(advance_generation)
+            if advance_generation:
+                conn.execute(
+                    "INSERT INTO meta VALUES ('generation', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(generation),),
+                )
             if before_commit is not None:
                 before_commit()
             conn.execute("COMMIT")
@@ -464,6 +476,14 @@ class Register:
             raise
         finally:
             conn.execute(f"PRAGMA cache_size = {_CACHE_KIB}")
+        return generation
+
+    def generation(self) -> int:
+        """How many issuer batches (issue, re-issue, revoke) changed this register; 0 for a
+        register no batch wrote. The audit log records each batch's generation, so a copy taken
+        before the latest batch is older than the log says (``issue.freshness``)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
 
     def contains_all(self, hashes: Sequence[bytes]) -> bool:
         """True iff every hash is in the register (used by crash recovery)."""

@@ -266,9 +266,12 @@ class RegisterAdapter:
         return out
 
 
-def open_register(db: Path, keys: Path, ballot: BallotDefinition) -> Any:
-    """The vote register with K_vote; refuses a register or key of another election."""
-    from issue.register import Register
+def open_register(
+    db: Path, keys: Path, ballot: BallotDefinition, audit_log: Path | None = None
+) -> Any:
+    """The vote register with K_vote; refuses a register or key of another election, and a
+    stale copy (older than the audit log says: ``issue.freshness``)."""
+    from issue.freshness import open_current
 
     if not db.is_file():
         raise InputError(
@@ -276,7 +279,7 @@ def open_register(db: Path, keys: Path, ballot: BallotDefinition) -> Any:
             path=str(db),
             fix="pass the register.sqlite written by `omov issue run`",
         )
-    register = Register.open(db, keys)
+    register = open_current(db, keys, audit_log)
     if ballot.election_id and register.key.election != ballot.election_id:
         register.close()
         raise IntegrityError(
@@ -450,7 +453,7 @@ def run(
             _refuse_existing(out)
         else:
             journal.check_resumable(out, doc, inputs)
-        register = open_register(db, keys, ballot)
+        register = open_register(db, keys, ballot, audit_log)
         with register:
             doc = _start_or_resume(out, doc, inputs, audit_log)
             kill_point("intake_journal_written")
