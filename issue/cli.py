@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from issue import audit, changes, consistency, issuer, lookup, reasons
 from issue.dispatch import DEFAULT_VOTE_URL
@@ -176,16 +175,13 @@ def lookup_cmd(
     Example: omov issue lookup "Jo Bloggs" --members out/dedupe/members.parquet
     """
     found = lookup.lookup(members, query, by)
-    table = Table(title=f"{query!r} looked up by {found.by}")
     rows = found.all_rows()
     shown = [c for c in lookup.SHOWN if rows and c in rows[0]]
-    for col in ["match", *shown]:
-        table.add_column(col)
+    _say(f"{query!r} looked up by {found.by}: {len(found.exact)} exact, {len(found.near)} near")
     for how, cands in (("exact", found.exact), ("near", found.near)):
         for c in cands:
-            label = how if how == "exact" else f"near {c.score:.0f}"
-            table.add_row(label, *(c.row[k] for k in shown))
-    Console(highlight=False).print(table)
+            label = how if how == "exact" else f"near ({c.score:.0f})"
+            _say(f"{label}: " + "; ".join(f"{k} {c.row[k] or '-'}" for k in shown))
     if save is not None:
         saved = [{"match": "exact", **c.row} for c in found.exact]
         saved += [{"match": f"near {c.score:.0f}", **c.row} for c in found.near]

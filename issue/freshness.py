@@ -79,17 +79,16 @@ def open_current(db: Path, key: VoteKey | Path, audit_log: Path | None) -> Regis
     register = Register.open(db, key)
     try:
         log = resolve_log(db, audit_log)
-        if log is None:
-            if register.generation() > 0:
-                raise UsageError(
-                    f"register {db} was written by `omov issue`, and no audit log was given to "
-                    "show it is the current one (not a copy from before a re-issue or revoke)",
-                    fix="give --audit-log with the scrutineer's current audit.log",
-                )
-        else:
-            if not log.is_file():
-                raise UsageError(f"audit log {log} not found", fix="give the issue audit.log")
+        if log is not None and log.is_file():
             check_current(register, log)
+        elif register.generation() > 0:
+            raise UsageError(
+                f"register {db} was written by `omov issue`, and "
+                + (f"the audit log {log} does not exist" if log else "no audit log was given")
+                + ": nothing shows it is the current register (not a copy from before a "
+                "re-issue or revoke)",
+                fix="give --audit-log with the scrutineer's current audit.log",
+            )
     except BaseException:
         register.close()
         raise

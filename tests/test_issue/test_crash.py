@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from issue_fixtures import roll
 
-from issue import consistency, issuer
+from issue import consistency
 
 ROOT = Path(__file__).resolve().parents[2]
 KILL_POINTS = [
