@@ -128,6 +128,15 @@ def verify_report(out: Path, members: Path, *, keys: Path | None = None) -> Veri
         ).fetchone()
         if dupes:
             problems.append(f"{dupes} person(s) hold more than one active token")
+        (issued,) = s.ledger.conn.execute("SELECT count(*) FROM issuance").fetchone()
+        in_register = sum(s.register.counts().values())
+        if in_register != issued:
+            # Whoever holds vote.key can compute a made-up token's hash: a register row the
+            # ledger never issued is a ballot someone could stuff.
+            problems.append(
+                f"the register holds {in_register} token(s) but the ledger issued {issued}: "
+                f"{in_register - issued} token(s) were added to the register outside omov issue"
+            )
         states = s.register.states(list(active.values()))
         bad = sum(1 for a in active.values() if states.get(a) not in ("unused", "used"))
         if bad:

@@ -45,6 +45,7 @@ def test_a_no_ballot_revoke_survives_issue_run_and_verify(
     members, out = setup
     old = _live(out)["P0000003"]
     assert run(["issue", "revoke", "P0000003", "--reason", reason, "--out", str(out)]) == 0
+    assert _verify(members, out) == 0  # before: exit 4 (a legitimate revoke was "inconsistent")
     assert _run(members, out) == 0
     assert "not issued: 1 person" in capsys.readouterr().out
     assert "P0000003" not in _live(out)  # before: a fresh token was issued here
@@ -96,3 +97,13 @@ def test_every_reason_says_whether_the_ballot_is_kept() -> None:
     for typed in ("roll-change", "other", ""):
         with pytest.raises(Exception, match="not a reason"):
             reasons.parse(typed)
+
+
+def test_a_token_added_to_the_register_outside_issue_is_exit_4(setup: tuple[Path, Path]) -> None:
+    """The counter holds vote.key, so it can hash a made-up token; verify must notice the row."""
+    from issue.tokens import new_tokens
+
+    members, out = setup
+    with Register.open(out / "register.sqlite", out / "vote.key") as reg:
+        reg.add_unused(reg.key.token_hashes(new_tokens(1)))
+    assert _verify(members, out) == 4
