@@ -5,6 +5,10 @@
   token was revoked earlier (for any reason) and who holds none now gets a new one: that is how
   the scrutineer overrides a revocation that ended the right to a ballot (``--reason reinstated``).
 * ``revoke(person_id, reason, out)`` — revoke without a replacement; refused (exit 4) if used.
+
+Both are refused (exit 4) while the audit log shows an intake run whose used tokens this
+register does not hold (``issue.freshness.intake_runs_elsewhere``): the counter took returns in
+against a copy, so "not yet voted" here cannot be trusted.
   Whether the person is still owed a ballot follows from the reason (``issue.reasons``).
 
 Both run as one crash-safe batch of ``issue.issuer`` (write-ahead ledger, register, audit).
@@ -18,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from issue import audit, dispatch, reasons
+from issue import audit, dispatch, freshness, reasons
 from issue.issuer import Paths, _run_batch, _Session, _session
 from issue.register import USED
 from issue.schema import read_roll
@@ -93,6 +97,7 @@ def reissue(
         raise UsageError("that person id is not an eligible person in the roll given by --members")
     paths = Paths.of(out, keys)
     with _session(paths, None, create=False) as s:
+        freshness.refuse_if_intake_elsewhere(s.register, paths.audit)
         (pid,) = s.member_key.pseudonyms([person_id])
         old_h = _active_of(s, pid)
         lifted = None
@@ -118,6 +123,7 @@ def revoke(person_id: str, reason: str, out: Path, *, keys: Path | None = None) 
     why = reasons.parse(reason)
     paths = Paths.of(out, keys)
     with _session(paths, None, create=False) as s:
+        freshness.refuse_if_intake_elsewhere(s.register, paths.audit)
         (pid,) = s.member_key.pseudonyms([person_id])
         old_h = _active_of(s, pid)
         if old_h is None:

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from issue import audit, dispatch, reasons
+from issue import audit, dispatch, freshness, reasons
 from issue.issuer import Paths, _session
 from issue.schema import read_roll
 from issue.tokens import normalise_token
@@ -128,6 +128,9 @@ def verify_report(out: Path, members: Path, *, keys: Path | None = None) -> Veri
         ).fetchone()
         if dupes:
             problems.append(f"{dupes} person(s) hold more than one active token")
+        if paths.audit.is_file():
+            entries = audit.read_entries(paths.audit)
+            problems += freshness.intake_runs_elsewhere(s.register, entries)
         (issued,) = s.ledger.conn.execute("SELECT count(*) FROM issuance").fetchone()
         in_register = sum(s.register.counts().values())
         if in_register != issued:

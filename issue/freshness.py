@@ -66,6 +66,55 @@ def check_current(register: Register, log: Path) -> int:
     return have
 
 
+def _consumed(totals: dict[str, Any]) -> int:
+    """Tokens an intake run used: every paper it classified (valid, blank or invalid_*); the
+    token and row rejections (unknown, used, revoked, malformed, repeated) used none."""
+    by_class = totals.get("by_class") or {}
+    return sum(
+        int(n) for c, n in by_class.items() if c in ("valid", "blank") or c.startswith("invalid_")
+    )
+
+
+def intake_runs_elsewhere(register: Register, entries: Iterable[dict[str, Any]]) -> list[str]:
+    """Intake runs the log records as finished whose used tokens this register does not hold.
+
+    Each token an intake wins is marked ``used_by`` its run id in the same UPDATE, so the
+    scrutineer's register must show every finished run's tokens. Fewer means that run took
+    returns in against another register file (a copy): its voters look unused here, and a
+    re-issue would let them vote twice. A run voided later (an entry naming it whose event says
+    ``void``) is skipped.
+    """
+    runs: dict[str, int] = {}
+    for e in entries:
+        run = e.get("run_id")
+        if not isinstance(run, str):
+            continue
+        if "void" in str(e.get("event", "")):
+            runs.pop(run, None)
+        elif e.get("event") == "intake.finished":
+            runs[run] = _consumed(e.get("totals") or {})
+    if not runs:
+        return []
+    held = register.used_by_run()
+    return [
+        f"intake run {run[:8]}… used {n} token(s), but register {register.path} shows "
+        f"{held.get(run, 0)}: it took returns in against another copy of the register"
+        for run, n in runs.items()
+        if held.get(run, 0) < n
+    ]
+
+
+def refuse_if_intake_elsewhere(register: Register, log: Path) -> None:
+    """Before a re-issue or revoke: exit 4 if an intake ran against a copy (see above)."""
+    problems = intake_runs_elsewhere(register, audit.read_entries(log)) if log.is_file() else []
+    if problems:
+        raise IntegrityError(
+            "; ".join(problems),
+            fix="bring the counter's register back and reconcile it with this one before any "
+            "re-issue or revoke; from now on intake uses this register file only",
+        )
+
+
 def resolve_log(db: Path, audit_log: Path | None) -> Path | None:
     """The log to check against: the one given, else ``audit.log`` beside the register."""
     if audit_log is not None:

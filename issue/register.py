@@ -337,6 +337,13 @@ class Register:
             out[str(state)] = int(n)
         return out
 
+    def used_by_run(self) -> dict[str, int]:
+        """Used tokens per intake run id (hex); tokens used before run ids existed are left out."""
+        sql = "SELECT hex(used_by), count(*) FROM tokens WHERE state = 'used' GROUP BY used_by"
+        if self.format_version != FORMAT_VERSION:
+            return {}
+        return {str(r).lower(): int(n) for r, n in self._conn.execute(sql) if r}
+
     # ---------------------------------------------------------------- consuming
 
     def consume_hash(self, h: bytes, *, run_id: bytes | None = None) -> str:

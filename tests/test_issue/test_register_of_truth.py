@@ -121,6 +121,8 @@ def test_stolen_token_story_end_to_end(
 
     # Re-issuing a member who has voted is refused.
     assert run(["issue", "reissue", "P0000006", "--reason", "lost", *args]) == 4
+    assert run(["issue", "reissue", "P0000008", "--reason", "lost", *args]) == 0  # not voted
+    assert run(["issue", "verify", *args]) == 0
     assert run(["audit", "verify", str(out / "audit.log")]) == 0
 
 
@@ -149,3 +151,28 @@ def test_a_log_older_than_the_register_is_refused(
     )
     assert code == 4
     assert "older" in capsys.readouterr().err
+
+
+def test_an_intake_on_a_copy_blocks_reissue_of_its_voters(
+    tmp_path: Path, election: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before any re-issue the copy is current, so intake on it is accepted; but then the
+    scrutineer's register does not know who voted. A re-issue must not trust it (before: the
+    voter's re-issue succeeded and they could vote twice)."""
+    out, members = election, tmp_path / "members.parquet"
+    counter = tmp_path / "counter"
+    counter.mkdir()
+    for name in ("register.sqlite", "vote.key"):
+        shutil.copy(out / name, counter / name)
+    voter = _tokens(out)["P0000007"]
+    returns = _returns(tmp_path / "online.csv", [voter])
+    log = ["--audit-log", str(out / "audit.log")]
+    assert _intake(returns, counter / "register.sqlite", tmp_path / "in", tmp_path, *log) == 0
+    args = ["--members", str(members), "--out", str(out)]
+    capsys.readouterr()
+    assert run(["issue", "reissue", "P0000007", "--reason", "lost", *args]) == 4
+    assert "another copy of the register" in capsys.readouterr().err
+    assert run(["issue", "revoke", "P0000008", "--reason", "lost", "--out", str(out)]) == 4
+    assert run(["issue", "verify", *args]) == 4
+    with Register.open(out / "register.sqlite", out / "vote.key") as reg:
+        assert reg.check(voter) == "unused"  # nothing was changed by the refusals
