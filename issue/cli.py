@@ -40,6 +40,7 @@ VoteUrl = Annotated[
 Members = Annotated[Path, typer.Option("--members", help="members.parquet from `omov dedupe run`.")]
 Reason = Annotated[str, typer.Option("--reason", help=reasons.help_text())]
 Log = Annotated[Path, typer.Argument(help="The audit log (audit.log).")]
+LOOKUP_SHOWN = 50  # candidates printed per kind (exact, near); --save writes them all
 
 
 def _say(text: str) -> None:
@@ -179,9 +180,11 @@ def lookup_cmd(
     shown = [c for c in lookup.SHOWN if rows and c in rows[0]]
     _say(f"{query!r} looked up by {found.by}: {len(found.exact)} exact, {len(found.near)} near")
     for how, cands in (("exact", found.exact), ("near", found.near)):
-        for c in cands:
+        for c in cands[:LOOKUP_SHOWN]:
             label = how if how == "exact" else f"near ({c.score:.0f})"
             _say(f"{label}: " + "; ".join(f"{k} {c.row[k] or '-'}" for k in shown))
+        if len(cands) > LOOKUP_SHOWN:
+            _say(f"… and {len(cands) - LOOKUP_SHOWN} more {how} match(es): narrow the search")
     if save is not None:
         saved = [{"match": "exact", **c.row} for c in found.exact]
         saved += [{"match": f"near {c.score:.0f}", **c.row} for c in found.near]

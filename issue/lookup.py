@@ -1,9 +1,9 @@
 """Find a person's ``person_id`` for the helpline: by name, email or membership number.
 
 The helpline hears "I am Jo Bloggs, my number is 0012345, my letter never came"; ``reissue`` and
-``revoke`` need the person id. This reads ``members.parquet`` (pandas + pyarrow, only the columns
-it shows) and returns every candidate, never a guess: *exact* matches (same normalised value)
-and, separately, *near* ones (rapidfuzz: names by ``token_sort_ratio`` so "Bloggs, Jo" finds
+``revoke`` need the person id. This reads ``members.parquet`` (pyarrow, only the columns it
+shows) and returns every candidate, never a guess: *exact* matches (same normalised value) and,
+separately, *near* ones (rapidfuzz: names by ``token_sort_ratio`` so "Bloggs, Jo" finds
 "Jo Bloggs"; emails by ``ratio``; membership numbers within one edit). The caller decides; the
 CLI exits 0 only when exactly one exact match was found, otherwise 3 (a person must choose).
 
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
@@ -101,7 +102,8 @@ def guess_field(query: str) -> Field:
     return Field.NAME
 
 
-def _read(members: Path) -> pd.DataFrame:
+def _read(members: Path) -> pa.Table:
+    """The shown columns (those present), read with pyarrow; rows become Python only when shown."""
     try:
         names = pq.ParquetFile(members).schema_arrow.names
     except (OSError, ValueError) as exc:
@@ -112,14 +114,21 @@ def _read(members: Path) -> pd.DataFrame:
             path=str(members),
             fix="give the members.parquet written by `omov dedupe run`",
         )
-    frame = pd.read_parquet(members, columns=[c for c in SHOWN if c in names])
-    return frame.astype("string").fillna("")
+    return pq.read_table(members, columns=[c for c in SHOWN if c in names])
 
 
-def _candidates(frame: pd.DataFrame, index: list[int], scores: list[float]) -> list[Candidate]:
-    rows = frame.iloc[index].to_dict("records")
+def _texts(table: pa.Table, column: str) -> list[str]:
+    """A column as Python strings, "" for null (only the column the query needs)."""
+    if column not in table.column_names:
+        return [""] * table.num_rows
+    values = pc.fill_null(pc.cast(table.column(column), pa.string()), "")
+    return [str(v) for v in values.to_pylist()]
+
+
+def _candidates(table: pa.Table, index: list[int], scores: list[float]) -> list[Candidate]:
+    rows = table.take(pa.array(index, pa.int64())).to_pylist() if index else []
     return [
-        Candidate({str(k): str(v) for k, v in r.items()}, float(s))
+        Candidate({k: "" if v is None else str(v) for k, v in r.items()}, float(s))
         for r, s in zip(rows, scores, strict=True)
     ]
 
@@ -128,37 +137,46 @@ def _candidates(frame: pd.DataFrame, index: list[int], scores: list[float]) -> l
 _Keys = tuple[list[str], str, list[tuple[int, float]]]
 
 
-def _by_person_id(frame: pd.DataFrame, query: str) -> _Keys:
-    return frame["person_id"].str.strip().str.upper().tolist(), query.strip().upper(), []
+def _by_person_id(table: pa.Table, query: str) -> _Keys:
+    return [k.strip().upper() for k in _texts(table, "person_id")], query.strip().upper(), []
 
 
-def _by_email(frame: pd.DataFrame, query: str) -> _Keys:
-    keys = frame["email"].str.strip().str.casefold().tolist() if "email" in frame else []
+def _by_email(table: pa.Table, query: str) -> _Keys:
+    keys = [k.strip().casefold() for k in _texts(table, "email")]
     want = query.strip().casefold()
     hits = process.extract(
         want, keys, scorer=fuzz.ratio, limit=MAX_NEAR + 5, score_cutoff=NEAR_EMAIL_SCORE
     )
-    return keys, want, [(i, float(s)) for _, s, i in hits]
+    return keys, want, [(i, float(sc)) for _, sc, i in hits]
 
 
-def _by_number(frame: pd.DataFrame, query: str) -> _Keys:
-    if "membership_number" not in frame:
+def _by_number(table: pa.Table, query: str) -> _Keys:
+    if "membership_number" not in table.column_names:
         raise InputError("members file has no membership_number column")
-    keys = [_digits(k).lstrip("0") for k in frame["membership_number"].tolist()]
+    digits = pc.replace_substring_regex(
+        pc.fill_null(pc.cast(table.column("membership_number"), pa.string()), ""), r"\D", ""
+    )
+    keys = [str(k) for k in pc.utf8_ltrim(digits, "0").to_pylist()]
     want = _digits(query).lstrip("0")
     if not want:
         raise UsageError(f"{query!r} holds no digits of a membership number")
-    near = [(i, 90.0) for i, k in enumerate(keys) if k and Levenshtein.distance(want, k) == 1]
-    return keys, want, near
+    hits = process.extract(
+        want, keys, scorer=Levenshtein.distance, score_cutoff=1, limit=MAX_NEAR + 5
+    )
+    return keys, want, [(i, 90.0) for k, d, i in hits if d == 1 and k]
 
 
-def _by_name(frame: pd.DataFrame, query: str) -> _Keys:
-    keys = [_sorted_words(n) for n in frame["full_name"].tolist()]
+def _by_name(table: pa.Table, query: str) -> _Keys:
+    # Normalise each distinct name once (a roll repeats common names many times).
+    names = pc.fill_null(table.column("full_name").combine_chunks(), "")
+    encoded = names.dictionary_encode()
+    normal = [_sorted_words(str(n)) for n in encoded.dictionary.to_pylist()]
+    keys = [normal[c] for c in encoded.indices.to_pylist()]
     want = _sorted_words(query)
     hits = process.extract(
         want, keys, scorer=fuzz.token_sort_ratio, limit=MAX_NEAR + 5, score_cutoff=NEAR_NAME_SCORE
     )
-    return keys, want, [(i, float(s)) for _, s, i in hits]
+    return keys, want, [(i, float(sc)) for _, sc, i in hits]
 
 
 _MATCHERS = {
@@ -174,8 +192,8 @@ def lookup(members: Path, query: str, by: Field = Field.AUTO) -> LookupResult:
     if not query.strip():
         raise UsageError("give a name, an email or a membership number to look up")
     field = guess_field(query) if by is Field.AUTO else by
-    frame = _read(members)
-    keys, want, near = _MATCHERS[field](frame, query)
+    table = _read(members)
+    keys, want, near = _MATCHERS[field](table, query)
     exact_idx = [i for i, k in enumerate(keys) if want and k == want]
     taken = set(exact_idx)
     near = sorted(((i, s) for i, s in near if i not in taken), key=lambda p: (-p[1], p[0]))
@@ -183,6 +201,6 @@ def lookup(members: Path, query: str, by: Field = Field.AUTO) -> LookupResult:
     return LookupResult(
         query,
         field,
-        _candidates(frame, exact_idx, [100.0] * len(exact_idx)),
-        _candidates(frame, [i for i, _ in near], [s for _, s in near]),
+        _candidates(table, exact_idx, [100.0] * len(exact_idx)),
+        _candidates(table, [i for i, _ in near], [s for _, s in near]),
     )
