@@ -60,17 +60,32 @@ def _read_key(path: Path) -> Ed25519PrivateKey:
 
 
 def load_or_create(path: Path, log: Path, election: str) -> Ed25519PrivateKey:
-    """The signing key at ``path``; made (0600, atomically) and announced in ``log`` if absent."""
+    """The signing key at ``path``, made (0600, atomically) if absent, and announced in ``log``.
+
+    The key file is written before its announcement; a crash between the two leaves a key no
+    entry announces, so an unannounced key is announced on the next use. A key *other* than the
+    one the log already announced is refused (exit 4): the key file was replaced.
+    """
     if path.exists():
-        return _read_key(path)
-    key = Ed25519PrivateKey.generate()
-    raw = key.private_bytes_raw().hex()
-    doc = {"format_version": KEY_FORMAT, "election": election, "private_key": raw}
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with atomic_open(path, "w") as fh:  # mkstemp: 0600 whatever the umask
-        os.fchmod(fh.fileno(), 0o600)
-        fh.write(json.dumps(doc, sort_keys=True) + "\n")
-    audit.append(log, "audit_key_created", election=election, public_key=public_hex(key))
+        key = _read_key(path)
+    else:
+        key = Ed25519PrivateKey.generate()
+        raw = key.private_bytes_raw().hex()
+        doc = {"format_version": KEY_FORMAT, "election": election, "private_key": raw}
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with atomic_open(path, "w") as fh:  # mkstemp: 0600 whatever the umask
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(json.dumps(doc, sort_keys=True) + "\n")
+    mine = public_hex(key)
+    announced = announced_key(log) if log.is_file() else None
+    if announced is None:
+        audit.append(log, "audit_key_created", election=election, public_key=mine)
+    elif announced != mine:
+        raise IntegrityError(
+            f"audit signing key {path} is not the key the audit log announced "
+            f"({announced[:16]}…): the key file was replaced",
+            fix="restore the scrutineer's original audit_signing.key from backup",
+        )
     return key
 
 

@@ -34,9 +34,9 @@ def _rechain(entries: list[dict[str, Any]]) -> bytes:
     """What a careful forger does: fix every hash and prev link after the edit."""
     prev = audit.GENESIS
     lines = []
-    for e in entries:
+    for seq, e in enumerate(entries, start=1):
         body = {k: v for k, v in e.items() if k != "hash"}
-        body["prev"] = prev
+        body["prev"], body["seq"] = prev, seq
         body["hash"] = audit.entry_hash(body)
         prev = body["hash"]
         lines.append(audit.canonical_json(body).encode() + b"\n")
@@ -156,3 +156,27 @@ def test_a_log_one_entry_ahead_of_its_anchor_passes(out: Path) -> None:
         entries = audit.read_entries(log)
         _set_meta(out / store, "audit_head", str(entries[seq - 2]["hash"]))
     assert _verify(log) == 0
+
+
+def test_a_crash_before_the_key_is_announced_is_announced_on_the_next_run(
+    out: Path, tmp_path: Path
+) -> None:
+    """kill -9 between writing the key file and announcing it must not block later runs."""
+    log = out / "audit.log"
+    lines = log.read_bytes().splitlines(keepends=True)
+    kept = [ln for ln in lines if b'"audit_key_created"' not in ln]
+    log.write_bytes(_rechain([json.loads(x) for x in kept]))
+    for store in ("register.sqlite", "ledger.sqlite"):  # as if the stores never saw them
+        with sqlite3.connect(out / store) as conn:
+            conn.execute("DELETE FROM meta WHERE key LIKE 'audit_%'")
+    members = tmp_path / "members.parquet"
+    assert run(["issue", "verify", "--members", str(members), "--out", str(out)]) == 3
+    assert checkpoint.announced_key(log) is not None
+    assert _verify(log) == 0
+
+
+def test_a_replaced_signing_key_is_refused(out: Path, tmp_path: Path) -> None:
+    key_file = out / "keys" / checkpoint.KEY_FILE_NAME
+    key_file.unlink()
+    members = tmp_path / "members.parquet"
+    assert run(["issue", "verify", "--members", str(members), "--out", str(out)]) == 4
