@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,11 @@ def public_hex(key: Ed25519PrivateKey) -> str:
 
 
 def _read_key(path: Path) -> Ed25519PrivateKey:
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(
+            f"audit signing key {path} can be read by other users; refusing to use it",
+            fix=f"chmod 600 {path}",
+        )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         if doc.get("format_version") != KEY_FORMAT:

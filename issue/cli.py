@@ -230,6 +230,9 @@ def status_cmd(
         chans = ", ".join(f"{k} {v}" for k, v in sorted(led["active_by_channel"].items()))
         _say(f"persons holding an active token: {led['persons_with_active_token']} ({chans})")
         _say("batches: " + ", ".join(f"{k} {v}" for k, v in sorted(led["batches"].items())))
+        if led["revoked_by_reason"]:
+            by = sorted(led["revoked_by_reason"].items())
+            _say("revoked tokens by reason: " + ", ".join(f"{k} {v}" for k, v in by))
     if "audit" in st:
         _say(f"audit log: {st['audit']['entries']} entries, head {st['audit']['head']}")
 

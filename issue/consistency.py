@@ -74,6 +74,13 @@ def status(out: Path) -> dict[str, Any]:
                 "revoked": conn.execute(
                     "SELECT count(*) FROM issuance WHERE status='revoked'"
                 ).fetchone()[0],
+                "revoked_by_reason": {
+                    str(k): int(v)
+                    for k, v in conn.execute(
+                        "SELECT revoked_reason, count(*) FROM issuance WHERE status='revoked' "
+                        "GROUP BY 1"
+                    )
+                },
                 "batches": {
                     f"{k}/{st}": int(v)
                     for k, st, v in conn.execute(

@@ -180,3 +180,10 @@ def test_a_replaced_signing_key_is_refused(out: Path, tmp_path: Path) -> None:
     key_file.unlink()
     members = tmp_path / "members.parquet"
     assert run(["issue", "verify", "--members", str(members), "--out", str(out)]) == 4
+
+
+def test_a_signing_key_readable_by_others_is_refused(out: Path, tmp_path: Path) -> None:
+    key_file = out / "keys" / checkpoint.KEY_FILE_NAME
+    key_file.chmod(0o644)
+    members = tmp_path / "members.parquet"
+    assert run(["issue", "verify", "--members", str(members), "--out", str(out)]) == 2

@@ -46,6 +46,9 @@ def test_a_no_ballot_revoke_survives_issue_run_and_verify(
     old = _live(out)["P0000003"]
     assert run(["issue", "revoke", "P0000003", "--reason", reason, "--out", str(out)]) == 0
     assert _verify(members, out) == 0  # before: exit 4 (a legitimate revoke was "inconsistent")
+    capsys.readouterr()
+    assert run(["issue", "status", "--out", str(out)]) == 0
+    assert f"revoked tokens by reason: {reason} 1" in capsys.readouterr().out
     assert _run(members, out) == 0
     assert "not issued: 1 person" in capsys.readouterr().out
     assert "P0000003" not in _live(out)  # before: a fresh token was issued here
