@@ -708,7 +708,13 @@ def intake(
         ),
     ] = Path("out/intake"),
     audit_log: Annotated[
-        Path | None, typer.Option("--audit-log", help="Append intake events to this audit log.")
+        Path | None,
+        typer.Option(
+            "--audit-log",
+            help="The scrutineer's current audit.log: the register must be as new as it says "
+            "(a stale copy is exit 4), and intake events are appended to it. Default: audit.log "
+            "beside the register, checked only.",
+        ),
     ] = None,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows read and checked at a time.")
