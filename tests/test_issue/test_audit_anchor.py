@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from issue_fixtures import person, write_members
 
 from issue import audit, checkpoint
 from omov.cli import run
+from omov.errors import IntegrityError
 
 
 @pytest.fixture()
@@ -187,3 +191,34 @@ def test_a_signing_key_readable_by_others_is_refused(out: Path, tmp_path: Path) 
     key_file.chmod(0o644)
     members = tmp_path / "members.parquet"
     assert run(["issue", "verify", "--members", str(members), "--out", str(out)]) == 2
+
+
+def _anchored_log(tmp: Path, n: int) -> Path:
+    """A log of n entries with a register and ledger (bare meta tables) beside it."""
+    for name in ("register.sqlite", "ledger.sqlite"):
+        with sqlite3.connect(tmp / name) as conn:
+            conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    log = tmp / "audit.log"
+    for i in range(n):
+        audit.append(log, "test_event", n=i)
+    return log
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 12), data=st.data())
+def test_any_cut_or_rechained_edit_is_caught(n: int, data: st.DataObject) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        log = _anchored_log(Path(d), n)
+        whole = log.read_bytes()
+        keep = data.draw(st.integers(0, n - 1), label="entries kept")
+        log.write_bytes(b"".join(whole.splitlines(keepends=True)[:keep]))
+        with pytest.raises(IntegrityError):
+            audit.verify(log)
+        entries = [json.loads(x) for x in whole.splitlines()]
+        i = data.draw(st.integers(0, n - 1), label="entry edited")
+        entries[i]["n"] = -1
+        log.write_bytes(_rechain(entries))
+        with pytest.raises(IntegrityError):
+            audit.verify(log)
+        log.write_bytes(whole)
+        assert audit.verify(log).entries == n
