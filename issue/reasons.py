@@ -57,6 +57,11 @@ def parse(text: str, *, for_reissue: bool = False) -> Reason:
             f"--reason {text!r} is not a reason omov knows",
             fix=f"use one of: {', '.join(TYPED)}",
         )
+    if not for_reissue and reason is Reason.REINSTATED:
+        raise UsageError(
+            "--reason reinstated gives a ballot back: it is a re-issue reason",
+            fix="use `omov issue reissue … --reason reinstated`",
+        )
     if for_reissue and not reason.keeps_ballot:
         raise UsageError(
             f"--reason {reason} ends the person's right to a ballot: a re-issue cannot have it",
@@ -67,6 +72,9 @@ def parse(text: str, *, for_reissue: bool = False) -> Reason:
 
 
 def help_text() -> str:
-    keep = ", ".join(r for r in TYPED if r.keeps_ballot)
+    keep = ", ".join(r for r in TYPED if r.keeps_ballot and r is not Reason.REINSTATED)
     end = ", ".join(r for r in TYPED if not r.keeps_ballot)
-    return f"Keeps the ballot (replace it): {keep}. Ends it (never re-issued by `run`): {end}."
+    return (
+        f"Keeps the ballot (replace it): {keep}. Ends it (never re-issued by `run`): {end}. "
+        "Re-issue only: reinstated (lifts a revocation that ended it)."
+    )

@@ -97,6 +97,9 @@ def test_every_reason_says_whether_the_ballot_is_kept() -> None:
     assert {"lost", "spoilt", "not-received", "stolen", "compromised", "reinstated"} <= keeps
     assert {"ineligible", "deceased", "withdrawn", "duplicate"}.isdisjoint(keeps)
     assert reasons.parse(" Deceased ") is reasons.Reason.DECEASED
+    with pytest.raises(Exception, match="re-issue reason"):
+        reasons.parse("reinstated")
+    assert reasons.parse("reinstated", for_reissue=True) is reasons.Reason.REINSTATED
     for typed in ("roll-change", "other", ""):
         with pytest.raises(Exception, match="not a reason"):
             reasons.parse(typed)
