@@ -176,3 +176,37 @@ def test_an_intake_on_a_copy_blocks_reissue_of_its_voters(
     assert run(["issue", "verify", *args]) == 4
     with Register.open(out / "register.sqlite", out / "vote.key") as reg:
         assert reg.check(voter) == "unused"  # nothing was changed by the refusals
+
+
+def test_a_reissue_killed_after_its_register_commit_is_refused_until_recovered(
+    tmp_path: Path, election: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kill -9 between the register transaction and the audit entry: the register is a
+    generation ahead of the log. Intake refuses (exit 4) until any issue command recovers."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out, members = election, tmp_path / "members.parquet"
+    old = _tokens(out)["P0000009"]
+    args = ["issue", "reissue", "P0000009", "--reason", "lost", "--members", str(members)]
+    env = dict(os.environ, OMOV_TEST_KILL_AT="after_register")
+    proc = subprocess.run(
+        [sys.executable, "-m", "omov", *args, "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    log = ["--audit-log", str(out / "audit.log")]
+    returns = _returns(tmp_path / "online.csv", [old])
+    capsys.readouterr()
+    assert _intake(returns, out / "register.sqlite", tmp_path / "in1", tmp_path, *log) == 4
+    assert "omov issue verify" in capsys.readouterr().err
+    assert run(["issue", "verify", "--members", str(members), "--out", str(out)]) == 0
+    assert _intake(returns, out / "register.sqlite", tmp_path / "in2", tmp_path, *log) in (0, 3)
+    with Register.open(out / "register.sqlite", out / "vote.key") as reg:
+        assert reg.check(old) == "revoked"  # the re-issue was rolled forward, not lost
