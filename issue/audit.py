@@ -5,8 +5,13 @@ Public API (stable; the intake and count stages append to the same log):
 * ``append(log_path, event, **fields) -> str`` — append one entry, return its hash (hex SHA-256).
 * ``verify(log_path, expected_head=None) -> AuditHead`` — recompute the chain; raise
   ``omov.errors.IntegrityError`` naming the first bad entry (changed, removed, re-ordered or
-  inserted). With ``expected_head`` (a hash published earlier) it also fails if that entry is no
-  longer in the log — the only way to notice that the *last* entries were cut off.
+  inserted), then check it against its **anchors** (``issue.anchor``): the log's length and head
+  kept in the register and ledger after every append, and the last checkpoint signed with the
+  scrutineer's Ed25519 key (``issue.checkpoint``). So a log cut short, emptied, or edited and
+  re-chained fails even without an off-machine head. With ``expected_head`` (a hash published
+  earlier, or a unique prefix of it of at least 8 hex digits) it also fails if that entry is no
+  longer in the log — the one check that survives the log, register and ledger being replaced
+  together.
 * ``head(log_path) -> AuditHead`` — verify, then return ``(seq, hash, entries)`` of the last entry:
   the hash to publish at each milestone.
 * ``read_entries(log_path) -> list[dict]`` — the parsed entries (for reports and tests).
@@ -36,14 +41,16 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from issue import anchor
 from omov.errors import IntegrityError, UsageError
 
 FORMAT_VERSION = "omov.audit/1"
 GENESIS = "0" * 64
+HEAD_PREFIX_MIN = 8  # hex digits of a published head that --head accepts
 _RESERVED = frozenset({"event", "format_version", "hash", "prev", "seq", "ts"})
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 # A token in canonical (21 symbols) or grouped form, in any case; see issue.tokens.
@@ -60,6 +67,8 @@ class AuditHead:
     seq: int
     hash: str
     entries: int
+    #: What the register/ledger anchors and the signed checkpoint confirmed (``issue.anchor``).
+    anchors: anchor.AnchorCheck | None = field(default=None, compare=False)
 
 
 def canonical_json(obj: dict[str, Any]) -> str:
@@ -154,6 +163,7 @@ def append(log_path: str | os.PathLike[str], event: str, **fields: Any) -> str:
             fh.write(canonical_json(entry).encode("utf-8") + b"\n")
             fh.flush()
             os.fsync(fh.fileno())
+            anchor.record(path, seq, str(entry["hash"]))  # still under the lock: in order
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
     return str(entry["hash"])
@@ -211,22 +221,65 @@ def _walk(path: Path, sink: Any = None) -> AuditHead:
     return AuditHead(seq=seq, hash=last_hash, entries=seq)
 
 
-def verify(log_path: str | os.PathLike[str], expected_head: str | None = None) -> AuditHead:
-    """Recompute the whole chain; IntegrityError names the first bad entry.
-
-    ``expected_head``: a head hash published earlier; it must still be some entry's hash.
-    """
-    path = Path(log_path)
-    seen: set[str] = set()
-    last = _walk(path, (lambda e: seen.add(str(e["hash"]))) if expected_head else None)
-    if expected_head and expected_head.lower() not in seen:
+def _find_head(path: Path, prefix: str, seen: set[str], entries: int) -> str:
+    """The one entry hash starting with ``prefix`` (at least 8 hex digits)."""
+    want = prefix.strip().lower()
+    if len(want) < HEAD_PREFIX_MIN or not all(c in "0123456789abcdef" for c in want):
+        raise UsageError(
+            f"--head {prefix!r}: give the published head hash, or at least its first "
+            f"{HEAD_PREFIX_MIN} hex digits"
+        )
+    found = [h for h in seen if h.startswith(want)]
+    if len(found) > 1:
+        raise UsageError(f"--head {prefix!r} matches {len(found)} entries: give more digits")
+    if not found:
         raise IntegrityError(
-            f"audit log {path}: the published head {expected_head} is not in the log "
-            f"({last.entries} entries): entries after entry {last.entries} were removed, "
+            f"audit log {path}: the published head {prefix} is not in the log "
+            f"({entries} entries): entries after entry {entries} were removed, "
             "or the log was replaced",
             fix="restore the log from a backup that contains the published head",
         )
-    return last
+    return found[0]
+
+
+def verify(
+    log_path: str | os.PathLike[str],
+    expected_head: str | None = None,
+    *,
+    stores: list[Path] | None = None,
+    public_key: str | None = None,
+) -> AuditHead:
+    """Recompute the whole chain and check it against its anchors; IntegrityError names the
+    first bad entry, or the store whose anchor the log no longer reaches.
+
+    ``expected_head``: a head hash published earlier (or a unique prefix of at least 8 hex
+    digits); it must still be some entry's hash. ``stores``: register/ledger files holding
+    anchors (default: those beside the log, ``issue.anchor``). ``public_key``: the scrutineer's
+    published signing key (hex); the signed checkpoint must be by it. A log with no entries is
+    never valid (every election's first command writes one).
+    """
+    path = Path(log_path)
+    entries: list[dict[str, Any]] = []
+    last = _walk(path, entries.append)
+    if last.entries == 0:
+        raise IntegrityError(
+            f"audit log {path} has no entries: it was emptied or replaced",
+            fix="restore the log from a backup; compare with the published head hash",
+        )
+    if expected_head:
+        _find_head(path, expected_head, {str(e["hash"]) for e in entries}, last.entries)
+    found = anchor.check(
+        path,
+        entries,
+        anchor.stores_of(path) if stores is None else stores,
+        public_key=public_key,
+    )
+    if public_key is not None and found.signed_seq is None:
+        raise IntegrityError(
+            f"audit log {path}: no signed checkpoint found to check against the published key",
+            fix="give the register or ledger of this election (--register/--ledger)",
+        )
+    return AuditHead(last.seq, last.hash, last.entries, found)
 
 
 def head(log_path: str | os.PathLike[str]) -> AuditHead:

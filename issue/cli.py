@@ -15,11 +15,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from issue import audit, issuer
+from issue import audit, changes, consistency, issuer, lookup, reasons
 from issue.dispatch import DEFAULT_VOTE_URL
 from issue.register import Register
 from omov.appfactory import new_app
-from omov.errors import IntegrityError, UsageError
+from omov.errors import IntegrityError, ProblemsFound, UsageError
+from omov.textio import write_csv
 
 app = new_app("issue", "Issue one ballot token per eligible person; check and revoke tokens.")
 audit_app = new_app("audit", "Verify the tamper-evident audit log and print its head hash.")
@@ -37,8 +38,9 @@ VoteUrl = Annotated[
     str, typer.Option("--vote-url", help="Voting link template; {token} becomes the token.")
 ]
 Members = Annotated[Path, typer.Option("--members", help="members.parquet from `omov dedupe run`.")]
-Reason = Annotated[str, typer.Option("--reason", help=f"One of: {', '.join(issuer.REASONS)}.")]
+Reason = Annotated[str, typer.Option("--reason", help=reasons.help_text())]
 Log = Annotated[Path, typer.Argument(help="The audit log (audit.log).")]
+LOOKUP_SHOWN = 50  # candidates printed per kind (exact, near); --save writes them all
 
 
 def _say(text: str) -> None:
@@ -88,6 +90,11 @@ def run_cmd(
         )
     else:
         _say("nothing new to issue or dispatch")
+    if s.withheld:
+        _say(
+            f"not issued: {s.withheld} person(s) whose token was revoked for a reason that ends "
+            "the right to a ballot (`omov issue reissue … --reason reinstated` overrides)"
+        )
     if s.no_contact:
         typer.echo(
             f"warning: {s.no_contact} person(s) have neither email nor postal address; "
@@ -108,11 +115,16 @@ def reissue_cmd(
 ) -> None:
     """Revoke a person's token and issue a new one in one step; exit 4 if it was already used.
 
-    The new letter is in OUT/dispatch/batch-NNNN/ and the live dispatch files are updated.
+    The new letter is in OUT/dispatch/batch-NNNN/ and the live dispatch files are updated. A
+    person revoked earlier and holding no token gets one: with --reason reinstated this lifts a
+    revocation that ended the right to a ballot (ineligible, deceased, withdrawn, duplicate).
+    Find the person id with `omov issue lookup`.
 
     Example: omov issue reissue P0001234 --reason lost --members members.parquet --out out/issue
     """
-    s = issuer.reissue(person_id, reason, members, out, keys=keys, vote_url=vote_url)
+    s = changes.reissue(person_id, reason, members, out, keys=keys, vote_url=vote_url)
+    if s.reinstated_from:
+        _say(f"revocation lifted (was: {s.reinstated_from})")
     _say(
         f"re-issued (batch {s.batch}, reason {s.reason}, channel {s.channel}); "
         f"new letter in {s.dispatch_dir}"
@@ -129,11 +141,67 @@ def revoke_cmd(
 ) -> None:
     """Revoke a person's token without a replacement; exit 4 if it was already used.
 
+    The reason decides what follows: ineligible, deceased, withdrawn or duplicate end the right
+    to a ballot (`issue run` will not issue one again; `reissue` overrides); lost, spoilt,
+    not-received, stolen or compromised leave the person owed a new token (`reissue`, or the
+    next `issue run`).
+
     Example: omov issue revoke P0001234 --reason ineligible --out out/issue
     """
-    s = issuer.revoke(person_id, reason, out, keys=keys)
+    s = changes.revoke(person_id, reason, out, keys=keys)
     _say(f"revoked (batch {s.batch}, reason {s.reason})")
+    if s.keeps_ballot:
+        _say("the person is still owed a ballot: `omov issue run` (or `reissue`) sends a new one")
+    else:
+        _say("the person will not be issued a ballot again unless `omov issue reissue` says so")
     _say(f"audit head: {s.audit_head}")
+
+
+@app.command("lookup")
+def lookup_cmd(
+    query: Annotated[str, typer.Argument(help="A name, an email or a membership number.")],
+    members: Members,
+    by: Annotated[
+        lookup.Field, typer.Option("--by", help="What the query is (default: guessed).")
+    ] = lookup.Field.AUTO,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", help="Also write the candidates to this CSV (created 0600)."),
+    ] = None,
+) -> None:
+    """Find a person's person_id for `reissue`/`revoke`: every exact and near match, never a
+    guess. Exit 0 for exactly one exact match, 3 when a person must choose (several, only near
+    ones, or none). Shows personal data: for the scrutineer's screen only.
+
+    Example: omov issue lookup "Jo Bloggs" --members out/dedupe/members.parquet
+    """
+    found = lookup.lookup(members, query, by)
+    rows = found.all_rows()
+    shown = [c for c in lookup.SHOWN if rows and c in rows[0]]
+    _say(f"{query!r} looked up by {found.by}: {len(found.exact)} exact, {len(found.near)} near")
+    for how, cands in (("exact", found.exact), ("near", found.near)):
+        for c in cands[:LOOKUP_SHOWN]:
+            label = how if how == "exact" else f"near ({c.score:.0f})"
+            _say(f"{label}: " + "; ".join(f"{k} {c.row[k] or '-'}" for k in shown))
+        if len(cands) > LOOKUP_SHOWN:
+            _say(f"… and {len(cands) - LOOKUP_SHOWN} more {how} match(es): narrow the search")
+    if save is not None:
+        saved = [{"match": "exact", **c.row} for c in found.exact]
+        saved += [{"match": f"near {c.score:.0f}", **c.row} for c in found.near]
+        write_csv(save, ["match", *shown], saved)
+        save.chmod(0o600)
+        _say(f"saved: {save} (0600; holds personal data)")
+    if not found.unique:
+        why = (
+            "no person matches"
+            if not (found.exact or found.near)
+            else f"{len(found.exact)} exact and {len(found.near)} near match(es)"
+        )
+        raise ProblemsFound(
+            f"{why}: choose the person yourself (ask for a second detail: email, postcode, "
+            "membership number)",
+            fix="look up by another detail, e.g. --by email or --by number",
+        )
 
 
 @app.command("status")
@@ -147,7 +215,7 @@ def status_cmd(
 
     Example: omov issue status --out out/issue
     """
-    st = issuer.status(out)
+    st = consistency.status(out)
     if as_json:
         _say(json.dumps(st, indent=2, sort_keys=True))
         return
@@ -162,6 +230,9 @@ def status_cmd(
         chans = ", ".join(f"{k} {v}" for k, v in sorted(led["active_by_channel"].items()))
         _say(f"persons holding an active token: {led['persons_with_active_token']} ({chans})")
         _say("batches: " + ", ".join(f"{k} {v}" for k, v in sorted(led["batches"].items())))
+        if led["revoked_by_reason"]:
+            by = sorted(led["revoked_by_reason"].items())
+            _say("revoked tokens by reason: " + ", ".join(f"{k} {v}" for k, v in by))
     if "audit" in st:
         _say(f"audit log: {st['audit']['entries']} entries, head {st['audit']['head']}")
 
@@ -198,13 +269,22 @@ def verify_cmd(
     keys: Keys = None,
 ) -> None:
     """Check the invariants: one active token per eligible person, all in the register, and
-    every dispatch row's token in the register. Exit 4 if any fails.
+    every dispatch row's token in the register. Exit 4 if any fails. Persons revoked for a
+    reason that ends the right to a ballot are expected to hold none; persons revoked for a
+    reason that keeps it and not yet re-issued make it exit 3 (run `omov issue run`).
 
     Example: omov issue verify --members out/dedupe/members.parquet --out out/issue
     """
-    problems = issuer.verify_consistency(out, members, keys=keys)
-    if problems:
-        raise IntegrityError("issue state is inconsistent:\n  " + "\n  ".join(problems))
+    report = consistency.verify_report(out, members, keys=keys)
+    if report.problems:
+        raise IntegrityError("issue state is inconsistent:\n  " + "\n  ".join(report.problems))
+    if report.barred:
+        _say(f"{report.barred} person(s) revoked for a reason that ends the right to a ballot")
+    if report.awaiting:
+        raise ProblemsFound(
+            f"{report.awaiting} person(s) whose token was revoked are still owed a new one",
+            fix="run `omov issue run` (or `omov issue reissue`) to issue it",
+        )
     _say("ok: one active token per eligible person; register and dispatch files agree")
 
 
@@ -213,20 +293,54 @@ def audit_verify_cmd(
     log: Log,
     head: Annotated[
         str | None,
-        typer.Option("--head", help="A head hash published earlier: it must still be in the log."),
+        typer.Option(
+            "--head",
+            help="A head hash published earlier (or its first 8+ hex digits): it must still be "
+            "in the log.",
+        ),
+    ] = None,
+    store: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--store",
+            help="A register.sqlite or ledger.sqlite holding the log's anchor (repeatable). "
+            "Default: those beside the log.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option("--public-key", help="The scrutineer's published signing key (hex)."),
     ] = None,
 ) -> None:
-    """Recompute the hash chain; exit 4 naming the first bad entry.
+    """Recompute the hash chain and check it against its anchors; exit 4 naming the first bad
+    entry, or a log cut short, emptied, or edited and re-chained.
 
-    Example: omov audit verify out/issue/audit.log --head 3f5a…
+    The anchors are the log's length and head kept in the register and ledger after every
+    append, and the head signed with the scrutineer's Ed25519 key after every issue command.
+
+    Example: omov audit verify out/issue/audit.log --head 3f5a9c01
     """
-    h = audit.verify(log, expected_head=head)
+    h = audit.verify(log, expected_head=head, stores=store, public_key=public_key)
     _say(f"ok: {h.entries} entries, head {h.hash}")
+    a = h.anchors
+    if a is None or not a.stores:
+        typer.echo(
+            "warning: no register or ledger holds this log's anchor, so a log cut short after "
+            "its last entry cannot be told from a whole one: give --store, or --head with a "
+            "published head",
+            err=True,
+        )
+        return
+    _say(f"anchored: entry {a.anchored_seq} recorded in " + ", ".join(p.name for p in a.stores))
+    if a.signed_seq is not None:
+        _say(f"signed checkpoint: entry {a.signed_seq}, scrutineer key {a.public_key}")
 
 
 @audit_app.command("head")
 def audit_head_cmd(log: Log) -> None:
     """Verify the log and print its head hash (the value to publish at each milestone).
+
+    Publish the scrutineer's signing key once too (`omov audit verify` prints it).
 
     Example: omov audit head out/issue/audit.log
     """

@@ -3,10 +3,15 @@
 Public API (the CLI is a thin layer over these; all return frozen summaries, none print):
 
 * ``issue_run(members, election, out, *, keys=None, vote_url=..., on_roll_change="refuse")``
-* ``reissue(person_id, reason, members, out, *, keys=None, vote_url=...)``
-* ``revoke(person_id, reason, out, *, keys=None)``
-* ``status(out) -> dict`` — aggregates only (never a per-person "voted" flag).
-* ``verify_consistency(out, members, *, keys=None) -> list[str]`` — problems found (empty = good).
+
+Re-issue and revoke are in ``issue.changes``; ``status`` and ``verify_*`` in
+``issue.consistency``; revocation reasons in ``issue.reasons``. A person revoked for a reason
+that ends the right to a ballot is *withheld*: ``issue_run`` does not issue them a token again.
+
+Every batch advances the register's generation in its register transaction and records it in
+its audit entry (``register_generation``), so intake and serving can refuse a stale register
+copy (``issue.freshness``). Every command ends by signing the audit log's head with the
+scrutineer's Ed25519 key into the register and ledger (``issue.checkpoint``, ``issue.anchor``).
 
 Files under ``OUT/``: ``register.sqlite`` (counter's), ``vote.key`` (counter's, K_vote only),
 ``ledger.sqlite`` (scrutineer's), ``keys/scrutineer.key`` (default ``--keys``), ``audit.log``,
@@ -32,13 +37,14 @@ for both (``Register.add_unused(before_commit=…)``), so the order that matters
 disk and A committed before B commits — still holds. A failure anywhere before B commits undoes
 A and removes the pending files.
 
-Every command that writes first runs ``recover``: a ``pending`` batch whose hashes are all in
-the register (B happened) is rolled forward (C, then 5); one whose hashes are absent is rolled
-back (its ledger rows deleted, its pending directory removed: those tokens never existed); a
-``committed`` batch gets step 5 (idempotent). Stray pending directories without a batch row (a
-crash during step 1) are deleted. So after ``kill -9`` at any moment and a re-run, each eligible
-person holds exactly one active token and every dispatch row's token is in the register.
-The audit entries that recovery writes are skipped if the log already has them.
+Every command that writes first runs ``recover`` (``issue.recovery``): a ``pending`` batch
+whose hashes are all in the register (B happened) is rolled forward (C, then 5); one whose
+hashes are absent is rolled back (its ledger rows deleted, its pending directory removed: those
+tokens never existed); a ``committed`` batch gets step 5 (idempotent). Stray pending
+directories without a batch row (a crash during step 1) are deleted. So after ``kill -9`` at
+any moment and a re-run, each eligible person holds exactly one active token and every dispatch
+row's token is in the register. The audit entries that recovery writes are skipped if the log
+already has them.
 
 Roll changes between runs (dedupe re-run after auditor decisions merges or splits persons): the
 ledger's active persons are compared with the roll's eligible persons. *New* persons get tokens
@@ -66,9 +72,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from issue import audit, dispatch
+from issue import audit, checkpoint, dispatch, reasons
 from issue.crashpoints import kill_point
 from issue.keys import (
     MemberKey,
@@ -78,14 +83,14 @@ from issue.keys import (
     write_vote_key,
 )
 from issue.ledger import Ledger
+from issue.recovery import _finalise_dispatch, _log_batch, _log_once, recover
 from issue.register import USED, Register
 from issue.schema import read_roll
-from issue.tokens import new_tokens, normalise_token
+from issue.tokens import new_tokens
 from omov.errors import IntegrityError, ProblemsFound, UsageError
 from omov.fileio import sha256_file, write_json_atomic
 
 ROLL_CHANGE_POLICIES = ("refuse", "revoke-vanished")
-REASONS = ("lost", "spoilt", "not-received", "stolen", "ineligible", "duplicate", "other")
 
 
 # ------------------------------------------------------------------ paths, keys, lock
@@ -206,6 +211,7 @@ def _session(paths: Paths, election: str | None, *, create: bool) -> Iterator[_S
         except BaseException:
             register.close()
             raise
+        signing = checkpoint.load_or_create(checkpoint.key_path(paths.keys), paths.audit, election)
         s = _Session(paths, member_key, vote_key, register, ledger)
         try:
             recover(s)
@@ -213,119 +219,8 @@ def _session(paths: Paths, election: str | None, *, create: bool) -> Iterator[_S
         finally:
             register.close()
             ledger.close()
-
-
-# -------------------------------------------------------------------------- recovery
-
-
-def _already_logged(log: Path, event: str, batch: int) -> bool:
-    if not log.exists():
-        return False
-    needle = f'"batch":{batch},'
-    with open(log, encoding="utf-8") as fh:
-        for line in fh:
-            if needle in line and f'"event":"{event}"' in line:
-                return True
-    return False
-
-
-def _log_once(s: _Session, event: str, batch: int, *, once: bool = True, **fields: Any) -> None:
-    """Append ``event`` for ``batch``; with ``once`` (recovery) skip it if the log has it already
-    (a crash may have come after the append). The normal path never scans the log."""
-    if not once or not _already_logged(s.paths.audit, event, batch):
-        audit.append(s.paths.audit, event, batch=batch, **fields)
-
-
-def recover(s: _Session) -> None:
-    """Finish or undo whatever a crashed command left (see the module docstring)."""
-    known = set()
-    for b in s.ledger.batches():
-        known.add(b.batch)
-        if b.state == "pending":
-            new = s.ledger.batch_hashes(b.batch)
-            old = [h for _, h in s.ledger.revoked_in(b.batch)]
-            states = s.register.states(new + old)
-            present = sum(1 for h in new if h in states)
-            revoked = sum(1 for h in old if states.get(h) == "revoked")
-            if new and 0 < present < len(new):
-                raise IntegrityError(f"batch {b.batch}: register holds only part of its tokens")
-            happened = present == len(new) and revoked == len(old) and (new or old)
-            if happened:
-                _log_batch(s, b.batch, b.kind, len(new), len(old), b.reason, recovered=True)
-                s.ledger.commit_batch(b.batch)
-                s.recovered.append(f"batch {b.batch}: rolled forward")
-            else:
-                s.ledger.abort_batch(b.batch)
-                shutil.rmtree(s.paths.pending_dir(b.batch), ignore_errors=True)
-                _log_once(s, "batch_aborted", b.batch, kind=b.kind)
-                s.recovered.append(f"batch {b.batch}: rolled back (never reached the register)")
-                continue
-        if b.state in ("pending", "committed"):
-            _finalise_dispatch(s, b.batch, b.n_issued)
-            if b.state == "committed":
-                s.recovered.append(f"batch {b.batch}: dispatch files completed")
-    if s.paths.dispatch.is_dir():
-        for d in s.paths.dispatch.glob(".batch-*.pending"):
-            number = int(d.name.split("-")[1].split(".")[0])
-            if number not in known:
-                shutil.rmtree(d, ignore_errors=True)
-                s.recovered.append(f"batch {number}: unfinished dispatch files removed")
-
-
-def _log_batch(
-    s: _Session,
-    batch: int,
-    kind: str,
-    issued: int,
-    revoked: int,
-    reason: str | None,
-    *,
-    recovered: bool = False,
-) -> None:
-    event = {"issue": "issue_batch", "reissue": "reissue", "revoke": "revoke"}[kind]
-    _log_once(
-        s,
-        event,
-        batch,
-        once=recovered,
-        issued=issued,
-        revoked=revoked,
-        reason=reason,
-        recovered=recovered,
-    )
-
-
-def _finalise_dispatch(s: _Session, batch: int, n_issued: int, *, recovering: bool = True) -> None:
-    """Step 5: publish the batch's files and bring the live files up to date (idempotent)."""
-    pending, final = s.paths.pending_dir(batch), s.paths.batch_dir(batch)
-    if n_issued:
-        if pending.is_dir() and not final.exists():
-            os.replace(pending, final)
-            dispatch._fsync_dir(s.paths.dispatch)
-        if not final.is_dir():
-            raise IntegrityError(
-                f"batch {batch}: its dispatch files are missing, so its tokens cannot be sent",
-                fix="restore dispatch/ from backup, or revoke and re-issue that batch's persons",
-            )
-
-    def drop() -> set[bytes]:
-        # Rows of this batch itself are dropped by their batch number; the persons whose older
-        # token this batch revoked (re-issue, vanished from the roll) are dropped by pseudonym.
-        return {pid for pid, _ in s.ledger.revoked_in(batch)}
-
-    names = ("dispatch_email.csv", "dispatch_post.csv", "letter_preview.html")
-    batch_digests = {k: sha256_file(final / k) for k in names} if n_issued else {}
-    digests = dispatch.update_live_files(
-        s.paths.out,
-        final if n_issued else None,
-        batch,
-        drop,
-        s.member_key.pseudonyms,
-        batch_digests,
-    )
-    digests.update({f"batch-{batch:04d}/{k}": v for k, v in batch_digests.items()})
-    _log_once(s, "dispatch_written", batch, once=recovering, files=dict(sorted(digests.items())))
-    s.ledger.mark_dispatched(batch)
+        # The command finished: sign the log's head into the register and ledger (issue.anchor).
+        checkpoint.sign_head(signing, paths.audit, election)
 
 
 # ------------------------------------------------------------------------ one batch
@@ -388,7 +283,12 @@ def _run_batch(
                     f.result()
                 kill_point("before_register_commit")
 
-            s.register.add_unused(hashes, revoke=revoke_hashes, before_commit=steps_1_and_2_done)
+            generation = s.register.add_unused(
+                hashes,
+                revoke=revoke_hashes,
+                before_commit=steps_1_and_2_done,
+                advance_generation=True,
+            )
     except BaseException as exc:
         s.ledger.abort_batch(batch)  # no-op if transaction A never committed
         shutil.rmtree(s.paths.pending_dir(batch), ignore_errors=True)
@@ -397,7 +297,7 @@ def _run_batch(
         raise
     del tokens, rows
     kill_point("after_register")
-    _log_batch(s, batch, kind, n, len(revoke_pids), reason)
+    _log_batch(s, batch, kind, n, len(revoke_pids), reason, generation)
     s.ledger.commit_batch(batch)
     kill_point("after_commit")
     _finalise_dispatch(s, batch, n, recovering=False)
@@ -423,6 +323,9 @@ class IssueSummary:
     recovered: list[str]
     no_contact: int
     audit_head: str
+    #: Eligible persons not issued a token: revoked for a reason that ends the right to a
+    #: ballot (``issue.reasons``) and not reinstated by ``reissue``.
+    withheld: int = 0
 
 
 def _roll_change_report(
@@ -483,8 +386,11 @@ def issue_run(
         pids = s.member_key.pseudonyms(person_ids)
         del person_ids
         active = s.ledger.active()
+        barred = s.ledger.barred(reasons.NO_BALLOT)
         roll_pids = set(pids)
-        new_idx = [i for i, p in enumerate(pids) if p not in active]
+        withheld = len(roll_pids & barred.keys())
+        new_idx = [i for i, p in enumerate(pids) if p not in active and p not in barred]
+        del barred
         vanished = [p for p in active if p not in roll_pids]
         n_new = len(new_idx)
         del roll_pids
@@ -571,6 +477,8 @@ def issue_run(
             revoked=len(vanished),
             eligible=roll.eligible,
             active=len(active) - len(vanished) + n_new,
+            withheld=withheld,
+            register_generation=s.register.generation(),
         )
         return IssueSummary(
             election=election,
@@ -584,220 +492,5 @@ def issue_run(
             recovered=s.recovered,
             no_contact=no_contact,
             audit_head=head,
+            withheld=withheld,
         )
-
-
-# ------------------------------------------------------------- reissue and revoke
-
-
-@dataclass(frozen=True)
-class ChangeSummary:
-    """What a re-issue or revoke did (no token, no person data)."""
-
-    batch: int
-    kind: str
-    reason: str
-    channel: str | None
-    dispatch_dir: Path | None
-    audit_head: str
-
-
-def _check_reason(reason: str) -> str:
-    if reason not in REASONS:
-        raise UsageError(f"--reason must be one of: {', '.join(REASONS)}")
-    return reason
-
-
-def _active_of(s: _Session, pid: bytes) -> tuple[bytes, str]:
-    row = s.ledger.conn.execute(
-        "SELECT h, channel FROM issuance WHERE pid = ? AND status = 'active'", (pid,)
-    ).fetchone()
-    if row is None:
-        raise UsageError(
-            "that person holds no active token",
-            fix="check the person id; a person never issued a token gets one from `omov issue run`",
-        )
-    return bytes(row[0]), str(row[1])
-
-
-def _refuse_if_used(s: _Session, h: bytes, kind: str, reason: str) -> None:
-    state = s.register.check_hash(h)
-    if state == USED:
-        audit.append(s.paths.audit, f"{kind}_refused", reason=reason, why="token already used")
-        raise IntegrityError(
-            f"{kind} refused: the person's token has already been used to vote",
-            fix="a used token is never replaced; refer the case to the scrutineer",
-        )
-    if state != "unused":
-        raise IntegrityError(
-            f"{kind} refused: the ledger's active token is {state} in the register"
-        )
-
-
-def reissue(
-    person_id: str,
-    reason: str,
-    members: Path,
-    out: Path,
-    *,
-    keys: Path | None = None,
-    vote_url: str = dispatch.DEFAULT_VOTE_URL,
-) -> ChangeSummary:
-    """Revoke the person's token and issue a new one (one batch); exit 4 if it was used."""
-    _check_reason(reason)
-    dispatch.check_vote_url(vote_url)
-    roll = read_roll(members)
-    person = roll.table.filter(pc.equal(roll.table.column("person_id"), person_id))
-    if person.num_rows != 1:
-        raise UsageError("that person id is not an eligible person in the roll given by --members")
-    paths = Paths.of(out, keys)
-    with _session(paths, None, create=False) as s:
-        (pid,) = s.member_key.pseudonyms([person_id])
-        old_h, _ = _active_of(s, pid)
-        _refuse_if_used(s, old_h, "reissue", reason)
-        batch, ch = _run_batch(s, "reissue", person, [pid], [pid], [old_h], reason, vote_url)
-        channel = str(ch[0].as_py())
-        return ChangeSummary(
-            batch, "reissue", reason, channel, paths.batch_dir(batch), audit.head(paths.audit).hash
-        )
-
-
-def revoke(person_id: str, reason: str, out: Path, *, keys: Path | None = None) -> ChangeSummary:
-    """Revoke the person's token without a replacement; exit 4 if it was used."""
-    _check_reason(reason)
-    paths = Paths.of(out, keys)
-    with _session(paths, None, create=False) as s:
-        (pid,) = s.member_key.pseudonyms([person_id])
-        old_h, _ = _active_of(s, pid)
-        _refuse_if_used(s, old_h, "revoke", reason)
-        empty = pa.table({c: pa.array([], pa.string()) for c in ("person_id", "email")})
-        batch, _ = _run_batch(
-            s, "revoke", empty, [], [pid], [old_h], reason, dispatch.DEFAULT_VOTE_URL
-        )
-        return ChangeSummary(batch, "revoke", reason, None, None, audit.head(paths.audit).hash)
-
-
-# --------------------------------------------------------------- status, consistency
-
-
-def _ro(path: Path) -> Any:
-    import sqlite3
-
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-
-
-def status(out: Path) -> dict[str, Any]:
-    """Aggregates only: tokens by register state, persons by channel, batches by kind."""
-    paths = Paths.of(out)
-    if not paths.register.exists():
-        raise UsageError(f"no register in {out}", fix="run `omov issue run` first")
-    result: dict[str, Any] = {}
-    conn = _ro(paths.register)
-    try:
-        result["register"] = {"unused": 0, "used": 0, "revoked": 0} | {
-            str(k): int(v) for k, v in conn.execute("SELECT state, count(*) FROM tokens GROUP BY 1")
-        }
-        result["election"] = conn.execute(
-            "SELECT value FROM meta WHERE key = 'election'"
-        ).fetchone()[0]
-    finally:
-        conn.close()
-    result["register"]["issued"] = sum(result["register"].values())
-    if paths.ledger.exists():
-        conn = _ro(paths.ledger)
-        try:
-            done = "batch IN (SELECT batch FROM batches WHERE state IN ('committed','dispatched'))"
-            result["ledger"] = {
-                "persons_with_active_token": conn.execute(
-                    f"SELECT count(*) FROM issuance WHERE status='active' AND {done}"  # noqa: S608
-                ).fetchone()[0],
-                "active_by_channel": {
-                    str(k): int(v)
-                    for k, v in conn.execute(
-                        f"SELECT channel, count(*) FROM issuance WHERE status='active' AND {done} "  # noqa: S608
-                        "GROUP BY 1"
-                    )
-                },
-                "revoked": conn.execute(
-                    "SELECT count(*) FROM issuance WHERE status='revoked'"
-                ).fetchone()[0],
-                "batches": {
-                    f"{k}/{st}": int(v)
-                    for k, st, v in conn.execute(
-                        "SELECT kind, state, count(*) FROM batches GROUP BY 1, 2"
-                    )
-                },
-            }
-        finally:
-            conn.close()
-    if paths.audit.exists():
-        h = audit.head(paths.audit)
-        result["audit"] = {"entries": h.entries, "head": h.hash}
-    return result
-
-
-def verify_consistency(out: Path, members: Path, *, keys: Path | None = None) -> list[str]:
-    """Check the invariants (read-only apart from recovery); return the problems found.
-
-    * every eligible person in ``members`` holds exactly one active token (ledger), and nobody
-      else does;
-    * every active token is in the register, unused or used;
-    * the live dispatch files list each active token exactly once, and every dispatch row's
-      token (in every batch file of a committed batch) is in the register.
-    """
-    paths = Paths.of(out, keys)
-    roll = read_roll(members)
-    problems: list[str] = []
-    with _session(paths, None, create=False) as s:
-        pids = s.member_key.pseudonyms(roll.table.column("person_id").to_pylist())
-        active = s.ledger.active()
-        if set(pids) != set(active):
-            problems.append(
-                f"{len(set(pids) - set(active))} eligible person(s) without an active token, "
-                f"{len(set(active) - set(pids))} active token(s) for persons not eligible"
-            )
-        (dupes,) = s.ledger.conn.execute(
-            "SELECT count(*) FROM (SELECT pid FROM issuance WHERE status='active' "
-            "GROUP BY pid HAVING count(*) > 1)"
-        ).fetchone()
-        if dupes:
-            problems.append(f"{dupes} person(s) hold more than one active token")
-        states = s.register.states(list(active.values()))
-        bad = sum(1 for a in active.values() if states.get(a) not in ("unused", "used"))
-        if bad:
-            problems.append(f"{bad} active token(s) missing from the register or revoked there")
-        active_h = set(active.values())
-        live: list[bytes] = []
-        for channel in dispatch.CHANNELS:
-            f = out / f"dispatch_{channel}.csv"
-            if f.exists():
-                t = pacsv.read_csv(
-                    f, convert_options=pacsv.ConvertOptions(column_types={"token": pa.string()})
-                )
-                live += s.vote_key.token_hashes(
-                    [normalise_token(x) for x in t.column("token").to_pylist()]
-                )
-        if len(live) != len(set(live)) or set(live) != active_h:
-            problems.append(
-                f"live dispatch files list {len(live)} row(s) ({len(set(live))} distinct) for "
-                f"{len(active_h)} active token(s), {len(set(live) - active_h)} not active"
-            )
-        for b in s.ledger.batches(["committed", "dispatched"]):
-            d = paths.batch_dir(b.batch)
-            for channel in dispatch.CHANNELS:
-                f = d / f"dispatch_{channel}.csv"
-                if not f.exists():
-                    continue
-                t = pacsv.read_csv(
-                    f, convert_options=pacsv.ConvertOptions(column_types={"token": pa.string()})
-                )
-                hs = s.vote_key.token_hashes(
-                    [normalise_token(x) for x in t.column("token").to_pylist()]
-                )
-                st = s.register.states(hs)
-                if len(st) != len(set(hs)):
-                    problems.append(
-                        f"batch {b.batch}: {len(set(hs)) - len(st)} dispatch row(s) "
-                        "carry a token the register lacks"
-                    )
-    return problems

@@ -137,6 +137,32 @@ class Ledger:
         """pid → hash of the active token, for committed batches (call after recovery)."""
         return dict(self.conn.execute("SELECT pid, h FROM issuance WHERE status = 'active'"))
 
+    def barred(self, no_ballot: Iterable[str]) -> dict[bytes, str]:
+        """pid → reason, for persons whose latest revocation was for a reason in ``no_ballot``
+        and who hold no active or pending token now (a re-issue lifts the bar)."""
+        ends = set(no_ballot)
+        last: dict[bytes, str] = {}
+        for pid, reason in self.conn.execute(
+            "SELECT pid, revoked_reason FROM issuance WHERE status = 'revoked' "
+            "ORDER BY revoked_batch"
+        ):
+            last[bytes(pid)] = str(reason)
+        candidates = [p for p, r in last.items() if r in ends]
+        holding: set[bytes] = set()
+        for i in range(0, len(candidates), 500):
+            part = candidates[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for status in ("active", "pending"):  # each has its own partial unique index
+                holding.update(
+                    bytes(p)
+                    for (p,) in self.conn.execute(
+                        f"SELECT pid FROM issuance WHERE status = '{status}' "  # noqa: S608
+                        f"AND pid IN ({marks})",
+                        part,
+                    )
+                )
+        return {p: last[p] for p in candidates if p not in holding}
+
     def batch_hashes(self, batch: int) -> list[bytes]:
         """Token hashes issued in ``batch`` (any status)."""
         return [h for (h,) in self.conn.execute("SELECT h FROM issuance WHERE batch = ?", (batch,))]

@@ -96,7 +96,13 @@ def intake(
         ),
     ] = ...,  # type: ignore[assignment]
     audit_log: Annotated[
-        Path | None, typer.Option("--audit-log", help="Append intake events to this audit log.")
+        Path | None,
+        typer.Option(
+            "--audit-log",
+            help="The scrutineer's current audit.log: the register must be as new as it says "
+            "(a stale copy is exit 4), and intake events are appended to it. Default: audit.log "
+            "beside the register, checked only.",
+        ),
     ] = None,
     max_invalid_share: Annotated[
         str,

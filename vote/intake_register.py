@@ -88,9 +88,12 @@ class DryRunRegister:
         return [self._STATES.get(states.get(h, ""), core.STATE_UNKNOWN) for h in hashes]
 
 
-def open_register(db: Path, keys: Path, ballot: BallotDefinition) -> Any:
-    """The vote register with K_vote; refuses a register or key of another election."""
-    from issue.register import Register
+def open_register(
+    db: Path, keys: Path, ballot: BallotDefinition, audit_log: Path | None = None
+) -> Any:
+    """The vote register with K_vote; refuses a register or key of another election, and a
+    stale copy (older than the audit log says: ``issue.freshness``)."""
+    from issue.freshness import open_current
 
     if not db.is_file():
         raise InputError(
@@ -98,7 +101,7 @@ def open_register(db: Path, keys: Path, ballot: BallotDefinition) -> Any:
             path=str(db),
             fix="pass the register.sqlite written by `omov issue run`",
         )
-    register = Register.open(db, keys)
+    register = open_current(db, keys, audit_log)
     if ballot.election_id and register.key.election != ballot.election_id:
         register.close()
         raise IntegrityError(

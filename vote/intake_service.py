@@ -186,7 +186,7 @@ def _dry_run(
 ) -> IntakeOutcome:
     """Classify against the register's states as they are now, write the would-be report."""
     preview = run.preview()
-    with open_register(req.register, req.keys, ballot) as register:
+    with open_register(req.register, req.keys, ballot, req.audit_log) as register:
         result = run.finish(DryRunRegister(register))
         counts = register.counts()
     rejected = write_rejected(req.out / DRY_RUN_NAMES[0], result, channels)
@@ -220,7 +220,7 @@ def _consume_and_write(
     """Steps 3 on: journal, consume, outputs, report, log, journal finished."""
     from issue.crashpoints import kill_point
 
-    register = open_register(req.register, req.keys, ballot)
+    register = open_register(req.register, req.keys, ballot, req.audit_log)
     with register:
         doc = _start_or_resume(req.out, doc, inputs, req.audit_log, key)
         kill_point("intake_journal_written")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from issue_fixtures import roll
 
-from issue import issuer
+from issue import consistency
 
 ROOT = Path(__file__).resolve().parents[2]
 KILL_POINTS = [
@@ -73,7 +73,7 @@ def _rerun(args: list[str]) -> int:
 
 
 def _assert_consistent(members: Path, out: Path, eligible: int) -> None:
-    assert issuer.verify_consistency(out, members) == []
+    assert consistency.verify_consistency(out, members) == []
     assert not list((out / "dispatch").glob(".batch-*"))
     rows = 0
     for ch in ("email", "post"):

@@ -203,7 +203,7 @@ def test_used_by_is_set_exactly_when_used_in_sqlite_itself(
 
 def _v1_register(tmp_path: Path, toks: list[str]) -> tuple[Path, VoteKey]:
     """A register exactly as omov.register/1 made it (schema and meta of that version)."""
-    from issue import register as regmod
+    from issue import register_schema as regmod
 
     key = VoteKey("e1", secrets.token_bytes(32))
     db = tmp_path / "old.sqlite"
