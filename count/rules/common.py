@@ -68,6 +68,21 @@ class ConstraintHook:
             elected, continuing, vacancies
         )
 
+    def may_exclude(
+        self, group: list[int], elected: list[int], continuing: list[int], vacancies: int
+    ) -> bool:
+        """Whether excluding every one of ``group`` at once keeps the constraint satisfiable.
+
+        A bulk exclusion (ERS97 5.2.5, Meek sure losers) must be checked as a whole: each of its
+        members may be excludable alone while the group together is not (three of the four women
+        in one stage)."""
+        if self.constraint is None:
+            return True
+        rest = [c for c in continuing if c not in group]
+        if len(rest) < min(vacancies, len(continuing)):  # a constrained count fills every seat
+            return False
+        return self.constraint.feasible(elected, rest, vacancies)
+
     def guarded(
         self, elected: list[int], continuing: list[int], vacancies: int, stage: int
     ) -> set[int]:
@@ -151,6 +166,10 @@ class CountState:
         return self.hook.guarded(
             self.elected, self.continuing(), self.vacancies(), len(self.stages) + 1
         )
+
+    def may_exclude(self, group: list[int]) -> bool:
+        """False if excluding all of ``group`` now would make the constraint impossible."""
+        return self.hook.may_exclude(group, self.elected, self.continuing(), self.vacancies())
 
     def may_elect(self, c: int) -> bool:
         """False if electing ``c`` now would break the constraint (then ``c`` will be doomed)."""

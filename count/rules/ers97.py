@@ -161,7 +161,9 @@ class _Ers97:
         group: list[int] = []
         total = deferred
         for i, cl in enumerate(clusters[:-1]):
-            if guarded & set(cl):
+            # Constrained count: the group stops below a guarded candidate, and must be
+            # excludable *as a whole* (each member alone may be, the group not).
+            if guarded & set(cl) or not st.may_exclude(group + cl):
                 break
             group = group + cl
             total += sum(st.votes[c] for c in cl)

@@ -71,6 +71,12 @@ class _Meek:
             self.elected, self.hopeful(), self.seats - len(self.elected), len(self.stages) + 1
         )
 
+    def may_exclude(self, group: list[int]) -> bool:
+        """False if defeating all of ``group`` at once would make the constraint impossible."""
+        return self.hook.may_exclude(
+            group, self.elected, self.hopeful(), self.seats - len(self.elected)
+        )
+
     def may_elect(self, c: int) -> bool:
         """False if electing ``c`` now would break the constraint."""
         return not self.hook.would_doom(
@@ -186,7 +192,7 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         max_out = len(hop) + len(m.elected) - seats
         guarded = m.guarded()  # constrained count: never among the losers
         if sum(votes[c] for c in hop) == 0 and surplus == 0:
-            return [c for c in hop if c not in guarded]
+            return _excludable_prefix(m, [c for c in hop if c not in guarded])
         hop.sort(key=lambda c: votes[c])
         clusters: list[list[int]] = []
         for c in hop:
@@ -196,7 +202,7 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
                 clusters.append([c])
         s, group, best = surplus, list[int](), list[int]()
         for i, cl in enumerate(clusters[:-1]):
-            if guarded & set(cl):
+            if guarded & set(cl) or not m.may_exclude(group + cl):
                 break
             s += len(cl) * votes[cl[0]]
             group = group + cl
@@ -289,7 +295,9 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
             if first_elim and sur == 0:
                 rest = [c for c in m.hopeful() if c not in elim]
                 if len(rest) + len(m.elected) > seats and sum(votes[c] for c in elim) == 0:
-                    elim.append(lowest(votes, rest, stage))
+                    extra = lowest(votes, rest, stage)
+                    if m.may_exclude([*elim, extra]):
+                        elim.append(extra)
             if not elim:
                 elim = [lowest(votes, m.hopeful(), stage)]
         first_elim = False
@@ -306,7 +314,8 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         rest = sorted(hop, key=lambda c: (-votes[c], c))
         zero = [c for c in rest if votes[c] == 0]
         guarded = m.guarded()
-        rest = [c for c in rest if votes[c] > 0 or c in guarded]
+        if m.hook.constraint is None:  # OpenSTV: nobody is elected on no votes
+            rest = [c for c in rest if votes[c] > 0 or c in guarded]
         if len(rest) + len(m.elected) > seats:
             out = lowest(votes, rest, len(m.stages))
             rest.remove(out)
@@ -322,6 +331,16 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         thr,
         {"precision": str(dp), "threshold": "whole" if whole else "fractional"},
     )
+
+
+def _excludable_prefix(m: _Meek, cands: list[int]) -> list[int]:
+    """The longest prefix of ``cands`` that may be defeated together (constrained count)."""
+    out: list[int] = []
+    for c in cands:
+        if not m.may_exclude([*out, c]):
+            break
+        out.append(c)
+    return out
 
 
 def _mark_last(m: _Meek, cands: list[int], note: str) -> None:
