@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from count.result import FORMAT_VERSION, CountResult, fmt
+from count.result import FORMAT_VERSION, CountResult, TieRecord, fmt
 
 PALETTE = (
     "#1b9e77",
@@ -130,6 +130,17 @@ def render_csv(result: CountResult) -> str:
         w.writerow(["Stage", "Guard/doom", "Candidate", "Reason"])
         for e in result.constraint_events:
             w.writerow([e["stage"], e["event"], e["candidate"], e["reason"]])
+    if result.ties:
+        w.writerow([])
+        w.writerow(["Stage", "Tie", "Among", "Chosen", "Decided by", "Clause"])
+        for t in result.ties:
+            chosen = ", ".join(t.chosen) or "none"
+            w.writerow([t.stage, t.kind, ", ".join(t.among), chosen, t.method, t.clause])
+    w.writerow([])
+    w.writerow(["Elected, in order", *result.elected])
+    w.writerow(["Seats left unfilled", result.unfilled_seats])
+    for note in result.notes():
+        w.writerow(["Note", note])
     return buf.getvalue()
 
 
@@ -177,17 +188,28 @@ def render_txt(result: CountResult) -> str:
             out.append(f"  {'Rounding loss':<{width}}  {'':>16}  {fmt(s.loss, d):>16}")
         if s.elected:
             out.append("  Elected: " + ", ".join(s.elected))
+        if s.excluded:
+            out.append("  Excluded: " + ", ".join(s.excluded))
+        for tie in result.ties_at(s.number):
+            out.append("  Tie: " + _tie_text(tie))
         out.append("")
     if result.ties:
         out.append("Ties:")
         for tie in result.ties:
-            out.append(
-                f"  stage {tie.stage} {tie.kind} among {', '.join(tie.among)} -> "
-                f"{', '.join(tie.chosen) or 'none'} by {tie.method} ({tie.clause})"
-            )
+            out.append(f"  stage {tie.stage} " + _tie_text(tie))
         out.append("")
     out.append("Elected, in order: " + ", ".join(result.elected))
+    if result.unfilled_seats:
+        out.append(f"Seats left unfilled: {result.unfilled_seats}")
+    out += [f"Note: {n}" for n in result.notes()]
     return "\n".join(out) + "\n"
+
+
+def _tie_text(tie: TieRecord) -> str:
+    return (
+        f"{tie.kind} among {', '.join(tie.among)} -> {', '.join(tie.chosen) or 'none'} "
+        f"by {tie.method} ({tie.clause})"
+    )
 
 
 def chart_svg(result: CountResult, width: int = 760, height: int = 320) -> dict[str, Any]:

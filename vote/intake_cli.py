@@ -305,21 +305,18 @@ def write_outputs(
 ) -> dict[str, str]:
     """ballots.blt and ballots.csv (one shuffled order, from ``secrets``) and rejected.csv.
 
-    Returns name → SHA-256. The CSV is count/'s own ballot grid (``count.ballot_files``).
+    Returns name → SHA-256. BLT and the CSV grid are written by the shared writers in omov/.
     """
-    from count.ballot_files import CSV_FORMAT_VERSION
     from issue.crashpoints import kill_point
+    from omov.ballotcsv import csv_grid_lines
+    from omov.blt import blt_lines
 
     groups = core.shuffled_groups(result.rankings, secrets.token_bytes)
     with atomic_open(out / "ballots.blt", "w") as fh:
-        fh.writelines(core.blt_lines(groups, ballot.names(), ballot.seats, ballot.title))
+        fh.writelines(blt_lines(groups, ballot.names(), ballot.seats, ballot.title))
     kill_point("intake_blt_written")
     with atomic_open(out / "ballots.csv", "w") as fh:
-        fh.writelines(
-            core.csv_grid_lines(
-                groups, ballot.names(), ballot.seats, ballot.title, CSV_FORMAT_VERSION
-            )
-        )
+        fh.writelines(csv_grid_lines(groups, ballot.names(), ballot.seats, ballot.title))
     csv_hash = sha256_file(out / "ballots.csv")
     files = {c.name: str(c.path) for c in channels}
     rank = {c.name: i for i, c in enumerate(channels)}
@@ -582,13 +579,13 @@ def _load_intake_dir(d: Path) -> tuple[dict[str, Any], Counter[core.Ranking]]:
         raise InputError("no ballots.blt here", path=str(d))
     if sha256_file(blt) != report.get("outputs", {}).get("ballots.blt"):
         raise IntegrityError(f"{blt} changed since intake wrote it (SHA-256 differs)")
-    try:
-        ncand, _, rankings = core.parse_own_blt(blt.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(str(exc), path=str(blt)) from exc
+    from omov.blt import read_blt
+
+    parsed = read_blt(blt)  # InputError (exit 2) names the file and line
+    ncand = parsed.n_candidates
     if ncand != len(report.get("candidates", [])):
         raise IntegrityError(f"{blt} has {ncand} candidates, its report lists another number")
-    return report, rankings
+    return report, parsed.rankings()
 
 
 def merge_intakes(dirs: Sequence[Path], out: Path) -> dict[str, Any]:

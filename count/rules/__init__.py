@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from count.ballots import Ballots
+from count.ballots import Ballots, require_valid
 from count.result import CountResult
 from count.rules import ers97, meek, scottish
 from count.rules.common import CountOptions
@@ -30,4 +30,4 @@ def run_rule(rule: str, ballots: Ballots, options: CountOptions | None = None) -
         from omov.errors import UsageError
 
         raise UsageError(f"unknown rule {rule!r}", fix=f"use one of: {', '.join(RULES)}") from None
-    return counter(ballots, options)
+    return counter(require_valid(ballots), options)

@@ -234,16 +234,26 @@ class CountState:
         if history:
             self.history.append(votes)
 
-    def add_elected_to_last_stage(self, cands: list[int], note: str) -> None:
-        """Mark candidates elected without a transfer (ERS97 5.5.1, Scottish r. 52)."""
+    def add_elected_to_last_stage(
+        self, cands: list[int], note: str, not_elected: list[int] | None = None
+    ) -> None:
+        """Mark candidates elected without a transfer (ERS97 5.5.1, Scottish r. 52).
+
+        ``not_elected``: the candidates a proposed exclusion chose (perhaps by lot) that are
+        therefore not elected; they are shown as excluded at this stage, and any tie decided for
+        the stage that was not carried out is recorded at this one, where it acted."""
         last = self.stages[-1]
         self.stages[-1] = Stage(
             **{
                 **last.__dict__,
                 "elected": last.elected + tuple(self.names[c] for c in cands),
+                "excluded": last.excluded + tuple(self.names[c] for c in not_elected or ()),
                 "description": (last.description + " " + note).strip(),
             }
         )
+        for c in not_elected or ():
+            self.exclude(c)
+        self.ties.restage_after(last.number)
 
 
 def result_from_state(

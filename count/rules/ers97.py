@@ -326,7 +326,7 @@ class _Ers97:
             if len(cont) - len(group) <= st.vacancies():
                 # 5.5.1: the proposed exclusion would leave only as many continuing candidates as
                 # places: they are all deemed elected (no transfer).
-                self._elect_remaining([c for c in cont if c not in group], "5.5.1")
+                self._elect_remaining([c for c in cont if c not in group], "5.5.1", group)
                 break
             group = sorted(group, key=lambda c: (st.votes[c], c))
             new, values = self.exclude(group, stage)
@@ -347,13 +347,15 @@ class _Ers97:
             st, rule=NAME, rule_title=TITLE, dp=DP, quota=self.initial_quota, final_quota=self.quota
         )
 
-    def _elect_remaining(self, cands: list[int], clause: str) -> None:
+    def _elect_remaining(
+        self, cands: list[int], clause: str, not_elected: list[int] | None = None
+    ) -> None:
         st = self.st
         order = sorted(cands, key=lambda c: -st.votes[c])
         for c in order:
             st.elect(c)
         st.add_elected_to_last_stage(
-            order, f"Remaining continuing candidates deemed elected ({clause})."
+            order, f"Remaining continuing candidates deemed elected ({clause}).", not_elected
         )
 
 

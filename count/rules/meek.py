@@ -316,13 +316,15 @@ def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
         guarded = m.guarded()
         if m.hook.constraint is None:  # OpenSTV: nobody is elected on no votes
             rest = [c for c in rest if votes[c] > 0 or c in guarded]
+        out: list[int] = []
         if len(rest) + len(m.elected) > seats:
-            out = lowest(votes, rest, len(m.stages))
-            rest.remove(out)
+            out = [lowest(votes, rest, len(m.stages))]
+            rest.remove(out[0])
+            m.status[out[0]] = DEFEATED
         for c in rest:
             m.status[c] = ELECTED
             m.elected.append(c)
-        _mark_last(m, rest, "Remaining candidates elected.")
+        _mark_last(m, rest, "Remaining candidates elected.", out)
         del zero
     return m.result(
         NAME,
@@ -343,17 +345,19 @@ def _excludable_prefix(m: _Meek, cands: list[int]) -> list[int]:
     return out
 
 
-def _mark_last(m: _Meek, cands: list[int], note: str) -> None:
-    if not cands or not m.stages:
+def _mark_last(m: _Meek, cands: list[int], note: str, excluded: list[int] | None = None) -> None:
+    if not (cands or excluded) or not m.stages:
         return
     last = m.stages[-1]
     m.stages[-1] = Stage(
         **{
             **last.__dict__,
             "elected": last.elected + tuple(m.b.candidates[c] for c in cands),
+            "excluded": last.excluded + tuple(m.b.candidates[c] for c in excluded or ()),
             "description": (last.description + ". " + note).strip(),
         }
     )
+    m.ties.restage_after(last.number)
 
 
 def _fmt(v: int, dp: int) -> str:

@@ -98,8 +98,7 @@ def test_dundee_ward2_cli_every_rule_fills_4_seats_with_2_women(
     names = read_blt(path).candidates
     cands = tmp_path / "candidates.csv"
     cands.write_text(
-        "name,gender\n"
-        + "".join(f'"{n}",{"woman" if n in WOMEN else "man"}\n' for n in names),
+        "name,gender\n" + "".join(f'"{n}",{"woman" if n in WOMEN else "man"}\n' for n in names),
         "utf-8",
     )
     out = tmp_path / "o"
