@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from count.ballots import Ballots, require_valid
 from count.result import CountResult
-from count.rules import ers97, meek, scottish
-from count.rules.common import CountOptions
+from count.rules import ers97, meek, meek_prf, scottish
+from count.rules.base import CountOptions
 
 Counter = Callable[[Ballots, CountOptions | None], CountResult]
 
@@ -18,7 +18,7 @@ RULES: dict[str, Counter] = {
     ers97.NAME: ers97.count,
     scottish.NAME: scottish.count,
     meek.NAME: meek.count,
-    meek.NAME_PRF: meek.count_prf,
+    meek_prf.NAME: meek_prf.count,
 }
 
 

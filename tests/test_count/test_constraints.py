@@ -15,7 +15,7 @@ from count.blt import read_blt
 from count.constraints import Constraint, Limit, check_feasible, parse_limits
 from count.result import CountResult, fmt
 from count.rules import RULES, run_rule
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 from omov import cli
 from omov.errors import ExitCode, UsageError
 

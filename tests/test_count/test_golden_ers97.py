@@ -12,7 +12,7 @@ import pytest
 from count.blt import read_blt
 from count.result import fmt
 from count.rules import ers97
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 
 
 def _files(refdata: Path) -> list[Path]:

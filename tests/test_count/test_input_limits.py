@@ -14,7 +14,7 @@ from count.blt import parse_blt, read_blt
 from count.render import RENDERERS
 from count.result import CountResult
 from count.rules import RULES, run_rule
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 from omov import cli
 from omov.blt import MAX_TOTAL_WEIGHT
 from omov.errors import ExitCode

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from count.ballots import build_ballots
 from count.render import RENDERERS, render_json
 from count.rules import RULES, run_rule
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 from omov.errors import InputError
 
 NAMES = ["Ann", "Ben", "Cat", "Dan", "Eve", "Fay", "Gus"]
