@@ -7,16 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from dedupe.io import load_decisions, load_mapping, parse_org_args
-from dedupe.loading import load_exports
-from dedupe.members import Eligibility
-from dedupe.outputs import write_all
-from dedupe.pipeline import DEFAULT_STRONG, DEFAULT_THRESHOLD, Options, run_prepared
 from omov.appfactory import new_app
-from omov.bars import PhaseBars
 from omov.errors import ProblemsFound
+
+# The dedupe core (pandas, pyarrow, rapidfuzz) is imported inside the command so `omov --help`
+# starts fast. These equal dedupe.pipeline's defaults (tests/test_omov/test_startup.py checks).
+DEFAULT_THRESHOLD = 20.0
+DEFAULT_STRONG = 26.0
 
 app = new_app("dedupe", "Merge the organisations' member exports into one record per person.")
 
@@ -71,6 +69,15 @@ def run_cmd(
 
     Example: omov dedupe run exports/*.csv --out out/dedupe --decisions decisions.csv
     """
+    from rich.console import Console
+
+    from dedupe.io import load_decisions, load_mapping, parse_org_args
+    from dedupe.loading import load_exports
+    from dedupe.members import Eligibility
+    from dedupe.outputs import write_all
+    from dedupe.pipeline import Options, run_prepared
+    from omov.bars import PhaseBars
+
     err = Console(stderr=True, quiet=quiet)
     pairs = parse_org_args(list(exports or []), list(org or []))
     maps = load_mapping(mapping)

@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from issue import audit, issuer
-from issue.dispatch import DEFAULT_VOTE_URL
+from issue import audit
 from issue.register import Register
 from omov.appfactory import new_app
 from omov.errors import IntegrityError, UsageError
+
+# issue.issuer and issue.dispatch (pyarrow, jinja2) are imported inside the commands so
+# `omov --help` starts fast. These equal theirs (tests/test_omov/test_startup.py checks).
+REASONS = ("lost", "spoilt", "not-received", "stolen", "ineligible", "duplicate", "other")
+DEFAULT_VOTE_URL = "https://vote.example.invalid/ballot?token={token}"
 
 app = new_app("issue", "Issue one ballot token per eligible person; check and revoke tokens.")
 audit_app = new_app("audit", "Verify the tamper-evident audit log and print its head hash.")
@@ -37,7 +40,7 @@ VoteUrl = Annotated[
     str, typer.Option("--vote-url", help="Voting link template; {token} becomes the token.")
 ]
 Members = Annotated[Path, typer.Option("--members", help="members.parquet from `omov dedupe run`.")]
-Reason = Annotated[str, typer.Option("--reason", help=f"One of: {', '.join(issuer.REASONS)}.")]
+Reason = Annotated[str, typer.Option("--reason", help=f"One of: {', '.join(REASONS)}.")]
 Log = Annotated[Path, typer.Argument(help="The audit log (audit.log).")]
 
 
@@ -69,6 +72,10 @@ def run_cmd(
 
     Example: omov issue run --members out/dedupe/members.parquet --election nec-2026 --out out/issue
     """
+    from rich.console import Console
+
+    from issue import issuer
+
     with Console(stderr=True).status("issuing tokens (register, ledger, dispatch files)…"):
         s = issuer.issue_run(
             members, election, out, keys=keys, vote_url=vote_url, on_roll_change=on_roll_change
@@ -112,6 +119,8 @@ def reissue_cmd(
 
     Example: omov issue reissue P0001234 --reason lost --members members.parquet --out out/issue
     """
+    from issue import issuer
+
     s = issuer.reissue(person_id, reason, members, out, keys=keys, vote_url=vote_url)
     _say(
         f"re-issued (batch {s.batch}, reason {s.reason}, channel {s.channel}); "
@@ -131,6 +140,8 @@ def revoke_cmd(
 
     Example: omov issue revoke P0001234 --reason ineligible --out out/issue
     """
+    from issue import issuer
+
     s = issuer.revoke(person_id, reason, out, keys=keys)
     _say(f"revoked (batch {s.batch}, reason {s.reason})")
     _say(f"audit head: {s.audit_head}")
@@ -147,6 +158,8 @@ def status_cmd(
 
     Example: omov issue status --out out/issue
     """
+    from issue import issuer
+
     st = issuer.status(out)
     if as_json:
         _say(json.dumps(st, indent=2, sort_keys=True))
@@ -202,6 +215,8 @@ def verify_cmd(
 
     Example: omov issue verify --members out/dedupe/members.parquet --out out/issue
     """
+    from issue import issuer
+
     problems = issuer.verify_consistency(out, members, keys=keys)
     if problems:
         raise IntegrityError("issue state is inconsistent:\n  " + "\n  ".join(problems))

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import typer
 
-from omov import __version__
 from omov.appfactory import new_app
 from omov.errors import ExitCode, OmovError
 from omov.identity import check_package_identity
@@ -20,6 +19,8 @@ from omov.identity import check_package_identity
 
 def _version_callback(value: bool) -> None:
     if value:
+        from omov import __version__
+
         typer.echo(f"omov {__version__}")
         raise typer.Exit(0)
 
