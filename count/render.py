@@ -87,20 +87,10 @@ def sheet_rows(result: CountResult) -> list[list[str]]:
             row += ["" if v == prev else ("+" if v > prev else "") + fmt(v - prev, d), fmt(v, d)]
             prev = v
         rows.append([*row, ""])
-    total = [
-        [
-            "Total",
-            fmt(
-                sum(result.stages[0].votes)
-                + result.stages[0].non_transferable
-                + result.stages[0].loss,
-                d,
-            ),
-        ]
-    ]
+    total = ["Total", fmt(result.stages[0].total, d)]
     for s in result.stages[1:]:
-        total[0] += ["", fmt(sum(s.votes) + s.non_transferable + s.loss, d)]
-    rows.append(total[0] + [""])
+        total += ["", fmt(s.total, d)]
+    rows.append([*total, ""])
     quota = ["Quota", fmt(result.stages[0].quota, d)]
     for s in result.stages[1:]:
         quota += ["", fmt(s.quota, d)]

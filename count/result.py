@@ -7,6 +7,7 @@ ever holds a binary fraction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +21,12 @@ def fmt(value: int, dp: int) -> str:
     sign = "-" if value < 0 else ""
     whole, frac = divmod(abs(value), 10**dp)
     return f"{sign}{whole}.{frac:0{dp}d}"
+
+
+def stage_total(votes: Sequence[int], non_transferable: int, loss: int) -> int:
+    """A stage's total: every candidate's votes plus non-transferable plus rounding loss. Every
+    rule checks it equals the valid vote (scaled) at every stage; every format prints it."""
+    return sum(votes) + non_transferable + loss
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,11 @@ class Stage:
     excluded: tuple[str, ...] = ()
     transfer_values: tuple[int, ...] = ()  # value(s) per paper moved at this stage (scaled)
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """This stage's total (:func:`stage_total`)."""
+        return stage_total(self.votes, self.non_transferable, self.loss)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from count.ballots import Ballots
 from count.constraints import Constraint, ConstraintHook
 from count.engine import Parcel
-from count.result import CountResult, Stage
+from count.result import CountResult, Stage, stage_total
 from count.ties import TieBreaker, TieDecision
 
 CONTINUING, ELECTED, EXCLUDED, WITHDRAWN = "continuing", "elected", "excluded", "withdrawn"
@@ -40,12 +40,6 @@ class CountOptions:
 
 
 # ---- pure functions: a stage from totals ---------------------------------------------------
-
-
-def stage_total(votes: Sequence[int], non_transferable: int, loss: int) -> int:
-    """A stage's total: every candidate's votes plus non-transferable plus rounding loss. It must
-    equal the valid vote (scaled) at every stage of every rule."""
-    return sum(votes) + non_transferable + loss
 
 
 def make_stage(
