@@ -320,11 +320,12 @@ def parse_name_line(text: str, path: str, line: int) -> tuple[str, str]:
 
     The first quoted string is the name; a second is the affiliation (e.g. a party); ``""`` or
     ``\\"`` inside a quoted string is one quote and ``\\\\`` one backslash. A line that does not
-    start with a quote is one bare name (everything before a ``#`` comment).
+    start with a quote is one bare name, whole (``Ward #4`` keeps its ``#``); after quoted
+    strings, ``#`` starts a comment.
     """
     s = text.strip()
     if not s.startswith('"'):
-        return s.split(" #", 1)[0].strip(), ""
+        return s, ""
     strings: list[str] = []
     i = 0
     while i < len(s):

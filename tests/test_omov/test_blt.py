@@ -140,6 +140,7 @@ def test_bad_numbers_are_refused_with_the_line(text: str, line: int, what: str) 
         ('  "Eddie" "Ind"  # comment', "Eddie", "Ind"),
         ('"Eddie""Ind"', 'Eddie"Ind', ""),  # adjacent: a doubled quote, not two strings
         ("Bare Name", "Bare Name", ""),
+        ("Ward #4 - North", "Ward #4 - North", ""),  # a bare line is never cut at '#'
     ],
 )
 def test_name_line_forms(line: str, name: str, party: str) -> None:
