@@ -26,6 +26,20 @@ def test_building_the_cli_imports_no_heavy_library() -> None:
     assert out.strip() == ""
 
 
+def test_a_stage_command_imports_only_its_stage() -> None:
+    """`omov count run --help` mounts only the count's CLI: not even numpy is imported."""
+    code = (
+        "import sys\n"
+        "from omov import cli\n"
+        "assert cli.run(['count', 'run', '--help']) == 0\n"
+        "print('loaded:', *(m for m in ('numpy', 'dedupe.cli', 'issue.cli', 'vote.cli', *"
+        f"{HEAVY!r}) if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage: omov count run" in proc.stdout
+    assert proc.stderr.strip() == "loaded:"
+
+
 def test_help_time_constants_equal_the_cores() -> None:
     """The CLIs keep a few constants for --help instead of importing their (heavy) cores."""
     from count import cli as count_cli
