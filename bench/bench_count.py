@@ -35,7 +35,7 @@ t0 = time.perf_counter()
 from count.ballot_files import load_ballots
 from count.outputs import write_result
 from count.rules import run_rule
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 t1 = time.perf_counter()
 path, rule, out = sys.argv[1], sys.argv[2], sys.argv[3]
 ballots = load_ballots(path)

@@ -28,14 +28,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from count.ballots import PAD, UNCERTAIN, Ballots, from_arrays
+from count.ballots import PAD, UNCERTAIN, Ballots, from_arrays, require_valid
 from count.blt import read_blt
+from omov.ballotcsv import CSV_FORMAT_VERSION, csv_grid_lines
+from omov.blt import MAX_TOTAL_WEIGHT, total_weight
 from omov.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-CSV_FORMAT_VERSION = 1
+__all__ = ["CSV_FORMAT_VERSION", "format_csv_ballots", "load_ballots", "read_csv_ballots"]
+
 _FIX = "see docs/formats-count.md (omov CSV ballot file)"
 
 
@@ -123,8 +126,15 @@ def read_csv_ballots(path: str | Path, *, seats: int | None = None) -> Ballots:
     ranks = np.zeros((len(frame), len(names)), dtype=np.int64)
     for j in range(len(names)):
         ranks[:, j] = _int_column(frame.iloc[:, j + 1], str(p), hdr, names[j], allow_blank=True)
+    if total_weight(weights) > MAX_TOTAL_WEIGHT:
+        raise InputError(
+            f"the weights exceed the bound of {MAX_TOTAL_WEIGHT:,} papers in total",
+            path=str(p),
+            line=hdr + 2,
+            fix="a weight is a number of identical papers: check the file was not corrupted",
+        )
     prefs = ranks_to_prefs(ranks)
-    return from_arrays(
+    ballots = from_arrays(
         names,
         seats,
         prefs,
@@ -132,6 +142,7 @@ def read_csv_ballots(path: str | Path, *, seats: int | None = None) -> Ballots:
         title=settings.get("title", ""),
         withdrawn=[names.index(w) for w in withdrawn],
     )
+    return require_valid(ballots, str(p), hdr + 2)
 
 
 _INT = re.compile(r"^\d{1,9}$")
@@ -185,20 +196,8 @@ def format_csv_ballots(
     withdrawn: Sequence[str] = (),
 ) -> str:
     """CSV ballot-file text for rankings of 0-based candidate indices."""
-
-    def q(s: str) -> str:
-        return '"' + s.replace('"', '""') + '"' if any(ch in s for ch in ',"\n') else s
-
-    head = f"#omov-ballots format_version={CSV_FORMAT_VERSION} seats={seats}"
-    if title:
-        head += " title=" + shlex.quote(title)
-    out = [head]
-    if withdrawn:
-        out.append("#withdrawn=" + shlex.quote("|".join(withdrawn)))
-    out.append(",".join(["weight", *(q(c) for c in candidates)]))
-    for row, w in zip(rankings, weights, strict=True):
-        cells = [""] * len(candidates)
-        for rank, c in enumerate(x for x in row if int(x) >= 0):
-            cells[int(c)] = str(rank + 1)
-        out.append(",".join([str(int(w)), *cells]))
-    return "\n".join(out) + "\n"
+    groups = (
+        ([int(c) + 1 for c in row if int(c) >= 0], int(w))
+        for row, w in zip(rankings, weights, strict=True)
+    )
+    return "".join(csv_grid_lines(groups, candidates, seats, title, withdrawn=withdrawn))

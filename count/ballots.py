@@ -31,12 +31,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from omov.blt import MAX_TOTAL_WEIGHT, PAD, UNCERTAIN, total_weight
 from omov.errors import InputError
 
-#: Padding after a ranking's last preference (also: "no candidate here").
-PAD = -1
-#: A rank that is void for uncertainty or missing: the paper ends just before it.
-UNCERTAIN = -2
+__all__ = [
+    "PAD",
+    "UNCERTAIN",
+    "Ballots",
+    "build_ballots",
+    "clean_and_group",
+    "from_arrays",
+    "require_valid",
+]
 
 IntArray = npt.NDArray[np.int64]
 PrefArray = npt.NDArray[np.int32]
@@ -60,6 +66,7 @@ class Ballots:
     invalid: dict[str, int] = field(default_factory=dict)
     truncated: dict[str, int] = field(default_factory=dict)
     papers_read: int = 0
+    affiliations: tuple[str, ...] = ()  # per candidate ("" = none), from a BLT name line
 
     @property
     def n_candidates(self) -> int:
@@ -190,14 +197,15 @@ def clean_and_group(
     *,
     title: str = "",
     withdrawn: Iterable[int] = (),
+    affiliations: Sequence[str] = (),
 ) -> Ballots:
     """Validate raw rankings (0-based, PAD-padded, UNCERTAIN marks) and group identical ones."""
     withdrawn_set = frozenset(int(w) for w in withdrawn)
     prefs = np.asarray(prefs, dtype=np.int32)
     if prefs.ndim != 2:
         prefs = prefs.reshape(len(weights), -1)
-    weights = np.asarray(weights, dtype=np.int64)
-    papers_read = int(weights.sum()) if weights.size else 0
+    weights = _checked_weights(weights)
+    papers_read = total_weight(weights)
     prefs, cut_later, first_uncertain = _truncate_uncertain(prefs, weights)
     truncated: dict[str, int] = {}
     if cut_later:
@@ -228,7 +236,27 @@ def clean_and_group(
         invalid=invalid,
         truncated=truncated,
         papers_read=papers_read,
+        affiliations=tuple(affiliations) if any(affiliations) else (),
     )
+
+
+def _checked_weights(weights: Sequence[int] | IntArray) -> IntArray:
+    """Weights as int64, refusing a negative one or a total past ``MAX_TOTAL_WEIGHT`` (the bound
+    that keeps every sum the count makes exact; the file readers say which line)."""
+    if not isinstance(weights, np.ndarray):
+        values = [int(w) for w in weights]
+        if any(w < 0 or w > MAX_TOTAL_WEIGHT for w in values):
+            raise InputError(
+                "a weight is negative or past the bound of "
+                f"{MAX_TOTAL_WEIGHT:,} papers: weights count identical papers"
+            )
+        weights = np.asarray(values, dtype=np.int64)
+    out = np.asarray(weights, dtype=np.int64)
+    if out.size and (int(out.min()) < 0 or total_weight(out) > MAX_TOTAL_WEIGHT):
+        raise InputError(
+            f"a weight is negative or the weights total more than {MAX_TOTAL_WEIGHT:,} papers"
+        )
+    return out
 
 
 def build_ballots(
@@ -257,7 +285,7 @@ def build_ballots(
                 raise InputError(f"ranking {i + 1}: candidate index {c} out of range 0..{n - 1}")
         arr[i, : len(r)] = r
     return from_arrays(
-        candidates, seats, arr, np.asarray(w, dtype=np.int64), title=title, withdrawn=withdrawn
+        candidates, seats, arr, _checked_weights(w), title=title, withdrawn=withdrawn
     )
 
 
@@ -269,6 +297,29 @@ def from_arrays(
     *,
     title: str = "",
     withdrawn: Iterable[int] = (),
+    affiliations: Sequence[str] = (),
 ) -> Ballots:
     """Ballots from raw arrays (what the file parsers produce); validates and groups."""
-    return clean_and_group(candidates, seats, prefs, weights, title=title, withdrawn=withdrawn)
+    return clean_and_group(
+        candidates,
+        seats,
+        prefs,
+        weights,
+        title=title,
+        withdrawn=withdrawn,
+        affiliations=affiliations,
+    )
+
+
+def require_valid(ballots: Ballots, path: str | None = None, line: int | None = None) -> Ballots:
+    """``ballots`` if at least one paper is valid, else :class:`InputError` (exit 2)."""
+    if ballots.valid == 0:
+        raise InputError(
+            "no valid ballot: every paper is blank, void for uncertainty or for withdrawn "
+            f"candidates only ({ballots.papers_read} paper(s) read)",
+            path=path,
+            line=line,
+            fix="check this is the right file: a count needs at least one paper with a first "
+            "preference",
+        )
+    return ballots

@@ -172,3 +172,83 @@ def check_feasible(con: Constraint, candidates: Sequence[int], seats: int) -> No
             f"candidates ({', '.join(f'{g}: {n}' for g, n in sorted(counts.items()))})",
             fix="check the candidates file's groups and the --constraint numbers",
         )
+
+
+class ConstraintHook:
+    """Guards and dooms for any rule: the rule asks who is doomed/guarded and reports events.
+
+    Without a constraint every question answers "nobody", so unconstrained counts are unchanged.
+    """
+
+    def __init__(self, constraint: Constraint | None, names: tuple[str, ...]) -> None:
+        self.constraint = constraint
+        self.names = names
+        self.events: list[dict[str, object]] = []
+        self._guarded: set[int] = set()
+
+    def doomed(
+        self, elected: list[int], continuing: list[int], vacancies: int, stage: int
+    ) -> list[int]:
+        """Continuing candidates to exclude at once (each reported once)."""
+        if self.constraint is None:
+            return []
+        out = self.constraint.doomed(elected, continuing, vacancies)
+        for c in out:
+            self.events.append(
+                {
+                    "stage": stage,
+                    "event": "doom",
+                    "candidate": self.names[c],
+                    "reason": self.constraint.reason(c, "doom"),
+                }
+            )
+        return out
+
+    def would_doom(self, c: int, elected: list[int], continuing: list[int], vacancies: int) -> bool:
+        """Whether electing ``c`` now would break the constraint (checked one at a time)."""
+        return self.constraint is not None and c in self.constraint.doomed(
+            elected, continuing, vacancies
+        )
+
+    def may_exclude(
+        self, group: list[int], elected: list[int], continuing: list[int], vacancies: int
+    ) -> bool:
+        """Whether excluding every one of ``group`` at once keeps the constraint satisfiable.
+
+        A bulk exclusion (ERS97 5.2.5, Meek sure losers) must be checked as a whole: each of its
+        members may be excludable alone while the group together is not (three of the four women
+        in one stage)."""
+        if self.constraint is None:
+            return True
+        rest = [c for c in continuing if c not in group]
+        if len(rest) < min(vacancies, len(continuing)):  # a constrained count fills every seat
+            return False
+        return self.constraint.feasible(elected, rest, vacancies)
+
+    def guarded(
+        self, elected: list[int], continuing: list[int], vacancies: int, stage: int
+    ) -> set[int]:
+        """Continuing candidates who may not be excluded (new guards reported)."""
+        if self.constraint is None:
+            return set()
+        g = set(self.constraint.guarded(elected, continuing, vacancies))
+        for c in sorted(g - self._guarded):
+            self.events.append(
+                {
+                    "stage": stage,
+                    "event": "guard",
+                    "candidate": self.names[c],
+                    "reason": self.constraint.reason(c, "guard"),
+                }
+            )
+        self._guarded |= g
+        return g
+
+    def result_fields(self) -> dict[str, object]:
+        """The constraint and its events for CountResult (nothing when unconstrained)."""
+        if self.constraint is None:
+            return {}
+        return {
+            "constraint": self.constraint.to_dict(self.names),
+            "constraint_events": tuple(self.events),
+        }

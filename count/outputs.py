@@ -18,7 +18,7 @@ from count.constraints import Constraint, Limit, check_feasible, parse_limits
 from count.render import RENDERERS
 from count.result import CountResult
 from count.rules import run_rule
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 from count.ties import TieDecision
 from omov.errors import InputError, IntegrityError, UsageError
 from omov.fileio import sha256_file, write_text_atomic

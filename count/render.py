@@ -15,7 +15,7 @@ from importlib import resources
 import jinja2
 
 from count.chart import below_quota_notes, stage_panels
-from count.result import FORMAT_VERSION, CountResult, fmt
+from count.result import FORMAT_VERSION, CountResult, TieRecord, fmt
 
 
 def render_json(result: CountResult) -> str:
@@ -70,20 +70,10 @@ def sheet_rows(result: CountResult) -> list[list[str]]:
             row += ["" if v == prev else ("+" if v > prev else "") + fmt(v - prev, d), fmt(v, d)]
             prev = v
         rows.append([*row, ""])
-    total = [
-        [
-            "Total",
-            fmt(
-                sum(result.stages[0].votes)
-                + result.stages[0].non_transferable
-                + result.stages[0].loss,
-                d,
-            ),
-        ]
-    ]
+    total = ["Total", fmt(result.stages[0].total, d)]
     for s in result.stages[1:]:
-        total[0] += ["", fmt(sum(s.votes) + s.non_transferable + s.loss, d)]
-    rows.append(total[0] + [""])
+        total += ["", fmt(s.total, d)]
+    rows.append([*total, ""])
     quota = ["Quota", fmt(result.stages[0].quota, d)]
     for s in result.stages[1:]:
         quota += ["", fmt(s.quota, d)]
@@ -113,6 +103,17 @@ def render_csv(result: CountResult) -> str:
         w.writerow(["Stage", "Guard/doom", "Candidate", "Reason"])
         for e in result.constraint_events:
             w.writerow([e["stage"], e["event"], e["candidate"], e["reason"]])
+    if result.ties:
+        w.writerow([])
+        w.writerow(["Stage", "Tie", "Among", "Chosen", "Decided by", "Clause"])
+        for t in result.ties:
+            chosen = ", ".join(t.chosen) or "none"
+            w.writerow([t.stage, t.kind, ", ".join(t.among), chosen, t.method, t.clause])
+    w.writerow([])
+    w.writerow(["Elected, in order", *result.elected])
+    w.writerow(["Seats left unfilled", result.unfilled_seats])
+    for note in result.notes():
+        w.writerow(["Note", note])
     return buf.getvalue()
 
 
@@ -160,17 +161,28 @@ def render_txt(result: CountResult) -> str:
             out.append(f"  {'Rounding loss':<{width}}  {'':>16}  {fmt(s.loss, d):>16}")
         if s.elected:
             out.append("  Elected: " + ", ".join(s.elected))
+        if s.excluded:
+            out.append("  Excluded: " + ", ".join(s.excluded))
+        for tie in result.ties_at(s.number):
+            out.append("  Tie: " + _tie_text(tie))
         out.append("")
     if result.ties:
         out.append("Ties:")
         for tie in result.ties:
-            out.append(
-                f"  stage {tie.stage} {tie.kind} among {', '.join(tie.among)} -> "
-                f"{', '.join(tie.chosen) or 'none'} by {tie.method} ({tie.clause})"
-            )
+            out.append(f"  stage {tie.stage} " + _tie_text(tie))
         out.append("")
     out.append("Elected, in order: " + ", ".join(result.elected))
+    if result.unfilled_seats:
+        out.append(f"Seats left unfilled: {result.unfilled_seats}")
+    out += [f"Note: {n}" for n in result.notes()]
     return "\n".join(out) + "\n"
+
+
+def _tie_text(tie: TieRecord) -> str:
+    return (
+        f"{tie.kind} among {', '.join(tie.among)} -> {', '.join(tie.chosen) or 'none'} "
+        f"by {tie.method} ({tie.clause})"
+    )
 
 
 def render_html(result: CountResult) -> str:

@@ -7,6 +7,7 @@ ever holds a binary fraction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +21,12 @@ def fmt(value: int, dp: int) -> str:
     sign = "-" if value < 0 else ""
     whole, frac = divmod(abs(value), 10**dp)
     return f"{sign}{whole}.{frac:0{dp}d}"
+
+
+def stage_total(votes: Sequence[int], non_transferable: int, loss: int) -> int:
+    """A stage's total: every candidate's votes plus non-transferable plus rounding loss. Every
+    rule checks it equals the valid vote (scaled) at every stage; every format prints it."""
+    return sum(votes) + non_transferable + loss
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,11 @@ class Stage:
     transfer_values: tuple[int, ...] = ()  # value(s) per paper moved at this stage (scaled)
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def total(self) -> int:
+        """This stage's total (:func:`stage_total`)."""
+        return stage_total(self.votes, self.non_transferable, self.loss)
+
 
 @dataclass(frozen=True)
 class CountResult:
@@ -80,6 +92,31 @@ class CountResult:
     constraint: dict[str, Any] | None = None  # issue 8: guard/doom constraint, if any
     constraint_events: tuple[dict[str, Any], ...] = ()
 
+    @property
+    def unfilled_seats(self) -> int:
+        """Places the count left unfilled (0 in a normal count)."""
+        return max(self.seats - len(self.elected), 0)
+
+    def notes(self) -> tuple[str, ...]:
+        """Sentences every result format shows: seats left unfilled, and why."""
+        standing = len(self.candidates) - len(self.withdrawn)
+        k = self.unfilled_seats
+        if not k:
+            return ()
+        if self.seats > standing:
+            return (
+                f"{self.seats} seats but only {standing} candidate(s) standing: every candidate "
+                f"is elected and {k} seat(s) are left unfilled.",
+            )
+        return (
+            f"{k} of {self.seats} seats left unfilled: no continuing candidate could be elected "
+            "under this rule (e.g. none had any vote).",
+        )
+
+    def ties_at(self, stage: int) -> tuple[TieRecord, ...]:
+        """The ties that acted at one stage."""
+        return tuple(t for t in self.ties if t.stage == stage)
+
     def to_dict(self) -> dict[str, Any]:
         """The ``result.json`` document: numbers as decimal strings, candidates by name."""
         d = self.dp
@@ -103,6 +140,11 @@ class CountResult:
                     "elected": list(s.elected),
                     "excluded": list(s.excluded),
                     "transfer_values": [fmt(v, d) for v in s.transfer_values],
+                    "ties": [
+                        f"{t.kind}: {', '.join(t.among)} -> {', '.join(t.chosen) or 'none'} "
+                        f"by {t.method}"
+                        for t in self.ties_at(s.number)
+                    ],
                     **({"extra": dict(s.extra)} if s.extra else {}),
                 }
             )
@@ -122,6 +164,8 @@ class CountResult:
             "quota": fmt(self.quota, d),
             "final_quota": fmt(self.final_quota, d),
             "elected": list(self.elected),
+            "unfilled_seats": self.unfilled_seats,
+            "notes": list(self.notes()),
             "stages": stages,
             "ties": [
                 asdict(t) | {"among": list(t.among), "chosen": list(t.chosen)} for t in self.ties

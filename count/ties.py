@@ -8,6 +8,7 @@ arise) is used exactly: a decision that does not fit, or one left unused, is an 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
@@ -85,6 +86,12 @@ class TieBreaker:
                 f"the decisions file has {len(self.decisions) - self._used} unused decision(s)",
                 fix="a decisions file must hold exactly the ties this count meets",
             )
+
+    def restage_after(self, last: int) -> None:
+        """Ties recorded for a stage after ``last`` that never happened acted at ``last``."""
+        self.records[:] = [
+            dataclasses.replace(t, stage=last) if t.stage > last else t for t in self.records
+        ]
 
     def record(
         self,

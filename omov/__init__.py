@@ -5,12 +5,20 @@ three stages live in the owner's top-level packages ``dedupe``, ``issue`` and ``
 imports flow one way: dedupe → issue → count.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("omov")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    """``omov.__version__``, read from the installed metadata only when asked (start-up time)."""
+    if name != "__version__":
+        raise AttributeError(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("omov")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
 
 #: Every omov-owned top-level package sets this attribute to its own name, so the CLI can tell
 #: omov's ``dedupe``/``issue``/``count`` from the unrelated PyPI packages of the same names.

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import typer
 
-from omov import __version__
 from omov.appfactory import new_app
 from omov.errors import ExitCode, OmovError
 from omov.identity import check_package_identity
@@ -20,18 +19,55 @@ from omov.identity import check_package_identity
 
 def _version_callback(value: bool) -> None:
     if value:
+        from omov import __version__
+
         typer.echo(f"omov {__version__}")
         raise typer.Exit(0)
 
 
-def build_app() -> typer.Typer:
-    """The root app with every stage's sub-app mounted (imported only after the identity check)."""
-    from count.cli import app as count_app
-    from dedupe.cli import app as dedupe_app
-    from issue.cli import app as issue_app
-    from issue.cli import audit_app
-    from vote.cli import app as vote_app
+def _stage_apps() -> dict[str, Callable[[], typer.Typer]]:
+    """Each stage's sub-app, imported only when asked for (so one stage's command does not pay
+    for the others' imports)."""
 
+    def dedupe() -> typer.Typer:
+        from dedupe.cli import app
+
+        return app
+
+    def issue() -> typer.Typer:
+        from issue.cli import app
+
+        return app
+
+    def vote() -> typer.Typer:
+        from vote.cli import app
+
+        return app
+
+    def count() -> typer.Typer:
+        from count.cli import app
+
+        return app
+
+    def audit() -> typer.Typer:
+        from issue.cli import audit_app
+
+        return audit_app
+
+    return {"dedupe": dedupe, "issue": issue, "vote": vote, "count": count, "audit": audit}
+
+
+def _requested_stage(args: Sequence[str]) -> str | None:
+    """The stage a command line names (``omov count run …`` → ``count``), if any."""
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg if arg in _stage_apps() else None
+    return None
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root app with every stage's sub-app mounted — or just ``only`` when a command line
+    names one (start-up time); stages are imported only after the identity check."""
     app = new_app(
         "omov",
         "One Member, One Vote: dedupe overlapping member exports, issue one ballot token per "
@@ -50,11 +86,9 @@ def build_app() -> typer.Typer:
         Example: omov dedupe run sample_data/exports/*.csv --out out/dedupe
         """
 
-    app.add_typer(dedupe_app, name="dedupe")
-    app.add_typer(issue_app, name="issue")
-    app.add_typer(vote_app, name="vote")
-    app.add_typer(count_app, name="count")
-    app.add_typer(audit_app, name="audit")
+    for name, load in _stage_apps().items():
+        if only is None or name == only:
+            app.add_typer(load(), name=name)
     return app
 
 
@@ -80,8 +114,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     """
     try:
         check_package_identity()
-        app = build_app()
-        app(args=list(argv) if argv is not None else None, prog_name="omov")
+        args = list(argv) if argv is not None else sys.argv[1:]
+        stage = _requested_stage(args)
+        app = build_app() if stage is None else build_app(only=stage)
+        app(args=args, prog_name="omov")
     except SystemExit as exc:
         return _exit_code(exc)
     except OmovError as exc:

@@ -13,16 +13,19 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from omov.errors import InputError
 from omov.fileio import write_text_atomic
 
+if TYPE_CHECKING:  # jinja2 is imported where a page is rendered: fast CLI start-up
+    import jinja2
+
 
 @cache
 def _environment(package: str) -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-REFDATA = SHARED / "refdata"
+REFDATA = Path(os.environ.get("OMOV_REFDATA") or SHARED / "refdata")  # a worktree sets it
 
 
 @pytest.fixture(scope="session")

@@ -13,26 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from issue.candidates import BallotCandidate, BallotDefinition
+from omov.blt import read_blt
 from omov.errors import InputError, IntegrityError, UsageError
 from omov.fileio import sha256_file, write_json_atomic
 from omov.textio import read_json
 from vote import intake as core
-from vote import intake_ballots as ballots
 from vote.intake_outputs import write_ballots
-from vote.intake_read import MAX_LINE_CHARS
 from vote.intake_service import refuse_existing
 
 MERGE_FORMAT_VERSION = "omov.intake-merge/1"
 MAX_REPORT_BYTES = 16 << 20  # a report holds tallies, not rows: never read a huge file whole
-
-
-def _blt_lines(path: Path) -> Any:
-    """Lines of a BLT file, each bounded by ``MAX_LINE_CHARS`` (a stream, never the whole file)."""
-    with path.open(encoding="utf-8") as fh:
-        while line := fh.readline(MAX_LINE_CHARS + 1):
-            if len(line) > MAX_LINE_CHARS:
-                raise ValueError(f"a line longer than {MAX_LINE_CHARS:,} characters")
-            yield line
 
 
 def load_intake_dir(d: Path) -> tuple[dict[str, Any], Counter[core.Ranking]]:
@@ -48,13 +38,12 @@ def load_intake_dir(d: Path) -> tuple[dict[str, Any], Counter[core.Ranking]]:
         raise InputError("no ballots.blt here (a voided intake has none)", path=str(d))
     if sha256_file(blt) != report.get("outputs", {}).get("ballots.blt"):
         raise IntegrityError(f"{blt} changed since intake wrote it (SHA-256 differs)")
-    try:
-        ncand, _, rankings = ballots.parse_own_blt(_blt_lines(blt))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(str(exc), path=str(blt)) from exc
-    if ncand != len(report.get("candidates", [])):
-        raise IntegrityError(f"{blt} has {ncand} candidates, its report lists another number")
-    return report, rankings
+    parsed = read_blt(blt)  # the project's one reader: bounded, InputError names file and line
+    if parsed.n_candidates != len(report.get("candidates", [])):
+        raise IntegrityError(
+            f"{blt} has {parsed.n_candidates} candidates, its report lists another"
+        )
+    return report, parsed.rankings()
 
 
 def merge_intakes(dirs: Sequence[Path], out: Path, audit_log: Path | None = None) -> dict[str, Any]:

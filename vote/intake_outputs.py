@@ -70,20 +70,20 @@ def write_rejected(path: Path, result: core.IntakeResult, channels: Sequence[Cha
 def write_ballots(out: Path, result: core.IntakeResult, ballot: BallotDefinition) -> dict[str, str]:
     """ballots.blt and ballots.csv in one shuffled order (from ``secrets``); name → SHA-256.
 
-    The CSV is count/'s own ballot grid (``count.ballot_files``).
+    Both are written by the project's one BLT writer and ballot-grid writer (``omov.blt``,
+    ``omov.ballotcsv``), which the count reads back.
     """
-    from count.ballot_files import CSV_FORMAT_VERSION
     from issue.crashpoints import kill_point
+    from omov.ballotcsv import csv_grid_lines
+    from omov.blt import blt_lines
 
     groups = ballots.shuffled_groups(result.rankings, secrets.token_bytes)
     names = ballot.names()
     with atomic_open(out / "ballots.blt", "w") as fh:
-        fh.writelines(ballots.blt_lines(groups, names, ballot.seats, ballot.title))
+        fh.writelines(blt_lines(groups, names, ballot.seats, ballot.title))
     kill_point("intake_blt_written")
     with atomic_open(out / "ballots.csv", "w") as fh:
-        fh.writelines(
-            ballots.csv_grid_lines(groups, names, ballot.seats, ballot.title, CSV_FORMAT_VERSION)
-        )
+        fh.writelines(csv_grid_lines(groups, names, ballot.seats, ballot.title))
     return {
         "ballots.blt": sha256_file(out / "ballots.blt"),
         "ballots.csv": sha256_file(out / "ballots.csv"),

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from count.ballots import Ballots
+from count.ballots import Ballots, require_valid
 from count.result import CountResult
-from count.rules import ers97, meek, scottish
-from count.rules.common import CountOptions
+from count.rules import ers97, meek, meek_prf, scottish
+from count.rules.base import CountOptions
 
 Counter = Callable[[Ballots, CountOptions | None], CountResult]
 
@@ -18,7 +18,7 @@ RULES: dict[str, Counter] = {
     ers97.NAME: ers97.count,
     scottish.NAME: scottish.count,
     meek.NAME: meek.count,
-    meek.NAME_PRF: meek.count_prf,
+    meek_prf.NAME: meek_prf.count,
 }
 
 
@@ -30,4 +30,4 @@ def run_rule(rule: str, ballots: Ballots, options: CountOptions | None = None) -
         from omov.errors import UsageError
 
         raise UsageError(f"unknown rule {rule!r}", fix=f"use one of: {', '.join(RULES)}") from None
-    return counter(ballots, options)
+    return counter(require_valid(ballots), options)

@@ -20,14 +20,7 @@ from __future__ import annotations
 from count.ballots import Ballots
 from count.engine import Parcel, concat, first_preferences, sort_papers
 from count.result import CountResult, fmt
-from count.rules.common import (
-    CONTINUING,
-    EXCLUDED,
-    CountOptions,
-    CountState,
-    order_by_votes,
-    result_from_state,
-)
+from count.rules.base import CONTINUING, EXCLUDED, CountOptions, GregoryCount, order_by_votes
 from count.ties import break_tie, look_back
 
 NAME = "ers97"
@@ -42,33 +35,28 @@ def quota_for(valid_scaled: int, seats: int) -> int:
     return -(-valid_scaled // (seats + 1))
 
 
-class _Ers97:
-    """One ERS97 count (state plus the rule's steps as methods named after the paragraphs)."""
+class Ers97Count(GregoryCount):
+    """One ERS97 count: the rule's steps as methods named after the paragraphs."""
+
+    NAME, TITLE, DP = NAME, TITLE, DP
 
     def __init__(self, ballots: Ballots, options: CountOptions) -> None:
-        from count.ties import TieBreaker
-
-        seats = options.seats or ballots.seats
-        ties = TieBreaker(
-            ballots.candidates, seed=options.tie_seed, decisions=options.tie_decisions
-        )
-        self.st = CountState(
-            ballots, seats, SCALE, ties, constraint=options.constraint, progress=options.progress
-        )
-        self.quota = quota_for(ballots.valid * SCALE, seats)
+        super().__init__(ballots, options)
+        self.quota = quota_for(ballots.valid * SCALE, self.seats)
         self.initial_quota = self.quota
         self.points: list[tuple[int, ...]] = []  # totals after stage 1 and after every batch
         self.elected_at: dict[int, int] = {}
         self.doomed_waiting: list[int] = []  # doomed between batches: receive nothing more
+        self.batch_totals: dict[str, str] = {}
 
     # -- helpers -------------------------------------------------------------------------------
     def _mark_point(self) -> None:
-        self.points.append(tuple(self.st.votes))
+        self.points.append(tuple(self.votes))
 
     def _active_vote(self) -> int:
         """6.20: votes of continuing candidates plus any votes awaiting transfer (surpluses, and
         papers of excluded candidates not yet transferred)."""
-        st = self.st
+        st = self
         total = sum(
             st.votes[c] for c in range(len(st.status)) if st.status[c] in (CONTINUING, EXCLUDED)
         )
@@ -77,8 +65,8 @@ class _Ers97:
 
     def _tie(self, tied: list[int], *, kind: str, highest: bool, clause: str) -> int:
         return break_tie(
-            self.st.ties,
-            stage=len(self.st.stages) + 1,
+            self.ties,
+            stage=len(self.stages) + 1,
             kind=kind,
             tied=tied,
             history=self.points,
@@ -94,7 +82,7 @@ class _Ers97:
         vote equals or exceeds (a) the quota or (b) the total active vote ÷ (places not yet
         filled + 1), up to the places left, subject to 5.6.2 (a tie for the last places is
         decided by look-back; if equal at every point, none of them is elected now)."""
-        st = self.st
+        st = self
         new: list[int] = []
         skip: set[int] = set()  # constrained count: doomed, excluded at the next step instead
         while st.vacancies() > 0:
@@ -147,7 +135,7 @@ class _Ers97:
         """5.2.5: the largest group of lowest candidates (equal votes kept together) such that
         (a) enough candidates remain to fill the places and (b) their total votes plus any
         deferred surpluses do not exceed the vote of the candidate next above."""
-        st = self.st
+        st = self
         guarded = st.guarded()  # constrained count: a group never includes a guarded candidate
         cont = sorted(st.continuing(), key=lambda c: st.votes[c])
         max_out = len(cont) - st.vacancies()
@@ -161,7 +149,9 @@ class _Ers97:
         group: list[int] = []
         total = deferred
         for i, cl in enumerate(clusters[:-1]):
-            if guarded & set(cl):
+            # Constrained count: the group stops below a guarded candidate, and must be
+            # excludable *as a whole* (each member alone may be, the group not).
+            if guarded & set(cl) or not st.may_exclude(group + cl):
                 break
             group = group + cl
             total += sum(st.votes[c] for c in cl)
@@ -178,7 +168,7 @@ class _Ers97:
     # -- 5.3 -----------------------------------------------------------------------------------
     def transfer_surplus(self, c: int, stage: int) -> list[int]:
         """5.3.1-5.3.12 for candidate ``c``; returns the transfer value used."""
-        st = self.st
+        st = self
         surplus = st.votes[c] - self.quota
         # 5.3.1 first-stage surplus: all papers (one parcel); 5.3.2 later: the last batch received.
         parcel = st.holdings[c][-1]
@@ -201,12 +191,12 @@ class _Ers97:
         return [tv]
 
     # -- 5.4 -----------------------------------------------------------------------------------
-    def exclude(self, group: list[int], stage: int) -> tuple[list[int], list[int]]:
+    def exclude_group(self, group: list[int], stage: int) -> tuple[list[int], list[int]]:
         """5.4.1-5.4.15: pool the excluded candidates' papers in batches by value, highest first;
         after each batch deem elected anyone now at the quota (5.4.9) — they receive no more
         papers (5.4.10) — and, while nobody is elected, lower the quota for papers that became
         non-transferable (5.4.8)."""
-        st = self.st
+        st = self
         for c in group:
             st.exclude(c)
         by_value: dict[int, list[tuple[int, Parcel]]] = {}
@@ -215,7 +205,7 @@ class _Ers97:
                 by_value.setdefault(parcel.value, []).append((c, parcel))
         new: list[int] = []
         values = sorted(by_value, reverse=True)
-        self.batch_totals: dict[str, str] = {}
+        self.batch_totals = {}
         for value in values:
             groups, pos = concat([parcel for _, parcel in by_value[value]])
             split = sort_papers(st.ballots, groups, pos, st.continuing_mask())  # 5.4.2
@@ -246,7 +236,7 @@ class _Ers97:
 
     # -- the count -----------------------------------------------------------------------------
     def run(self) -> CountResult:
-        st = self.st
+        st = self
         st.holdings = first_preferences(st.ballots, SCALE)  # 5.1.2-5.1.5
         for c in range(st.ballots.n_candidates):
             st.votes[c] = sum(p.total for p in st.holdings[c])
@@ -266,7 +256,7 @@ class _Ers97:
             doomed = self.doomed_waiting + st.doomed()  # constrained count: excluded at once
             self.doomed_waiting = []
             if doomed:
-                new, values = self.exclude(doomed, stage)
+                new, values = self.exclude_group(doomed, stage)
                 pending += new
                 names = "+".join(st.names[c] for c in doomed)
                 st.record(
@@ -324,10 +314,10 @@ class _Ers97:
             if len(cont) - len(group) <= st.vacancies():
                 # 5.5.1: the proposed exclusion would leave only as many continuing candidates as
                 # places: they are all deemed elected (no transfer).
-                self._elect_remaining([c for c in cont if c not in group], "5.5.1")
+                self._elect_remaining([c for c in cont if c not in group], "5.5.1", group)
                 break
             group = sorted(group, key=lambda c: (st.votes[c], c))
-            new, values = self.exclude(group, stage)
+            new, values = self.exclude_group(group, stage)
             pending += new
             names = "+".join(st.names[c] for c in group)
             st.record(
@@ -341,20 +331,16 @@ class _Ers97:
                 description=f"Exclusion of {names}",
                 extra=self.batch_totals if len(values) > 1 else None,
             )
-        return result_from_state(
-            st, rule=NAME, rule_title=TITLE, dp=DP, quota=self.initial_quota, final_quota=self.quota
-        )
+        return self.result(quota=self.initial_quota, final_quota=self.quota, options={})
 
-    def _elect_remaining(self, cands: list[int], clause: str) -> None:
-        st = self.st
-        order = sorted(cands, key=lambda c: -st.votes[c])
-        for c in order:
-            st.elect(c)
-        st.add_elected_to_last_stage(
-            order, f"Remaining continuing candidates deemed elected ({clause}).", clause
-        )
+    def _elect_remaining(
+        self, cands: list[int], clause: str, not_elected: list[int] | None = None
+    ) -> None:
+        order = sorted(cands, key=lambda c: -self.votes[c])
+        note = f"Remaining continuing candidates deemed elected ({clause})."
+        self.elect_remaining(order, note, clause, not_elected or ())
 
 
 def count(ballots: Ballots, options: CountOptions | None = None) -> CountResult:
     """Count ``ballots`` under ERS97."""
-    return _Ers97(ballots, options or CountOptions()).run()
+    return Ers97Count(ballots, options or CountOptions()).run()

@@ -13,8 +13,8 @@ import pytest
 
 from count.blt import read_blt
 from count.result import fmt
-from count.rules import meek
-from count.rules.common import CountOptions
+from count.rules import meek, meek_prf
+from count.rules.base import CountOptions
 
 TOL = Decimal("0.000001")
 
@@ -33,7 +33,7 @@ def test_opavote_seven_elections_winners_and_every_round(refdata: Path) -> None:
         exp = json.loads(f.read_text("utf-8"))
         whole = "'thresholdFormula': 'Droop'" in exp["rule"] and "'Whole'" in exp["rule"]
         result = meek.count(
-            read_blt(f.with_name(f.name.replace(".expected.json", ".blt"))),
+            read_blt(f.with_name(f.name.replace(".expected.json", ".blt")), notes_after_title=True),
             CountOptions(
                 tie_seed="golden", extra={"threshold": "whole" if whole else "fractional"}
             ),
@@ -71,7 +71,7 @@ def test_meek_prf_matches_droop_reference_reports(refdata: Path) -> None:
     assert len(reports) == 4
     for rep in reports:
         name = rep.name.split("-meek-prf")[0]
-        result = meek.count_prf(read_blt(root / f"{name}.blt"))
+        result = meek_prf.count(read_blt(root / f"{name}.blt", notes_after_title=True))
         blocks = _droop_blocks(rep.read_text("utf-8"))
         winners = {
             w.strip()

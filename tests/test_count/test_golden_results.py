@@ -18,7 +18,7 @@ from count.ballot_files import load_ballots
 from count.render import render_csv, render_json, render_txt
 from count.result import CountResult, fmt
 from count.rules import run_rule
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())

@@ -18,7 +18,7 @@ import pytest
 from count.blt import read_blt
 from count.result import CountResult, fmt
 from count.rules import scottish
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 
 
 def _cases(refdata: Path) -> list[tuple[dict[str, Any], Path]]:

@@ -4,14 +4,17 @@ independent of ballot order (and of how identical papers are split into lines)."
 from __future__ import annotations
 
 import dataclasses
+import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from count.ballots import build_ballots
 from count.render import RENDERERS, render_json
 from count.rules import RULES, run_rule
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
+from omov.errors import InputError
 
 NAMES = ["Ann", "Ben", "Cat", "Dan", "Eve", "Fay", "Gus"]
 
@@ -37,6 +40,11 @@ def _build(n: int, seats: int, rows: list[tuple[list[int], int]]):  # type: igno
 def test_conservation_and_seats_filled(e) -> None:  # type: ignore[no-untyped-def]
     n, seats, rows, _ = e
     ballots = _build(n, seats, rows)
+    if ballots.valid == 0:  # issue 17: refused (exit 2), never counted
+        for rule in RULES:
+            with pytest.raises(InputError, match="no valid ballot"):
+                run_rule(rule, ballots, CountOptions(tie_seed="prop"))
+        return
     for rule in RULES:
         result = run_rule(rule, ballots, CountOptions(tie_seed="prop"))
         scale = 10**result.dp
@@ -54,12 +62,30 @@ def test_conservation_and_seats_filled(e) -> None:  # type: ignore[no-untyped-de
             assert len(result.elected) <= min(seats, n)
         else:
             assert len(result.elected) == min(seats, n), rule
+        _assert_unfilled_reported(result)
+
+
+def _assert_unfilled_reported(result) -> None:  # type: ignore[no-untyped-def]
+    """A seat left unfilled is said in every result format (issue 17)."""
+    k = result.seats - len(result.elected)
+    assert result.unfilled_seats == k
+    assert json.loads(RENDERERS["result.json"](result))["unfilled_seats"] == k
+    assert f"Seats left unfilled,{k}" in RENDERERS["result.csv"](result)
+    txt, html = RENDERERS["result.txt"](result), RENDERERS["result.html"](result)
+    if k:
+        assert f"Seats left unfilled: {k}" in txt
+        assert f"<dt>Seats left unfilled</dt><dd>{k}</dd>" in html
+        assert result.notes() and all(n in txt for n in result.notes())
+    else:
+        assert "unfilled" not in txt and "unfilled" not in html
 
 
 @settings(max_examples=60, deadline=None)
 @given(elections)
 def test_result_independent_of_ballot_order(e) -> None:  # type: ignore[no-untyped-def]
     n, seats, rows, rnd = e
+    if _build(n, seats, rows).valid == 0:
+        return  # refused (test_conservation_and_seats_filled)
     shuffled = list(rows)
     rnd.shuffle(shuffled)
     split = [(r, 1) for r, w in shuffled for _ in range(w)]  # one line per paper
@@ -70,8 +96,9 @@ def test_result_independent_of_ballot_order(e) -> None:  # type: ignore[no-untyp
 
 
 def test_degenerate_elections_count_and_render() -> None:
+    with pytest.raises(InputError, match="no valid ballot"):  # every paper blank: refused
+        run_rule("ers97", build_ballots(list("ABC"), 1, [[]], [5]))
     cases = [
-        build_ballots(list("ABC"), 1, [[]], [5]),  # every paper blank
         build_ballots(list("AB"), 3, [[0], [1, 0]]),  # more seats than candidates
         build_ballots(list("ABCD"), 2, [[2, 1]]),  # one paper
         build_ballots(list("ABC"), 1, [[0, 1, 2]], withdrawn=[0, 1]),  # one candidate left
@@ -84,3 +111,4 @@ def test_degenerate_elections_count_and_render() -> None:
             assert len(result.elected) <= ballots.seats
             for render in RENDERERS.values():
                 assert render(result)
+            _assert_unfilled_reported(result)

@@ -7,7 +7,7 @@ import pytest
 
 from count.ballots import build_ballots
 from count.rules import run_rule
-from count.rules.common import CountOptions
+from count.rules.base import CountOptions
 from count.ties import TieDecision
 from omov.errors import UsageError
 

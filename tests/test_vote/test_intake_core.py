@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from issue.tokens import TokenFormatError, format_token, new_tokens, normalise_token
+from omov.blt import blt_lines, parse_blt
 from vote import intake as core
 from vote import intake_ballots
 
@@ -179,11 +180,13 @@ def test_blt_and_shuffle() -> None:
     rankings = Counter({(1, 2): 3, (2,): 1, (3, 1, 2): 2})
     groups = intake_ballots.shuffled_groups(rankings, secrets.token_bytes)
     assert sorted(groups) == sorted(rankings.items())
-    text = "".join(intake_ballots.blt_lines(groups, ["A", 'B "Bee"', "C"], 2, "T"))
+    text = "".join(blt_lines(groups, ["A", 'B "Bee"', "C"], 2, "T"))
     lines = text.splitlines()
     assert lines[0] == "3 2"
     assert sorted(lines[1:4]) == ["1 2 0", "2 3 1 2 0", "3 1 2 0"]
-    assert lines[4:] == ["0", '"A"', "\"B 'Bee'\"", '"C"', '"T"']
+    assert lines[4:] == ["0", '"A"', '"B ""Bee"""', '"C"', '"T"']  # a quote is doubled
+    back = parse_blt(text.encode())
+    assert back.names == ("A", 'B "Bee"', "C") and back.rankings() == rankings
 
 
 @settings(max_examples=200, deadline=None)
@@ -219,13 +222,14 @@ def test_fast_path_agrees_with_general_path(marks: list[str]) -> None:
     assert core.classify_paper(prefs, 5) == core._classify_general(prefs, 5)
 
 
-def test_csv_grid_matches_count_stage_writer() -> None:
-    from count.ballot_files import CSV_FORMAT_VERSION, format_csv_ballots
+def test_csv_grid_is_read_back_by_the_count(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from count.ballot_files import read_csv_ballots
+    from omov.ballotcsv import csv_grid_lines
 
     groups = [((3, 1), 2), ((2,), 1), ((1, 2, 3), 4)]
     names = ["A, the first", 'B "bee"', "C"]
-    mine = "".join(intake_ballots.csv_grid_lines(groups, names, 2, "Title 'x'", CSV_FORMAT_VERSION))
-    theirs = format_csv_ballots(
-        names, 2, [[c - 1 for c in r] for r, _ in groups], [w for _, w in groups], title="Title 'x'"
-    )
-    assert mine == theirs
+    path = tmp_path / "b.csv"
+    path.write_text("".join(csv_grid_lines(groups, names, 2, "Title 'x'")), encoding="utf-8")
+    back = read_csv_ballots(path)
+    assert back.candidates == tuple(names) and back.title == "Title 'x'"
+    assert sorted(back.rankings()) == sorted((tuple(c - 1 for c in r), w) for r, w in groups)
