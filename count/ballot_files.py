@@ -19,6 +19,7 @@ repeated rank (ends the paper there), no first preference (invalid).
 
 from __future__ import annotations
 
+import csv
 import re
 import shlex
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ import numpy.typing as npt
 
 from count.ballots import PAD, UNCERTAIN, Ballots, from_arrays
 from count.blt import read_blt
+from omov.csvsafe import restore
 from omov.errors import InputError
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ def _preamble(lines: list[str], path: str) -> tuple[dict[str, str], int]:
     """key=value settings from the leading ``#`` lines; returns them and the header's line index."""
     settings: dict[str, str] = {}
     for i, line in enumerate(lines):
+        if line.startswith('"#'):  # a preamble line holding a comma is written as one CSV cell
+            line = next(csv.reader([line]), [""])[0]
         if not line.startswith("#"):
             return settings, i
         body = line[1:].strip()
@@ -99,7 +103,7 @@ def read_csv_ballots(path: str | Path, *, seats: int | None = None) -> Ballots:
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV: {exc}", path=str(p), fix=_FIX) from None
-    cols = [str(c).strip() for c in frame.columns]
+    cols = [restore(str(c).strip()) for c in frame.columns]  # undo csv_cell's neutralising
     if not cols or cols[0].lower() != "weight":
         raise InputError("the header must start with 'weight'", path=str(p), line=hdr + 1, fix=_FIX)
     names = cols[1:]
@@ -186,16 +190,15 @@ def format_csv_ballots(
 ) -> str:
     """CSV ballot-file text for rankings of 0-based candidate indices."""
 
-    def q(s: str) -> str:
-        return '"' + s.replace('"', '""') + '"' if any(ch in s for ch in ',"\n') else s
+    from omov.textio import csv_cell  # cells neutralised (docs/formats.md)
 
     head = f"#omov-ballots format_version={CSV_FORMAT_VERSION} seats={seats}"
     if title:
         head += " title=" + shlex.quote(title)
-    out = [head]
+    out = [csv_cell(head)]
     if withdrawn:
-        out.append("#withdrawn=" + shlex.quote("|".join(withdrawn)))
-    out.append(",".join(["weight", *(q(c) for c in candidates)]))
+        out.append(csv_cell("#withdrawn=" + shlex.quote("|".join(withdrawn))))
+    out.append(",".join(["weight", *(csv_cell(c) for c in candidates)]))
     for row, w in zip(rankings, weights, strict=True):
         cells = [""] * len(candidates)
         for rank, c in enumerate(x for x in row if int(x) >= 0):

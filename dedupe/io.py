@@ -26,6 +26,7 @@ from dedupe.schema import (
     header_key,
     lookup_header,
 )
+from omov.csvsafe import restore
 from omov.errors import InputError
 
 MAPPING_EXAMPLE = (
@@ -614,7 +615,8 @@ def load_decisions(path: Path) -> tuple[pd.DataFrame, list[int]]:
             fix="check the path given to --decisions",
         ) from exc
     header, records, lines, _ = parse_records(text, path)
-    cols = [header_key(h).replace(" ", "_") for h in header]
+    # Cells omov neutralised in review_queue.csv (a leading "'") read back raw: omov.csvsafe.
+    cols = [header_key(restore(h)).replace(" ", "_") for h in header]
     if "decision" not in cols:
         raise InputError(
             "the decisions file needs a 'decision' column",
@@ -624,7 +626,7 @@ def load_decisions(path: Path) -> tuple[pd.DataFrame, list[int]]:
         )
     rows = []
     for rec, line in zip(records, lines, strict=True):
-        d = dict(zip(cols, [v.strip() for v in rec], strict=False))
+        d = dict(zip(cols, [restore(v).strip() for v in rec], strict=False))
         rows.append({c: d.get(c, "") for c in DECISION_COLUMNS})
         dec = rows[-1]["decision"].lower()
         if dec not in ("same", "different", ""):

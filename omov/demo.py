@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from omov.cli import build_app, run
+from omov.csvsafe import restore
 
 ELECTION = "demo-2026"
 DEMO_MARKER = ".omov-demo"
@@ -103,7 +104,7 @@ def first_dispatch_row(issue_dir: Path) -> dict[str, str]:
         if path.exists():
             with path.open(newline="", encoding="utf-8") as fh:
                 for row in csv.DictReader(fh):
-                    return row
+                    return {restore(k): restore(v) for k, v in row.items()}
     raise SystemExit("demo: the issue step wrote no dispatch rows")
 
 

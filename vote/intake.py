@@ -442,10 +442,6 @@ def blt_lines(
     yield blt_quote(title) + "\n"
 
 
-def _csv_cell(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"' if any(ch in text for ch in ',"\n') else text
-
-
 def csv_grid_lines(
     groups: Sequence[tuple[Ranking, int]],
     names: Sequence[str],
@@ -460,9 +456,11 @@ def csv_grid_lines(
     """
     import shlex
 
+    from omov.textio import csv_cell
+
     head = f"#omov-ballots format_version={format_version} seats={seats}"
-    yield head + (" title=" + shlex.quote(title) if title else "") + "\n"
-    yield ",".join(["weight", *(_csv_cell(n) for n in names)]) + "\n"
+    yield csv_cell(head + (" title=" + shlex.quote(title) if title else "")) + "\n"
+    yield ",".join(["weight", *(csv_cell(n) for n in names)]) + "\n"
     blank = [""] * len(names)
     marks = [str(i) for i in range(len(names) + 1)]
     for ranking, weight in groups:
