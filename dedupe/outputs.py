@@ -29,7 +29,7 @@ from dedupe.schema import (
     WARNINGS_COLUMNS,
 )
 from omov import __version__, csvsafe
-from omov.fileio import atomic_open, sha256_file
+from omov.fileio import atomic_open, make_private_dirs, sha256_file
 
 DECISION_LOG_COLUMNS = (
     "line",
@@ -202,7 +202,7 @@ def write_all(
     res: Result, exports: list[Export], out: Path, opts: Options, extra_inputs: dict[str, Path]
 ) -> dict[str, object]:
     """Write every output into ``out``; return the summary (also written as summary.json)."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out)
     _csv(res.clusters, out / "clusters.csv")
     write_members(res.members, out / "members.parquet")
     _csv(pd.DataFrame(res.prep.rejected, columns=list(REJECTED_COLUMNS)), out / "rejected.csv")

@@ -40,7 +40,7 @@ import pyarrow.csv as pacsv
 from issue.crashpoints import kill_point
 from omov.csvsafe import neutralise_array, restore_array
 from omov.errors import UsageError
-from omov.fileio import atomic_open, sha256_file, write_text_atomic
+from omov.fileio import atomic_open, make_private_dirs, sha256_file, write_text_atomic
 
 FORMAT_VERSION = "omov.dispatch/1"
 DEFAULT_VOTE_URL = "https://vote.example.invalid/ballot?token={token}"
@@ -221,7 +221,7 @@ def write_batch(
     ``people`` has the roll's columns for the persons of this batch, row-aligned with ``tokens``
     (canonical) and ``channels``. Rows are written in blocks so memory stays flat at 1M rows.
     """
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(directory)
     opts = pacsv.WriteOptions(include_header=True, quoting_style="needed")
     rows: dict[str, int] = {}
     digests: dict[str, str] = {}

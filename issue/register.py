@@ -76,6 +76,7 @@ from typing import Any
 from issue.keys import VoteKey, load_vote_key
 from issue.tokens import TokenFormatError, normalise_token
 from omov.errors import IntegrityError, UsageError
+from omov.fileio import create_private_file
 
 FORMAT_VERSION = "omov.register/2"
 LEGACY_FORMAT_VERSION = "omov.register/1"  # no used_by column: readable, migrated on consume
@@ -236,7 +237,8 @@ class Register:
         vote_key = load_vote_key(key) if isinstance(key, Path) else key
         if not create and not path.is_file():
             raise UsageError(f"register {path} does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            create_private_file(path)  # 0600 (and so its -wal/-shm) whatever the umask
         conn = connect(path)
         try:
             if create:

@@ -15,6 +15,7 @@ import typer
 from omov import __version__
 from omov.appfactory import new_app
 from omov.errors import ExitCode, OmovError
+from omov.fileio import private_umask
 from omov.identity import check_package_identity
 
 
@@ -77,11 +78,14 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     Usage errors are reported by click itself (exit 2); ``OmovError`` carries its own code; any
     other exception is a bug and is reported without local variables (they may hold tokens).
+    The command runs under umask 077 (every file it creates private, docs/formats.md); the
+    caller's umask is restored afterwards.
     """
     try:
         check_package_identity()
         app = build_app()
-        app(args=list(argv) if argv is not None else None, prog_name="omov")
+        with private_umask():  # belt and braces: omov.fileio also sets 0600/0700 explicitly
+            app(args=list(argv) if argv is not None else None, prog_name="omov")
     except SystemExit as exc:
         return _exit_code(exc)
     except OmovError as exc:

@@ -30,7 +30,13 @@ import typer
 from issue.candidates import BallotCandidate, BallotDefinition
 from issue.candidates_cli import read_ballot_definition
 from omov.errors import InputError, IntegrityError, UsageError
-from omov.fileio import atomic_open, sha256_file, write_json_atomic, write_text_atomic
+from omov.fileio import (
+    atomic_open,
+    make_private_dirs,
+    sha256_file,
+    write_json_atomic,
+    write_text_atomic,
+)
 from omov.textio import read_json, render_html, write_csv
 from vote import intake as core
 from vote import intake_journal as journal
@@ -437,7 +443,7 @@ def run(
     channels = parse_channels(files, specs)
     ballot = read_ballot_definition(ballot_def)
     check_headers(channels)
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out)
     with journal.locked(out):
         digests = {c.name: sha256_file(c.path) for c in channels}
         inputs = journal.RunInputs(
