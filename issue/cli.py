@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from issue import audit, issuer
+from issue import audit, destroy, issuer
 from issue.dispatch import DEFAULT_VOTE_URL
 from issue.register import Register
 from omov.appfactory import new_app
@@ -206,6 +206,33 @@ def verify_cmd(
     if problems:
         raise IntegrityError("issue state is inconsistent:\n  " + "\n  ".join(problems))
     _say("ok: one active token per eligible person; register and dispatch files agree")
+
+
+@app.command("destroy-dispatch")
+def destroy_dispatch_cmd(
+    out: Out,
+    keys: Keys = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: every letter and email has gone out.")
+    ] = False,
+) -> None:
+    """Destroy the dispatch files (the only plaintext tokens) once every letter has gone out.
+
+    Checks each file is exactly what omov wrote (else exit 4, nothing destroyed), records its
+    SHA-256 in the audit log, then overwrites it with zeros and deletes it. `omov issue verify`
+    then checks against that record. On SSDs and journaling or copy-on-write file systems an
+    overwrite is not a guarantee: keep OUT on an encrypted volume (docs/formats-issue.md).
+
+    Example: omov issue destroy-dispatch --out out/issue --yes
+    """
+    destroy.require_confirmation(out, yes)
+    s = issuer.destroy_dispatch(out, keys=keys)
+    if not s.destroyed:
+        _say("no dispatch files to destroy")
+        return
+    _say(f"destroyed {len(s.destroyed)} dispatch file(s), letters of batches 1–{s.through_batch}")
+    if s.audit_head:
+        _say(f"audit head: {s.audit_head}")
 
 
 @audit_app.command("verify")

@@ -68,7 +68,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from issue import audit, dispatch
+from issue import audit, destroy, dispatch
 from issue.crashpoints import kill_point
 from issue.keys import (
     MemberKey,
@@ -736,14 +736,36 @@ def status(out: Path) -> dict[str, Any]:
     return result
 
 
+def _expected_in_live_files(s: _Session, active: dict[bytes, bytes], through: int) -> set[bytes]:
+    """Active token hashes the live dispatch files must list: those of batches after the last
+    destruction (``issue.destroy``; all of them if the files were never destroyed)."""
+    if not through:
+        return set(active.values())
+    rows = s.ledger.conn.execute(
+        "SELECT h FROM issuance WHERE status = 'active' AND batch > ?", (through,)
+    )
+    return {bytes(h) for (h,) in rows}
+
+
+def destroy_dispatch(out: Path, *, keys: Path | None = None) -> destroy.DestroySummary:
+    """Destroy the dispatch files (after recovery, under the issue lock); see ``issue.destroy``."""
+    paths = Paths.of(out, keys)
+    with _session(paths, None, create=False) as s:
+        batches = [b.batch for b in s.ledger.batches(["dispatched"])]
+        return destroy.destroy_dispatch(out, paths.audit, max(batches, default=0))
+
+
 def verify_consistency(out: Path, members: Path, *, keys: Path | None = None) -> list[str]:
     """Check the invariants (read-only apart from recovery); return the problems found.
 
     * every eligible person in ``members`` holds exactly one active token (ledger), and nobody
       else does;
     * every active token is in the register, unused or used;
-    * the live dispatch files list each active token exactly once, and every dispatch row's
-      token (in every batch file of a committed batch) is in the register.
+    * the live dispatch files list each active token exactly once (after ``destroy-dispatch``:
+      each active token of a later batch), and every dispatch row's token (in every batch file
+      of a committed batch) is in the register;
+    * every recorded destruction matches the digests recorded when the files were written, and
+      no file recorded as destroyed still exists (``issue.destroy``).
     """
     paths = Paths.of(out, keys)
     roll = read_roll(members)
@@ -766,7 +788,9 @@ def verify_consistency(out: Path, members: Path, *, keys: Path | None = None) ->
         bad = sum(1 for a in active.values() if states.get(a) not in ("unused", "used"))
         if bad:
             problems.append(f"{bad} active token(s) missing from the register or revoked there")
-        active_h = set(active.values())
+        entries = audit.read_entries(paths.audit) if paths.audit.is_file() else []
+        problems += destroy.check_destruction(out, entries)
+        active_h = _expected_in_live_files(s, active, destroy.destroyed_through(entries))
         live: list[bytes] = []
         for channel in dispatch.CHANNELS:
             f = out / f"dispatch_{channel}.csv"
