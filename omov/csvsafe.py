@@ -98,7 +98,7 @@ def neutralise_value(value: Any) -> Any:
 
 
 def neutralise_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """``neutralise`` over an Arrow string array, in Arrow compute (RE2, ~40 ms per 1M cells)."""
+    """``neutralise`` over an Arrow string array, in Arrow compute (no per-row Python)."""
     import pyarrow.compute as pc
 
     mask = _mask(values)
@@ -120,8 +120,13 @@ def restore_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedAr
 
 def _mask(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
     """Where ``is_dangerous`` holds, or None if nowhere (the common case: one regex pass)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    # A cheap first pass (is any first character in FIRST_CHARS?) spares most columns the regex.
+    first = pc.utf8_slice_codeunits(values, 0, 1)
+    if not pc.any(pc.is_in(first, value_set=pa.array(sorted(FIRST_CHARS)))).as_py():
+        return None
     danger = pc.fill_null(pc.match_substring_regex(values, DANGER), False)
     if not pc.any(danger).as_py():
         return None
