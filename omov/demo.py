@@ -26,6 +26,7 @@ from rich.table import Table
 
 from omov.cli import build_app, run
 from omov.csvsafe import restore
+from omov.fileio import make_private_dirs, write_text_atomic
 
 ELECTION = "demo-2026"
 DEMO_MARKER = ".omov-demo"
@@ -82,8 +83,8 @@ def prepare_out(out: Path) -> None:
         if any(out.iterdir()) and not (out / DEMO_MARKER).exists():
             raise SystemExit(f"demo: {out} exists and was not made by the demo; choose --out")
         shutil.rmtree(out)
-    out.mkdir(parents=True)
-    (out / DEMO_MARKER).write_text("made by `make demo`; safe to delete\n")
+    make_private_dirs(out)  # 0700: it will hold tokens, keys and personal data
+    write_text_atomic(out / DEMO_MARKER, "made by `make demo`; safe to delete\n")
 
 
 def run_step(step: Step, commands: set[str], console: Console) -> Outcome:

@@ -65,7 +65,7 @@ def test_whole_pipeline_under_umask_000_writes_only_private_files(
     out = tmp_path / "demo"
     with umask(0o000):
         assert demo.main(["--sample", str(ROOT / "sample_data"), "--out", str(out)]) == 0
-    seen = {}
+    seen = {out.as_posix(): stat.S_IMODE(out.stat().st_mode)}
     for name in OMOV_DIRS:
         seen |= modes(out / name)
     assert len(seen) > 40  # register, ledger, audit log, keys, dispatch, reports...
