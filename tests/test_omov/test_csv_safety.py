@@ -289,9 +289,16 @@ def test_no_csv_output_of_the_pipeline_starts_a_formula(tmp_path: Path) -> None:
     assert csv_cell(CANDIDATE) in pack and "'@SUM(A1)" in pack and "'=IMPORTXML" in pack
     assert csv_cell(CANDIDATE) in (out / "intake" / "ballots.csv").read_text()
     assert "'=HYPERLINK" in (out / "count" / "result.csv").read_text()
-    # omov's own readers undo it: the ballot definition names the raw candidate.
+    # omov's own readers undo it: the count of ballots.csv names the raw candidate, exactly as
+    # the ballot definition does.
+    from omov.cli import run
+
     ballot = json.loads((out / "candidates" / "ballot_definition.json").read_text())
     assert CANDIDATE in [c["name"] for c in ballot["candidates"]]
+    argv = ["count", "run", str(out / "intake" / "ballots.csv"), "--rule", "ers97"]
+    assert run([*argv, "--out", str(tmp_path / "count_csv"), "--tie-seed", "x"]) == 0
+    result = json.loads((tmp_path / "count_csv" / "result.json").read_text())
+    assert CANDIDATE in result["candidates"]
 
 
 def test_a_carriage_return_cannot_start_a_new_row(tmp_path: Path) -> None:

@@ -94,7 +94,11 @@ def test_each_writer_is_private_under_umask_000(tmp_path: Path) -> None:
         audit.append(base / "audit.log", "test_event", n=1)
         key = VoteKey("e1", os.urandom(32))
         write_vote_key(base / "keys" / "vote.key", key)
-        Register.open(base / "register.sqlite", key, create=True).close()
+        reg = Register.open(base / "register.sqlite", key, create=True)
+        reg.add_unused(key.token_hashes(["0" * 21]))  # a write: SQLite makes -wal and -shm
+        companions = [base / "register.sqlite-wal", base / "register.sqlite-shm"]
+        assert all(stat.S_IMODE(p.stat().st_mode) == fileio.PRIVATE_FILE for p in companions)
+        reg.close()
         Ledger.open(base / "ledger.sqlite", MemberKey("e1", os.urandom(32)), create=True).close()
     found = modes(tmp_path / "a")
     wrong = {
