@@ -90,9 +90,10 @@ def _neutralised(df: pd.DataFrame) -> pd.DataFrame:
     for i, name in enumerate(df.columns):
         col = df[name]
         if col.dtype == object or isinstance(col.dtype, pd.StringDtype | pd.CategoricalDtype):
-            out.iloc[:, i] = col.astype(object).map(
-                lambda v: v if _missing(v) else csvsafe.neutralise_value(v)
-            )
+            # isetitem puts a new column in place; ``iloc[:, i] =`` would write into the
+            # array this shallow copy shares with ``df`` (the caller's frame, later rendered).
+            values = [v if _missing(v) else csvsafe.neutralise_value(v) for v in col.tolist()]
+            out.isetitem(i, np.array(values, dtype=object))
     return out
 
 

@@ -142,6 +142,7 @@ def test_dedupe_csv_paths_neutralise_and_decisions_read_back_raw(tmp_path: Path)
         }
     )
     _csv(queue, tmp_path / "review_queue.csv")
+    assert queue.loc[0, "name_a"] == FORMULA  # the caller's frame (rendered later) is unchanged
     assert bad_cells(tmp_path / "review_queue.csv") == []
     frame, _ = load_decisions(tmp_path / "review_queue.csv")
     assert frame.loc[0, "note"] == "@auditor: -checked"
