@@ -219,9 +219,10 @@ def destroy_dispatch_cmd(
     """Destroy the dispatch files (the only plaintext tokens) once every letter has gone out.
 
     Checks each file is exactly what omov wrote (else exit 4, nothing destroyed), records its
-    SHA-256 in the audit log, then overwrites it with zeros and deletes it. `omov issue verify`
-    then checks against that record. On SSDs and journaling or copy-on-write file systems an
-    overwrite is not a guarantee: keep OUT on an encrypted volume (docs/formats-issue.md).
+    SHA-256 in the audit log, then deletes it and overwrites its bytes with zeros. `omov issue
+    verify` then checks against that record. On SSDs and journaling or copy-on-write file
+    systems an overwrite is not a guarantee: keep OUT on an encrypted volume
+    (docs/formats-issue.md). Without --yes it only lists the files (exit 2).
 
     Example: omov issue destroy-dispatch --out out/issue --yes
     """
