@@ -6,6 +6,7 @@ usage errors) to the documented exit codes, so stages stay free of ``sys.exit``.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ import typer
 from omov import __version__
 from omov.appfactory import new_app
 from omov.errors import ExitCode, OmovError
-from omov.fileio import private_umask
+from omov.fileio import PRIVATE_UMASK
 from omov.identity import check_package_identity
 
 
@@ -78,14 +79,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     Usage errors are reported by click itself (exit 2); ``OmovError`` carries its own code; any
     other exception is a bug and is reported without local variables (they may hold tokens).
-    The command runs under umask 077 (every file it creates private, docs/formats.md); the
-    caller's umask is restored afterwards.
+    The umask is left alone here (``run`` may be called from threads, and the umask is the
+    process's): ``main`` sets it; omov.fileio sets every mode explicitly anyway.
     """
     try:
         check_package_identity()
         app = build_app()
-        with private_umask():  # belt and braces: omov.fileio also sets 0600/0700 explicitly
-            app(args=list(argv) if argv is not None else None, prog_name="omov")
+        app(args=list(argv) if argv is not None else None, prog_name="omov")
     except SystemExit as exc:
         return _exit_code(exc)
     except OmovError as exc:
@@ -103,5 +103,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: umask 077 for the whole process, then the command.
+
+    Belt and braces: omov.fileio already creates every file 0600 and folder 0700; the umask also
+    covers files a library creates by itself.
+    """
+    os.umask(PRIVATE_UMASK)
     sys.exit(run())

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from omov.cli import build_app, run
 from omov.csvsafe import restore
-from omov.fileio import make_private_dirs, write_text_atomic
+from omov.fileio import make_private_dirs, private_umask, write_text_atomic
 
 ELECTION = "demo-2026"
 DEMO_MARKER = ".omov-demo"
@@ -243,6 +243,13 @@ def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the demo under umask 077 (as the ``omov`` command runs); see ``demo``."""
+    with private_umask():
+        return demo(argv)
+
+
+def demo(argv: list[str] | None = None) -> int:
+    """The pipeline steps, their summary table, and the exit code (1 if a step failed)."""
     parser = argparse.ArgumentParser(description="Run the whole omov pipeline on sample data.")
     parser.add_argument("--sample", type=Path, default=Path("sample_data"))
     parser.add_argument("--out", type=Path, default=Path("out/demo"))

@@ -5,8 +5,8 @@ identified by its digest in summaries and in the audit log.
 
 Why private: most of what omov writes holds personal data, tokens, token hashes, pseudonyms or
 keys. Every file omov creates is 0600 and every folder it creates 0700, *whatever the umask*
-(the ``omov`` command also sets umask 077 while it runs, for files a library makes, such as
-SQLite's -wal/-shm). Public outputs (result.html, the candidates' pack, the scrutineer's report)
+(the ``omov`` command and ``make demo`` also set umask 077, for any file a library makes by
+itself). Public outputs (result.html, the candidates' pack, the scrutineer's report)
 are 0600 too: publishing is a deliberate copy, never an accident of a shared machine
 (docs/formats.md, "Who may read which file"). A folder that already existed keeps its mode.
 """
@@ -25,6 +25,7 @@ from typing import IO, Any
 _CHUNK = 1 << 20
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+PRIVATE_UMASK = 0o077
 
 
 def make_private_dirs(path: str | os.PathLike[str]) -> Path:
@@ -64,8 +65,8 @@ def create_private_file(path: str | os.PathLike[str]) -> bool:
 
 @contextmanager
 def private_umask() -> Iterator[None]:
-    """Run a block with umask 077 (the ``omov`` command's whole run); the old umask comes back."""
-    old = os.umask(0o077)
+    """Run a block with umask 077 (``make demo``); the old umask comes back afterwards."""
+    old = os.umask(PRIVATE_UMASK)
     try:
         yield
     finally:

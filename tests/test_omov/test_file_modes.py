@@ -58,10 +58,10 @@ def modes(top: Path) -> dict[str, int]:
 def test_whole_pipeline_under_umask_000_writes_only_private_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_umask: bool
 ) -> None:
-    from omov import cli, demo
+    from omov import demo
 
     if not cli_umask:  # prove the explicit modes alone suffice
-        monkeypatch.setattr(cli, "private_umask", contextlib.nullcontext)
+        monkeypatch.setattr(demo, "private_umask", contextlib.nullcontext)
     out = tmp_path / "demo"
     with umask(0o000):
         assert demo.main(["--sample", str(ROOT / "sample_data"), "--out", str(out)]) == 0
@@ -110,12 +110,21 @@ def test_each_writer_is_private_under_umask_000(tmp_path: Path) -> None:
     assert len(found) >= 9
 
 
-def test_cli_restores_the_callers_umask() -> None:
-    from omov.cli import run
+def test_the_omov_command_sets_umask_077_and_run_leaves_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from omov import cli
 
     with umask(0o022):
-        run(["--version"])
+        cli.run(["--version"])  # in-process (tests, the demo, threads): the umask is untouched
         assert os.umask(0o022) == 0o022
+    set_to: list[int] = []
+    with monkeypatch.context() as m:
+        m.setattr(cli.os, "umask", set_to.append)
+        m.setattr(cli, "run", lambda: 0)
+        with pytest.raises(SystemExit):
+            cli.main()
+    assert set_to == [0o077]
 
 
 # ------------------------------------------------------------------------- key files
