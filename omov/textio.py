@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
@@ -17,7 +18,7 @@ from typing import IO, Any
 
 import jinja2
 
-from omov.csvsafe import neutralise_value, restore
+from omov.csvsafe import FIRST_CHARS, neutralise_value, restore
 from omov.errors import InputError
 from omov.fileio import write_text_atomic
 
@@ -44,7 +45,16 @@ def csv_text(header: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     spreadsheet would execute is written with a leading ``'`` (docs/formats.md).
     """
     names = list(header)
-    return csv_grid_text([names, *([row.get(name) for name in names] for row in rows)])
+    buf = io.StringIO()
+    writer = csv_writer(buf)
+    writer.writerow(names)
+    get = [operator.itemgetter(name) for name in names]
+    for row in rows:
+        try:
+            writer.writerow([g(row) for g in get])
+        except KeyError:  # a missing column is written empty, as csv.DictWriter does
+            writer.writerow([row.get(name) for name in names])
+    return buf.getvalue()
 
 
 def csv_grid_text(rows: Iterable[Sequence[Any]]) -> str:
@@ -67,8 +77,17 @@ class SafeCsvWriter:
         self._quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
 
     def writerow(self, row: Iterable[Any]) -> None:
-        cells = [neutralise_value(cell) for cell in row]
-        if any(isinstance(c, str) and "\r" in c for c in cells):
+        # Inline fast path (most cells are ints or text with a harmless first character);
+        # everything else goes through csvsafe.neutralise_value.
+        first = FIRST_CHARS
+        cells = [
+            c
+            if (c.__class__ is str and c[:1] not in first) or c.__class__ is int or c is None
+            else neutralise_value(c)
+            for c in row
+        ]
+        # repr() shows a CR as \\r (C speed); a literal backslash-r only quotes a row for nothing.
+        if "\\r" in repr(cells):
             self._quoted.writerow(cells)
         else:
             self._writer.writerow(cells)
