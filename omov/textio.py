@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import operator
 import json
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
