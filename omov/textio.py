@@ -57,13 +57,6 @@ def csv_text(header: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def csv_grid_text(rows: Iterable[Sequence[Any]]) -> str:
-    """CSV text of plain rows (no header of their own), ``\\n`` line ends, cells neutralised."""
-    buf = io.StringIO()
-    csv_writer(buf).writerows(rows)
-    return buf.getvalue()
-
-
 class SafeCsvWriter:
     """``csv.writer`` (``\\n`` line ends) that neutralises every cell (``omov.csvsafe``).
 
