@@ -19,6 +19,7 @@ repeated rank (ends the paper there), no first preference (invalid).
 
 from __future__ import annotations
 
+import csv
 import re
 import shlex
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from count.ballots import PAD, UNCERTAIN, Ballots, from_arrays, require_valid
 from count.blt import read_blt
 from omov.ballotcsv import CSV_FORMAT_VERSION, csv_grid_lines
 from omov.blt import MAX_TOTAL_WEIGHT, total_weight
+from omov.csvsafe import restore
 from omov.errors import InputError
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ def _preamble(lines: list[str], path: str) -> tuple[dict[str, str], int]:
     """key=value settings from the leading ``#`` lines; returns them and the header's line index."""
     settings: dict[str, str] = {}
     for i, line in enumerate(lines):
+        if line.startswith('"#'):  # a preamble line holding a comma is written as one CSV cell
+            line = next(csv.reader([line]), [""])[0]
         if not line.startswith("#"):
             return settings, i
         body = line[1:].strip()
@@ -102,7 +106,7 @@ def read_csv_ballots(path: str | Path, *, seats: int | None = None) -> Ballots:
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV: {exc}", path=str(p), fix=_FIX) from None
-    cols = [str(c).strip() for c in frame.columns]
+    cols = [restore(str(c).strip()) for c in frame.columns]  # undo csv_cell's neutralising
     if not cols or cols[0].lower() != "weight":
         raise InputError("the header must start with 'weight'", path=str(p), line=hdr + 1, fix=_FIX)
     names = cols[1:]

@@ -21,7 +21,7 @@ from count.rules import run_rule
 from count.rules.base import CountOptions
 from count.ties import TieDecision
 from omov.errors import InputError, IntegrityError, UsageError
-from omov.fileio import sha256_file, write_text_atomic
+from omov.fileio import make_private_dirs, sha256_file, write_text_atomic
 
 
 def count_file(
@@ -72,7 +72,7 @@ def count_file(
 def write_result(result: CountResult, out_dir: str | Path) -> dict[str, str]:
     """Write result.json/.csv/.txt/.html atomically; returns each file's SHA-256."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out)
     return {
         name: write_text_atomic(out / name, render(result)) for name, render in RENDERERS.items()
     }

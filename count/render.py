@@ -7,7 +7,6 @@ offline and can be mailed to members.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from importlib import resources
@@ -16,6 +15,7 @@ import jinja2
 
 from count.chart import below_quota_notes, stage_panels
 from count.result import FORMAT_VERSION, CountResult, TieRecord, fmt
+from omov.textio import csv_writer
 
 
 def render_json(result: CountResult) -> str:
@@ -84,7 +84,7 @@ def sheet_rows(result: CountResult) -> list[list[str]]:
 def render_csv(result: CountResult) -> str:
     """``result.csv``: a few facts, then the ERS-style result sheet."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_writer(buf)  # cells a spreadsheet would execute are neutralised (docs/formats.md)
     w.writerow(["format_version", FORMAT_VERSION])
     w.writerow(["Election", result.title])
     w.writerow(["Rule", result.rule_title])

@@ -19,6 +19,7 @@ import pandas as pd
 
 from dedupe.csvfile import decode_bytes, parse_records
 from dedupe.schema import DECISION_COLUMNS, header_key
+from omov.csvsafe import restore
 from omov.errors import InputError
 from omov.fileio import atomic_open, write_text_atomic
 from omov.textio import csv_text
@@ -95,7 +96,8 @@ def read_decisions(path: Path) -> DecisionsFile:
         ) from exc
     text, encoding = decode_bytes(raw, path)
     header, records, lines, _ = parse_records(text, path)
-    cols = [header_key(h).replace(" ", "_") for h in header]
+    # Cells omov neutralised in review_queue.csv (a leading "'") read back raw: omov.csvsafe.
+    cols = [header_key(restore(h)).replace(" ", "_") for h in header]
     if "decision" not in cols:
         raise InputError(
             "the decisions file needs a 'decision' column",
@@ -107,7 +109,7 @@ def read_decisions(path: Path) -> DecisionsFile:
     problems: list[str] = []
     rows = []
     for rec, line in zip(records, lines, strict=True):
-        d = dict(zip(cols, [v.strip() for v in rec], strict=False))
+        d = dict(zip(cols, [restore(v).strip() for v in rec], strict=False))
         row = {c: d.get(c, "") for c in DECISION_COLUMNS}
         try:
             dec = read_decision(row["decision"])

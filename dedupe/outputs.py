@@ -6,8 +6,10 @@ compare outputs with ``sha256sum``; nothing here writes a timestamp or depends o
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import jinja2
@@ -28,9 +30,9 @@ from dedupe.schema import (
     WARNINGS_COLUMNS,
 )
 from dedupe.sheets import split_sheet
-from omov import __version__
+from omov import __version__, csvsafe
 from omov.errors import InputError
-from omov.fileio import atomic_open, sha256_file
+from omov.fileio import atomic_open, make_private_dirs, sha256_file
 
 DECISION_LOG_COLUMNS = (
     "line",
@@ -45,10 +47,21 @@ DECISION_LOG_COLUMNS = (
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` as CSV (0600, atomic), formula-like cells neutralised (``omov.csvsafe``)."""
     text = _plain_csv(df)
     if text is None:
         buf = io.StringIO()
-        df.to_csv(buf, index=False, lineterminator="\n")
+        safe = _neutralised(df)
+        # csv (3.11) leaves a lone "\r" unquoted with "\n" line ends: quote text cells then.
+        quote_text = any(
+            safe[c].astype(str).str.contains("\r", regex=False).any()
+            for c in safe.columns
+            if safe[c].dtype == object
+        ) or any("\r" in str(c) for c in safe.columns)
+        if quote_text:
+            safe.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+        else:
+            safe.to_csv(buf, index=False, lineterminator="\n")
         text = buf.getvalue()
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
@@ -56,10 +69,43 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
 
 #: Characters that make the csv module quote a field.
 _SPECIAL = (",", '"', "\r", "\n")
+#: A cell (in "\x1f"-joined text) whose first character could start a formula: a cheap scan
+#: that leaves the per-cell check (``csvsafe.neutralise``) to the rare columns that have one.
+#: (A literal first character keeps ``re`` on its fast search: ~25 ms per 1M cells.)
+_MAYBE_FORMULA = re.compile(f"\x1f[{re.escape(''.join(sorted(csvsafe.FIRST_CHARS)))}]")
+
+
+def _safe_strings(values: list[str]) -> list[str] | None:
+    """``values`` neutralised, or None if one holds a character the csv module would quote."""
+    joined = "\x1f".join(values)
+    if any(ch in joined for ch in _SPECIAL):
+        return None
+    first = values[0][:1] if values else ""
+    if first not in csvsafe.FIRST_CHARS and _MAYBE_FORMULA.search(joined) is None:
+        return values
+    return [csvsafe.neutralise(v) for v in values]
+
+
+def _neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell neutralised (numbers, missing values and dates as they are)."""
+    out = df.copy(deep=False)
+    out.columns = [csvsafe.neutralise(str(c)) for c in df.columns]
+    for i, name in enumerate(df.columns):
+        col = df[name]
+        if col.dtype == object or isinstance(col.dtype, pd.StringDtype | pd.CategoricalDtype):
+            # isetitem puts a new column in place; ``iloc[:, i] =`` would write into the
+            # array this shallow copy shares with ``df`` (the caller's frame, later rendered).
+            values = [v if _missing(v) else csvsafe.neutralise_value(v) for v in col.tolist()]
+            out.isetitem(i, np.array(values, dtype=object))
+    return out
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def _plain_csv(df: pd.DataFrame) -> str | None:
-    """The text ``to_csv`` would write, joined directly; None unless that is certain.
+    """The text ``to_csv`` would write (cells neutralised), joined directly; None unless certain.
 
     Why: clusters.csv has a million rows and pandas' writer takes seconds. Only frames whose
     columns are int64 or str without a comma, quote or line break (no quoting, no missing
@@ -67,9 +113,10 @@ def _plain_csv(df: pd.DataFrame) -> str | None:
     """
     if not len(df) or len(df.columns) < 2:  # a lone empty field would be quoted
         return None
-    names = [str(c) for c in df.columns]
+    names = _safe_strings([str(c) for c in df.columns])
+    if names is None:
+        return None
     cells: list[list[str]] = []
-    texts = [names]
     for name in df.columns:
         col = df[name]
         if col.dtype == np.int64:
@@ -78,12 +125,10 @@ def _plain_csv(df: pd.DataFrame) -> str | None:
         values = col.tolist()
         if col.dtype != object or set(map(type, values)) != {str}:
             return None
-        cells.append(values)
-        texts.append(values)
-    for strings in texts:
-        joined = "\x1f".join(strings)
-        if any(ch in joined for ch in _SPECIAL):
+        safe = _safe_strings(values)
+        if safe is None:
             return None
+        cells.append(safe)
     lines = [",".join(names), *map(",".join, zip(*cells, strict=True)), ""]
     return "\n".join(lines)
 
@@ -204,7 +249,7 @@ def write_all(
     res: Result, exports: list[Export], out: Path, opts: Options, extra_inputs: dict[str, Path]
 ) -> dict[str, object]:
     """Write every output into ``out``; return the summary (also written as summary.json)."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out)
     _csv(res.clusters, out / "clusters.csv")
     write_members(res.members, out / "members.parquet")
     _csv(pd.DataFrame(res.prep.rejected, columns=list(REJECTED_COLUMNS)), out / "rejected.csv")

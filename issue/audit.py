@@ -47,6 +47,7 @@ from typing import Any
 
 from issue import anchor
 from omov.errors import IntegrityError, UsageError
+from omov.fileio import PRIVATE_FILE, make_private_dirs
 
 FORMAT_VERSION = "omov.audit/1"
 GENESIS = "0" * 64
@@ -134,8 +135,8 @@ def append(log_path: str | os.PathLike[str], event: str, **fields: Any) -> str:
         raise UsageError(f"audit log: field name(s) {sorted(clash)} are reserved")
     _check_no_tokens(fields, "fields")
     path = Path(log_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    make_private_dirs(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
     with os.fdopen(fd, "r+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:

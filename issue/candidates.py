@@ -310,7 +310,7 @@ def _name_parts(name: str) -> list[str]:
     """Name words, with leading titles (Dr, Cllr, Rev, …: nameparser's list, plus ``cllr``) off."""
     from nameparser.config import CONSTANTS
 
-    parts = [p for p in re.split(r"[\s\-'.]+", name_key(name)) if p]
+    parts = [p for p in re.split(r"[\W_]+", name_key(name)) if p]
     while len(parts) > 2 and (parts[0] in CONSTANTS.titles or parts[0] == "cllr"):
         parts.pop(0)
     return parts

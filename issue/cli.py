@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from issue import audit, changes, consistency, issuer, lookup, reasons
+from issue import audit, changes, consistency, destroy, issuer, lookup, reasons
 from issue.dispatch import DEFAULT_VOTE_URL
 from issue.register import Register
 from omov.appfactory import new_app
@@ -286,6 +286,34 @@ def verify_cmd(
             fix="run `omov issue run` (or `omov issue reissue`) to issue it",
         )
     _say("ok: one active token per eligible person; register and dispatch files agree")
+
+
+@app.command("destroy-dispatch")
+def destroy_dispatch_cmd(
+    out: Out,
+    keys: Keys = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: every letter and email has gone out.")
+    ] = False,
+) -> None:
+    """Destroy the dispatch files (the only plaintext tokens) once every letter has gone out.
+
+    Checks each file is exactly what omov wrote (else exit 4, nothing destroyed), records its
+    SHA-256 in the audit log, then deletes it and overwrites its bytes with zeros. `omov issue
+    verify` then checks against that record. On SSDs and journaling or copy-on-write file
+    systems an overwrite is not a guarantee: keep OUT on an encrypted volume
+    (docs/formats-issue.md). Without --yes it only lists the files (exit 2).
+
+    Example: omov issue destroy-dispatch --out out/issue --yes
+    """
+    destroy.require_confirmation(out, yes)
+    s = consistency.destroy_dispatch(out, keys=keys)
+    if not s.destroyed:
+        _say("no dispatch files to destroy")
+        return
+    _say(f"destroyed {len(s.destroyed)} dispatch file(s), letters of batches 1–{s.through_batch}")
+    if s.audit_head:
+        _say(f"audit head: {s.audit_head}")
 
 
 @audit_app.command("verify")

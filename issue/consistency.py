@@ -16,8 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from issue import audit, dispatch, freshness, reasons
-from issue.issuer import Paths, _session
+from issue import audit, destroy, dispatch, freshness, reasons
+from issue.issuer import Paths, _Session, _session
 from issue.schema import read_roll
 from issue.tokens import normalise_token
 from omov.errors import UsageError
@@ -135,9 +135,8 @@ def verify_report(out: Path, members: Path, *, keys: Path | None = None) -> Veri
         ).fetchone()
         if dupes:
             problems.append(f"{dupes} person(s) hold more than one active token")
-        if paths.audit.is_file():
-            entries = audit.read_entries(paths.audit)
-            problems += freshness.intake_runs_elsewhere(s.register, entries)
+        entries = audit.read_entries(paths.audit) if paths.audit.is_file() else []
+        problems += freshness.intake_runs_elsewhere(s.register, entries)
         (issued,) = s.ledger.conn.execute("SELECT count(*) FROM issuance").fetchone()
         in_register = sum(s.register.counts().values())
         if in_register != issued:
@@ -151,7 +150,8 @@ def verify_report(out: Path, members: Path, *, keys: Path | None = None) -> Veri
         bad = sum(1 for a in active.values() if states.get(a) not in ("unused", "used"))
         if bad:
             problems.append(f"{bad} active token(s) missing from the register or revoked there")
-        active_h = set(active.values())
+        problems += destroy.check_destruction(out, entries)
+        active_h = _expected_in_live_files(s, active, destroy.destroyed_through(entries))
         live: list[bytes] = []
         for channel in dispatch.CHANNELS:
             f = out / f"dispatch_{channel}.csv"
@@ -186,3 +186,22 @@ def verify_report(out: Path, members: Path, *, keys: Path | None = None) -> Veri
                         "carry a token the register lacks"
                     )
     return VerifyReport(problems, len(awaiting), len(barred))
+
+
+def _expected_in_live_files(s: _Session, active: dict[bytes, bytes], through: int) -> set[bytes]:
+    """Active token hashes the live dispatch files must list: those of batches after the last
+    destruction (``issue.destroy``; all of them if the files were never destroyed)."""
+    if not through:
+        return set(active.values())
+    rows = s.ledger.conn.execute(
+        "SELECT h FROM issuance WHERE status = 'active' AND batch > ?", (through,)
+    )
+    return {bytes(h) for (h,) in rows}
+
+
+def destroy_dispatch(out: Path, *, keys: Path | None = None) -> destroy.DestroySummary:
+    """Destroy the dispatch files (after recovery, under the issue lock); see ``issue.destroy``."""
+    paths = Paths.of(out, keys)
+    with _session(paths, None, create=False) as s:
+        batches = [b.batch for b in s.ledger.batches(["dispatched"])]
+        return destroy.destroy_dispatch(out, paths.audit, max(batches, default=0))

@@ -38,8 +38,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from issue.crashpoints import kill_point
+from omov.csvsafe import neutralise_array, restore_array
 from omov.errors import UsageError
-from omov.fileio import atomic_open, sha256_file, write_text_atomic
+from omov.fileio import atomic_open, make_private_dirs, sha256_file, write_text_atomic
 
 FORMAT_VERSION = "omov.dispatch/1"
 DEFAULT_VOTE_URL = "https://vote.example.invalid/ballot?token={token}"
@@ -67,7 +68,18 @@ POST_COLUMNS = (
     "vote_link",
 )
 COLUMNS = {"email": EMAIL_COLUMNS, "post": POST_COLUMNS}
-SPECIMEN_TOKEN = "0000-0000-0000-0000-0000-0"  # noqa: S105 (a printed specimen, never issued)
+#: The preview's token: reads SPECMEN and fails the check symbol (the valid one would end in Z),
+#: so it can never be issued, and a voting page refuses it if someone types it.
+SPECIMEN_TOKEN = "SPEC-MEN0-0000-0000-0000-X"  # noqa: S105 (a printed specimen, never issued)
+#: The preview's addressee: nobody. The preview is a file anyone may see (docs/formats-issue.md),
+#: so it never shows a real member, not even the only person of a one-person re-issue batch.
+SPECIMEN_MEMBER = {
+    "full_name": "A. N. Specimen",
+    "first_name": "Specimen",
+    "address": "1 Specimen Street",
+    "town": "Nowhere (SPECIMEN, not a real member)",
+    "postcode": "XX0 0XX",
+}
 
 _LETTER = jinja2.Environment(autoescape=True).from_string(
     """<!doctype html>
@@ -81,7 +93,8 @@ body{font-family:Georgia,serif;max-width:40em;margin:2em auto;line-height:1.5;co
 border:2px solid #111;padding:.4em .8em;display:inline-block}.specimen{color:#b00;font-weight:bold}
 .note{font-size:.9em;color:#444}
 </style></head><body>
-<p class="specimen">PREVIEW — the token below is a SPECIMEN; every real letter carries its own.</p>
+<p class="specimen">PREVIEW — a SPECIMEN letter to a person who does not exist. The code below is
+not valid (its check symbol is wrong); every real letter carries its member's own code.</p>
 <div class="addr">{{ name }}
 {% for line in address_lines %}{{ line }}
 {% endfor %}</div>
@@ -141,6 +154,8 @@ def _links(url: str, tokens: list[str]) -> list[str]:
 
 
 def _write_csv(path: Path, table: pa.Table) -> str:
+    """Write rows of ``_channel_table`` (or restored by ``_read_dispatch_csv``), neutralised."""
+    table = pa.table([neutralise_array(col) for col in table.columns], names=table.column_names)
     opts = pacsv.WriteOptions(include_header=True, quoting_style="needed")
     with atomic_open(path, "wb") as fh:
         pacsv.write_csv(table, fh, write_options=opts)
@@ -155,19 +170,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _preview(table: pa.Table, channel: str, url: str) -> str:
-    row = table.slice(0, 1).to_pylist()[0] if table.num_rows else {}
-    lines = (
-        [row.get("email") or ""]
-        if channel == "email"
-        else [row.get(k) or "" for k in ("address", "town", "postcode")]
-    )
+def preview_html(url: str) -> str:
+    """letter_preview.html: a postal letter to ``SPECIMEN_MEMBER`` with ``SPECIMEN_TOKEN``.
+
+    It depends on nothing but ``url``: no batch's rows, not even which channel they use.
+    """
+    m = SPECIMEN_MEMBER
     return _LETTER.render(
         format_version=FORMAT_VERSION,
-        channel=channel,
-        name=row.get("full_name") or "(name)",
-        first_name=row.get("first_name"),
-        address_lines=[x for x in lines if x],
+        channel="post",
+        name=m["full_name"],
+        first_name=m["first_name"],
+        address_lines=[m["address"], m["town"], m["postcode"]],
         token=SPECIMEN_TOKEN,
         link=_links(url, [SPECIMEN_TOKEN.replace("-", "")])[0],
     )
@@ -185,7 +199,10 @@ def _channel_table(
         "vote_link": _link_array(url, canonical),
     }
     return pa.table(
-        [cols[c] if c in cols else people.column(c).cast(pa.string()) for c in COLUMNS[channel]],
+        [
+            neutralise_array(cols[c] if c in cols else people.column(c).cast(pa.string()))
+            for c in COLUMNS[channel]
+        ],
         names=list(COLUMNS[channel]),
     )
 
@@ -205,11 +222,10 @@ def write_batch(
     ``people`` has the roll's columns for the persons of this batch, row-aligned with ``tokens``
     (canonical) and ``channels``. Rows are written in blocks so memory stays flat at 1M rows.
     """
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(directory)
     opts = pacsv.WriteOptions(include_header=True, quoting_style="needed")
     rows: dict[str, int] = {}
     digests: dict[str, str] = {}
-    preview: tuple[pa.Table, str] | None = None
     for channel in CHANNELS:
         idx = pc.indices_nonzero(pc.equal(channels, channel)).to_pylist()
         name = f"dispatch_{channel}.csv"
@@ -226,17 +242,11 @@ def write_batch(
                     channel,
                 )
                 writer.write_table(table)
-                if preview is None or (channel == "post" and preview[1] != "post"):
-                    preview = (table.slice(0, 1), channel)
             writer.close()
         digests[name] = sha256_file(directory / name)
         rows[channel] = len(idx)
-    table, channel = preview or (
-        pa.table({c: pa.array([], pa.string()) for c in POST_COLUMNS}),
-        "post",
-    )
     digests["letter_preview.html"] = write_text_atomic(
-        directory / "letter_preview.html", _preview(table, channel, url)
+        directory / "letter_preview.html", preview_html(url)
     )
     _fsync_dir(directory)
     _fsync_dir(directory.parent)
@@ -244,13 +254,15 @@ def write_batch(
 
 
 def _read_dispatch_csv(path: Path, channel: str) -> pa.Table:
+    """A dispatch file as omov wrote it, each cell restored to its raw value (``csvsafe``)."""
     types = {c: pa.string() for c in COLUMNS[channel]}
-    return pacsv.read_csv(
+    table = pacsv.read_csv(
         path,
         convert_options=pacsv.ConvertOptions(
             column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
+    return pa.table([restore_array(col) for col in table.columns], names=table.column_names)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -310,6 +322,8 @@ def update_live_files(
             table = pa.concat_tables([table, _read_dispatch_csv(new, channel)])
         digests[name] = _write_csv(live, table)
         kill_point(f"live_{channel}_written")
-    if batch_dir is not None and (batch_dir / "letter_preview.html").exists():
-        shutil.copyfile(batch_dir / "letter_preview.html", out / "letter_preview.html")
+    preview = batch_dir / "letter_preview.html" if batch_dir is not None else None
+    if preview is not None and preview.exists():
+        with atomic_open(out / "letter_preview.html", "wb") as fh, open(preview, "rb") as src:
+            shutil.copyfileobj(src, fh)
     return digests

@@ -88,7 +88,7 @@ from issue.register import USED, Register
 from issue.schema import read_roll
 from issue.tokens import new_tokens
 from omov.errors import IntegrityError, ProblemsFound, UsageError
-from omov.fileio import sha256_file, write_json_atomic
+from omov.fileio import make_private_dirs, sha256_file, write_json_atomic
 
 ROLL_CHANGE_POLICIES = ("refuse", "revoke-vanished")
 
@@ -145,7 +145,7 @@ class Paths:
 @contextmanager
 def _locked(paths: Paths) -> Iterator[None]:
     """One writer per election directory (the intake writes the register, never this lock)."""
-    paths.out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(paths.out)
     fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

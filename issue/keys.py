@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import stat
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from omov.errors import IntegrityError, UsageError
+from omov.fileio import write_new_file_atomic
 
 FORMAT_VERSION = "omov.keys/1"
 _ELECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -111,17 +111,8 @@ class MemberKey:
 
 
 def _write_new_key_file(path: Path, doc: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """Create the key file atomically (0600); FileExistsError if it exists (never overwritten)."""
+    write_new_file_atomic(path, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _read_key_file(path: Path, kind: str) -> dict[str, str]:
@@ -135,9 +126,19 @@ def _read_key_file(path: Path, kind: str) -> dict[str, str]:
             fix=f"chmod 600 {path}",
         )
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):
         raise UsageError(f"key file {path} cannot be read as an omov key file") from None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        what = "empty" if not text.strip() else "incomplete or damaged (not valid JSON)"
+        raise IntegrityError(
+            f"key file {path} is {what}; omov writes key files all at once, so it was cut "
+            "short outside omov (an older omov killed while writing it, a full disk, an edit)",
+            fix="restore it from the scrutineer's backup; if no token was ever issued with it "
+            "(no register.sqlite beside it), delete it and run again",
+        ) from None
     if not isinstance(doc, dict) or doc.get("format_version") != FORMAT_VERSION:
         raise UsageError(f"key file {path} is not an {FORMAT_VERSION} file")
     if doc.get("kind") not in (kind, "scrutineer"):

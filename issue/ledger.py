@@ -35,6 +35,7 @@ from pathlib import Path
 from issue.keys import MemberKey
 from issue.register import connect, insert_rows, sort_order
 from omov.errors import IntegrityError, UsageError
+from omov.fileio import create_private_file
 
 FORMAT_VERSION = "omov.ledger/1"
 
@@ -92,7 +93,8 @@ class Ledger:
     def open(cls, path: Path, key: MemberKey, *, create: bool = False) -> Ledger:
         if not create and not path.is_file():
             raise UsageError(f"ledger {path} does not exist", fix="run `omov issue run` first")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            create_private_file(path)  # 0600 (and so its -wal/-shm) whatever the umask
         conn = connect(path)
         conn.execute("PRAGMA foreign_keys = ON")
         try:

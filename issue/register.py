@@ -100,6 +100,7 @@ from issue.register_schema import (
 )
 from issue.tokens import TokenFormatError, normalise_token
 from omov.errors import IntegrityError, UsageError
+from omov.fileio import create_private_file
 
 #: The register's API; the constants and helpers live in ``issue.register_schema``.
 __all__ = [
@@ -151,7 +152,8 @@ class Register:
         vote_key = load_vote_key(key) if isinstance(key, Path) else key
         if not create and not path.is_file():
             raise UsageError(f"register {path} does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            create_private_file(path)  # 0600 (and so its -wal/-shm) whatever the umask
         conn = connect(path)
         try:
             if create:

@@ -10,13 +10,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable, Iterator, Sequence
 
+from omov.textio import csv_cell
+
 #: The ``format_version`` written in the ``#omov-ballots`` preamble (and the one the count reads).
 CSV_FORMAT_VERSION = 1
-
-
-def csv_cell(text: str) -> str:
-    """One CSV cell, quoted only when it must be (comma, quote or line break)."""
-    return '"' + text.replace('"', '""') + '"' if any(ch in text for ch in ',"\n\r') else text
 
 
 def csv_grid_lines(
@@ -33,9 +30,11 @@ def csv_grid_lines(
     as much as the writing at 1M ballots.
     """
     head = f"#omov-ballots format_version={CSV_FORMAT_VERSION} seats={seats}"
-    yield head + (" title=" + shlex.quote(title) if title else "") + "\n"
+    # A preamble line holding a comma becomes one quoted cell (the reader undoes it), so a title
+    # can never start a second, executable cell; names are neutralised (docs/formats.md).
+    yield csv_cell(head + (" title=" + shlex.quote(title) if title else "")) + "\n"
     if withdrawn:
-        yield "#withdrawn=" + shlex.quote("|".join(withdrawn)) + "\n"
+        yield csv_cell("#withdrawn=" + shlex.quote("|".join(withdrawn))) + "\n"
     yield ",".join(["weight", *(csv_cell(n) for n in names)]) + "\n"
     blank = [""] * len(names)
     marks = [str(i) for i in range(len(names) + 1)]

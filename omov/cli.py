@@ -6,6 +6,7 @@ usage errors) to the documented exit codes, so stages stay free of ``sys.exit``.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ import typer
 
 from omov.appfactory import new_app
 from omov.errors import ExitCode, OmovError
+from omov.fileio import PRIVATE_UMASK
 from omov.identity import check_package_identity
 
 
@@ -111,6 +113,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     Usage errors are reported by click itself (exit 2); ``OmovError`` carries its own code; any
     other exception is a bug and is reported without local variables (they may hold tokens).
+    The umask is left alone here (``run`` may be called from threads, and the umask is the
+    process's): ``main`` sets it; omov.fileio sets every mode explicitly anyway.
     """
     try:
         check_package_identity()
@@ -135,5 +139,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: umask 077 for the whole process, then the command.
+
+    Belt and braces: omov.fileio already creates every file 0600 and folder 0700; the umask also
+    covers files a library creates by itself.
+    """
+    os.umask(PRIVATE_UMASK)
     sys.exit(run())

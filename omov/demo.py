@@ -25,6 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from omov.cli import build_app, run
+from omov.csvsafe import restore
+from omov.fileio import make_private_dirs, private_umask, write_text_atomic
 
 ELECTION = "demo-2026"
 DEMO_MARKER = ".omov-demo"
@@ -81,8 +83,8 @@ def prepare_out(out: Path) -> None:
         if any(out.iterdir()) and not (out / DEMO_MARKER).exists():
             raise SystemExit(f"demo: {out} exists and was not made by the demo; choose --out")
         shutil.rmtree(out)
-    out.mkdir(parents=True)
-    (out / DEMO_MARKER).write_text("made by `make demo`; safe to delete\n")
+    make_private_dirs(out)  # 0700: it will hold tokens, keys and personal data
+    write_text_atomic(out / DEMO_MARKER, "made by `make demo`; safe to delete\n")
 
 
 def run_step(step: Step, commands: set[str], console: Console) -> Outcome:
@@ -103,7 +105,7 @@ def first_dispatch_row(issue_dir: Path) -> dict[str, str]:
         if path.exists():
             with path.open(newline="", encoding="utf-8") as fh:
                 for row in csv.DictReader(fh):
-                    return row
+                    return {restore(k): restore(v) for k, v in row.items()}
     raise SystemExit("demo: the issue step wrote no dispatch rows")
 
 
@@ -241,6 +243,13 @@ def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the demo under umask 077 (as the ``omov`` command runs); see ``demo``."""
+    with private_umask():
+        return demo(argv)
+
+
+def demo(argv: list[str] | None = None) -> int:
+    """The pipeline steps, their summary table, and the exit code (1 if a step failed)."""
     parser = argparse.ArgumentParser(description="Run the whole omov pipeline on sample data.")
     parser.add_argument("--sample", type=Path, default=Path("sample_data"))
     parser.add_argument("--out", type=Path, default=Path("out/demo"))

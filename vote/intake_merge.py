@@ -15,7 +15,7 @@ from typing import Any
 from issue.candidates import BallotCandidate, BallotDefinition
 from omov.blt import read_blt
 from omov.errors import InputError, IntegrityError, UsageError
-from omov.fileio import sha256_file, write_json_atomic
+from omov.fileio import make_private_dirs, sha256_file, write_json_atomic
 from omov.textio import read_json
 from vote import intake as core
 from vote.intake_outputs import write_ballots
@@ -80,7 +80,7 @@ def merge_intakes(dirs: Sequence[Path], out: Path, audit_log: Path | None = None
         "",
         tuple(BallotCandidate(i, n, "") for i, n in enumerate(first["candidates"], start=1)),
     )
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out)
     outputs = write_ballots(out, result, ballot)  # rejections stay in each intake's own list
     doc = {
         "format_version": MERGE_FORMAT_VERSION,

@@ -24,7 +24,7 @@ from typing import Any
 from issue.candidates import BallotDefinition
 from issue.keys import VoteKey
 from omov.errors import InputError, IntegrityError, UsageError
-from omov.fileio import sha256_file
+from omov.fileio import make_private_dirs, sha256_file
 from vote import intake as core
 from vote import intake_journal as journal
 from vote.intake_outputs import (
@@ -156,7 +156,7 @@ def take_in(req: IntakeRequest) -> IntakeOutcome:
     ballot = read_ballot_definition(req.ballot_def)
     key = load_key(req.keys, ballot)
     check_headers(channels)
-    req.out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(req.out)
     with journal.locked(req.out):
         digests = {c.name: sha256_file(c.path) for c in channels}
         inputs = journal.RunInputs(
