@@ -425,6 +425,7 @@ def run(
     audit_log: Path | None,
     batch_size: int = 50_000,
     consume_chunk: int = 50_000,
+    web: Path | None = None,
 ) -> dict[str, Any]:
     """The whole intake, or the rest of one that was killed; returns the report (also in OUT).
 
@@ -433,17 +434,23 @@ def run(
     journal finished.
     """
     from issue.crashpoints import kill_point
+    from vote import web_channel
 
-    channels = parse_channels(files, specs)
+    channels = parse_channels(files, specs) if files or specs or web is None else []
     ballot = read_ballot_definition(ballot_def)
     check_headers(channels)
+    box = web_channel.open_sealed(web, ballot, ballot_def) if web is not None else None
+    if box is not None and any(c.name == web_channel.CHANNEL for c in channels):
+        raise UsageError("a channel file is named 'web'; --web takes that name: rename it")
     out.mkdir(parents=True, exist_ok=True)
     with journal.locked(out):
         digests = {c.name: sha256_file(c.path) for c in channels}
+        if box is not None:
+            digests[web_channel.CHANNEL] = box.sha256
         inputs = journal.RunInputs(
             ballot.election_id,
             sha256_file(ballot_def),
-            journal.channel_digests([c.name for c in channels], digests),
+            journal.channel_digests(list(digests), digests),
         )
         doc = journal.read(out)
         if doc is None:
@@ -455,7 +462,10 @@ def run(
             doc = _start_or_resume(out, doc, inputs, audit_log)
             kill_point("intake_journal_written")
             adapter = RegisterAdapter(register, consume_chunk, bytes.fromhex(doc["run_id"]))
+            if box is not None:
+                web_channel.claim(box, doc["run_id"])
             result = _run_with_progress(channels, len(ballot.candidates), adapter, batch_size)
+            web_rows = web_channel.take_in(result, box) if box is not None else 0
             outputs = write_outputs(out, result, ballot, channels)
             run_info = {
                 "id": doc["run_id"],
@@ -466,7 +476,8 @@ def run(
                 result,
                 ballot,
                 ballot_def,
-                _inputs(channels, result, digests),
+                _inputs(channels, result, digests)
+                + ([web_channel.input_entry(box, web_rows)] if box is not None else []),
                 outputs,
                 register.counts(),
                 run_info,
@@ -710,6 +721,10 @@ def intake(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows read and checked at a time.")
     ] = 50_000,
+    web: Annotated[
+        Path | None,
+        typer.Option("--web", help="A sealed ballot box (`omov vote close`): the web channel."),
+    ] = None,
 ) -> None:
     """Check returned ballots against the register (first use wins) and write ballots.blt.
 
@@ -719,7 +734,9 @@ def intake(
 
     Example: omov vote intake online.csv --channel postal=keyed.csv --register out/issue/register.sqlite --keys out/issue/vote.key --ballot-def out/pack/ballot_definition.json --out out/intake
     """  # noqa: E501
-    report = run(files or [], channel or [], register, keys, ballot_def, out, audit_log, batch_size)
+    report = run(
+        files or [], channel or [], register, keys, ballot_def, out, audit_log, batch_size, web=web
+    )
     t = report["totals"]
     typer.echo(f"received {t['received']:,}: valid {t['valid']:,}, rejected {t['rejected']:,}")
     for name in OUTPUT_NAMES:

@@ -1,0 +1,135 @@
+"""Casting: one writer thread turns concurrent ballots into durable batches (group commit).
+
+Why a thread and batches: every durable SQLite commit waits for an fsync (~3 ms here), and a
+ballot needs three (box, register, box: ``vote.box``). One commit per ballot would cap the
+server near a few hundred ballots a second; a writer that takes every ballot waiting in the
+queue as one batch pays the three fsyncs once per batch, so throughput grows with load while
+each member still gets an answer only after their ballot is on disk.
+
+The event loop never blocks on a write: ``cast`` puts the ballot on a queue and awaits a
+future the writer completes after ``settle`` has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from issue.crashpoints import kill_point
+from vote.ballot import Outcome
+from vote.box import BallotBox
+
+_log = logging.getLogger("omov.vote")
+_REGISTER_OUTCOME = {
+    "won": Outcome.CAST,
+    "used": Outcome.USED,
+    "revoked": Outcome.REVOKED,
+    "unknown": Outcome.UNKNOWN,
+}
+MAX_BATCH = 512
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The answer to one ballot: its outcome and, if it was recorded, its confirmation code."""
+
+    outcome: Outcome
+    confirmation: str = ""
+
+
+@dataclass
+class _Job:
+    token_hash: bytes
+    marks: str
+    future: Future[Cast]
+
+
+class CastingError(RuntimeError):
+    """The batch could not be written; the box was recovered and the member may try again."""
+
+
+class Caster:
+    """The box's only writer. ``start()`` once; ``cast()`` from any coroutine; ``stop()``.
+
+    ``register`` is an ``issue.register.Register`` used by this thread alone.
+    """
+
+    def __init__(self, box: BallotBox, register: Any, max_batch: int = MAX_BATCH) -> None:
+        self._box = box
+        self._register = register
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="omov-caster", daemon=True)
+        self.batches = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish every queued ballot, then stop the thread."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    async def cast(self, token_hash: bytes, marks: str) -> Cast:
+        """Record ``marks`` if this token wins first use; returns after the box has committed."""
+        future: Future[Cast] = Future()
+        self._queue.put(_Job(token_hash, marks, future))
+        return await asyncio.wrap_future(future)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            jobs = [first]
+            while len(jobs) < self._max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                jobs.append(job)
+            self._write(jobs)
+
+    def _write(self, jobs: Sequence[_Job]) -> None:
+        from issue.register import new_run_id
+
+        batch = new_run_id()
+        try:
+            staged = self._box.stage(batch, [(j.token_hash, j.marks) for j in jobs])
+            kill_point("web_staged")
+            states = self._register.consume_many_hashes([j.token_hash for j in jobs], run_id=batch)
+            kill_point("web_consumed")
+            winners = [s.key for s, state in zip(staged, states, strict=True) if state == "won"]
+            self._box.settle(batch, winners)
+            kill_point("web_settled")
+        except Exception as exc:
+            # Never the exception's text: it could quote a value. The box is made whole again
+            # from the register's record; the members are told to try again.
+            _log.error(
+                "casting: a batch of %d failed (%s); recovering", len(jobs), type(exc).__name__
+            )
+            self._recover()
+            for job in jobs:
+                job.future.set_exception(CastingError("the ballot could not be recorded"))
+            return
+        self.batches += 1
+        for job, stage, state in zip(jobs, staged, states, strict=True):
+            outcome = _REGISTER_OUTCOME.get(state, Outcome.USED)
+            job.future.set_result(Cast(outcome, stage.code if outcome is Outcome.CAST else ""))
+
+    def _recover(self) -> None:
+        try:
+            self._box.recover(self._register.path)
+        except Exception as exc:  # the next start recovers; nothing was confirmed
+            _log.error("casting: recovery failed (%s)", type(exc).__name__)
