@@ -78,9 +78,17 @@ class Period:
             raise UsageError("the ballot must close after it opens (--closes after --opens)")
 
     def phase(self, now: dt.datetime) -> Phase:
+        """Not open yet, open, or closed at ``now``."""
         if now < self.opens:
             return Phase.NOT_OPEN
         return Phase.OPEN if now < self.closes else Phase.CLOSED
+
+
+def human_time(when: dt.datetime) -> str:
+    """``4 December 2026, 17:00 (UTC+01:00)``: a deadline as people read it, zone included."""
+    offset = when.strftime("%z")
+    zone = "UTC" if offset in ("+0000", "") else f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{when.day} {when.strftime('%B %Y, %H:%M')} ({zone})"
 
 
 # ---- what the member submitted -------------------------------------------------------------

@@ -66,6 +66,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         csrf_field=CSRF_FIELD,
         opens=election.period.opens.isoformat(),
         closes=election.period.closes.isoformat(),
+        opens_text=core.human_time(election.period.opens),
+        closes_text=core.human_time(election.period.closes),
         **context,
     )
     response = HTMLResponse(html, status_code=status)
