@@ -49,7 +49,8 @@ def write_ballot_def(path: Path, election: str = "e1", seats: int = 2) -> Path:
         title="Test NEC election",
         order="alphabetical",
         candidates=tuple(
-            cands.BallotCandidate(i, n, o) for i, (n, o) in enumerate(zip(NAMES, ORGS), 1)
+            cands.BallotCandidate(i, n, o)
+            for i, (n, o) in enumerate(zip(NAMES, ORGS, strict=True), 1)
         ),
     )
     write_json_atomic(path, cands.ballot_definition_to_dict(ballot))
@@ -136,7 +137,7 @@ def server(e: WebElection, **kw: str) -> Iterator[tuple[str, subprocess.Popen[by
     port = free_port()
     errlog = e.root / f"server-{port}.log"
     with errlog.open("wb") as err:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             serve_argv(e, port, **kw), stdout=err, stderr=err, cwd=ROOT, env=dict(os.environ)
         )
     base = f"http://127.0.0.1:{port}"
