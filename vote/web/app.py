@@ -169,4 +169,31 @@ def serve(opts: ServeOptions, host: str, port: int, ready: Any = None) -> None:
         server = uvicorn.Server(config)
         if ready is not None:
             ready(handle)
-        server.run()
+        _run_until_signalled(server)
+
+
+class _Stopped(Exception):
+    """SIGINT or SIGTERM arrived: uvicorn has shut down gracefully and re-raised the signal."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
+def _run_until_signalled(server: Any) -> None:
+    """Serve until SIGINT/SIGTERM; a signalled stop is a normal end (exit 0), not an error.
+
+    uvicorn finishes in-flight requests (so the caster finishes every queued ballot), then
+    re-raises the signal it caught to the handler that was installed before it: ours.
+    """
+    import asyncio
+    import signal
+
+    previous = {s: signal.signal(s, _stopped) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        asyncio.run(server.serve())
+    except (_Stopped, KeyboardInterrupt):
+        pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
