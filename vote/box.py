@@ -20,7 +20,8 @@ First use, shared with intake, and durable before answering (``vote.casting`` dr
 2. issue/'s ``Register.consume_many_hashes(hashes, run_id=batch)`` — the very method intake
    uses — marks the winners used *by that batch id* and commits (fsync).
 3. ``settle``: the winners move to ``ballots`` and ``confirmations``, the whole batch leaves
-   ``pending`` (fsync). Only then are the members answered.
+   ``pending``. Only then are the members answered. (This commit needs no fsync: it only
+   derives from steps 1 and 2, which are durable, and ``recover`` redoes it after a crash.)
 
 Killed anywhere, ``recover`` finishes the job from the register's own record: a pending ballot
 whose token the register shows used by its batch id is kept (the register committed); any other
@@ -213,9 +214,20 @@ class BallotBox:
                 return code
 
     def settle(self, batch: bytes, winners: Sequence[bytes]) -> None:
-        """Step 3: the winners' ballots and codes recorded, the batch gone from ``pending``."""
-        with transaction(self._conn) as conn:
-            self._settle(conn, batch, winners)
+        """Step 3: the winners' ballots and codes recorded, the batch gone from ``pending``.
+
+        Committed with ``synchronous=NORMAL`` (no fsync of its own): it needs none. Everything
+        it writes is derived from what steps 1 and 2 made durable — the staged ballot and code,
+        and the register's record of which tokens the batch won — so if a crash loses this
+        commit, ``recover`` redoes it exactly (same ballots, same codes) before anything else
+        reads the box. WAL keeps commits in order: the next durable commit makes it durable too.
+        """
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            with transaction(self._conn) as conn:
+                self._settle(conn, batch, winners)
+        finally:
+            self._conn.execute("PRAGMA synchronous = FULL")
 
     @staticmethod
     def _settle(conn: sqlite3.Connection, batch: bytes, winners: Sequence[bytes]) -> None:

@@ -67,6 +67,7 @@ class Caster:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="omov-caster", daemon=True)
         self.batches = 0
+        self.cast_jobs = 0  #: ballots that went through a batch (won or not)
 
     def start(self) -> None:
         self._thread.start()
@@ -124,6 +125,7 @@ class Caster:
                 job.future.set_exception(CastingError("the ballot could not be recorded"))
             return
         self.batches += 1
+        self.cast_jobs += len(jobs)
         for job, stage, state in zip(jobs, staged, states, strict=True):
             outcome = _REGISTER_OUTCOME.get(state, Outcome.USED)
             job.future.set_result(Cast(outcome, stage.code if outcome is Outcome.CAST else ""))

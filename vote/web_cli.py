@@ -86,7 +86,12 @@ def serve(
     def ready(handle: object) -> None:
         typer.echo(f"omov vote: serving on http://{host}:{port}/ (box {box})", err=True)
 
-    run_server(opts, host, port, ready)
+    done = run_server(opts, host, port, ready)
+    typer.echo(
+        f"omov vote: stopped; {done['ballots']} ballots taken to the register in "
+        f"{done['batches']} batches this run",
+        err=True,
+    )
 
 
 def status(

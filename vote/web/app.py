@@ -151,8 +151,11 @@ def opened(opts: ServeOptions) -> Iterator[Opened]:
             handle.close()
 
 
-def serve(opts: ServeOptions, host: str, port: int, ready: Any = None) -> None:
-    """Run the server until interrupted (SIGINT/SIGTERM finish the queued ballots first)."""
+def serve(opts: ServeOptions, host: str, port: int, ready: Any = None) -> dict[str, int]:
+    """Run the server until interrupted (SIGINT/SIGTERM finish the queued ballots first).
+
+    Returns what this run cast: ``{"ballots": n, "batches": m}`` (aggregates only).
+    """
     import uvicorn
 
     with opened(opts) as handle:
@@ -170,6 +173,8 @@ def serve(opts: ServeOptions, host: str, port: int, ready: Any = None) -> None:
         if ready is not None:
             ready(handle)
         _run_until_signalled(server)
+        caster = handle.service.caster
+        return {"ballots": caster.cast_jobs, "batches": caster.batches}
 
 
 class _Stopped(Exception):
