@@ -164,13 +164,13 @@ def start_omov(work: Path, port: int) -> subprocess.Popen[bytes]:
         str(port),
     ]
     log = (work / "omov-server.log").open("wb")
-    return subprocess.Popen(argv, stdout=log, stderr=log, cwd=ROOT)  # noqa: S603
+    return subprocess.Popen(argv, stdout=log, stderr=log, cwd=ROOT)
 
 
 def start_floor(work: Path, port: int) -> subprocess.Popen[bytes]:
     log = (work / "floor-server.log").open("wb")
     argv = [sys.executable, "-c", FLOOR_APP, str(work / "floor.sqlite"), str(port)]
-    return subprocess.Popen(argv, stdout=log, stderr=log, cwd=ROOT)  # noqa: S603
+    return subprocess.Popen(argv, stdout=log, stderr=log, cwd=ROOT)
 
 
 def wait_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -294,7 +294,8 @@ def run_phase(
     result["server_exit"] = result_exit
     print(
         f"{name}: {result['ballots_per_s']} ballots/s, p50 {result['p50_ms']} ms, p99 "
-        f"{result['p99_ms']} ms, errors {result['errors']}, RSS {result['server_peak_rss_mib']} MiB",
+        f"{result['p99_ms']} ms, errors {result['errors']}, "
+        f"RSS {result['server_peak_rss_mib']} MiB",
         flush=True,
     )
     return result
