@@ -97,14 +97,23 @@ def serve(
 def status(
     box: Box,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    register: Annotated[
+        Path | None, typer.Option("--register", help="Also: tokens used, web vs other channels.")
+    ] = None,
+    keys: Annotated[Path | None, typer.Option("--keys", help="vote.key, with --register.")] = None,
+    audit_log: Annotated[
+        Path | None, typer.Option("--audit-log", help="Also: the audit log's head (verified).")
+    ] = None,
 ) -> None:
-    """Aggregates of a ballot box only: ballots recorded, in flight, sealed or not.
+    """Aggregates only: ballots in the box, tokens used by channel, the audit head.
 
-    Example: omov vote status --box out/box --json
-    """
-    from vote.box import status as box_status
+    Example: omov vote status --box out/box --register out/issue/register.sqlite --keys out/issue/vote.key --audit-log out/issue/audit.log --json
+    """  # noqa: E501
+    from vote.status import status as vote_status
 
-    doc = box_status(box)
+    if (register is None) != (keys is None):
+        raise UsageError("--register and --keys go together")
+    doc = vote_status(box, register, keys, audit_log)
     if as_json:
         typer.echo(json.dumps(doc, sort_keys=True))
         return
@@ -112,6 +121,11 @@ def status(
     typer.echo(f"ballot box {box}: {state}; {doc['ballots']} ballots recorded")
     if doc.get("pending"):
         typer.echo(f"  {doc['pending']} in flight")
+    if "used_by_channel" in doc:
+        used = doc["used_by_channel"]
+        typer.echo(f"  tokens used: web {used['web']}, other channels {used['other_channels']}")
+    if "audit_head" in doc:
+        typer.echo(f"  audit head: #{doc['audit_head']['seq']} {doc['audit_head']['hash']}")
 
 
 def close(

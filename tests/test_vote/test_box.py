@@ -232,3 +232,19 @@ def test_status_reports_aggregates_only(tmp_path: Path, capsys: pytest.CaptureFi
     assert run(["vote", "status", "--box", str(e.box), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["ballots"] == 2 and doc["sealed"] is True
+
+
+def test_status_by_channel_and_audit_head(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    e = build(tmp_path)  # three tokens were used by another channel before
+    _fill(e, 4)
+    close_box(e.box, e.log, now=NOW)
+    argv = ["vote", "status", "--box", str(e.box), "--register", str(e.register)]
+    assert run([*argv, "--json"]) == 2  # --keys missing
+    capsys.readouterr()
+    argv += ["--keys", str(e.keys), "--audit-log", str(e.log), "--json"]
+    assert run(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["used_by_channel"] == {"web": 4, "other_channels": 3}
+    assert doc["audit_head"]["hash"] == audit.head(e.log).hash
