@@ -275,3 +275,19 @@ def test_vote_link_keeps_the_token_out_of_query_strings() -> None:
     ):
         with pytest.raises(UsageError):
             check_vote_url(bad)
+
+
+def test_oversized_bodies_are_refused_unread(web: tuple[TestClient, Clock, WebElection]) -> None:
+    client, _, e = web
+    big = b'{"token": "' + b"A" * 70_000 + b'", "ranking": [1]}'
+    r = client.post("/api/v1/ballots", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.headers["cache-control"] == "no-store"
+
+    def chunks():  # no Content-Length: the stream is cut off at the limit
+        for _ in range(100):
+            yield b"x" * 1024
+
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = client.post("/ballot", content=chunks(), headers=form)
+    assert r.status_code == 413
+    assert register_states(e, [e.unused[0]])[e.unused[0]] == "unused"

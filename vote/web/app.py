@@ -30,7 +30,7 @@ from vote.ballot import Period
 from vote.casting import Caster
 from vote.web import api, pages
 from vote.web.limits import FailureLimiter, Limits
-from vote.web.security import SafeErrors, SecurityHeaders
+from vote.web.security import BodyLimit, SafeErrors, SecurityHeaders
 from vote.web.service import Election, VotingService
 
 _log = logging.getLogger("omov.vote")
@@ -63,7 +63,7 @@ def build_app(service: VotingService) -> ASGIApp:
         exception_handlers={404: pages.not_found},
     )
     app.state.service = service
-    return SafeErrors(SecurityHeaders(app))
+    return SafeErrors(BodyLimit(SecurityHeaders(app)))
 
 
 @dataclass

@@ -6,6 +6,8 @@
 * Forms carry a CSRF value that must equal the ``omov_csrf`` cookie (double submit, compared with
   ``hmac.compare_digest``; the cookie is ``SameSite=Strict`` and ``HttpOnly``). The JSON API takes
   no cookie and only ``application/json``, which a cross-site form cannot send.
+* ``BodyLimit``: a request body over 64 KiB is refused (413) before it is read into memory
+  (a ballot form for 100 candidates is a few KiB).
 * ``SafeErrors`` is the outermost layer: any exception becomes a plain 500 page, and the log
   gets the exception's *type* only (a message or traceback could quote a token).
 """
@@ -65,6 +67,67 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+MAX_BODY = 64 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a declared Content-Length over the limit; a body sent without
+    one (chunked) is read first, up to the limit, and replayed to the app."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lengths = [v for k, v in scope.get("headers", []) if k == b"content-length"]
+        if lengths:
+            if not lengths[0].isdigit() or int(lengths[0]) > self.limit:
+                await _plain(send, 413, b"Request body too large.")
+                return
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # a disconnect: let the app see it
+                return
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await _plain(send, 413, b"Request body too large.")
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                *HEADERS.items(),
+                (b"content-security-policy", CSP.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class SafeErrors:
     """Outermost ASGI layer: an exception is logged by type only and answered with a bare 500."""
 
@@ -86,19 +149,9 @@ class SafeErrors:
             _log.error("request failed: %s at %s", type(exc).__name__, scope.get("path", "?"))
             if started or scope["type"] != "http":
                 return
-            body = b"Something went wrong on the server. Your code has not been used; try again."
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        *HEADERS.items(),
-                        (b"content-security-policy", CSP.encode()),
-                    ],
-                }
+            await _plain(
+                send, 500, b"Something went wrong on the server. Nothing was recorded; try again."
             )
-            await send({"type": "http.response.body", "body": body})
 
 
 def csrf_value(request: Request) -> tuple[str, bool]:
