@@ -241,14 +241,17 @@ class BallotBox:
             conn.execute("INSERT INTO confirmations (code) VALUES (?)", (row[1],))
         conn.execute("DELETE FROM pending WHERE batch = ?", (batch,))
 
-    def recover(self, register_path: Path) -> tuple[int, int]:
-        """Finish every batch a crash left in ``pending``: (ballots kept, ballots dropped).
+    def recover(self, register_path: Path, only: bytes | None = None) -> tuple[int, int]:
+        """Finish every batch a crash left in ``pending`` (or just batch ``only``, when one
+        batch failed in a running server): (ballots kept, ballots dropped).
 
         A pending ballot is kept iff the register shows its token used by its batch id (the
         first of the batch's rows with that token, as ``consume_many_hashes`` decides repeats).
         """
         kept = dropped = 0
         batches = [b for (b,) in self._conn.execute("SELECT DISTINCT batch FROM pending")]
+        if only is not None:
+            batches = [b for b in batches if b == only]
         if not batches:
             return 0, 0
         with _read_register(register_path) as reg, transaction(self._conn) as conn:

@@ -120,7 +120,7 @@ class Caster:
             _log.error(
                 "casting: a batch of %d failed (%s); recovering", len(jobs), type(exc).__name__
             )
-            self._recover()
+            self._recover(batch)
             for job in jobs:
                 job.future.set_exception(CastingError("the ballot could not be recorded"))
             return
@@ -130,8 +130,8 @@ class Caster:
             outcome = _REGISTER_OUTCOME.get(state, Outcome.USED)
             job.future.set_result(Cast(outcome, stage.code if outcome is Outcome.CAST else ""))
 
-    def _recover(self) -> None:
+    def _recover(self, batch: bytes) -> None:
         try:
-            self._box.recover(self._register.path)
+            self._box.recover(self._register.path, only=batch)
         except Exception as exc:  # the next start recovers; nothing was confirmed
             _log.error("casting: recovery failed (%s)", type(exc).__name__)

@@ -248,3 +248,38 @@ def test_status_by_channel_and_audit_head(
     doc = json.loads(capsys.readouterr().out)
     assert doc["used_by_channel"] == {"web": 4, "other_channels": 3}
     assert doc["audit_head"]["hash"] == audit.head(e.log).hash
+
+
+class _FlakyRegister:
+    """The real register, but the consume fails before or after it has committed."""
+
+    def __init__(self, reg: Register, after: bool) -> None:
+        self._reg, self.after, self.path = reg, after, reg.path
+
+    def consume_many_hashes(self, hashes: list[bytes], run_id: bytes) -> list[str]:
+        if not self.after:
+            raise OSError("disk full")
+        self._reg.consume_many_hashes(hashes, run_id=run_id)
+        raise OSError("lost the answer")
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_a_failed_batch_is_recovered_and_the_member_told(tmp_path: Path, after: bool) -> None:
+    import asyncio
+
+    from vote.casting import Caster, CastingError
+
+    e = build(tmp_path)
+    box = _open(e)
+    with Register.open(e.register, e.keys) as reg:
+        caster = Caster(box, _FlakyRegister(reg, after))
+        caster.start()
+        try:
+            with pytest.raises(CastingError):
+                asyncio.run(caster.cast(reg.token_hash(e.unused[0]), "1;;;;;"))
+        finally:
+            caster.stop()
+        assert box.counts()["pending"] == 0
+        state = reg.check(e.unused[0])
+    # Committed in the register: the ballot is kept (a retry will say "used"); not: dropped.
+    assert (state, box_marks(e.box)) == (("used", ["1;;;;;"]) if after else ("unused", []))
