@@ -38,6 +38,7 @@ import fcntl
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,10 +134,12 @@ def is_sealed(box_dir: Path) -> bool:
 
 
 class BallotBox:
-    """The live box (see the module docstring). Use from one thread at a time."""
+    """The live box (see the module docstring). Its transactions hold a lock, so the caster's
+    stager and committer threads can share it (one transaction at a time)."""
 
     def __init__(self, conn: sqlite3.Connection, box_dir: Path, meta: dict[str, str]) -> None:
         self._conn = conn
+        self._lock = threading.Lock()  # the caster's two threads share the connection
         self.dir = box_dir
         self.meta = meta
 
@@ -190,7 +193,7 @@ class BallotBox:
     def stage(self, batch: bytes, items: Sequence[tuple[bytes, str]]) -> list[Staged]:
         """Step 1: ``(token hash, marks)`` pairs into ``pending`` under ``batch``; committed."""
         staged: list[Staged] = []
-        with transaction(self._conn) as conn:
+        with self._lock, transaction(self._conn) as conn:
             for pos, (h, marks) in enumerate(items):
                 key = secrets.token_bytes(KEY_BYTES)
                 code = self._fresh_code(conn)
@@ -222,12 +225,13 @@ class BallotBox:
         commit, ``recover`` redoes it exactly (same ballots, same codes) before anything else
         reads the box. WAL keeps commits in order: the next durable commit makes it durable too.
         """
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        try:
-            with transaction(self._conn) as conn:
-                self._settle(conn, batch, winners)
-        finally:
-            self._conn.execute("PRAGMA synchronous = FULL")
+        with self._lock:
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                with transaction(self._conn) as conn:
+                    self._settle(conn, batch, winners)
+            finally:
+                self._conn.execute("PRAGMA synchronous = FULL")
 
     @staticmethod
     def _settle(conn: sqlite3.Connection, batch: bytes, winners: Sequence[bytes]) -> None:
@@ -248,6 +252,10 @@ class BallotBox:
         A pending ballot is kept iff the register shows its token used by its batch id (the
         first of the batch's rows with that token, as ``consume_many_hashes`` decides repeats).
         """
+        with self._lock:
+            return self._recover(register_path, only)
+
+    def _recover(self, register_path: Path, only: bytes | None) -> tuple[int, int]:
         kept = dropped = 0
         batches = [b for (b,) in self._conn.execute("SELECT DISTINCT batch FROM pending")]
         if only is not None:

@@ -12,6 +12,7 @@ exception *types* only; the token appears in no URL, so no proxy log holds it ei
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -172,6 +173,11 @@ def serve(opts: ServeOptions, host: str, port: int, ready: Any = None) -> dict[s
         server = uvicorn.Server(config)
         if ready is not None:
             ready(handle)
+        # Everything loaded so far (the CLI's stages import pandas, pyarrow…) lives for the
+        # whole run: keep it out of the garbage collector's full passes, which would otherwise
+        # pause every request in flight to walk it.
+        gc.collect()
+        gc.freeze()
         _run_until_signalled(server)
         caster = handle.service.caster
         return {"ballots": caster.cast_jobs, "batches": caster.batches}
