@@ -68,6 +68,11 @@ def test_many_clients_at_once_one_ballot_per_valid_token(tmp_path: Path) -> None
     random.Random(7).shuffle(bodies)
     with server(e) as (base, _, log):
         answers = asyncio.run(_post_all(base, bodies, conns=100))
+        from omov.cli import run
+
+        close = ["vote", "close", "--box", str(e.box), "--audit-log", str(e.log), "--force"]
+        assert run(close) == 2  # refused while the server holds the box
+    assert run(close) == 0  # stopped: now it seals
     by_token: dict[str, list[int]] = {}
     for body, (status, _) in zip(bodies, answers, strict=True):
         canonical = str(body["token"]).upper().replace("-", "")
@@ -79,7 +84,7 @@ def test_many_clients_at_once_one_ballot_per_valid_token(tmp_path: Path) -> None
     assert all(by_token[t] == [410] for t in e.revoked)
     assert all(by_token[t] == [409] for t in e.used)
     assert all(by_token[t] == [404] for t in unknown)
-    marks = box_marks(e.box)
+    marks = box_marks(e.box)  # the sealed box
     assert len(marks) == len(valid) + len(doubled)
     expected = Counter(marks_from_ranking(list(perms[i]), NCAND) for i in range(len(valid)))
     assert Counter(marks) - Counter({"1;2;;;;": 40, "2;1;;;;": 40}) == expected
