@@ -35,7 +35,12 @@ Keys = Annotated[
     ),
 ]
 VoteUrl = Annotated[
-    str, typer.Option("--vote-url", help="Voting link template; {token} becomes the token.")
+    str,
+    typer.Option(
+        "--vote-url",
+        help="Voting link: the web ballot's address with #{token} (the token rides in the "
+        "fragment, which browsers never send to a server; a query string is refused).",
+    ),
 ]
 Members = Annotated[Path, typer.Option("--members", help="members.parquet from `omov dedupe run`.")]
 Reason = Annotated[str, typer.Option("--reason", help=reasons.help_text())]

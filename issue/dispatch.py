@@ -21,6 +21,11 @@ Columns (``format_version`` = ``omov.dispatch/1`` on every row):
 
 ``token`` is the grouped form ``XXXX-XXXX-XXXX-XXXX-XXXX-C``; ``vote_link`` is ``--vote-url``
 with ``{token}`` replaced by the canonical 21 symbols (no hyphens), so online voters never type.
+The placeholder must sit in the URL's *fragment* (after ``#``, e.g.
+``https://vote.example.org/#{token}``): browsers never send a fragment to the server, put it in
+no Referer header and no proxy or server log, and the web ballot's entry page (``omov vote
+serve``) reads it with a small script and posts it. A token in a path or query string would be
+logged along the way, so such a ``--vote-url`` is refused.
 Channel: email when a non-empty email is held, otherwise post.
 """
 
@@ -43,7 +48,7 @@ from omov.errors import UsageError
 from omov.fileio import atomic_open, make_private_dirs, sha256_file, write_text_atomic
 
 FORMAT_VERSION = "omov.dispatch/1"
-DEFAULT_VOTE_URL = "https://vote.example.invalid/ballot?token={token}"
+DEFAULT_VOTE_URL = "https://vote.example.invalid/#{token}"
 CHANNELS = ("email", "post")
 EMAIL_COLUMNS = (
     "format_version",
@@ -121,10 +126,16 @@ class BatchFiles:
 
 
 def check_vote_url(url: str) -> str:
+    """The link template: one ``{token}``, in the fragment (never a path or a query string)."""
+    fix = "e.g. --vote-url 'https://vote.example.org/#{token}' (the address of `omov vote serve`)"
     if "{token}" not in url:
+        raise UsageError(f"--vote-url {url!r} has no {{token}} placeholder", fix=fix)
+    head, hash_sign, fragment = url.partition("#")
+    if not hash_sign or "{token}" in head or fragment.count("{token}") != 1:
         raise UsageError(
-            f"--vote-url {url!r} has no {{token}} placeholder",
-            fix="e.g. --vote-url 'https://vote.example.org/ballot?token={token}'",
+            f"--vote-url {url!r} would put the token where servers and proxies log it; "
+            "it must appear once, after '#'",
+            fix=fix,
         )
     return url
 

@@ -1,8 +1,10 @@
 """``make demo``: the whole pipeline on ``sample_data/``, step by step, as a scrutineer runs it.
 
 dedupe (auditor decisions applied) → issue → one lost ballot re-issued → candidates validated and
-pack written → simulated returns over two channels → intake against the register → STV count
-(ERS97 unless ``--rule``) → recount check → scrutineer's report → audit chain verified.
+pack written → simulated returns → the online ones cast through a real ``omov vote serve`` (JSON
+API, on a free local port) → the ballot box sealed → intake of the postal returns and the sealed
+box against the register → STV count (ERS97 unless ``--rule``) → recount check → scrutineer's
+report → audit chain verified.
 
 Each step is the real ``omov`` command, run in-process, with its exit code shown. A step that
 finds problems for a person to act on (exit 3: the dedupe review queue, the invalid candidates the
@@ -242,6 +244,49 @@ def pipeline(sample: Path, out: Path, rule: str) -> list[Step]:
     ]
 
 
+def web_channel(
+    out: Path,
+    register: Path,
+    vote_key: Path,
+    ballot_def: Path,
+    box: Path,
+    outcomes: list[Outcome],
+    console: Console,
+) -> bool:
+    """Serve the web ballot and cast the simulated online returns through its JSON API."""
+    from omov.demo_web import WebPaths, run_online_channel
+
+    paths = WebPaths(
+        register, vote_key, ballot_def, ballot_def.parent / "candidates_pack.html", box
+    )
+    console.print("[bold]$ omov vote serve … (online returns cast through POST /api/v1/ballots)[/]")
+    summary = run_online_channel(
+        paths,
+        out / "returns" / "online.csv",
+        ballot_candidate_count(ballot_def),
+        out / "web" / "server.log",
+    )
+    import json
+
+    (out / "web").mkdir(parents=True, exist_ok=True)
+    (out / "web" / "cast_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    statuses = summary.get("statuses", {})
+    note = (
+        f"{summary.get('posted', 0)} posted in {summary.get('seconds', '?')} s: "
+        + ", ".join(f"{n}x HTTP {s}" for s, n in statuses.items())  # type: ignore[attr-defined]
+        + f"; {summary.get('refused_by_review', 0)} spoilt papers refused by the review page"
+    )
+    step = Step(
+        "web ballot: serve + cast online returns (JSON API)",
+        [],
+        (0,),
+        [out / "web" / "cast_summary.json", out / "web" / "server.log"],
+        note,
+    )
+    outcomes.append(Outcome(step, 0 if summary.get("ok") else 1))
+    return bool(summary.get("ok"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo under umask 077 (as the ``omov`` command runs); see ``demo``."""
     with private_umask():
@@ -320,14 +365,25 @@ def demo(argv: list[str] | None = None) -> int:
 
     intake, count, report = out / "intake", out / "count", out / "report"
     log, register, vote_key = iss / "audit.log", iss / "register.sqlite", iss / "vote.key"
+    box = out / "box"
+    if not web_channel(out, register, vote_key, ballot_def, box, outcomes, console):
+        return finish()
     later = [
         Step(
-            "intake (online + postal)",
+            "close the ballot box (seal, audit log)",
+            ["vote", "close", "--box", str(box), "--audit-log", str(log), "--force"],
+            (0,),
+            [box / "seal.json", box / "confirmations.csv"],
+            "closed early on purpose (--force, recorded in the audit log)",
+        ),
+        Step(
+            "intake (postal + sealed web box)",
             [
                 "vote",
                 "intake",
-                str(out / "returns" / "online.csv"),
                 str(out / "returns" / "postal.csv"),
+                "--web",
+                str(box),
                 "--register",
                 str(register),
                 "--keys",

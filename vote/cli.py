@@ -1,4 +1,4 @@
-"""``omov vote …`` — thin typer commands for taking ballots in.
+"""``omov vote …`` — thin typer commands for casting and taking ballots in.
 
 Each command parses options, calls the core, and reports on stderr; errors are ``omov.errors``
 exceptions that ``omov.cli`` maps to exit codes.
@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from omov.appfactory import new_app
 from vote.intake_cli import register_intake
+from vote.web_cli import register_web
 
-app = new_app("vote", "Take returned ballots in against the register (first use wins).")
+app = new_app(
+    "vote",
+    "Serve the web ballot, seal its box, and take returned ballots in (first use wins).",
+)
 register_intake(app)
+register_web(app)

@@ -127,6 +127,10 @@ def intake(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Rows read and checked at a time.")
     ] = 50_000,
+    web: Annotated[
+        Path | None,
+        typer.Option("--web", help="A sealed ballot box (`omov vote close`): the web channel."),
+    ] = None,
 ) -> None:
     """Check returned ballots against the register (first use wins) and write ballots.blt.
 
@@ -154,6 +158,7 @@ def intake(
                 accept_invalid=accept_invalid,
                 dry_run=dry_run,
                 progress=progress,
+                web=web,
             )
         )
     t = outcome.report["totals"]

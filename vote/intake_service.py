@@ -27,6 +27,7 @@ from omov.errors import InputError, IntegrityError, UsageError
 from omov.fileio import make_private_dirs, sha256_file
 from vote import intake as core
 from vote import intake_journal as journal
+from vote import web_channel
 from vote.intake_outputs import (
     DRY_RUN_NAMES,
     OUTPUT_NAMES,
@@ -59,6 +60,7 @@ class IntakeRequest:
     accept_invalid: bool = False
     dry_run: bool = False
     progress: Callable[[int], None] | None = field(default=None, compare=False)
+    web: Path | None = None  # a sealed ballot box (``omov vote close``): the ``web`` channel
 
 
 @dataclass(frozen=True)
@@ -152,17 +154,22 @@ def take_in(req: IntakeRequest) -> IntakeOutcome:
     """The whole intake (or the rest of one that was killed, or a dry run); see the module."""
     from issue.candidates_cli import read_ballot_definition
 
-    channels = parse_channels(req.files, req.specs)
+    channels = parse_channels(req.files, req.specs) if req.files or req.specs or not req.web else []
     ballot = read_ballot_definition(req.ballot_def)
     key = load_key(req.keys, ballot)
     check_headers(channels)
+    box = web_channel.open_sealed(req.web, ballot, req.ballot_def) if req.web else None
+    if box is not None and any(c.name == web_channel.CHANNEL for c in channels):
+        raise UsageError("a channel file is named 'web'; --web takes that name: rename it")
     make_private_dirs(req.out)
     with journal.locked(req.out):
         digests = {c.name: sha256_file(c.path) for c in channels}
+        if box is not None:
+            digests[web_channel.CHANNEL] = box.sha256
         inputs = journal.RunInputs(
             ballot.election_id,
             sha256_file(req.ballot_def),
-            journal.channel_digests([c.name for c in channels], digests),
+            journal.channel_digests(list(digests), digests),
         )
         doc = None if req.dry_run else journal.read(req.out, key)
         if doc is None and not req.dry_run:
@@ -171,10 +178,20 @@ def take_in(req: IntakeRequest) -> IntakeOutcome:
             journal.check_resumable(req.out, doc, inputs)
         run = read_and_check(channels, len(ballot.candidates), req.batch_size, req.progress)
         if req.dry_run:
-            return _dry_run(req, run, ballot, channels, digests)
+            return _dry_run(req, run, ballot, channels, digests, box)
         if doc is None and not req.accept_invalid:
             check_invalid_share(run.preview(), req.max_invalid_share)
-        return _consume_and_write(req, run, ballot, channels, digests, doc, inputs, key)
+        return _consume_and_write(req, run, ballot, channels, digests, doc, inputs, key, box)
+
+
+def _with_box(
+    result: core.IntakeResult, box: web_channel.SealedBox | None, inputs: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The sealed box's ballots added to ``result`` (already token-checked: nothing consumed);
+    the report's inputs with the box's entry."""
+    if box is None:
+        return inputs
+    return [*inputs, web_channel.input_entry(box, web_channel.take_in(result, box))]
 
 
 def _dry_run(
@@ -183,18 +200,20 @@ def _dry_run(
     ballot: BallotDefinition,
     channels: Sequence[Channel],
     digests: dict[str, str],
+    box: web_channel.SealedBox | None,
 ) -> IntakeOutcome:
     """Classify against the register's states as they are now, write the would-be report."""
     preview = run.preview()
     with open_register(req.register, req.keys, ballot, req.audit_log) as register:
         result = run.finish(DryRunRegister(register))
         counts = register.counts()
+    inputs = _with_box(result, box, inputs_list(channels, result, digests))
     rejected = write_rejected(req.out / DRY_RUN_NAMES[0], result, channels)
     report = build_report(
         result,
         ballot,
         req.ballot_def,
-        inputs_list(channels, result, digests),
+        inputs,
         {DRY_RUN_NAMES[0]: rejected},
         counts,
         {
@@ -216,6 +235,7 @@ def _consume_and_write(
     doc: dict[str, Any] | None,
     inputs: journal.RunInputs,
     key: VoteKey,
+    box: web_channel.SealedBox | None,
 ) -> IntakeOutcome:
     """Steps 3 on: journal, consume, outputs, report, log, journal finished."""
     from issue.crashpoints import kill_point
@@ -224,8 +244,11 @@ def _consume_and_write(
     with register:
         doc = _start_or_resume(req.out, doc, inputs, req.audit_log, key)
         kill_point("intake_journal_written")
+        if box is not None:
+            web_channel.claim(box, doc["run_id"])
         adapter = RegisterAdapter(register, req.consume_chunk, journal.run_key(doc))
         result = run.finish(adapter)
+        report_inputs = _with_box(result, box, inputs_list(channels, result, digests))
         outputs = write_outputs(req.out, result, ballot, channels)
         run_info = {"id": doc["run_id"], "attempt": doc["attempt"]}
         run_info["tokens_reclaimed"] = adapter.reclaimed
@@ -233,7 +256,7 @@ def _consume_and_write(
             result,
             ballot,
             req.ballot_def,
-            inputs_list(channels, result, digests),
+            report_inputs,
             outputs,
             register.counts(),
             run_info,

@@ -27,6 +27,13 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
         assert (out / path).is_file(), path
     result = json.loads((out / "count" / "result.json").read_text(encoding="utf-8"))
     assert result["rule"] == "ers97" and len(result["elected"]) == result["seats"] == 9
+    # The online returns went through a real `omov vote serve`, into a sealed box, into intake.
+    cast = json.loads((out / "web" / "cast_summary.json").read_text(encoding="utf-8"))
+    seal = json.loads((out / "box" / "seal.json").read_text(encoding="utf-8"))
+    assert cast["ok"] and cast["statuses"]["201"] == seal["ballots"] > 0
+    report = json.loads((out / "intake" / "intake_report.json").read_text(encoding="utf-8"))
+    assert report["channels"]["web"]["received"] == seal["ballots"]
+    assert set(report["channels"]) == {"web", "postal"}
 
 
 def test_demo_refuses_to_delete_a_folder_it_did_not_make(tmp_path: Path) -> None:
