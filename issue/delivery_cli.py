@@ -1,0 +1,143 @@
+"""``omov issue send | bounces | remind | turnout | print`` — getting every ballot to its member.
+
+Thin typer commands: each parses options, calls one function (``issue.send``, ``issue.bounces``,
+``issue.remind``, ``issue.turnout``, ``issue.postal_pdf``), prints aggregates only (never a
+token, an address or a per-person "voted" flag) and raises ``omov.errors`` exceptions.
+Mounted on ``omov issue`` by ``register_delivery(app)`` (one line in ``issue/cli.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from issue.mail import MessageBuilder, parse_sender
+from issue.notice import load_notice
+from issue.send import Policy, SendReport, send_ballots
+from issue.smtp import Security, SmtpSettings
+from omov.errors import ProblemsFound, UsageError
+
+Out = Annotated[Path, typer.Option("--out", help="The election's issue directory.")]
+NoticeOpt = Annotated[
+    Path | None,
+    typer.Option("--notice", help="The election notice (omov.notice/1). Default: OUT/notice.json."),
+]
+Host = Annotated[str, typer.Option("--smtp-host", help="SMTP server host name.")]
+Port = Annotated[int, typer.Option("--smtp-port", help="SMTP server port (587, 465, 25 …).")]
+From = Annotated[str, typer.Option("--from", help="Sender, e.g. 'Scrutineer <ballots@x.org>'.")]
+StartTls = Annotated[bool, typer.Option("--starttls", help="Upgrade the connection with STARTTLS.")]
+Tls = Annotated[bool, typer.Option("--tls", help="Connect with TLS from the start (port 465).")]
+Credentials = Annotated[
+    Path | None,
+    typer.Option(
+        "--credentials",
+        help="File (mode 0600): user name on line 1, password on line 2. Otherwise the "
+        "environment's OMOV_SMTP_USER / OMOV_SMTP_PASSWORD, or no login.",
+    ),
+]
+Rate = Annotated[
+    float | None, typer.Option("--rate", help="At most N messages per second (default: no limit).")
+]
+Backoff = Annotated[
+    float, typer.Option("--retry-backoff", help="Seconds before the first retry of a 4xx; doubles.")
+]
+Attempts = Annotated[int, typer.Option("--max-attempts", help="Tries per message per run.")]
+
+
+def read_credentials(path: Path | None) -> tuple[str | None, str | None]:
+    """(user, password) from a 0600 file, else the environment, else (None, None)."""
+    if path is None:
+        user = os.environ.get("OMOV_SMTP_USER")
+        return (user, os.environ.get("OMOV_SMTP_PASSWORD", "")) if user else (None, None)
+    try:
+        mode = path.stat().st_mode
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"credentials file {path} cannot be read ({exc.strerror})") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(
+            f"credentials file {path} can be read by other users; refusing to use it",
+            fix=f"chmod 600 {path}",
+        )
+    if len(lines) < 2 or not lines[0].strip():
+        raise UsageError(f"credentials file {path}: user name on line 1, password on line 2")
+    return lines[0].strip(), lines[1]
+
+
+def smtp_settings(
+    host: str, port: int, starttls: bool, tls: bool, credentials: Path | None
+) -> SmtpSettings:
+    if starttls and tls:
+        raise UsageError("give --starttls or --tls, not both")
+    security = Security.TLS if tls else Security.STARTTLS if starttls else Security.PLAIN
+    user, password = read_credentials(credentials)
+    if user is not None and security is Security.PLAIN and host not in ("127.0.0.1", "localhost"):
+        raise UsageError(
+            "refusing to send a password over an unencrypted connection",
+            fix="add --starttls or --tls",
+        )
+    return SmtpSettings(host, port, security, user, password)
+
+
+def echo_send_report(r: SendReport) -> None:
+    typer.echo(
+        f"{r.purpose}{f' round {r.round}' if r.round else ''}: selected {r.selected}, "
+        f"sent {r.sent}, refused {r.refused} (of which invalid address {r.invalid_address}), "
+        f"failed {r.failed}; already sent before this run {r.already_sent}"
+    )
+    typer.echo(
+        f"possibly sent twice (in flight when a run was killed): {r.possible_duplicates}; "
+        f"temporary failures retried: {r.temporary_retries} "
+        f"(of which after a dropped connection mid-message: {r.maybe_delivered_retried}); "
+        f"connections: {r.connections}; {r.rate:.0f} messages/s"
+    )
+    if r.reply_codes:
+        codes = ", ".join(f"{k}: {v}" for k, v in sorted(r.reply_codes.items()))
+        typer.echo(f"server replies other than 2xx: {codes}")
+
+
+def _finish(r: SendReport) -> None:
+    echo_send_report(r)
+    if r.refused or r.failed:
+        raise ProblemsFound(
+            f"{r.refused} refused and {r.failed} failed message(s)",
+            fix="re-run to retry the failed ones; `omov issue bounces --out OUT --members …` "
+            "moves refused members to post with the same token",
+        )
+
+
+def register_delivery(app: typer.Typer) -> None:
+    """Add the delivery commands to ``omov issue``."""
+    app.command("send")(send_cmd)
+
+
+def send_cmd(
+    out: Out,
+    smtp_host: Host,
+    smtp_port: Port,
+    sender: From,
+    starttls: StartTls = False,
+    tls: Tls = False,
+    credentials: Credentials = None,
+    rate: Rate = None,
+    notice: NoticeOpt = None,
+    retry_backoff: Backoff = 2.0,
+    max_attempts: Attempts = 5,
+) -> None:
+    """Email each member their ballot (text + HTML); resumable: a re-run sends only what is unsent.
+
+    Reads OUT/dispatch_email.csv and the notice; records every message and the server's reply
+    in OUT/sendlog.sqlite (0600). Exit 3 if some were refused or failed.
+
+    Example: omov issue send --out out/issue --smtp-host smtp.example.org --smtp-port 587
+    --starttls --from ballots@example.org --credentials smtp.cred --rate 20
+    """
+    settings = smtp_settings(smtp_host, smtp_port, starttls, tls, credentials)
+    note = load_notice(notice or out / "notice.json")
+    builder = MessageBuilder(note, parse_sender(sender))
+    policy = Policy(rate=rate, backoff=retry_backoff, max_attempts=max_attempts)
+    _finish(send_ballots(out, note, settings, builder, policy))

@@ -1,0 +1,192 @@
+"""omov issue send against a real SMTP server on 127.0.0.1 (aiosmtpd)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from delivery_fixtures import Handler, Mailbox, Server, dispatch_rows, issued
+from typer.testing import CliRunner
+
+from issue.sendlog import Purpose, SendLog
+from omov.cli import build_app, run
+
+runner = CliRunner()
+
+
+def omov(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run omov in-process with its real exit-code mapping; (code, stdout + stderr)."""
+    capsys.readouterr()
+    code = run(list(argv))
+    got = capsys.readouterr()
+    return code, got.out + got.err
+
+
+def send(capsys: pytest.CaptureFixture[str], out: Path, port: int, *extra: str) -> tuple[int, str]:
+    return omov(
+        capsys,
+        *[
+            "issue", "send", "--out", str(out), "--smtp-host", "127.0.0.1",
+            "--smtp-port", str(port), "--from", "Scrutineer <ballots@example.org>",
+            "--retry-backoff", "0.05", *extra,
+        ],
+    )  # fmt: skip
+
+
+def test_every_member_gets_one_multipart_message_with_their_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = issued(tmp_path, 30)
+    rows = dispatch_rows(out)
+    box = Mailbox()
+    with Server(Handler(box)) as srv:
+        code, text = send(capsys, out, srv.port)
+    assert code == 0, text
+    assert sorted(box.to()) == sorted(r["email"] for r in rows)
+    by_addr = dict(box.received)
+    for r in rows:
+        msg = by_addr[r["email"]]
+        assert msg.get_content_type() == "multipart/alternative"
+        parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in msg.walk()
+                 if not p.is_multipart()}  # fmt: skip
+        assert set(parts) == {"text/plain", "text/html"}
+        for body in parts.values():
+            assert r["token"] in body
+            assert "NEC election 2027" in body and "Momentum" in body
+            assert "29 January 2027" in body and "scrutineer@example.org" in body
+            assert "candidates_pack.html" in body and "Freepost OMOV BALLOT" in body
+        assert r["token"] not in str(msg["Subject"]) + str(msg["Message-ID"])
+    assert stat.S_IMODE(os.stat(out / "sendlog.sqlite").st_mode) == 0o600
+
+
+def test_rerun_sends_nothing_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = issued(tmp_path, 12)
+    box = Mailbox()
+    with Server(Handler(box)) as srv:
+        assert send(capsys, out, srv.port)[0] == 0
+        first = len(box.to())
+        code, text = send(capsys, out, srv.port)
+    assert code == 0, text
+    assert len(box.to()) == first == len(dispatch_rows(out))
+    assert "selected 0" in text
+
+
+def test_refused_recipients_are_recorded_and_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = issued(tmp_path, 12)
+    rows = dispatch_rows(out)
+    # Give two members addresses the server refuses (550).
+    refused = {rows[0]["person_id"], rows[3]["person_id"]}
+    _rewrite_emails(out, {p: f"refuse{i}@example.org" for i, p in enumerate(refused)})
+    box = Mailbox()
+    with Server(Handler(box)) as srv:
+        code, text = send(capsys, out, srv.port)
+    assert code == 3, text
+    assert "refused 2" in text and "550: 2" in text
+    assert len(box.to()) == len(rows) - 2
+    log = SendLog.open(out / "sendlog.sqlite")
+    got = log.refused()
+    log.close()
+    assert {p for p, *_ in got} == refused
+    assert all(c == 550 and "User unknown" in reply for _, _, c, reply in got)
+
+
+def test_temporary_failure_is_retried_with_backoff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = issued(tmp_path, 6)
+    rows = dispatch_rows(out)
+    _rewrite_emails(out, {rows[1]["person_id"]: "grey1@example.org"})
+    box = Mailbox()
+    with Server(Handler(box, grey_times=2)) as srv:
+        code, text = send(capsys, out, srv.port)
+    assert code == 0, text
+    assert box.to().count("grey1@example.org") == 1
+    assert "temporary failures retried: 2" in text and "451: 2" in text
+
+
+def test_temporary_failure_beyond_attempts_is_failed_then_retried_next_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = issued(tmp_path, 6)
+    rows = dispatch_rows(out)
+    _rewrite_emails(out, {rows[1]["person_id"]: "grey1@example.org"})
+    box = Mailbox()
+    handler = Handler(box, grey_times=3)
+    with Server(handler) as srv:
+        code, text = send(capsys, out, srv.port, "--max-attempts", "2")
+        assert code == 3 and "failed 1" in text
+        code, text = send(capsys, out, srv.port, "--max-attempts", "2")
+    assert code == 0, text
+    assert "selected 1" in text
+    assert box.to().count("grey1@example.org") == 1
+    assert len(box.to()) == len(rows)
+
+
+def test_dropped_connection_mid_batch_is_resumed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = issued(tmp_path, 30)
+    rows = dispatch_rows(out)
+    box = Mailbox()
+    with Server(Handler(box, drop_at=7)) as srv:
+        code, text = send(capsys, out, srv.port)
+    assert code == 0, text
+    # The 7th body was dropped before the server's reply (and not kept by this server): the
+    # message is retried on a new connection, and the report counts it as possibly delivered.
+    assert sorted(box.to()) == sorted(r["email"] for r in rows)
+    assert "after a dropped connection mid-message: 1" in text
+    assert "connections: 2" in text
+
+
+def test_unreachable_server_leaves_everything_queued(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from delivery_fixtures import free_port
+
+    out = issued(tmp_path, 6)
+    code, text = send(capsys, out, free_port(), "--max-attempts", "1")
+    assert code == 3, text
+    log = SendLog.open(out / "sendlog.sqlite")
+    counts = log.counts(Purpose.BALLOT, 0)
+    log.close()
+    assert counts["sent"] == 0 and counts["failed"] == len(dispatch_rows(out))
+
+
+def test_credentials_never_on_the_command_line_and_file_must_be_private(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = issued(tmp_path, 3)
+    cred = tmp_path / "smtp.cred"
+    cred.write_text("user\npw\n")
+    os.chmod(cred, 0o644)
+    code, text = send(capsys, out, 2525, "--credentials", str(cred))
+    assert code == 2 and "chmod 600" in text
+    res = runner.invoke(build_app(), ["issue", "send", "--help"])
+    assert "--password" not in res.output
+
+
+def _rewrite_emails(out: Path, new: dict[str, str]) -> None:
+    """Change some addresses in the live dispatch file (a test of the sender, not of issue)."""
+    import csv
+
+    path = out / "dispatch_email.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = reader.fieldnames
+        rows = list(reader)
+    for r in rows:
+        r["email"] = new.get(r["person_id"], r["email"])
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields or [])
+        w.writeheader()
+        w.writerows(rows)
+
+
+@pytest.fixture(autouse=True)
+def _no_smtp_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMOV_SMTP_USER", raising=False)
+    monkeypatch.delenv("OMOV_SMTP_PASSWORD", raising=False)
