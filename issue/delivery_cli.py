@@ -113,6 +113,7 @@ def _finish(r: SendReport) -> None:
 def register_delivery(app: typer.Typer) -> None:
     """Add the delivery commands to ``omov issue``."""
     app.command("send")(send_cmd)
+    app.command("print")(print_cmd)
 
 
 def send_cmd(
@@ -141,3 +142,38 @@ def send_cmd(
     builder = MessageBuilder(note, parse_sender(sender))
     policy = Policy(rate=rate, backoff=retry_backoff, max_attempts=max_attempts)
     _finish(send_ballots(out, note, settings, builder, policy))
+
+
+def print_cmd(
+    out: Out,
+    ballot: Annotated[
+        Path, typer.Option("--ballot", help="ballot_definition.json from `candidates pack`.")
+    ],
+    notice: NoticeOpt = None,
+) -> None:
+    """Write one PDF of postal packs (letter for a DL window envelope + ballot paper) per batch.
+
+    PDFs go to OUT/print/<batch>.pdf (0600: they hold tokens); unchanged batches are skipped.
+    The QR code holds the voting page with the token in the URL fragment, never a query string.
+    Exit 3 if a member could not be printed (listed in OUT/print/<batch>.problems.csv).
+
+    Example: omov issue print --out out/issue --ballot out/candidates/ballot_definition.json
+    """
+    from issue.candidates_cli import read_ballot_definition
+    from issue.print_packs import print_all
+    from omov.fileio import sha256_file
+
+    note = load_notice(notice or out / "notice.json")
+    definition = read_ballot_definition(ballot)
+    report = print_all(out, note, definition, sha256_file(ballot))
+    for b in report.batches:
+        state = "unchanged, skipped" if b.skipped_unchanged else "written"
+        extra = "".join(f", {k}: {v}" for k, v in sorted(b.problems.items()))
+        typer.echo(f"{b.name}: {b.letters} packs, {b.pages} pages ({state}){extra}")
+    if not report.batches:
+        typer.echo("no postal batches to print")
+    if report.problems:
+        raise ProblemsFound(
+            f"{report.problems} postal member(s) could not be printed",
+            fix="see OUT/print/*.problems.csv: add an address (or fix the name), then re-run",
+        )

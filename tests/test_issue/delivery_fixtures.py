@@ -114,3 +114,20 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+def ballot_definition(path: Path, n: int = 12, seats: int = 9) -> Path:
+    cands = [
+        {"ballot_number": i, "name": f"Candidate Zoë Number{i:02d}", "organisation": "Momentum"}
+        for i in range(1, n + 1)
+    ]
+    doc = {
+        "format_version": "omov.ballot-definition/1",
+        "election_id": "nec-2027",
+        "title": "NEC election 2027",
+        "seats": seats,
+        "order": "alphabetical",
+        "candidates": cands,
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
