@@ -114,6 +114,7 @@ def register_delivery(app: typer.Typer) -> None:
     """Add the delivery commands to ``omov issue``."""
     app.command("send")(send_cmd)
     app.command("print")(print_cmd)
+    app.command("bounces")(bounces_cmd)
 
 
 def send_cmd(
@@ -176,4 +177,44 @@ def print_cmd(
         raise ProblemsFound(
             f"{report.problems} postal member(s) could not be printed",
             fix="see OUT/print/*.problems.csv: add an address (or fix the name), then re-run",
+        )
+
+
+def bounces_cmd(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="DSNs: mbox files, Maildir directories, or a provider's *.csv export."),
+    ],
+    out: Out,
+    members: Annotated[
+        Path, typer.Option("--members", help="members.parquet (for postal addresses).")
+    ],
+) -> None:
+    """Mark bounced members undeliverable and move them to post with the same token.
+
+    Also takes the send log's 5xx refusals. Writes OUT/postal/bounced-NNNN/dispatch_post.csv
+    for `omov issue print`; a member is never moved twice. Exit 3 if a bounced member has no
+    postal address.
+
+    Example: omov issue bounces ~/Maildir/bounces bounces.csv --out out/issue --members m.parquet
+    """
+    from issue.bounces import process_bounces
+
+    r = process_bounces(out, members, list(sources))
+    read = ", ".join(f"{k} {v}" for k, v in sorted(r.read.items())) or "nothing"
+    typer.echo(f"read: {read}")
+    typer.echo(
+        f"bounces not matching any member: {r.not_ours}; newly undeliverable: {r.marked} "
+        f"(already known: {r.already_known})"
+    )
+    why = ", ".join(f"{k} {v}" for k, v in sorted(r.by_reason.items())) or "none"
+    typer.echo(f"undeliverable by reason (all runs): {why}")
+    typer.echo(
+        f"moved to post now: {r.moved}"
+        + (f" (batch {r.batch}; print it with `omov issue print`)" if r.batch else "")
+    )
+    if r.no_postal_address:
+        raise ProblemsFound(
+            f"{r.no_postal_address} undeliverable member(s) have no postal address",
+            fix="find an address for them (members.parquet) and re-run",
         )
