@@ -98,7 +98,8 @@ def test_bounced_members_move_to_post_with_the_same_token(
     assert "csv_soft_skipped 1" in text
     want = {r["person_id"]: r for r in (by_id, by_addr, maildir_one, csv_one)}
     want[refused_pid] = next(r for r in rows if r["person_id"] == refused_pid)
-    post = list(csv.DictReader(open(out / "postal" / "bounced-0001" / "dispatch_post.csv")))
+    post_csv = (out / "postal" / "bounced-0001" / "dispatch_post.csv").read_text()
+    post = list(csv.DictReader(post_csv.splitlines()))
     assert {r["person_id"]: r["token"] for r in post} == {p: r["token"] for p, r in want.items()}
     assert all(r["address"] and r["postcode"] for r in post)
     log = SendLog.open(out / "sendlog.sqlite")
