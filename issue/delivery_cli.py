@@ -115,6 +115,7 @@ def register_delivery(app: typer.Typer) -> None:
     app.command("send")(send_cmd)
     app.command("print")(print_cmd)
     app.command("bounces")(bounces_cmd)
+    app.command("remind")(remind_cmd)
 
 
 def send_cmd(
@@ -218,3 +219,54 @@ def bounces_cmd(
             f"{r.no_postal_address} undeliverable member(s) have no postal address",
             fix="find an address for them (members.parquet) and re-run",
         )
+
+
+def remind_cmd(
+    out: Out,
+    smtp_host: Host,
+    smtp_port: Port,
+    sender: From,
+    starttls: StartTls = False,
+    tls: Tls = False,
+    credentials: Credentials = None,
+    rate: Rate = None,
+    notice: NoticeOpt = None,
+    min_interval_hours: Annotated[
+        float,
+        typer.Option("--min-interval-hours", help="Do not email anyone emailed this recently."),
+    ] = 72.0,
+    keys: Annotated[
+        Path | None,
+        typer.Option("--keys", help="Scrutineer key file. Default: OUT/keys/scrutineer.key."),
+    ] = None,
+    retry_backoff: Backoff = 2.0,
+    max_attempts: Attempts = 5,
+) -> None:
+    """Email a reminder to members whose token is still unused (one round per run).
+
+    The ledger and register are joined in memory on this machine; no per-person voted flag is
+    written. A member emailed within --min-interval-hours is skipped. Each round goes into the
+    audit log (how many, when). A round cut short is finished by the next run first.
+
+    Example: omov issue remind --out out/issue --smtp-host smtp.example.org --smtp-port 587
+        --starttls --from ballots@example.org --credentials smtp.cred --min-interval-hours 72
+    """
+    import datetime as dt
+
+    from issue.remind import remind
+
+    if min_interval_hours < 0:
+        raise UsageError("--min-interval-hours must not be negative")
+    settings = smtp_settings(smtp_host, smtp_port, starttls, tls, credentials)
+    note = load_notice(notice or out / "notice.json")
+    builder = MessageBuilder(note, parse_sender(sender), reminder=True)
+    policy = Policy(rate=rate, backoff=retry_backoff, max_attempts=max_attempts)
+    interval = dt.timedelta(hours=min_interval_hours)
+    plan, report = remind(out, note, settings, builder, policy, interval, keys=keys)
+    typer.echo(
+        f"reminder round {plan.round}{' (resumed)' if plan.resumed else ''}: "
+        f"selected {plan.selected}; skipped: emailed within {min_interval_hours:g} h "
+        f"{plan.skipped_recent}, token not unused {plan.skipped_used}, "
+        f"undeliverable {plan.skipped_undeliverable}"
+    )
+    _finish(report)

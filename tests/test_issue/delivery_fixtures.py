@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ class Handler:
         if self.drop_at is not None and self.bodies == self.drop_at:
             server.transport.close()
             return "421 closing"  # never reaches the client: the transport is closed
-        msg = message_from_bytes(envelope.content)
+        msg = message_from_bytes(envelope.content, policy=default)
         with self.box.lock:
             for rcpt in envelope.rcpt_tos:
                 self.box.received.append((rcpt, msg))
