@@ -116,6 +116,7 @@ def register_delivery(app: typer.Typer) -> None:
     app.command("print")(print_cmd)
     app.command("bounces")(bounces_cmd)
     app.command("remind")(remind_cmd)
+    app.command("turnout")(turnout_cmd)
 
 
 def send_cmd(
@@ -270,3 +271,32 @@ def remind_cmd(
         f"undeliverable {plan.skipped_undeliverable}"
     )
     _finish(report)
+
+
+def turnout_cmd(
+    out: Out,
+    members: Annotated[Path, typer.Option("--members", help="members.parquet (organisations).")],
+    intake_report: Annotated[
+        list[Path] | None,
+        typer.Option("--intake-report", help="intake_report.json (repeatable): return channels."),
+    ] = None,
+    title: Annotated[str, typer.Option("--title", help="Page title.")] = "Ballot",
+    keys: Annotated[
+        Path | None,
+        typer.Option("--keys", help="Scrutineer key file. Default: OUT/keys/scrutineer.key."),
+    ] = None,
+) -> None:
+    """Turnout so far by organisation and channel: HTML with a chart + CSV, safe to share.
+
+    No figure below 10 is shown. Writes OUT/turnout/turnout.html and turnout.csv.
+
+    Example: omov issue turnout --out out/issue --members out/dedupe/members.parquet
+        --intake-report out/intake/intake_report.json --title "NEC election 2027"
+    """
+    from issue.turnout import compute, write_outputs
+
+    t = compute(out, members, list(intake_report or []), keys)
+    write_outputs(out / "turnout", t, title)
+    shown = t.total.shown()
+    typer.echo(f"cast {shown['cast']} of {shown['issued']} ({shown['turnout_percent']} %)")
+    typer.echo(f"written: {out / 'turnout' / 'turnout.html'}, {out / 'turnout' / 'turnout.csv'}")
