@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from omov.appfactory import new_app
 from vote.intake_cli import register_intake
+from vote.key_reconcile import register_key_reconcile
 
 app = new_app("vote", "Take returned ballots in against the register (first use wins).")
 register_intake(app)
+register_key_reconcile(app)  # omov vote key-reconcile (double-keyed postal returns)
