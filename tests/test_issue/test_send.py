@@ -190,3 +190,33 @@ def _rewrite_emails(out: Path, new: dict[str, str]) -> None:
 def _no_smtp_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OMOV_SMTP_USER", raising=False)
     monkeypatch.delenv("OMOV_SMTP_PASSWORD", raising=False)
+
+
+def test_message_parses_back_and_names_cannot_inject_headers(tmp_path: Path) -> None:
+    import json
+    from email import message_from_bytes
+    from email.policy import default
+
+    from delivery_fixtures import NOTICE
+
+    from issue.mail import MessageBuilder, Recipient, parse_sender
+    from issue.notice import load_notice
+
+    (tmp_path / "n.json").write_text(json.dumps(NOTICE | {"title": "Élection NEC ☭ 2027"}))
+    builder = MessageBuilder(load_notice(tmp_path / "n.json"), parse_sender("Scrutinéer <b@x.org>"))
+    r = Recipient("3", "P1", "ABCD-EFGH-JKMN-PQRS-TVWX-Y", "Zoë O'Brien-Łukasz\r\nBcc: evil@x.org",
+                  "Zoë", "zoe@example.org", "https://v.example.org/b#ABCD")  # fmt: skip
+    message_id, wire = builder.build(r)
+    assert b"\nBcc:" not in wire and all(line.endswith(b"\r") for line in wire.split(b"\n")[:-1])
+    msg = message_from_bytes(wire, policy=default)
+    assert msg["Bcc"] is None and msg["Message-ID"] == message_id
+    assert msg["To"].addresses[0].addr_spec == "zoe@example.org"
+    assert msg["To"].addresses[0].display_name == "Zoë O'Brien-Łukasz Bcc: evil@x.org"
+    assert msg["From"].addresses[0].display_name == "Scrutinéer"
+    assert "Élection NEC ☭ 2027" in str(msg["Subject"])
+    plain = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "Dear Zoë" in plain and "ABCD-EFGH-JKMN-PQRS-TVWX-Y" in plain
+    assert "Dear Zoë" in html and "Élection NEC ☭ 2027" in html
+    with pytest.raises(ValueError):
+        builder.build(Recipient("3", "P2", "T", "N", "N", "two words@x.org", "l"))
