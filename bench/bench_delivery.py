@@ -80,7 +80,10 @@ def free_port() -> int:
 
 def bare_rate(port: int, n: int) -> float:
     """A minimal client: one connection, one small pre-built message, sendmail in a loop."""
-    msg = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\n" + (b"x" * 70 + b"\r\n") * 40
+    msg = (
+        b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\n"
+        + (b"x" * 70 + b"\r\n") * 40
+    )
     client = smtplib.SMTP("127.0.0.1", port)
     t = time.perf_counter()
     for _ in range(n):
@@ -180,7 +183,9 @@ def main() -> None:
         from bench_pdf_compare import compare
 
         compare(a.compare_pdf)
-    print(f"peak RSS of this driver: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"peak RSS of this driver: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -109,6 +109,7 @@ class PackWriter:
         self.cmap: Any = pdf.fonts["sans"].cmap  # type: ignore[union-attr]
         self.pages = 0
         self.packs = 0
+        self._wrapped: dict[tuple[str, float, str, float], list[str]] = {}
         for c in ballot.candidates:
             self._check_printable(f"candidate {c.ballot_number}", [c.name, c.organisation])
 
@@ -128,12 +129,24 @@ class PackWriter:
     def _para(
         self, y: float, text: str, size: float = 10.5, style: str = "", width: float = 170
     ) -> float:
-        """A wrapped paragraph from the left margin; returns the y below it."""
+        """A wrapped paragraph from the left margin; returns the y below it.
+
+        The line breaks of a paragraph are computed once (fpdf2's ``multi_cell`` dry run) and
+        reused for every pack: the same words are on every letter, and breaking lines was 90 %
+        of the drawing time.
+        """
+        key = (text, size, style, width)
+        lines = self._wrapped.get(key)
         pdf = self.pdf
         pdf.set_font("sans", style, size)
-        pdf.set_xy(20, y)
-        pdf.multi_cell(width, size * 0.5, text, align="L")
-        return float(pdf.get_y()) + 2.0
+        if lines is None:
+            lines = pdf.multi_cell(width, size * 0.5, text, dry_run=True, output="LINES")
+            self._wrapped[key] = lines
+        step = size * 0.5
+        for line in lines:
+            pdf.text(20, y + step * 0.8, line)
+            y += step
+        return y + 2.0
 
     def add(self, m: PostalMember) -> None:
         self._letter(m)
@@ -152,7 +165,8 @@ class PackWriter:
             self._text(WINDOW_X + 2, y, line, 10)
             y += 4.5
         y = max(y, WINDOW_Y + WINDOW_H) + 15
-        y = self._para(y, f"Dear {m.first_name or m.full_name},")
+        self._text(20, y + 4, f"Dear {m.first_name or m.full_name},", 10.5)
+        y += 7.25
         orgs = n.organisations_text
         y = self._para(
             y,
@@ -215,8 +229,15 @@ class PackWriter:
         side, runs = qr_runs(f"{n.vote_page}#{canonical}")
         cell = QR_SIZE / side
         x0 = 190 - QR_SIZE
-        for x, y, w in runs:
-            pdf.rect(x0 + x * cell, top + y * cell, w * cell, cell, style="F")
+        # One fill of all runs as PDF "re" subpaths, written as fpdf2's own rect() writes each
+        # (same units and origin): 250 rect() calls a pack were half the drawing time.
+        k, height = pdf.k, pdf.h
+        ops = " ".join(
+            f"{(x0 + x * cell) * k:.2f} {(height - top - y * cell) * k:.2f} "
+            f"{w * cell * k:.2f} {-cell * k:.2f} re"
+            for x, y, w in runs
+        )
+        pdf._out(f"0 g {ops} f")
         self._text(20, top + 5, "Your ballot code (also for voting online):", 9.5)
         pdf.set_font("mono", "B", 15)
         pdf.text(20, top + 13, m.token)
