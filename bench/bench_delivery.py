@@ -40,12 +40,16 @@ NOTICE = {
     "organisations": ["Labour Party", "Momentum", "Unite"],
     "closes": "12:00 noon on Friday 29 January 2027",
     "return_by": "first post on Thursday 28 January 2027",
-    "scrutineer": {"name": "Independent Scrutineer Ltd", "email": "scrutineer@example.org",
-                   "phone": "020 7946 0000", "address": ["1 Counting House", "London", "EC1A 1AA"]},
+    "scrutineer": {
+        "name": "Independent Scrutineer Ltd",
+        "email": "scrutineer@example.org",
+        "phone": "020 7946 0000",
+        "address": ["1 Counting House", "London", "EC1A 1AA"],
+    },
     "return_address": ["Freepost OMOV BALLOT", "London", "EC1A 1BB"],
     "pack_url": "https://vote.example.org/candidates_pack.html",
     "vote_page": "https://vote.example.org/ballot",
-}  # fmt: skip
+}
 
 
 def load() -> str:
@@ -99,32 +103,68 @@ def issue_dir(tmp: Path, emails: int, posts: int) -> Path:
     (out / "notice.json").write_text(json.dumps(NOTICE))
     tokens = [format_token(t) for t in new_tokens(emails + posts)]
     cols = ("format_version", "batch", "person_id", "token", "full_name", "first_name")
-    mail = [dict(zip(cols, ("omov.dispatch/1", "1", f"P{i:07d}", tokens[i], f"Alex Member{i}", "Alex"),
-                     strict=True)) | {"email": f"alex{i}@example.org",
-                                      "vote_link": f"https://vote.example.org/ballot#{tokens[i]}"}
-            for i in range(emails)]  # fmt: skip
+    mail = [
+        dict(
+            zip(cols, ("omov.dispatch/1", "1", f"P{i:07d}", tokens[i], f"A M{i}", "A"), strict=True)
+        )
+        | {"email": f"alex{i}@example.org", "vote_link": f"https://v.example.org/b#{tokens[i]}"}
+        for i in range(emails)
+    ]
     write_csv(out / "dispatch_email.csv", (*cols, "email", "vote_link"), mail)
-    post = [dict(zip(cols, ("omov.dispatch/1", "1", f"Q{i:07d}", tokens[emails + i],
-                            f"Sam Postal{i}", "Sam"), strict=True))
-            | {"address": f"{i} Long Street Name, Flat {i % 40}", "town": "Leeds",
-               "postcode": "LS1 1AA", "vote_link": ""}
-            for i in range(posts)]  # fmt: skip
-    write_csv(out / "dispatch" / "batch-0001" / "dispatch_post.csv",
-              (*cols, "address", "town", "postcode", "vote_link"), post)  # fmt: skip
-    cands = [{"ballot_number": i, "name": f"Candidate Name{i:02d} Surname", "organisation":
-              ["Labour Party", "Momentum", "Unite"][i % 3]} for i in range(1, 16)]  # fmt: skip
-    (tmp / "ballot.json").write_text(json.dumps({
-        "format_version": "omov.ballot-definition/1", "election_id": "nec-2027",
-        "title": "NEC election 2027", "seats": 9, "order": "alphabetical", "candidates": cands,
-    }))  # fmt: skip
+    post = [
+        dict(
+            zip(
+                cols,
+                ("omov.dispatch/1", "1", f"Q{i:07d}", tokens[emails + i], f"Sam Postal{i}", "Sam"),
+                strict=True,
+            )
+        )
+        | {
+            "address": f"{i} Long Street Name, Flat {i % 40}",
+            "town": "Leeds",
+            "postcode": "LS1 1AA",
+            "vote_link": "",
+        }
+        for i in range(posts)
+    ]
+    write_csv(
+        out / "dispatch" / "batch-0001" / "dispatch_post.csv",
+        (*cols, "address", "town", "postcode", "vote_link"),
+        post,
+    )
+    cands = [
+        {
+            "ballot_number": i,
+            "name": f"Candidate Name{i:02d} Surname",
+            "organisation": ["Labour Party", "Momentum", "Unite"][i % 3],
+        }
+        for i in range(1, 16)
+    ]
+    (tmp / "ballot.json").write_text(
+        json.dumps(
+            {
+                "format_version": "omov.ballot-definition/1",
+                "election_id": "nec-2027",
+                "title": "NEC election 2027",
+                "seats": 9,
+                "order": "alphabetical",
+                "candidates": cands,
+            }
+        )
+    )
     return out
 
 
 def run_omov(args: list[str]) -> tuple[float, float, str]:
     """Run omov in a child; (seconds, child peak RSS in MB, output)."""
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "omov", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "omov", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
     output = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t
@@ -142,16 +182,31 @@ def bench_email(n: int, tmp: Path) -> None:
     try:
         before = load()
         bare = bare_rate(port, min(n, 20_000))
-        print(f"smtp server bare rate (minimal client, {min(n, 20_000)} msgs): {bare:.0f} msg/s "
-              f"[load {before} -> {load()}]")  # fmt: skip
+        print(
+            f"smtp server bare rate (minimal client, {min(n, 20_000)} msgs): {bare:.0f} msg/s "
+            f"[load {before} -> {load()}]"
+        )
         out = issue_dir(tmp, n, 0)
         count.value = 0
         before = load()
-        secs, rss, output = run_omov(["issue", "send", "--out", str(out), "--smtp-host",
-                                      "127.0.0.1", "--smtp-port", str(port), "--from",
-                                      "Scrutineer <ballots@example.org>"])  # fmt: skip
-        print(f"omov issue send: {n} emails in {secs:.1f} s = {n / secs:.0f} msg/s "
-              f"(server counted {count.value}); peak RSS {rss:.0f} MB [load {before} -> {load()}]")  # fmt: skip
+        secs, rss, output = run_omov(
+            [
+                "issue",
+                "send",
+                "--out",
+                str(out),
+                "--smtp-host",
+                "127.0.0.1",
+                "--smtp-port",
+                str(port),
+                "--from",
+                "Scrutineer <ballots@example.org>",
+            ]
+        )
+        print(
+            f"omov issue send: {n} emails in {secs:.1f} s = {n / secs:.0f} msg/s (server "
+            f"counted {count.value}); peak RSS {rss:.0f} MB [load {before} -> {load()}]"
+        )
         print("  " + output.strip().replace("\n", "\n  "))
     finally:
         server.terminate()
@@ -160,12 +215,15 @@ def bench_email(n: int, tmp: Path) -> None:
 def bench_post(n: int, tmp: Path) -> None:
     out = issue_dir(tmp, 0, n)
     before = load()
-    secs, rss, output = run_omov(["issue", "print", "--out", str(out), "--ballot",
-                                  str(tmp / "ballot.json")])  # fmt: skip
+    secs, rss, _ = run_omov(
+        ["issue", "print", "--out", str(out), "--ballot", str(tmp / "ballot.json")]
+    )
     pages = 2 * n
     size = (out / "print" / "batch-0001.pdf").stat().st_size / 2**20
-    print(f"omov issue print: {n} packs = {pages} pages in {secs:.1f} s = {pages / secs:.0f} "
-          f"pages/s; peak RSS {rss:.0f} MB; PDF {size:.0f} MB [load {before} -> {load()}]")  # fmt: skip
+    print(
+        f"omov issue print: {n} packs = {pages} pages in {secs:.1f} s = {pages / secs:.0f} "
+        f"pages/s; peak RSS {rss:.0f} MB; PDF {size:.0f} MB [load {before} -> {load()}]"
+    )
 
 
 def main() -> None:
@@ -183,9 +241,8 @@ def main() -> None:
         from bench_pdf_compare import compare
 
         compare(a.compare_pdf)
-    print(
-        f"peak RSS of this driver: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this driver: {rss:.0f} MB")
 
 
 if __name__ == "__main__":

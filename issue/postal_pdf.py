@@ -136,12 +136,13 @@ class PackWriter:
         of the drawing time.
         """
         key = (text, size, style, width)
-        lines = self._wrapped.get(key)
         pdf = self.pdf
         pdf.set_font("sans", style, size)
-        if lines is None:
-            lines = pdf.multi_cell(width, size * 0.5, text, dry_run=True, output="LINES")
-            self._wrapped[key] = lines
+        if key not in self._wrapped:
+            broken = pdf.multi_cell(width, size * 0.5, text, dry_run=True, output="LINES")
+            assert isinstance(broken, list)
+            self._wrapped[key] = [str(line) for line in broken]
+        lines = self._wrapped[key]
         step = size * 0.5
         for line in lines:
             pdf.text(20, y + step * 0.8, line)
