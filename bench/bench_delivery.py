@@ -82,19 +82,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bare_rate(port: int, n: int) -> float:
-    """A minimal client: one connection, one small pre-built message, sendmail in a loop."""
-    msg = (
-        b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\n"
-        + (b"x" * 70 + b"\r\n") * 40
-    )
-    client = smtplib.SMTP("127.0.0.1", port)
+def bare_rate(port: int, n: int, connections: int = 1) -> float:
+    """A minimal client: a pre-built 3 KB message, ``sendmail`` in a loop on each connection."""
+    import threading
+
+    msg = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\n"
+    msg += (b"x" * 70 + b"\r\n") * 40
+    per = n // connections
+
+    def loop() -> None:
+        client = smtplib.SMTP("127.0.0.1", port)
+        for _ in range(per):
+            client.sendmail("a@example.org", ["b@example.org"], msg)
+        client.quit()
+
+    threads = [threading.Thread(target=loop) for _ in range(connections)]
     t = time.perf_counter()
-    for _ in range(n):
-        client.sendmail("a@example.org", ["b@example.org"], msg)
-    elapsed = time.perf_counter() - t
-    client.quit()
-    return n / elapsed
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return per * connections / (time.perf_counter() - t)
 
 
 def issue_dir(tmp: Path, emails: int, posts: int) -> Path:
@@ -173,7 +181,7 @@ def run_omov(args: list[str]) -> tuple[float, float, str]:
     return elapsed, usage.ru_maxrss / 1024, output
 
 
-def bench_email(n: int, tmp: Path) -> None:
+def bench_email(n: int, tmp: Path, connections: int) -> None:
     port = free_port()
     ready, count = Event(), Value("l", 0)
     server = Process(target=_serve, args=(port, ready, count), daemon=True)
@@ -181,11 +189,13 @@ def bench_email(n: int, tmp: Path) -> None:
     ready.wait(30)
     try:
         before = load()
-        bare = bare_rate(port, min(n, 20_000))
-        print(
-            f"smtp server bare rate (minimal client, {min(n, 20_000)} msgs): {bare:.0f} msg/s "
-            f"[load {before} -> {load()}]"
-        )
+        for k in sorted({1, connections}):
+            bare = bare_rate(port, min(n, 20_000), k)
+            print(
+                f"smtp server bare rate (minimal client, {k} connection(s), {min(n, 20_000)} "
+                f"msgs): {bare:.0f} msg/s [load {before} -> {load()}]"
+            )
+            before = load()
         out = issue_dir(tmp, n, 0)
         count.value = 0
         before = load()
@@ -201,6 +211,8 @@ def bench_email(n: int, tmp: Path) -> None:
                 str(port),
                 "--from",
                 "Scrutineer <ballots@example.org>",
+                "--connections",
+                str(connections),
             ]
         )
         print(
@@ -231,10 +243,11 @@ def main() -> None:
     ap.add_argument("--emails", type=int, default=0)
     ap.add_argument("--packs", type=int, default=0)
     ap.add_argument("--compare-pdf", type=int, default=0)
+    ap.add_argument("--connections", type=int, default=2)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         if a.emails:
-            bench_email(a.emails, Path(d) / "mail")
+            bench_email(a.emails, Path(d) / "mail", a.connections)
         if a.packs:
             bench_post(a.packs, Path(d) / "post")
     if a.compare_pdf:

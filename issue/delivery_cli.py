@@ -46,6 +46,24 @@ Backoff = Annotated[
     float, typer.Option("--retry-backoff", help="Seconds before the first retry of a 4xx; doubles.")
 ]
 Attempts = Annotated[int, typer.Option("--max-attempts", help="Tries per message per run.")]
+Connections = Annotated[
+    int,
+    typer.Option(
+        "--connections",
+        help="SMTP connections in parallel (each sends windows of 100; a crash can send at most "
+        "this many windows twice).",
+    ),
+]
+
+
+def _policy(rate: float | None, backoff: float, attempts: int, connections: int) -> Policy:
+    if connections < 1 or connections > 16:
+        raise UsageError("--connections must be 1 to 16")
+    if attempts < 1:
+        raise UsageError("--max-attempts must be at least 1")
+    if rate is not None and rate <= 0:
+        raise UsageError("--rate must be positive")
+    return Policy(rate=rate, backoff=backoff, max_attempts=attempts, connections=connections)
 
 
 def read_credentials(path: Path | None) -> tuple[str | None, str | None]:
@@ -131,6 +149,7 @@ def send_cmd(
     notice: NoticeOpt = None,
     retry_backoff: Backoff = 2.0,
     max_attempts: Attempts = 5,
+    connections: Connections = 2,
 ) -> None:
     """Email each member their ballot (text + HTML); resumable: a re-run sends only what is unsent.
 
@@ -143,7 +162,7 @@ def send_cmd(
     settings = smtp_settings(smtp_host, smtp_port, starttls, tls, credentials)
     note = load_notice(notice or out / "notice.json")
     builder = MessageBuilder(note, parse_sender(sender))
-    policy = Policy(rate=rate, backoff=retry_backoff, max_attempts=max_attempts)
+    policy = _policy(rate, retry_backoff, max_attempts, connections)
     _finish(send_ballots(out, note, settings, builder, policy))
 
 
@@ -242,6 +261,7 @@ def remind_cmd(
     ] = None,
     retry_backoff: Backoff = 2.0,
     max_attempts: Attempts = 5,
+    connections: Connections = 2,
 ) -> None:
     """Email a reminder to members whose token is still unused (one round per run).
 
@@ -261,7 +281,7 @@ def remind_cmd(
     settings = smtp_settings(smtp_host, smtp_port, starttls, tls, credentials)
     note = load_notice(notice or out / "notice.json")
     builder = MessageBuilder(note, parse_sender(sender), reminder=True)
-    policy = Policy(rate=rate, backoff=retry_backoff, max_attempts=max_attempts)
+    policy = _policy(rate, retry_backoff, max_attempts, connections)
     interval = dt.timedelta(hours=min_interval_hours)
     plan, report = remind(out, note, settings, builder, policy, interval, keys=keys)
     typer.echo(

@@ -8,7 +8,8 @@ How a run stays correct after ``kill -9`` (see ``issue.sendlog``): a window of m
 ``sending`` in one fsynced commit *before* any of them goes to the server, and their outcomes are
 committed after. A re-run finds a killed run's window still ``sending``, sends it again and
 counts it (``possible_duplicates``): every member gets the message once, or twice for at most one
-window (the same token, so harmless). Temporary failures (4xx, dropped connection) are retried
+window per connection (``Policy.connections``, default 2: 200 messages; the same token, so
+harmless). Temporary failures (4xx, dropped connection) are retried
 with exponential back-off up to ``max_attempts``; what still fails is ``failed`` and the next run
 tries again. A refused recipient (5xx) is ``refused`` and reported (``omov issue bounces`` moves
 them to post).
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.errors import HeaderParseError
 from pathlib import Path
@@ -40,6 +43,7 @@ class Policy:
 
     rate: float | None = None
     window: int = WINDOW
+    connections: int = 2  #: SMTP sessions in parallel, each sending whole windows
     max_attempts: int = 5
     backoff: float = 2.0  #: seconds before the first retry; doubles each time
     backoff_max: float = 300.0
@@ -94,24 +98,39 @@ def _windows(items: Iterable[Recipient], size: int) -> Iterator[list[Recipient]]
 
 
 class _Run:
-    """One delivery run: the session, the throttle, the retry heap and the report."""
+    """One delivery run: sessions (one per worker thread), throttle, retry heap and report.
+
+    Worker threads share this object; everything but building a message and talking to the
+    server happens under ``lock`` (the send log's one SQLite connection, the report, the heap).
+    """
 
     def __init__(
         self,
         log: SendLog,
         builder: MessageBuilder,
-        session: Session,
+        settings: SmtpSettings,
         policy: Policy,
         report: SendReport,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
     ) -> None:
-        self.log, self.builder, self.session, self.policy = log, builder, session, policy
+        self.log, self.builder, self.settings, self.policy = log, builder, settings, policy
         self.report, self.clock, self.sleep = report, clock, sleep
         self.throttle = _Throttle(policy.rate, clock, sleep)
         self.retry: list[tuple[float, int, int, Recipient, MessageKey]] = []
         self.seq = itertools.count()
         self.codes: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self.sessions: list[Session] = []
+
+    def session(self) -> Session:
+        session: Session | None = getattr(self.local, "session", None)
+        if session is None:
+            session = self.local.session = Session(self.settings)
+            with self.lock:
+                self.sessions.append(session)
+        return session
 
     def key(self, r: Recipient) -> MessageKey:
         return MessageKey(Purpose(self.report.purpose), self.report.round, r.person_id, r.batch)
@@ -120,11 +139,15 @@ class _Run:
         try:
             message_id, data = self.builder.build(r)
         except (ValueError, HeaderParseError, IndexError) as exc:
-            self.report.invalid_address += 1
+            with self.lock:
+                self.report.invalid_address += 1
+                self.report.refused += 1
             return Outcome(key, State.REFUSED, None, f"invalid address: {type(exc).__name__}")
-        self.throttle.wait()
-        reply = self.session.send(self.builder.sender.addr_spec, r.email, data)
-        return self._settle(r, key, attempt, reply, message_id)
+        with self.lock:
+            self.throttle.wait()
+        reply = self.session().send(self.builder.sender.addr_spec, r.email, data)
+        with self.lock:
+            return self._settle(r, key, attempt, reply, message_id)
 
     def _settle(
         self, r: Recipient, key: MessageKey, attempt: int, reply: Reply, message_id: str
@@ -148,14 +171,16 @@ class _Run:
 
     def window(self, rows: list[Recipient]) -> None:
         keys = [self.key(r) for r in rows]
-        self.log.mark_sending(keys)
+        with self.lock:
+            self.log.mark_sending(keys)
         outcomes: list[Outcome] = []
         try:
             for r, k in zip(rows, keys, strict=True):
                 outcomes.append(self.attempt(r, k, 1))
         finally:
             if outcomes:
-                self.log.record(outcomes)
+                with self.lock:
+                    self.log.record(outcomes)
 
     def drain_retries(self) -> None:
         while self.retry:
@@ -163,8 +188,38 @@ class _Run:
             wait = due - self.clock()
             if wait > 0:
                 self.sleep(wait)
-            self.log.mark_sending([key])
-            self.log.record([self.attempt(r, key, attempt)])
+            with self.lock:
+                self.log.mark_sending([key])
+            outcome = self.attempt(r, key, attempt)
+            with self.lock:
+                self.log.record([outcome])
+
+    def close(self) -> None:
+        for session in self.sessions:
+            session.quit()
+        self.report.connections = sum(s.connects for s in self.sessions)
+
+
+def _run_windows(run: _Run, recipients: Iterable[Recipient], policy: Policy) -> None:
+    """Windows in order on one session, or spread over ``policy.connections`` worker threads
+    (at most two windows queued per worker, so memory stays flat)."""
+    windows = _windows(recipients, policy.window)
+    if policy.connections <= 1:
+        for rows in windows:
+            run.window(rows)
+        return
+    pending: deque[Future[None]] = deque()
+    with ThreadPoolExecutor(policy.connections, thread_name_prefix="omov-smtp") as pool:
+        try:
+            for rows in windows:
+                pending.append(pool.submit(run.window, rows))
+                if len(pending) >= 2 * policy.connections:
+                    pending.popleft().result()
+            while pending:
+                pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
 
 
 def deliver(
@@ -181,21 +236,19 @@ def deliver(
     """Send ``recipients`` (already queued in ``log`` under the report's purpose and round).
 
     A refused sender or login stops the run (``SenderRefused``, exit 2) with the unsent messages
-    still queued; the report says how far it got.
+    still queued; the report says how far it got. With several connections, up to
+    ``connections`` windows are in flight at once (the most a crash can send twice).
     """
     start = clock()
-    session = Session(settings)
-    run = _Run(log, builder, session, policy, report, clock, sleep)
+    run = _Run(log, builder, settings, policy, report, clock, sleep)
     try:
-        for rows in _windows(recipients, policy.window):
-            run.window(rows)
+        _run_windows(run, recipients, policy)
         run.drain_retries()
     except SenderRefused as exc:
         report.stopped = exc.message
         raise
     finally:
-        session.quit()
-        report.connections = session.connects
+        run.close()
         report.elapsed_s = clock() - start
         report.reply_codes = dict(run.codes)
     return report

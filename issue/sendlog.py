@@ -124,7 +124,7 @@ class SendLog:
     @classmethod
     def open(cls, path: Path) -> SendLog:
         _create_private(path)
-        conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")

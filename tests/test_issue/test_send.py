@@ -133,7 +133,7 @@ def test_dropped_connection_mid_batch_is_resumed(
     rows = dispatch_rows(out)
     box = Mailbox()
     with Server(Handler(box, drop_at=7)) as srv:
-        code, text = send(capsys, out, srv.port)
+        code, text = send(capsys, out, srv.port, "--connections", "1")
     assert code == 0, text
     # The 7th body was dropped before the server's reply (and not kept by this server): the
     # message is retried on a new connection, and the report counts it as possibly delivered.
@@ -220,3 +220,17 @@ def test_message_parses_back_and_names_cannot_inject_headers(tmp_path: Path) -> 
     assert "Dear Zoë" in html and "Élection NEC ☭ 2027" in html
     with pytest.raises(ValueError):
         builder.build(Recipient("3", "P2", "T", "N", "N", "two words@x.org", "l"))
+
+
+def test_parallel_connections_send_everyone_exactly_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = issued(tmp_path, 450)  # 300 email members: three windows per connection
+    rows = dispatch_rows(out)
+    box = Mailbox()
+    with Server(Handler(box, drop_at=150)) as srv:
+        code, text = send(capsys, out, srv.port, "--connections", "3")
+    assert code == 0, text
+    assert sorted(box.to()) == sorted(r["email"] for r in rows)
+    # Three workers, a reconnect after the drop, and the retry's own session.
+    assert "mid-message: 1" in text and "connections: 5" in text

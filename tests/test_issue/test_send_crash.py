@@ -47,5 +47,6 @@ def test_kill_9_then_rerun_sends_everyone_once_or_in_flight_twice(
     assert set(got) == set(emails)  # nobody missed
     twice = sum(n - 1 for n in got.values())
     reported = int(re.search(r"possibly sent twice[^:]*: (\d+)", rerun.stdout).group(1))  # type: ignore[union-attr]
-    assert twice <= reported <= 100  # at most one window in flight, and every duplicate counted
+    # At most one window (100) per connection (default 2) in flight; every duplicate counted.
+    assert twice <= reported <= 200
     assert max(got.values()) <= 2
