@@ -68,6 +68,23 @@ def read_recipients(path: Path) -> Iterator[Recipient]:
             yield Recipient(*(row[c].strip() for c in EMAIL_COLUMNS))
 
 
+def check_link(r: Recipient, path: Path) -> Recipient:
+    """Refuse a voting link that carries the token in its query string (server logs, Referer).
+
+    The token may sit in the path or, better, the fragment (``…/ballot#TOKEN``), never after
+    ``?``: that part is sent to the server and written to its access log.
+    """
+    query = r.vote_link.split("#", 1)[0].partition("?")[2]
+    canonical = r.token.replace("-", "")
+    if query and (canonical in query.upper().replace("-", "") or r.token in query):
+        raise InputError(
+            "the voting link carries the token in a query string: it would reach server logs",
+            path=str(path),
+            fix="issue the links with --vote-url 'https://…/ballot#{token}' (a URL fragment)",
+        )
+    return r
+
+
 def parse_sender(text: str) -> Address:
     """``--from``: 'ballots@example.org' or 'Scrutineer <ballots@example.org>'."""
     from email.headerregistry import HeaderRegistry

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from issue import audit
-from issue.mail import MessageBuilder, Recipient, read_recipients
+from issue.mail import MessageBuilder, Recipient, check_link, read_recipients
 from issue.notice import Notice
 from issue.register import UNUSED
 from issue.send import Policy, SendReport, deliver
@@ -47,7 +47,8 @@ def plan_round(out: Path, log: SendLog, min_interval: dt.timedelta, keys: Path |
         first = open_rounds[0]
         todo = log.pending(Purpose.REMINDER, first, retry_failed=False)
         return RoundPlan(first, True, len(todo), 0, 0, 0)
-    rows = list(read_recipients(out / "dispatch_email.csv"))
+    dispatch = out / "dispatch_email.csv"
+    rows = [check_link(r, dispatch) for r in read_recipients(dispatch)]
     undeliverable = log.undeliverable()
     states = token_states(out, [r.person_id for r in rows], keys)
     last = log.last_contact()

@@ -29,7 +29,7 @@ from email.errors import HeaderParseError
 from pathlib import Path
 
 from issue import audit
-from issue.mail import MessageBuilder, Recipient, read_recipients
+from issue.mail import MessageBuilder, Recipient, check_link, read_recipients
 from issue.notice import Notice
 from issue.sendlog import MessageKey, Outcome, Purpose, SendLog, State
 from issue.smtp import Reply, SenderRefused, Session, SmtpSettings, Verdict
@@ -272,7 +272,7 @@ def send_ballots(
         undeliverable = log.undeliverable()
         log.enqueue(
             (MessageKey(Purpose.BALLOT, 0, r.person_id, r.batch), r.email)
-            for r in read_recipients(dispatch)
+            for r in map(lambda r: check_link(r, dispatch), read_recipients(dispatch))
             if r.person_id not in undeliverable
         )
         todo = log.pending(Purpose.BALLOT, 0, retry_failed=retry_failed)

@@ -234,3 +234,26 @@ def test_parallel_connections_send_everyone_exactly_once(
     assert sorted(box.to()) == sorted(r["email"] for r in rows)
     # Three workers, a reconnect after the drop, and the retry's own session.
     assert "mid-message: 1" in text and "connections: 5" in text
+
+
+def test_a_token_in_a_query_string_is_refused_before_anything_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from delivery_fixtures import NOTICE
+    from issue_fixtures import roll
+
+    from issue import issuer
+
+    members = roll(tmp_path / "members.parquet", range(1, 7))
+    out = tmp_path / "issue"
+    issuer.issue_run(
+        members, "nec-2027", out, vote_url="https://v.example.org/ballot?token={token}"
+    )
+    (out / "notice.json").write_text(json.dumps(NOTICE))
+    box = Mailbox()
+    with Server(Handler(box)) as srv:
+        code, text = send(capsys, out, srv.port)
+    assert code == 2 and "query string" in text and "#{token}" in text
+    assert box.to() == []
