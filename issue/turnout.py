@@ -16,10 +16,10 @@ What is counted (all on the scrutineer's machine; only aggregates leave it):
   No change to the register was needed for this.
 
 **Small numbers suppressed**: no cell shows a number below ``MIN_CELL`` (10). A count below 10 is
-shown as "<10"; a turnout is hidden when its cast count is hidden *or* when fewer than 10 have not
-cast (that would single out the few who did not vote). Where rows add up to a shown total (the
-channel tables), a second, next-smallest cell is hidden when only one is, so no hidden cell can be
-recovered by subtraction.
+shown as "<10"; a cast count (and its turnout) is also withheld ("—") when fewer than 10 of the
+group have not cast: "30 of 30 voted" would tell that each named member voted. Where rows add up
+to a shown total (the channel tables), a second, next-smallest cell is withheld when only one is
+hidden, so no hidden cell can be recovered by subtraction.
 """
 
 from __future__ import annotations
@@ -42,7 +42,12 @@ from omov.textio import render_html, write_csv
 MIN_CELL = 10
 FORMAT_VERSION = "omov.turnout/1"
 CSV_COLUMNS = ("format_version", "table", "group", "issued", "cast", "turnout_percent")
-HIDDEN = "<10"
+SMALL = "<10"  #: the true figure is below MIN_CELL
+WITHHELD = "—"  #: the figure is 10 or more but withheld so that a small one cannot be derived
+
+
+def _hidden(value: int) -> str:
+    return SMALL if value < MIN_CELL else WITHHELD
 
 
 @dataclass
@@ -53,6 +58,12 @@ class Cell:
     hide_issued: bool = False
     hide_cast: bool = False
     cast_only: bool = False  #: a return channel: no "issued" of its own
+
+    @property
+    def few_not_cast(self) -> bool:
+        """Fewer than MIN_CELL of this group have not cast: showing the cast count would tell
+        that nearly everyone (a named group of people) voted."""
+        return not self.cast_only and self.issued - self.cast < MIN_CELL
 
     @property
     def hide_turnout(self) -> bool:
@@ -68,8 +79,12 @@ class Cell:
         tenths = int(pct * 10 + Fraction(1, 2))  # exact, half up
         return {
             "group": self.group,
-            "issued": "" if self.cast_only else HIDDEN if self.hide_issued else str(self.issued),
-            "cast": HIDDEN if self.hide_cast else str(self.cast),
+            "issued": ""
+            if self.cast_only
+            else _hidden(self.issued)
+            if self.hide_issued
+            else str(self.issued),
+            "cast": _hidden(self.cast) if self.hide_cast else str(self.cast),
             "turnout_percent": "—" if self.hide_turnout else f"{tenths // 10}.{tenths % 10}",
             "bar": "" if self.hide_turnout else f"{float(pct):.1f}",
         }
@@ -86,7 +101,7 @@ class Table:
     def suppress(self) -> None:
         for c in self.cells:
             c.hide_issued = self.has_issued and c.issued < MIN_CELL
-            c.hide_cast = c.cast < MIN_CELL or c.hide_issued
+            c.hide_cast = c.cast < MIN_CELL or c.hide_issued or c.few_not_cast
         if self.adds_up:
             for attr in ("hide_issued", "hide_cast"):
                 hidden = [c for c in self.cells if getattr(c, attr)]
@@ -203,7 +218,7 @@ def compute(out: Path, members: Path, reports: list[Path], keys: Path | None = N
             )
         )
     total.hide_issued = total.issued < MIN_CELL
-    total.hide_cast = total.cast < MIN_CELL or total.hide_issued
+    total.hide_cast = total.cast < MIN_CELL or total.hide_issued or total.few_not_cast
     for t in tables:
         t.suppress()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
