@@ -21,6 +21,7 @@ modules (vector rectangles, crisp at any printer resolution).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ WINDOW_X, WINDOW_Y, WINDOW_W, WINDOW_H = 20.0, 50.0, 90.0, 35.0
 WINDOW_LINES = 7
 QR_MASK = 2
 QR_SIZE = 32.0  # mm
+_DARK_RUN = re.compile(rb"\x01+")
 
 
 @dataclass(frozen=True)
@@ -63,23 +65,18 @@ class PostalMember:
 
 
 def qr_runs(data: str) -> tuple[int, list[tuple[int, int, int]]]:
-    """The QR symbol's side in modules and its dark modules as (x, y, run length) per row."""
+    """The QR symbol's side in modules and its dark modules as (x, y, run length) per row.
+
+    segno's matrix holds one byte per module (1 dark, 0 light, no quiet zone); runs of dark
+    modules are found with a bytes regex (C speed).
+    """
     qr = segno.make(data, error="m", micro=False, mask=QR_MASK)
-    runs: list[tuple[int, int, int]] = []
-    side = 0
-    for y, row in enumerate(qr.matrix_iter(border=0)):
-        cells = list(row)
-        side = len(cells)
-        x = 0
-        while x < side:
-            if cells[x]:
-                start = x
-                while x < side and cells[x]:
-                    x += 1
-                runs.append((start, y, x - start))
-            else:
-                x += 1
-    return side, runs
+    runs = [
+        (m.start(), y, m.end() - m.start())
+        for y, row in enumerate(qr.matrix)
+        for m in _DARK_RUN.finditer(bytes(row))
+    ]
+    return len(qr.matrix), runs
 
 
 def fonts_available() -> None:
