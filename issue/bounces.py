@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from issue import audit
 from issue.mail import Recipient, read_recipients
-from issue.sendlog import SendLog
+from issue.sendlog import SendLog, exclusive
 from omov.errors import InputError
 from omov.fileio import sha256_file
 from omov.textio import write_csv
@@ -264,6 +264,11 @@ def _post_row(r: Recipient, addr: dict[str, str]) -> dict[str, str]:
 
 def process_bounces(out: Path, members: Path, sources: list[Path]) -> BounceReport:
     """Read every source, mark the bounced members, and write one postal batch for them."""
+    with exclusive(out):
+        return _process(out, members, sources)
+
+
+def _process(out: Path, members: Path, sources: list[Path]) -> BounceReport:
     report = BounceReport()
     bounces = read_sources(sources, report.read)
     log = SendLog.open(out / "sendlog.sqlite")

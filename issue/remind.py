@@ -21,7 +21,7 @@ from issue.mail import MessageBuilder, Recipient, check_link, read_recipients
 from issue.notice import Notice
 from issue.register import UNUSED
 from issue.send import Policy, SendReport, deliver
-from issue.sendlog import MessageKey, Purpose, SendLog
+from issue.sendlog import MessageKey, Purpose, SendLog, exclusive
 from issue.smtp import SmtpSettings
 from issue.standing import token_states
 
@@ -65,9 +65,9 @@ def plan_round(out: Path, log: SendLog, min_interval: dt.timedelta, keys: Path |
         else:
             chosen.append(r)
     round_ = log.next_round()
-    log.start_round(round_, len(chosen))
-    log.enqueue(
-        (MessageKey(Purpose.REMINDER, round_, r.person_id, r.batch), r.email) for r in chosen
+    log.start_round(
+        round_,
+        [(MessageKey(Purpose.REMINDER, round_, r.person_id, r.batch), r.email) for r in chosen],
     )
     return RoundPlan(round_, False, len(chosen), recent, used, bounced)
 
@@ -83,6 +83,19 @@ def remind(
     keys: Path | None = None,
 ) -> tuple[RoundPlan, SendReport]:
     """Plan (or resume) one reminder round and send it; audit the round."""
+    with exclusive(out):
+        return _remind(out, notice, settings, builder, policy, min_interval, keys)
+
+
+def _remind(
+    out: Path,
+    notice: Notice,
+    settings: SmtpSettings,
+    builder: MessageBuilder,
+    policy: Policy,
+    min_interval: dt.timedelta,
+    keys: Path | None,
+) -> tuple[RoundPlan, SendReport]:
     log = SendLog.open(out / "sendlog.sqlite")
     try:
         in_flight = log.recover_in_flight()

@@ -31,7 +31,7 @@ from pathlib import Path
 from issue import audit
 from issue.mail import MessageBuilder, Recipient, check_link, read_recipients
 from issue.notice import Notice
-from issue.sendlog import MessageKey, Outcome, Purpose, SendLog, State
+from issue.sendlog import MessageKey, Outcome, Purpose, SendLog, State, exclusive
 from issue.smtp import Reply, SenderRefused, Session, SmtpSettings, Verdict
 
 WINDOW = 100  #: messages marked in flight per commit: the most a crash can send twice
@@ -264,6 +264,18 @@ def send_ballots(
     retry_failed: bool = True,
 ) -> SendReport:
     """Queue every row of ``OUT/dispatch_email.csv`` and send what is not sent yet."""
+    with exclusive(out):
+        return _send_ballots(out, notice, settings, builder, policy, retry_failed)
+
+
+def _send_ballots(
+    out: Path,
+    notice: Notice,
+    settings: SmtpSettings,
+    builder: MessageBuilder,
+    policy: Policy,
+    retry_failed: bool,
+) -> SendReport:
     dispatch = out / "dispatch_email.csv"
     report = SendReport(purpose=Purpose.BALLOT.value, round=0)
     log = SendLog.open(out / "sendlog.sqlite")

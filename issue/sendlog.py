@@ -22,9 +22,11 @@ or ``reminder`` (round ≥ 1); a re-issued token has a new batch, so it is a new
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -329,9 +331,39 @@ class SendLog:
             )
         ]
 
-    def start_round(self, round_: int, selected: int) -> str:
+    def start_round(self, round_: int, rows: Sequence[tuple[MessageKey, str]]) -> str:
+        """Record a reminder round and queue its messages in one transaction (a crash leaves
+        either no round or the whole round queued)."""
         stamp = now()
-        self._tx(
-            "INSERT OR IGNORE INTO reminder_rounds VALUES (?, ?, ?)", [(round_, stamp, selected)]
-        )
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute(
+                "INSERT INTO reminder_rounds VALUES (?, ?, ?)", (round_, stamp, len(rows))
+            )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO messages (purpose, round, person_id, batch, email, state, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?)",
+                ((k.purpose, k.round, k.person_id, k.batch, e, stamp) for k, e in rows),
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
         return stamp
+
+
+@contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """One sending command per issue directory at a time (two would send the same messages)."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / ".delivery.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"another `omov issue send`, `remind` or `bounces` is working on {out}; wait for it"
+            ) from None
+        yield
+    finally:
+        os.close(fd)

@@ -257,3 +257,16 @@ def test_a_token_in_a_query_string_is_refused_before_anything_is_sent(
         code, text = send(capsys, out, srv.port)
     assert code == 2 and "query string" in text and "#{token}" in text
     assert box.to() == []
+
+
+def test_two_senders_at_once_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from issue.sendlog import exclusive
+
+    out = issued(tmp_path, 6)
+    box = Mailbox()
+    with Server(Handler(box)) as srv, exclusive(out):
+        code, text = send(capsys, out, srv.port)
+    assert code == 2 and "another `omov issue send`" in text
+    assert box.to() == []
