@@ -247,8 +247,6 @@ class PackWriter:
             width=x0 - 25,
         )
 
-    def save(self, path: Path) -> None:
-        from omov.fileio import atomic_open
-
-        with atomic_open(path, "wb") as fh:
-            fh.write(bytes(self.pdf.output()))
+    def output(self) -> bytes:
+        """The finished document (one volume; ``issue.pdf_concat`` joins volumes)."""
+        return bytes(self.pdf.output())

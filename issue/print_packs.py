@@ -3,11 +3,13 @@
 Batches printed (each a ``dispatch_post.csv``): ``OUT/dispatch/batch-NNNN/`` (written by
 ``omov issue run`` / ``reissue``) and ``OUT/postal/bounced-NNNN/`` (members moved to post by
 ``omov issue bounces``, same token). Each becomes ``OUT/print/<name>.pdf`` (0600: it holds
-tokens). ``OUT/print/manifest.json`` records, per PDF, the SHA-256 of its source file, notice
-and ballot definition and of the PDF; a re-run skips a batch whose inputs are unchanged and
-re-prints one whose inputs changed. A member with no postal address, or with a character the
-print font lacks, is not printed: they are listed in ``OUT/print/<name>.problems.csv`` and the
-run exits 3. Every printed batch is recorded in the audit log (counts and digests).
+tokens), drawn ``VOLUME`` packs at a time and joined as it goes (``issue.pdf_concat``), so
+memory does not grow with the batch. ``OUT/print/manifest.json`` records, per PDF, the SHA-256
+of its source file, notice and ballot definition and of the PDF; a re-run skips a batch whose
+inputs are unchanged and re-prints one whose inputs changed. A member with no postal address,
+or with a character the print font lacks, is not printed: they are listed in
+``OUT/print/<name>.problems.csv`` and the run exits 3. Every printed batch is recorded in the
+audit log (counts and digests).
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from pathlib import Path
 from issue import audit
 from issue.candidates import BallotDefinition
 from issue.notice import Notice
+from issue.pdf_concat import PdfJoiner
 from issue.postal_pdf import PackWriter, PostalMember
 from omov.errors import InputError
-from omov.fileio import sha256_file, write_json_atomic
+from omov.fileio import atomic_open, sha256_file, write_json_atomic
 from omov.textio import write_csv
 
 POST_COLUMNS = ("person_id", "token", "full_name", "first_name", "address", "town", "postcode")
 MANIFEST_FORMAT = "omov.print-manifest/1"
+VOLUME = 1000  #: packs drawn in memory at a time (about 45 MB), then appended to the PDF
 
 
 @dataclass
@@ -77,38 +81,63 @@ def _has_address(m: PostalMember) -> bool:
 
 
 def print_batch(
-    name: str, source: Path, target: Path, notice: Notice, ballot: BallotDefinition
+    name: str,
+    source: Path,
+    target: Path,
+    notice: Notice,
+    ballot: BallotDefinition,
+    *,
+    volume: int = VOLUME,
 ) -> BatchPrint:
-    """Draw one batch's packs; members who cannot be posted go to ``<name>.problems.csv``."""
+    """Draw one batch's packs into ``target``, ``volume`` packs at a time (memory stays flat);
+    members who cannot be posted go to ``<name>.problems.csv``."""
     result = BatchPrint(name)
-    writer = PackWriter(notice, ballot)
     problems: list[dict[str, str]] = []
-    for m in read_postal(source):
-        problem = (
-            "no_postal_address"
-            if not _has_address(m)
-            else "character_not_in_print_font"
-            if writer.unprintable(m)
-            else ""
-        )
-        if problem:
-            problems.append({"person_id": m.person_id, "problem": problem})
-            result.problems[problem] = result.problems.get(problem, 0) + 1
-            continue
-        writer.add(m)
-    writer.save(target)
+    writer: PackWriter | None = None
+    with atomic_open(target, "wb") as fh:
+        joiner = PdfJoiner(fh)
+        for m in read_postal(source):
+            writer = writer or PackWriter(notice, ballot)
+            problem = (
+                "no_postal_address"
+                if not _has_address(m)
+                else "character_not_in_print_font"
+                if writer.unprintable(m)
+                else ""
+            )
+            if problem:
+                problems.append({"person_id": m.person_id, "problem": problem})
+                result.problems[problem] = result.problems.get(problem, 0) + 1
+                continue
+            writer.add(m)
+            if writer.packs >= volume:
+                _flush(writer, joiner, result)
+                writer = None
+        if writer is not None and writer.packs:
+            _flush(writer, joiner, result)
+        joiner.close()
     problem_file = target.with_name(f"{name}.problems.csv")
     if problems:
         write_csv(problem_file, ("person_id", "problem"), problems)
     else:
         problem_file.unlink(missing_ok=True)
-    result.letters, result.pages = writer.packs, writer.pages
     result.pdf = sha256_file(target)
     return result
 
 
+def _flush(writer: PackWriter, joiner: PdfJoiner, result: BatchPrint) -> None:
+    joiner.add(writer.output())
+    result.letters += writer.packs
+    result.pages += writer.pages
+
+
 def print_all(
-    out: Path, notice: Notice, ballot: BallotDefinition, ballot_sha256: str
+    out: Path,
+    notice: Notice,
+    ballot: BallotDefinition,
+    ballot_sha256: str,
+    *,
+    volume: int = VOLUME,
 ) -> PrintReport:
     """Print every postal batch whose PDF is missing or whose inputs changed."""
     from omov.textio import read_json
@@ -143,7 +172,7 @@ def print_all(
                 )
             )
             continue
-        done = print_batch(name, source, target, notice, ballot)
+        done = print_batch(name, source, target, notice, ballot, volume=volume)
         entries[name] = {
             **inputs,
             "pdf_sha256": done.pdf,

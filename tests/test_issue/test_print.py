@@ -103,3 +103,33 @@ def test_members_without_address_or_printable_name_are_reported(
     assert "P0000002" in problems and "P0000003" in problems
     body = pdf_text(out / "print" / "batch-0001.pdf")
     assert len(TOKEN.findall(body)) == 3
+
+
+def test_volumes_join_into_one_valid_pdf(tmp_path: Path) -> None:
+    """A batch drawn 4 packs at a time is one PDF poppler reads without a complaint."""
+    import json
+
+    from delivery_fixtures import NOTICE
+
+    from issue.candidates_cli import read_ballot_definition
+    from issue.notice import load_notice
+    from issue.print_packs import print_all
+
+    out = issued(tmp_path, 33)  # 11 postal members: volumes of 4, 4 and 3
+    (out / "notice.json").write_text(json.dumps(NOTICE))
+    ballot = ballot_definition(tmp_path / "ballot_definition.json", n=5)
+    report = print_all(
+        out, load_notice(out / "notice.json"), read_ballot_definition(ballot), "x", volume=4
+    )
+    assert [(b.letters, b.pages) for b in report.batches] == [(11, 22)]
+    pdf = out / "print" / "batch-0001.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    assert "Pages:           22" in info.stdout
+    assert info.stderr == ""  # no "Syntax Error", no xref reconstruction
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
+    assert text.stderr == ""
+    rows = dispatch_rows(out, "post")
+    assert Counter(TOKEN.findall(text.stdout)) == Counter(r["token"] for r in rows)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    names = [line.split()[0] for line in fonts.stdout.splitlines()[2:]]
+    assert len(names) == len(set(names)) == 9  # 3 fonts x 3 volumes, each subset its own tag
