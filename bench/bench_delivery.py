@@ -231,7 +231,11 @@ def bench_post(n: int, tmp: Path) -> None:
         ["issue", "print", "--out", str(out), "--ballot", str(tmp / "ballot.json")]
     )
     pages = 2 * n
-    size = (out / "print" / "batch-0001.pdf").stat().st_size / 2**20
+    pdf = out / "print" / "batch-0001.pdf"
+    size = pdf.stat().st_size / 2**20
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=False)
+    shown = next((x for x in info.stdout.splitlines() if x.startswith("Pages:")), "no pdfinfo")
+    print(f"pdfinfo: {' '.join(shown.split())}; stderr: {info.stderr.strip() or 'none'}")
     print(
         f"omov issue print: {n} packs = {pages} pages in {secs:.1f} s = {pages / secs:.0f} "
         f"pages/s; peak RSS {rss:.0f} MB; PDF {size:.0f} MB [load {before} -> {load()}]"
