@@ -389,3 +389,8 @@ def _mount_candidates() -> None:
 
 
 _mount_candidates()
+
+
+from issue.delivery_cli import register_delivery  # noqa: E402 (send, bounces, remind, turnout, print)
+
+register_delivery(app)

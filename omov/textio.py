@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -117,6 +117,23 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Mapping[str, Any
 def read_csv_records(text: str) -> list[list[str]]:
     """The rows of a CSV omov wrote, each cell restored to its raw value (``csvsafe.restore``)."""
     return [[restore(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+
+
+def read_csv_columns(path: Path, columns: Sequence[str]) -> Iterator[list[str]]:
+    """Stream a CSV omov wrote: per row, the ``columns`` (in that order) restored to their raw
+    values (``csvsafe.restore``) and stripped. InputError names the file and line of a missing
+    column or a short row."""
+    if not path.is_file():
+        raise InputError("file not found", path=str(path))
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}", path=str(path), line=1)
+        for row in reader:
+            if any(row.get(c) is None for c in columns):
+                raise InputError("short row", path=str(path), line=reader.line_num)
+            yield [restore(row[c]).strip() for c in columns]
 
 
 def read_text(path: Path, what: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from omov.appfactory import new_app
 from vote.intake_cli import register_intake
+from vote.key_reconcile import register_key_reconcile
 from vote.web_cli import register_web
 
 app = new_app(
@@ -16,3 +17,4 @@ app = new_app(
 )
 register_intake(app)
 register_web(app)
+register_key_reconcile(app)  # omov vote key-reconcile (double-keyed postal returns)

@@ -323,3 +323,19 @@ def test_a_carriage_return_cannot_start_a_new_row(tmp_path: Path) -> None:
     assert list(csv.reader(io.StringIO(written, newline=""))) == [["a", "b"], [cell, "2"]]
     for written_text in (text, written):  # the CR is inside a quoted cell, not a line end
         assert '"x\r=HYPERLINK(1)"' in written_text
+
+
+def test_dispatch_readers_see_the_raw_names(tmp_path: Path) -> None:
+    """The mailer and the printer read dispatch files back: a member named '=Bob' is greeted and
+    printed as '=Bob', not as the neutralised "'=Bob"."""
+    from issue.mail import EMAIL_COLUMNS, read_recipients
+    from issue.print_packs import POST_COLUMNS, read_postal
+    from omov.textio import write_csv
+
+    email = tmp_path / "dispatch_email.csv"
+    write_csv(email, EMAIL_COLUMNS, [dict.fromkeys(EMAIL_COLUMNS, "x") | {"first_name": "=Bob"}])
+    assert [r.first_name for r in read_recipients(email)] == ["=Bob"]
+    assert "'=Bob" in email.read_text()
+    post = tmp_path / "dispatch_post.csv"
+    write_csv(post, POST_COLUMNS, [dict.fromkeys(POST_COLUMNS, "y") | {"full_name": "+Ann"}])
+    assert [m.full_name for m in read_postal(post)] == ["+Ann"]
