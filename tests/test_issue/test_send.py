@@ -245,7 +245,7 @@ def test_a_token_in_a_query_string_is_refused_before_anything_is_sent(tmp_path: 
 
     members = roll(tmp_path / "members.parquet", range(1, 7))
     out = tmp_path / "issue"
-    with pytest.raises(UsageError, match="after .#"):
+    with pytest.raises(UsageError, match=r"after .#"):
         issuer.issue_run(
             members, "nec-2027", out, vote_url="https://v.example.org/ballot?token={token}"
         )
