@@ -37,12 +37,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from issue.crashpoints import kill_point
+from issue.notice import Notice
 from omov.csvsafe import neutralise_array, restore_array
 from omov.errors import UsageError
 from omov.fileio import atomic_open, make_private_dirs, sha256_file, write_text_atomic
@@ -85,35 +85,6 @@ SPECIMEN_MEMBER = {
     "town": "Nowhere (SPECIMEN, not a real member)",
     "postcode": "XX0 0XX",
 }
-
-_LETTER = jinja2.Environment(autoescape=True).from_string(
-    """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="omov-format-version" content="{{ format_version }}">
-<title>Ballot letter preview ({{ channel }})</title>
-<style>
-body{font-family:Georgia,serif;max-width:40em;margin:2em auto;line-height:1.5;color:#111}
-.addr{white-space:pre-line;margin-bottom:2em}.token{font:bold 1.4em monospace;letter-spacing:.1em;
-border:2px solid #111;padding:.4em .8em;display:inline-block}.specimen{color:#b00;font-weight:bold}
-.note{font-size:.9em;color:#444}
-</style></head><body>
-<p class="specimen">PREVIEW — a SPECIMEN letter to a person who does not exist. The code below is
-not valid (its check symbol is wrong); every real letter carries its member's own code.</p>
-<div class="addr">{{ name }}
-{% for line in address_lines %}{{ line }}
-{% endfor %}</div>
-<p>Dear {{ first_name or name }},</p>
-<p>You are entitled to <strong>one vote</strong> in this election. Your personal ballot code is:</p>
-<p class="token">{{ token }}</p>
-<p>Vote online: <a href="{{ link }}">{{ link }}</a></p>
-<p>The code works once. The first ballot received with it is counted; later ones are not.
-Keep it private: anyone holding it can vote in your place.</p>
-<p class="note">If this letter is lost or spoilt, ask the scrutineer for a new code; the old one
-will stop working.</p>
-</body></html>
-"""
-)
 
 
 @dataclass(frozen=True)
@@ -181,14 +152,21 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def preview_html(url: str) -> str:
-    """letter_preview.html: a postal letter to ``SPECIMEN_MEMBER`` with ``SPECIMEN_TOKEN``.
+def preview_html(url: str, election: str, notice: Notice | None = None) -> str:
+    """letter_preview.html: a postal letter to ``SPECIMEN_MEMBER`` with ``SPECIMEN_TOKEN``, in
+    the words of the election's notice (``OUT/notice.json``) when there is one.
 
-    It depends on nothing but ``url``: no batch's rows, not even which channel they use.
+    It depends on nothing but these: no batch's rows, not even which channel they use.
     """
+    from omov.textio import render_html
+
     m = SPECIMEN_MEMBER
-    return _LETTER.render(
+    return render_html(
+        "issue",
+        "letter_preview.html.j2",
         format_version=FORMAT_VERSION,
+        election=election,
+        notice=notice,
         channel="post",
         name=m["full_name"],
         first_name=m["first_name"],
@@ -226,6 +204,8 @@ def write_batch(
     channels: pa.Array,
     url: str,
     *,
+    election: str,
+    notice: Notice | None = None,
     block: int = 1 << 17,
 ) -> BatchFiles:
     """Write one batch's CSVs and preview into ``directory`` (fsynced; the caller renames it).
@@ -257,7 +237,7 @@ def write_batch(
         digests[name] = sha256_file(directory / name)
         rows[channel] = len(idx)
     digests["letter_preview.html"] = write_text_atomic(
-        directory / "letter_preview.html", preview_html(url)
+        directory / "letter_preview.html", preview_html(url, election, notice)
     )
     _fsync_dir(directory)
     _fsync_dir(directory.parent)

@@ -83,6 +83,7 @@ from issue.keys import (
     write_vote_key,
 )
 from issue.ledger import Ledger
+from issue.notice import notice_if_present
 from issue.recovery import _finalise_dispatch, _log_batch, _log_once, recover
 from issue.register import USED, Register
 from issue.schema import read_roll
@@ -275,6 +276,8 @@ def _run_batch(
                         tokens,
                         channels,
                         vote_url,
+                        election=s.vote_key.election,
+                        notice=notice_if_present(s.paths.out),
                     )
                 )
 

@@ -120,3 +120,9 @@ def load_notice(path: Path) -> Notice:
         vote_page=_url(doc, "vote_page", path),
         sha256=sha256_file(path),
     )
+
+
+def notice_if_present(out: Path) -> Notice | None:
+    """``OUT/notice.json`` if the scrutineer has written it (validated), else None."""
+    path = out / "notice.json"
+    return load_notice(path) if path.is_file() else None
