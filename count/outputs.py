@@ -64,9 +64,36 @@ def count_file(
             progress=progress,
         ),
     )
+    digest = sha256_file(path)
     return dataclasses.replace(
-        result, source=str(Path(path).resolve()), ballots_sha256=sha256_file(path)
+        result,
+        source=str(Path(path).resolve()),
+        ballots_sha256=digest,
+        set_aside=set_aside_at_intake(Path(path), digest),
     )
+
+
+#: Intake classes of papers that reached the count's door but carry no valid vote (ERS97 §6): a
+#: member's blank or invalid paper. Token rejections (unknown, used, …) are not members' papers.
+def _is_invalid_paper(cls: str) -> bool:
+    return cls == "blank" or cls.startswith("invalid_")
+
+
+def set_aside_at_intake(path: Path, digest: str) -> dict[str, int]:
+    """The papers the intake that wrote ``path`` set aside, by class, read from the
+    ``intake_report.json`` beside it — only if that report recorded exactly this file (its
+    SHA-256); otherwise nothing (a file from elsewhere carries its own invalid ballots)."""
+    report_path = path.parent / "intake_report.json"
+    if not report_path.is_file() or report_path.stat().st_size > 16 << 20:
+        return {}
+    try:
+        report = json.loads(report_path.read_text("utf-8"))
+        if report.get("outputs", {}).get(path.name) != digest:
+            return {}
+        by_class = report["totals"]["by_class"]
+        return {k: int(v) for k, v in sorted(by_class.items()) if _is_invalid_paper(k) and v}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def write_result(result: CountResult, out_dir: str | Path) -> dict[str, str]:

@@ -90,7 +90,7 @@ def render_csv(result: CountResult) -> str:
     w.writerow(["Rule", result.rule_title])
     w.writerow(["Number to be elected", result.seats])
     w.writerow(["Valid votes", result.valid])
-    w.writerow(["Invalid votes", sum(result.invalid.values())])
+    w.writerow(["Invalid votes", result.invalid_papers])
     w.writerow(["Quota", fmt(result.quota, result.dp)])
     if result.final_quota != result.quota:
         w.writerow(["Final quota", fmt(result.final_quota, result.dp)])
@@ -131,9 +131,10 @@ def render_txt(result: CountResult) -> str:
         f"Rule: {result.rule_title}",
         f"Seats: {result.seats}",
         f"Valid votes: {result.valid}",
-        f"Invalid votes: {sum(result.invalid.values())}",
+        f"Invalid votes: {result.invalid_papers}",
     ]
     out += [f"  {k}: {v}" for k, v in sorted(result.invalid.items())]
+    out += [f"  {k} (set aside at intake): {v}" for k, v in sorted(result.set_aside.items())]
     if result.truncated:
         out.append("Valid papers cut short or cleaned:")
         out += [f"  {k}: {v}" for k, v in sorted(result.truncated.items())]
@@ -201,7 +202,7 @@ def render_html(result: CountResult) -> str:
         below_quota=below_quota_notes(result),
         quota=fmt(result.quota, result.dp),
         final_quota=fmt(result.final_quota, result.dp),
-        invalid_total=sum(result.invalid.values()),
+        invalid_total=result.invalid_papers,
         constraint=_constraint_text(result) if result.constraint is not None else None,
     )
 

@@ -176,7 +176,10 @@ def cross_checks(
             )
     if result is not None:
         valid = sum(int(r["totals"]["valid"]) for r in intakes)
-        counted = int(result.get("valid_votes") or 0) + int(result.get("invalid_votes") or 0)
+        set_aside = dict(result.get("set_aside_at_intake") or {})
+        # invalid_votes counts the file's own invalid papers and those set aside at intake.
+        in_file = int(result.get("invalid_votes") or 0) - sum(int(v) for v in set_aside.values())
+        counted = int(result.get("valid_votes") or 0) + in_file
         checks.append(
             Check(
                 "count used every valid intake paper",
@@ -184,6 +187,19 @@ def cross_checks(
                 f"intake valid {valid}, count papers {counted}",
             )
         )
+        if set_aside:
+            invalid = {
+                c: _sum_class(intakes, c)
+                for c in (intakes[0]["totals"]["by_class"] if intakes else {})
+                if (c == "blank" or c.startswith("invalid_")) and _sum_class(intakes, c)
+            }
+            checks.append(
+                Check(
+                    "count's invalid papers are the intake's",
+                    {k: int(v) for k, v in set_aside.items()} == invalid,
+                    f"intake {sum(invalid.values())}, result {sum(set_aside.values())}",
+                )
+            )
         recorded = result.get("ballots_sha256")
         blts = {v for k, v in digests.items() if k.endswith("/ballots.blt")}
         if recorded:

@@ -91,6 +91,14 @@ class CountResult:
     source: str | None = None
     constraint: dict[str, Any] | None = None  # issue 8: guard/doom constraint, if any
     constraint_events: tuple[dict[str, Any], ...] = ()
+    # Papers the intake that wrote the ballot file set aside (blank, invalid by ERS97 §6), by
+    # class: they are not in the file, but the result must say how many there were.
+    set_aside: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def invalid_papers(self) -> int:
+        """Every invalid paper: those in the ballot file and those set aside at intake."""
+        return sum(self.invalid.values()) + sum(self.set_aside.values())
 
     @property
     def unfilled_seats(self) -> int:
@@ -158,7 +166,7 @@ class CountResult:
             "withdrawn": list(self.withdrawn),
             "decimal_places": d,
             "valid_votes": self.valid,
-            "invalid_votes": sum(self.invalid.values()),
+            "invalid_votes": self.invalid_papers,
             "invalid_by_class": dict(self.invalid),
             "truncated_by_class": dict(self.truncated),
             "quota": fmt(self.quota, d),
@@ -174,6 +182,7 @@ class CountResult:
             "options": dict(self.options),
             "ballots_sha256": self.ballots_sha256,
             "ballots_file": self.source,
+            **({"set_aside_at_intake": dict(self.set_aside)} if self.set_aside else {}),
             **(
                 {
                     "constraint": self.constraint,

@@ -41,3 +41,24 @@ def test_panels_one_per_stage_with_exact_widths(tmp_path: Path) -> None:
     assert [b["width"] for b in first["bars"]] == ["100.0%", "60.0%", "50.0%"]
     assert first["quota_at"] == "70.0%"
     assert first["bars"][0]["status"] == "elected"
+
+
+def test_the_result_counts_the_papers_intake_set_aside(tmp_path: Path) -> None:
+    """A ballot file written by intake: the result's invalid papers are the intake's (blank and
+    invalid by ERS97 §6), read from the intake report beside it if it recorded this very file."""
+    import hashlib
+    import json
+
+    blt = tmp_path / "ballots.blt"
+    blt.write_text('3 2\n10 1 0\n6 2 0\n5 3 0\n0\n"A"\n"B"\n"C"\n"t"\n')
+    digest = hashlib.sha256(blt.read_bytes()).hexdigest()
+    by_class = {"valid": 21, "blank": 2, "invalid_no_first_preference": 3, "token_unknown": 4}
+    report = {"outputs": {"ballots.blt": digest}, "totals": {"by_class": by_class}}
+    (tmp_path / "intake_report.json").write_text(json.dumps(report))
+    result = count_file(blt, "ers97", tie_seed="s")
+    assert result.set_aside == {"blank": 2, "invalid_no_first_preference": 3}
+    assert result.invalid_papers == 5 and result.to_dict()["invalid_votes"] == 5
+    # A report about another file says nothing about this one.
+    report["outputs"]["ballots.blt"] = "0" * 64
+    (tmp_path / "intake_report.json").write_text(json.dumps(report))
+    assert count_file(blt, "ers97", tie_seed="s").set_aside == {}

@@ -66,6 +66,9 @@ def test_report_json_shape_and_figures(tmp_path: Path) -> None:
     assert c["candidates"] == NAMES
     assert all(len(s["votes"]) == 4 for s in c["stages"])
     assert r["all_checks_pass"] is True
+    assert "count's invalid papers are the intake's" in {c["name"] for c in r["checks"]}
+    result = json.loads((e["count"] / "result.json").read_text())
+    assert result["invalid_votes"] == 2  # the blank and the invalid paper the intake set aside
     assert r["audit_log"]["head_hash"] == head_before
     assert audit.verify(e["log"]).hash != head_before  # report.written appended after
     assert [s["answer"] for s in r["statements"]] == [None] * 5
