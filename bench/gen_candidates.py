@@ -96,6 +96,18 @@ def _nominations(rng: np.random.Generator, town: str, orgs: list[str]) -> str:
     return ";".join(rng.choice(pool, size=min(k, len(pool)), replace=False))
 
 
+#: The group of each self-description, for ``omov count run --group-map`` (written beside
+#: candidates.csv as gender_groups.csv). The pack prints the descriptions as written.
+_GROUP = {"F": "woman", "M": "man", "X": "non-binary"}
+
+
+def gender_groups() -> pd.DataFrame:
+    """description,group for every description the generator writes (blank: 'not stated')."""
+    rows = [(d, _GROUP[g]) for g, descs in _GENDER.items() for d in descs]
+    rows += [("", "not stated"), ("Prefer not to say", "not stated")]
+    return pd.DataFrame(rows, columns=["description", "group"])
+
+
 def _gender(rng: np.random.Generator, g: str) -> str:
     u = rng.random()
     if u < 0.1:

@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from gen_candidates import make_candidates  # noqa: E402
+from gen_candidates import gender_groups, make_candidates  # noqa: E402
 from gen_orgs import DATE_FORMATS, org_styles  # noqa: E402
 from gen_people import PERSON_RATES, make_persons  # noqa: E402
 from gen_rows import (  # noqa: E402
@@ -213,6 +213,7 @@ def _generate(
         persons, rows_df, _flags_in_row_order(rows_df, flags, styles), styles, rng
     )
     cands.to_csv(out / "candidates.csv", index=False, lineterminator="\n")
+    gender_groups().to_csv(out / "gender_groups.csv", index=False, lineterminator="\n")
     key.to_csv(truth_dir / "candidates_key.csv", index=False, lineterminator="\n")
     log("truth and candidates written")
     manifest = _manifest(seed, rows, orgs, persons, used, truth, flags, r, detail, key)

@@ -57,13 +57,21 @@ def run_cmd(
             "--candidates", help="Candidates CSV with 'name' and the constraint's column."
         ),
     ] = None,
+    group_map: Annotated[
+        Path | None,
+        typer.Option(
+            "--group-map",
+            help="CSV of self-description,group (e.g. 'female (she/her)',woman): the group of "
+            "each candidate's description in the constraint's column.",
+        ),
+    ] = None,
 ) -> None:
     """Count a ballot file by an STV rule and write the result files.
 
     Example: omov count run ballots.blt --rule scottish --out out/count --tie-seed "2026-05-01"
 
     Gender-balanced slate (guard/doom, Hill 1998): add
-    --constraint "gender:woman>=5" --candidates candidates.csv
+    --constraint "gender:woman>=5" --candidates candidates.csv --group-map gender_groups.csv
     """
     from rich.console import Console
 
@@ -77,11 +85,13 @@ def run_cmd(
         raise UsageError("--threshold must be 'fractional' or 'whole'")
     extra = {"threshold": threshold, "precision": str(precision)} if rule == "meek" else {}
     decisions = read_tie_decisions(tie_decisions) if tie_decisions else None
+    if group_map is not None and not constraint:
+        raise UsageError("--group-map is for a --constraint")
     con = None
     if constraint:
         if candidates is None:
             raise UsageError("--constraint needs --candidates FILE (the groups of the candidates)")
-        con = read_constraint(constraint, candidates)
+        con = read_constraint(constraint, candidates, group_map)
     with Console(stderr=True).status("reading ballots") as status:
         result = count_file(
             ballots,

@@ -170,7 +170,8 @@ def check_feasible(con: Constraint, candidates: Sequence[int], seats: int) -> No
         raise UsageError(
             f"the constraint {con.describe()} cannot be met with {seats} seats and these "
             f"candidates ({', '.join(f'{g}: {n}' for g, n in sorted(counts.items()))})",
-            fix="check the candidates file's groups and the --constraint numbers",
+            fix="check the candidates file's groups and the --constraint numbers; if the column "
+            "holds self-descriptions, map them to groups with --group-map FILE",
         )
 
 

@@ -106,29 +106,15 @@ def write_result(result: CountResult, out_dir: str | Path) -> dict[str, str]:
 
 
 def read_constraint(
-    specs: list[str], candidates_csv: str | Path
+    specs: list[str], candidates_csv: str | Path, group_map: str | Path | None = None
 ) -> tuple[str, list[Limit], dict[str, str]]:
-    """``--constraint`` terms plus the candidates file's column for that attribute."""
-    import pandas as pd
+    """``--constraint`` terms plus each candidate's group: the candidates file's column for the
+    attribute, through ``--group-map`` when given (``count.groups``)."""
+    from count.groups import candidate_groups, read_group_map
 
     attribute, limits = parse_limits(specs)
-    p = Path(candidates_csv)
-    try:
-        frame = pd.read_csv(p, dtype="string", keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read candidates file: {exc}", path=str(p)) from None
-    for col in ("name", attribute):
-        if col not in frame.columns:
-            raise InputError(
-                f"the candidates file has no '{col}' column",
-                path=str(p),
-                line=1,
-                fix=f"add a '{attribute}' column naming each candidate's group",
-            )
-    groups = {
-        str(n).strip(): str(g).strip() for n, g in zip(frame["name"], frame[attribute], strict=True)
-    }
-    return attribute, limits, groups
+    mapping = read_group_map(Path(group_map)) if group_map is not None else None
+    return attribute, limits, candidate_groups(Path(candidates_csv), attribute, mapping)
 
 
 def read_tie_decisions(path: str | Path) -> list[TieDecision]:
