@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from issue import audit, changes, consistency, destroy, issuer, lookup, reasons
-from issue.dispatch import DEFAULT_VOTE_URL
-from issue.register import Register
+from issue import audit, destroy, reasons
+from issue.lookup_field import Field
 from omov.appfactory import new_app
 from omov.errors import IntegrityError, ProblemsFound, UsageError
-from omov.textio import write_csv
+
+# The issuer, dispatch, lookup and register modules (pyarrow, rapidfuzz, cryptography) are
+# imported inside the commands so `omov --help` starts fast. These equal theirs
+# (tests/test_omov/test_startup.py checks).
+DEFAULT_VOTE_URL = "https://vote.example.invalid/#{token}"
 
 app = new_app("issue", "Issue one ballot token per eligible person; check and revoke tokens.")
 audit_app = new_app("audit", "Verify the tamper-evident audit log and print its head hash.")
@@ -76,6 +78,10 @@ def run_cmd(
 
     Example: omov issue run --members out/dedupe/members.parquet --election nec-2026 --out out/issue
     """
+    from rich.console import Console
+
+    from issue import issuer
+
     with Console(stderr=True).status("issuing tokens (register, ledger, dispatch files)…"):
         s = issuer.issue_run(
             members, election, out, keys=keys, vote_url=vote_url, on_roll_change=on_roll_change
@@ -127,6 +133,8 @@ def reissue_cmd(
 
     Example: omov issue reissue P0001234 --reason lost --members members.parquet --out out/issue
     """
+    from issue import changes
+
     s = changes.reissue(person_id, reason, members, out, keys=keys, vote_url=vote_url)
     if s.reinstated_from:
         _say(f"revocation lifted (was: {s.reinstated_from})")
@@ -153,6 +161,8 @@ def revoke_cmd(
 
     Example: omov issue revoke P0001234 --reason ineligible --out out/issue
     """
+    from issue import changes
+
     s = changes.revoke(person_id, reason, out, keys=keys)
     _say(f"revoked (batch {s.batch}, reason {s.reason})")
     if s.keeps_ballot:
@@ -167,8 +177,8 @@ def lookup_cmd(
     query: Annotated[str, typer.Argument(help="A name, an email or a membership number.")],
     members: Members,
     by: Annotated[
-        lookup.Field, typer.Option("--by", help="What the query is (default: guessed).")
-    ] = lookup.Field.AUTO,
+        Field, typer.Option("--by", help="What the query is (default: guessed).")
+    ] = Field.AUTO,
     save: Annotated[
         Path | None,
         typer.Option("--save", help="Also write the candidates to this CSV (created 0600)."),
@@ -180,6 +190,9 @@ def lookup_cmd(
 
     Example: omov issue lookup "Jo Bloggs" --members out/dedupe/members.parquet
     """
+    from issue import lookup
+    from omov.textio import write_csv
+
     found = lookup.lookup(members, query, by)
     rows = found.all_rows()
     shown = [c for c in lookup.SHOWN if rows and c in rows[0]]
@@ -220,6 +233,8 @@ def status_cmd(
 
     Example: omov issue status --out out/issue
     """
+    from issue import consistency
+
     st = consistency.status(out)
     if as_json:
         _say(json.dumps(st, indent=2, sort_keys=True))
@@ -263,6 +278,8 @@ def check_cmd(
     key_path = vote_key if vote_key is not None else register.parent / "vote.key"
     if not key_path.exists():
         raise UsageError(f"vote key {key_path} not found", fix="give --vote-key")
+    from issue.register import Register
+
     with Register.open(register, key_path) as reg:
         _say(reg.check(token))
 
@@ -280,6 +297,8 @@ def verify_cmd(
 
     Example: omov issue verify --members out/dedupe/members.parquet --out out/issue
     """
+    from issue import consistency
+
     report = consistency.verify_report(out, members, keys=keys)
     if report.problems:
         raise IntegrityError("issue state is inconsistent:\n  " + "\n  ".join(report.problems))
@@ -312,6 +331,8 @@ def destroy_dispatch_cmd(
     Example: omov issue destroy-dispatch --out out/issue --yes
     """
     destroy.require_confirmation(out, yes)
+    from issue import consistency
+
     s = consistency.destroy_dispatch(out, keys=keys)
     if not s.destroyed:
         _say("no dispatch files to destroy")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,6 +25,7 @@ from anyascii import anyascii
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from issue.lookup_field import Field
 from omov.errors import InputError, UsageError
 
 #: Columns shown for each candidate (those present in the file).
@@ -41,16 +41,6 @@ SHOWN = (
 NEAR_NAME_SCORE = 80.0
 NEAR_EMAIL_SCORE = 90.0
 MAX_NEAR = 10
-
-
-class Field(StrEnum):
-    """What the query is."""
-
-    AUTO = "auto"
-    NAME = "name"
-    EMAIL = "email"
-    NUMBER = "number"
-    PERSON_ID = "person-id"
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,14 @@ from email.headerregistry import Address
 from email.utils import formataddr, formatdate
 from functools import cache
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from issue.notice import Notice
 from omov.errors import InputError, UsageError
 from omov.textio import read_csv_columns
+
+if TYPE_CHECKING:
+    import jinja2
 
 EMAIL_COLUMNS = ("batch", "person_id", "token", "full_name", "first_name", "email", "vote_link")
 
@@ -45,6 +47,8 @@ class Recipient:
 
 @cache
 def _env() -> jinja2.Environment:
+    import jinja2  # here, not at the top: `omov --help` must not pay for it
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("issue", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),

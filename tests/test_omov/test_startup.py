@@ -47,12 +47,11 @@ def test_help_time_constants_equal_the_cores() -> None:
     from dedupe import cli as dedupe_cli
     from dedupe import pipeline
     from issue import cli as issue_cli
-    from issue import dispatch, issuer
+    from issue import dispatch
 
     assert tuple(RULES) == count_cli.RULE_NAMES
     assert (dedupe_cli.DEFAULT_THRESHOLD, dedupe_cli.DEFAULT_STRONG) == (
         pipeline.DEFAULT_THRESHOLD,
         pipeline.DEFAULT_STRONG,
     )
-    assert issue_cli.REASONS == issuer.REASONS
     assert issue_cli.DEFAULT_VOTE_URL == dispatch.DEFAULT_VOTE_URL
