@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dedupe.compare import COMPARISONS, compare
+from dedupe.compare import compare
+from dedupe.levels import COMPARISONS, pack_levels, unpack_levels
 
 PSEUDO = 1.0  # pseudo-count per level: no level is ever impossible
 
@@ -150,14 +151,9 @@ def estimate_m(
     """EM over aggregated comparison patterns with u fixed: returns m, match share, iterations."""
     if len(levels) == 0:  # no candidate pairs: nothing to learn, keep the priors
         return [np.array(PRIOR_M[c.name], float) for c in COMPARISONS], 0.5, 0
-    # Pack each pair's levels (< 8 each) into one integer: a 1-D unique is far cheaper.
-    # Column by column: one (pairs x comparisons) int64 temporary would cost ~0.5 GB at 1M.
-    shifts = (3 * np.arange(levels.shape[1])).astype(np.int64)
-    packed = np.zeros(len(levels), np.int64)
-    for k in range(levels.shape[1]):
-        packed |= levels[:, k].astype(np.int64) << shifts[k]
-    keys, counts = _sorted_counts(packed)
-    patterns = ((keys[:, None] >> shifts) & 7).astype(np.int8)
+    # One integer per pair: a 1-D unique is far cheaper than a row-wise one.
+    keys, counts = _sorted_counts(pack_levels(levels))
+    patterns = unpack_levels(keys)
     counts = counts.astype(float)
     m = [np.array(_M_START[c.name], float) for c in COMPARISONS]
     lam = 0.3

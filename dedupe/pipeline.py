@@ -17,16 +17,19 @@ import numpy as np
 import pandas as pd
 
 from dedupe.blocking import candidate_pairs
-from dedupe.cluster import Clustering, constrained_clusters, measure_hardness, pair_rules
+from dedupe.cluster import Clustering, constrained_clusters
 from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
+from dedupe.levels import COMPARISONS, Field
 from dedupe.members import Eligibility, build_members, frame_of, hex_rank
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
+from dedupe.reasons import BY_MODEL
 from dedupe.records import Prepared, combine, prepare_export
 from dedupe.review import build_queue
+from dedupe.rules import measure_hardness, pair_rules
 from omov.errors import IntegrityError
 
 #: Match weight (bits, without the prior) at or above which a link is accepted.
@@ -145,8 +148,8 @@ def run_prepared(
         pair_weights(model, levels) - model.prior_weight if model is not None else np.zeros(len(i))
     )
     if model is not None and opts.term_frequency:
-        weight = weight + tf_adjustment(model, levels, arrays["first_c"], i, 1)
-        weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, 2)
+        weight = weight + tf_adjustment(model, levels, arrays["first_c"], i, Field.FIRST_NAME)
+        weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, Field.LAST_NAME)
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
     reasons, override = pair_rules(levels, hard)
@@ -180,7 +183,7 @@ def run_prepared(
     t = time.perf_counter()
     min_link = _min_link(cl, i, weight)
     members = build_members(r, person, min_link, opts.eligibility)
-    wt = model.weights if model is not None else np.zeros((10, 6))
+    wt = model.weights if model is not None else np.zeros((len(COMPARISONS), 6))
     queue = build_queue(
         r,
         person,
@@ -335,7 +338,7 @@ def _stats(
         "links_merged_despite_conflict": dict(
             sorted(
                 (how, sum(1 for m in cl.merges if m[3] == how))
-                for how in {m[3] for m in cl.merges if m[3] != "model"}
+                for how in {m[3] for m in cl.merges if m[3] != BY_MODEL}
             )
         ),
         "links_refused": dict(sorted(refused.items())),
