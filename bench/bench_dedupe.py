@@ -31,8 +31,10 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-REF = ROOT.parent / "shared" / "refdata" / "dedupe"
-SCORER = ROOT.parent / "shared" / "tools" / "score_clusters.py"
+#: shared/ lives beside the repository; OMOV_SHARED points elsewhere (e.g. from a worktree).
+SHARED = Path(os.environ.get("OMOV_SHARED", ROOT.parent / "shared"))
+REF = SHARED / "refdata" / "dedupe"
+SCORER = SHARED / "tools" / "score_clusters.py"
 sys.path.insert(0, str(ROOT))
 
 FEBRL_MAPPING = (
@@ -296,22 +298,17 @@ def _inner(exports_dir: Path, out: Path, workers: int) -> None:
 
 
 def _timed_run(exports_dir: Path, out: Path, workers: int, tree: TreePeak) -> None:
-    from dedupe.io import parse_org_args
-    from dedupe.loading import load_exports
-    from dedupe.outputs import write_all
-    from dedupe.pipeline import Options, run_prepared
+    import dedupe
 
     t0 = time.perf_counter()
-    opts = Options(today=date.today())
-    pairs = parse_org_args(sorted(exports_dir.glob("*.csv")), [])
-    exports, prep = load_exports(pairs, [], opts.today, workers)
-    t_read = time.perf_counter() - t0
-    res = run_prepared(prep, exports, opts, timings={"read_and_clean": t_read})
-    t = time.perf_counter()
-    write_all(res, exports, out, opts, {})
-    t_write = time.perf_counter() - t
+    done = dedupe.run(
+        sorted(exports_dir.glob("*.csv")),
+        out,
+        options=dedupe.Options(today=date.today()),
+        workers=workers,
+    )
+    res = done.result
     split = {k: round(v, 2) for k, v in res.timings.items()}
-    split["reports_and_writing"] = round(t_write, 2)
     figures = {
         "rows": res.stats["records_in"],
         "persons": res.stats["persons"],

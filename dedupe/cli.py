@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from dedupe.io import load_decisions, load_mapping, parse_org_args
-from dedupe.loading import load_exports
+import dedupe
+from dedupe.io import parse_org_args
 from dedupe.members import Eligibility
-from dedupe.outputs import write_all
-from dedupe.pipeline import DEFAULT_STRONG, DEFAULT_THRESHOLD, Options, run_prepared
+from dedupe.pipeline import DEFAULT_STRONG, DEFAULT_THRESHOLD, Options
 from omov.appfactory import new_app
 from omov.bars import PhaseBars
 from omov.errors import ProblemsFound
@@ -47,6 +46,14 @@ ConsentOpt = Annotated[bool, typer.Option(help="Ignore consent columns.")]
 WorkersOpt = Annotated[
     int, typer.Option(help="Processes reading exports at once (0: one per core).", min=0)
 ]
+TodayOpt = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="Run date (YYYY-MM-DD; default today): decides two-digit years and ages. "
+        "summary.json records it; give the same date to reproduce a run.",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 
 
@@ -62,6 +69,7 @@ def run_cmd(
     include_lapsed: LapsedOpt = False,
     ignore_consent: ConsentOpt = False,
     workers: WorkersOpt = 0,
+    today: TodayOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Dedupe member exports into one record per person; exit 3 if the auditor must review.
@@ -73,28 +81,25 @@ def run_cmd(
     """
     err = Console(stderr=True, quiet=quiet)
     pairs = parse_org_args(list(exports or []), list(org or []))
-    maps = load_mapping(mapping)
     opts = Options(
         threshold=threshold,
         strong=weak,
         eligibility=Eligibility(include_lapsed=include_lapsed, ignore_consent=ignore_consent),
+        today=today.date() if today is not None else date.today(),
     )
-    dec = None
-    if decisions is not None:
-        table, lines = load_decisions(decisions)
-        dec = (table, lines, str(decisions))
     with PhaseBars(err) as bars:
-        t0 = time.perf_counter()
-        loaded, prep = load_exports(pairs, maps, opts.today, workers, bars)
-        for exp in loaded:
+        done = dedupe.run(
+            pairs,
+            out,
+            options=opts,
+            mapping=mapping,
+            decisions=decisions,
+            workers=workers,
+            progress=bars,
+        )
+        for exp in done.exports:
             bars.print(f"  {exp.org}: {exp.n_records:,} records from {exp.path} ({exp.encoding})")
-        timings = {"ingest_and_cleaning": time.perf_counter() - t0}
-        result = run_prepared(prep, loaded, opts, dec, bars, timings)
-        bars.phase("writing outputs")
-        extra = {"decisions": decisions} if decisions is not None else {}
-        if mapping is not None:
-            extra["mapping"] = mapping
-        write_all(result, loaded, out, opts, extra)
+    result = done.result
     s = result.stats
     stale = sum(1 for x in result.decisions.log if x["status"] == "stale")
     err.print(

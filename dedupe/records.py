@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from dedupe import names as nm
 from dedupe import normalise as nz
 from dedupe.distinct import (
     Cells,
@@ -99,7 +100,7 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells | Distinct, Ce
     town_col = Distinct.of(_cells(df, "town"))
     town_vals = clean_cells(town_col.values)
     town = town_col.gather(town_vals)
-    town_key = town_col.gather(_keys(town_vals, nz.ascii_key_one, clean=False))
+    town_key = town_col.gather(_keys(town_vals, nm.ascii_key_one, clean=False))
     if any(clean_cell(v) is not None for v in pc_col.values) or all(a is None for a in lines):
         return (
             raw.gather(lines),
@@ -127,7 +128,7 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells | Distinct, Ce
     address = raw.gather(rest)
     if split_town:
         town = raw.gather(towns)
-        town_key = nz.ascii_key(town)
+        town_key = nm.ascii_key(town)
     return address, nz.address_key(address), raw.gather(found), town, town_key
 
 
@@ -157,7 +158,7 @@ def normalise_export(
     out: Columns = {
         c: df[c].to_numpy() for c in ("source_org", "row_id", "line", "fingerprint", "raw_fp")
     }
-    out.update(nz.names({c: _cells(df, c) for c in _NAME_FIELDS if c in df}, n))
+    out.update(nm.names({c: _cells(df, c) for c in _NAME_FIELDS if c in df}, n))
     out["number"] = nz.membership_number(_cells(df, "membership_number"), warn)
     dob, fmt = nz.dates_of_birth(_cells(df, "date_of_birth"), warn, today)
     out["dob"] = dob

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("OMOV_SHARED", ROOT.parent / "shared"))  # beside the repo
 REFDATA = SHARED / "refdata"
 
 

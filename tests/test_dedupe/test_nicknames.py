@@ -51,7 +51,7 @@ def test_misspelt_short_form_is_a_typo_but_two_real_names_differ() -> None:
 
 
 def test_cllr_is_a_title_not_a_first_name() -> None:
-    from dedupe.normalise import _split_given
+    from dedupe.names import _split_given
 
     assert _split_given("Cllr Zofia") == ("Cllr", "Zofia", "", "")
 
