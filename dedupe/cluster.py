@@ -21,6 +21,8 @@ import numpy as np
 
 from dedupe.cluster_rounds import Rounds, components, fact_free, link_in_rounds, roots
 from dedupe.compare import dob_compatible_one, numbers_far
+from dedupe.compare_names import names_compatible
+from dedupe.levels import Field, FirstName, Number
 from dedupe.reasons import BY_MODEL, Override, Refusal
 from dedupe.rules import Hardness, pair_rules
 
@@ -47,9 +49,16 @@ class _Constraints:
     """
 
     def __init__(
-        self, numbers: list[str], dobs: np.ndarray, suffix: list[str], hard: Hardness
+        self,
+        numbers: list[str],
+        dobs: np.ndarray,
+        suffix: list[str],
+        hard: Hardness,
+        firsts: list[str] | None = None,
+        alike: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         n = len(numbers)
+        self.alike = alike
         self.hard = hard
         self.parent = list(range(n))
         self.size = [1] * n
@@ -59,6 +68,9 @@ class _Constraints:
             (d,) if d > 0 else empty for d in np.asarray(dobs, np.int64).tolist()
         ]
         self.suffix: list[tuple[str, ...]] = [(x,) if x else empty for x in suffix]
+        # Full first names (not initials) are facts only while names are hard evidence.
+        named = firsts if firsts is not None and hard.names else [""] * n
+        self.firsts: list[tuple[str, ...]] = [(x,) if x else empty for x in named]
         self.forbid: dict[int, set[int]] = {}
 
     def find(self, x: int) -> int:
@@ -70,8 +82,14 @@ class _Constraints:
             p[x], x = root, p[x]
         return root
 
-    def conflict(self, ra: int, rb: int, override: str = Override.NONE) -> Refusal | None:
+    def conflict(
+        self, ra: int, rb: int, override: str = Override.NONE, number_exact: bool = False
+    ) -> Refusal | None:
         """Why clusters ra and rb may not merge (None = they may).
+
+        First names: a full first name on one side that none on the other may be (not the
+        same, a nickname or a typo) refuses the join — an initial or a shared contact must
+        not bridge Benjamin and Kirsty — unless the link itself has the same number.
 
         A conflict needs *no* compatible pair across the two clusters: a cluster that already
         holds a corrupted number (merged by an override) is still joined by its true number.
@@ -95,6 +113,9 @@ class _Constraints:
         sa, sb = self.suffix[ra], self.suffix[rb]
         if sa and sb and (len(sa) > 1 or len(sb) > 1 or sa[0] != sb[0]):
             return Refusal.CLUSTER_JR_SR
+        fa, fb = self.firsts[ra], self.firsts[rb]
+        if fa and fb and fa != fb and not number_exact and _names_clash(fa, fb, self.alike):
+            return Refusal.CLUSTER_FIRST_NAMES
         if self.forbid:
             for x in self.forbid.get(ra, ()):
                 if self.find(x) == rb:
@@ -110,9 +131,40 @@ class _Constraints:
         self.numbers[ra] = _merged(self.numbers[ra], self.numbers[rb])
         self.dobs[ra] = _merged(self.dobs[ra], self.dobs[rb])
         self.suffix[ra] = _merged(self.suffix[ra], self.suffix[rb])
+        self.firsts[ra] = _merged(self.firsts[ra], self.firsts[rb])
         if rb in self.forbid:
             self.forbid.setdefault(ra, set()).update(self.forbid.pop(rb))
         return ra
+
+
+def _alike_names(
+    firsts: list[str] | None, i: np.ndarray, j: np.ndarray, levels: np.ndarray
+) -> frozenset[tuple[str, str]]:
+    """Distinct pairs of different full first names that some candidate pair's levels call
+    one name (nickname, typo, or first and middle name swapped)."""
+    if firsts is None:
+        return frozenset()
+    level = levels[:, Field.FIRST_NAME]
+    ok = np.flatnonzero((level >= FirstName.NICKNAME) & (level <= FirstName.INITIAL))
+    names = np.asarray(firsts, dtype=object)
+    a, b = names[i[ok]], names[j[ok]]
+    keep = (a != "") & (b != "") & (a != b)
+    return frozenset(
+        (min(x, y), max(x, y)) for x, y in zip(a[keep].tolist(), b[keep].tolist(), strict=True)
+    )
+
+
+def _names_clash(a: tuple[str, ...], b: tuple[str, ...], alike: frozenset[tuple[str, str]]) -> bool:
+    """A name on either side that no name on the other side may be. ``alike``: name pairs a
+    candidate pair's levels already found compatible (rare-typo and middle-name rules need
+    the records, not just the two names)."""
+
+    def ok(x: str, y: str) -> bool:
+        return (min(x, y), max(x, y)) in alike or names_compatible(x, y)
+
+    return any(not any(ok(x, y) for y in b) for x in a) or any(
+        not any(ok(x, y) for x in a) for y in b
+    )
 
 
 def _merged(a: tuple[T, ...], b: tuple[T, ...]) -> tuple[T, ...]:
@@ -138,16 +190,18 @@ def constrained_clusters(
     cannot: list[tuple[int, int]] | None = None,
     hard: Hardness | None = None,
     rules: tuple[np.ndarray, np.ndarray] | None = None,
+    firsts: list[str] | None = None,
 ) -> Clustering:
     """Accept links ≥ threshold from the strongest down, refusing those that break a constraint.
 
     ``must``/``cannot`` are the auditor's decisions (record index pairs): a "same" joins the
     two records first, whatever the model says; a "different" forbids the two ever sharing a
     cluster, even through others. ``rules`` is ``pair_rules(levels, hard)`` if the caller
-    already has it (it is not computed twice).
+    already has it (it is not computed twice). ``firsts``: each record's full first-name key
+    ('' for an initial or none): one person never holds two names that cannot be one.
     """
     hard = hard or Hardness()
-    cs = _Constraints(numbers, dobs, suffix, hard)
+    cs = _Constraints(numbers, dobs, suffix, hard, firsts, _alike_names(firsts, i, j, levels))
     out = Clustering(labels=np.zeros(n, np.int64))
     for a, b in must or ():
         ra, rb = cs.find(a), cs.find(b)
@@ -165,9 +219,11 @@ def constrained_clusters(
     # the fact-free ones in array rounds, the others by the loop; events merged in link order.
     ends = np.asarray((must or []) + (cannot or []), np.int64).reshape(-1, 2)
     comp = components(n, np.r_[i[order], ends[:, 0]], np.r_[j[order], ends[:, 1]])
-    easy = fact_free(comp, numbers, dobs, suffix, ends.ravel())
+    named = firsts if firsts is not None and hard.names else [""] * n
+    easy = fact_free(comp, numbers, dobs, suffix, ends.ravel(), named)
     in_easy = easy[comp[i[order]]]
-    _link_in_order(cs, out, order[~in_easy], i, j, reason, override)
+    exact_number = levels[:, Field.NUMBER] == Number.EXACT
+    _link_in_order(cs, out, order[~in_easy], i, j, reason, override, exact_number)
     rounds = link_in_rounds(n, order[in_easy], comp, i, j, reason, override)
     _interleave(out, order, rounds)
     parent = np.where(easy[comp], rounds.parent, np.asarray(cs.parent, dtype=np.int64))
@@ -183,6 +239,7 @@ def _link_in_order(
     j: np.ndarray,
     reason: np.ndarray,
     override: np.ndarray,
+    exact_number: np.ndarray,
 ) -> None:
     """The sequential strongest-first loop, over plain lists (no numpy scalars per step).
 
@@ -191,14 +248,15 @@ def _link_in_order(
     ``conflict``/``union``, which give the same answer for it.
     """
     parent, size, find, conflict, union = cs.parent, cs.size, cs.find, cs.conflict, cs.union
-    nums, dobs, sfx, forbid = cs.numbers, cs.dobs, cs.suffix, cs.forbid
+    nums, dobs, sfx, fst, forbid = cs.numbers, cs.dobs, cs.suffix, cs.firsts, cs.forbid
     merges, refused = out.merges, out.refused
-    for p, a, b, why, over in zip(
+    for p, a, b, why, over, same_number in zip(
         order.tolist(),
         i[order].tolist(),
         j[order].tolist(),
         reason[order].tolist(),
         override[order].tolist(),
+        exact_number[order].tolist(),
         strict=True,
     ):
         ra = a if parent[a] == a else find(a)
@@ -209,15 +267,17 @@ def _link_in_order(
             refused.append((p, why))
             continue
         na, nb, da, db, sa, sb = nums[ra], nums[rb], dobs[ra], dobs[rb], sfx[ra], sfx[rb]
+        fa, fb = fst[ra], fst[rb]
         if (
             (na == nb or not na or not nb)
             and (da == db or not da or not db)
             and (not sa or not sb or (sa == sb and len(sa) == 1))
+            and (fa == fb or not fa or not fb)
             and not forbid
         ):
             # No conflict possible; union by size, facts of the smaller folded in.
             if size[ra] < size[rb]:
-                big, small, nb, db, sb = rb, ra, na, da, sa
+                big, small, nb, db, sb, fb = rb, ra, na, da, sa, fa
             else:
                 big, small = ra, rb
             parent[small] = big
@@ -228,8 +288,10 @@ def _link_in_order(
                 dobs[big] = db
             if sb and not sfx[big]:
                 sfx[big] = sb
+            if fb and not fst[big]:
+                fst[big] = fb
         else:
-            why = conflict(ra, rb, over)
+            why = conflict(ra, rb, over, same_number)
             if why:
                 refused.append((p, why))
                 continue

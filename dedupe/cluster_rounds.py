@@ -44,18 +44,27 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def fact_free(
-    comp: np.ndarray, numbers: list[str], dobs: np.ndarray, suffix: list[str], decided: np.ndarray
+    comp: np.ndarray,
+    numbers: list[str],
+    dobs: np.ndarray,
+    suffix: list[str],
+    decided: np.ndarray,
+    firsts: list[str] | None = None,
 ) -> np.ndarray:
     """Per component (indexed by its label): can no link in it ever meet a conflict?
 
     True when its records carry at most one distinct membership number, one date of birth
-    and one suffix, and no auditor decision names any of them: then ``_Constraints.conflict``
+    and one suffix (and full first name), and no auditor decision names any of them: then
+    ``_Constraints.conflict``
     is '' for every pair of its clusters, so only the order of links matters.
     """
     n = len(comp)
     ok = np.ones(n, bool)
     dob = np.asarray(dobs, np.int64)
-    for values, present in (codes(numbers), (dob, dob > 0), codes(suffix)):
+    facts = [codes(numbers), (dob, dob > 0), codes(suffix)]
+    if firsts is not None:
+        facts.append(codes(firsts))
+    for values, present in facts:
         lo = np.full(n, np.iinfo(np.int64).max)
         hi = np.full(n, np.iinfo(np.int64).min)
         np.minimum.at(lo, comp[present], values[present])

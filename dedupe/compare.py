@@ -100,6 +100,7 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
         "email_letters_c": keys.derived("email_letters", "email", _email_letters)[0],
         "email_digits_c": keys.derived("email_digits", "email", _email_digits)[0],
         "phone_c": keys.codes("phone"),
+        "phone_landline": _landline(keys),
         "pc_c": keys.codes("postcode"),
         "sector_c": np.where(valid_pc, sector_c, -1),
         "outward_c": np.where(valid_pc, outward_c, -1),
@@ -302,7 +303,18 @@ def phone_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
     lvl = np.zeros(len(i), np.int8)
     lvl[present] = Phone.DIFFERENT
     lvl[same] = Phone.EXACT
+    lvl[same & A["phone_landline"][i]] = Phone.LANDLINE
     return lvl
+
+
+def _landline(keys: Keys) -> np.ndarray:
+    """Per record: its phone is a UK number that is not a mobile (+447…): a household's line."""
+    codes, uniques = keys.factorised("phone")
+    fixed = np.fromiter(
+        (v.startswith("+44") and not v.startswith("+447") for v in uniques), bool, len(uniques)
+    )
+    out: np.ndarray = np.append(fixed, False)[codes]
+    return out
 
 
 def postcode_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -393,3 +405,47 @@ def compare(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarra
     out[pc > 0, Field.TOWN] = Town.MISSING
     addr[(pc == Postcode.DIFFERENT) & (addr == Address.DIFFERENT)] = Address.MISSING
     return out
+
+
+def initial_spelled_out(
+    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """Per pair: an initial on one side whose full first name, from the other side, is spelled
+    out in the email both share ("N Johnson" and "Nicola Johnson" at troynicola@…).
+
+    Why: a shared mailbox is household evidence (a family address), but one that names the
+    member with that initial is that member's own. Only pairs with an initial and the same
+    email are examined (a few thousand).
+    """
+    out = np.zeros(len(i), bool)
+    rows = np.flatnonzero(
+        (levels[:, Field.FIRST_NAME] == FirstName.INITIAL) & (levels[:, Field.EMAIL] == Email.EXACT)
+    )
+    if len(rows) == 0:
+        return out
+    first = np.append(A["first_u"], np.array([""], dtype=object))
+    last = np.append(A["last_u"], np.array([""], dtype=object))
+    a, b = i[rows], j[rows]
+    fa, fb = first[A["first_c"][a]], first[A["first_c"][b]]
+    full = np.where(str_lens(fa) >= str_lens(fb), fa, fb)
+    out[rows] = [
+        _names_owner(local, name, surname)
+        for local, name, surname in zip(
+            (m.partition("@")[0] for m in A["email"][a]), full, last[A["last_c"][a]], strict=True
+        )
+    ]
+    return out
+
+
+def _names_owner(local: str, first: str, last: str) -> bool:
+    """An email local part that names this person: their full first name ('troynicola'), or
+    their initial with the surname ('dyarley', 'yarley.d')."""
+    letters = "".join(ch for ch in local.lower() if ch.isalpha())
+    if len(first) >= 3 and first in letters:
+        return True
+    initial = first[:1]
+    return (
+        len(last) >= 3
+        and initial != ""
+        and (initial + last in letters or last + initial in letters)
+    )

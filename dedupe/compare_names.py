@@ -6,6 +6,8 @@ records: at 1M rows the candidate pairs hold a few hundred thousand distinct nam
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, LCSseq, Prefix
@@ -139,6 +141,9 @@ def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
         sub[differ[mid]] = FirstName.INITIAL
         lvl[rest] = sub
     lvl[same] = FirstName.EXACT
+    # Two equal initials ("H" and "H.") say no more than an initial does.
+    initial_only = str_lens(A["first_u"]) == 1
+    lvl[same & np.append(initial_only, False)[A["first_c"][i]]] = FirstName.INITIAL
     return lvl
 
 
@@ -268,3 +273,15 @@ def _given_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
     out: np.ndarray = initial | nick
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def names_compatible(a: str, b: str) -> bool:
+    """Two full first-name keys that may be one person's (the same, a nickname or a typo of
+    each other): the pair levels' rule for one pair, for the clustering's name constraint."""
+    if a == b:
+        return True
+    x, y = np.array([a], dtype=object), np.array([b], dtype=object)
+    nick = np.array([nickname_group(a), nickname_group(b)], dtype=object)
+    level = _first_name_levels(x, y, nick[:1], nick[1:])[0]
+    return bool(level != FirstName.DIFFERENT)

@@ -86,8 +86,9 @@ class Email(_Levels):
 
 class Phone(_Levels):
     MISSING = 0, "missing"
-    EXACT = 1, "exact"
-    DIFFERENT = 2, "different"
+    EXACT = 1, "exact"  # a mobile (or a number abroad): one person's
+    LANDLINE = 2, "same landline"  # a household's: evidence of a home, not of a person
+    DIFFERENT = 3, "different"
 
 
 class Postcode(_Levels):

@@ -107,7 +107,7 @@ _M_START = {  # a neutral starting point for EM: agreement levels likely among m
     "last_name": (0, 0.85, 0.06, 0.03, 0.06),
     "date_of_birth": (0, 0.9, 0.05, 0.02, 0.03),
     "email": (0, 0.6, 0.05, 0.35),
-    "phone": (0, 0.7, 0.3),
+    "phone": (0, 0.6, 0.1, 0.3),
     "postcode": (0, 0.75, 0.03, 0.04, 0.18),
     "address": (0, 0.7, 0.1, 0.03, 0.17),
     "town": (0, 0.8, 0.2),
@@ -123,7 +123,7 @@ PRIOR_M = {
     "last_name": (0.0, 0.86062, 0.03728, 0.00657, 0.09553),
     "date_of_birth": (0.0, 0.78878, 0.00908, 0.00222, 0.19992),
     "email": (0.0, 0.7423, 0.00621, 0.25149),
-    "phone": (0.0, 0.71518, 0.28482),
+    "phone": (0.0, 0.6, 0.11518, 0.28482),  # mobile / landline split: an estimate
     "postcode": (0.0, 0.81513, 0.01268, 0.01222, 0.15997),
     "address": (0.0, 0.93728, 0.0165, 0.0003, 0.04593),
     "town": (0.0, 0.84002, 0.15998),
@@ -135,7 +135,7 @@ PRIOR_U = {
     "last_name": (0.0, 0.00293, 0.000995, 0.00025, 0.995825),
     "date_of_birth": (0.0, 0.000176, 0.001083, 0.012052, 0.986689),
     "email": (0.0, 0.000156, 1.1e-05, 0.999833),
-    "phone": (0.0, 0.000234, 0.999766),
+    "phone": (0.0, 0.000184, 0.00005, 0.999766),
     "postcode": (0.0, 0.000387, 6.3e-05, 0.000376, 0.999175),
     "address": (0.0, 0.004125, 0.002578, 0.092987, 0.900309),
     "town": (0.0, 0.033468, 0.966532),
@@ -214,7 +214,8 @@ TF_MIN_COUNT = 20
 def tf_adjustment(
     model: Model, levels: np.ndarray, codes: np.ndarray, i: np.ndarray, k: int
 ) -> np.ndarray:
-    """Term-frequency shift for exact agreement on comparison ``k`` (Splink's TF adjustment).
+    """Term-frequency shift for exact agreement on comparison ``k`` (Splink's TF adjustment):
+    first names, surnames and dates of birth.
 
     Agreeing on "Smith" is weaker evidence than agreeing on "Abeywickrama": the u of an exact
     match on value v is v's share of the records, not the average. Shift = log2(u_avg / tf(v)),

@@ -98,8 +98,41 @@ def _suffix_of(tok: str) -> str | None:
     return "" if t in _SUFFIX_WORDS and t not in {"i", "v", "2", "dr"} else None
 
 
+#: Initials written together: "R.A.", "R.A", "J.-P." — one letter per dot.
+_JOINED_INITIALS = re.compile(r"(?:[^\W\d_]\.-?){2,}|(?:[^\W\d_]\.){1,}[^\W\d_]")
+
+
+def _expand_initials(tokens: list[str]) -> list[str]:
+    """ "R.A." is two given names known by their initials, not one name 'RA' (it would never
+    match Rebecca as an initial)."""
+    if not any("." in t for t in tokens):
+        return tokens
+    out: list[str] = []
+    for t in tokens:
+        if _JOINED_INITIALS.fullmatch(t):
+            out.extend(x + "." for x in re.findall(r"[^\W\d_]", t))
+        else:
+            out.append(t)
+    return out
+
+
+def initials_parts(value: str) -> tuple[str, str] | None:
+    """An initials cell ("RA", "R.A.", "R A") as (first initial, other initials); None when
+    the cell is not initials only (a name typed into the initials column stays a name)."""
+    v = value.strip()
+    letters = re.findall(r"[^\W\d_]", v)
+    if not letters or len(letters) > 4:
+        return None
+    if re.fullmatch(r"(?:[^\W\d_][.\s]*)+", v) is None:
+        return None
+    if len(letters) > 1 and not (v.isupper() or "." in v or " " in v):
+        return None  # "Al", "Jo": a short name, not initials
+    return letters[0].upper(), " ".join(x.upper() for x in letters[1:])
+
+
 def _split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
     """Title and generation suffix peeled off a token list (kept when only a name remains)."""
+    tokens = _expand_initials(tokens)
     n_title = 0
     while len(tokens) - n_title > 1 and tokens[n_title].lower().strip(".") in _TITLES:
         n_title += 1
@@ -117,6 +150,16 @@ def _split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
 
 
 def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
+    """(title, first, middle, last, generation) of a one-field name; initials written together
+    as the given names ("J.A. Smith") are a first initial and a middle one."""
+    title, first, middle, last, gen = _parse_full_name(value)
+    if "." in first and _JOINED_INITIALS.fullmatch(first):
+        first, *rest = _expand_initials([first])
+        middle = " ".join([*rest, middle]).strip()
+    return title, first, middle, last, gen
+
+
+def _parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     """(title, first, middle, last, generation) of a one-field name.
 
     Fast path with nameparser's own title/suffix/prefix tables for the usual layouts
@@ -239,6 +282,13 @@ def _full_parts(v: str) -> tuple[str, str, str, str, str, bool]:
     return (*parse_full_name(v), True)
 
 
+def _initials_or_none(v: str) -> tuple[str | None, str | None, bool]:
+    parts = initials_parts(v)
+    if parts is None:
+        return None, None, False
+    return parts[0], parts[1] or None, True
+
+
 def _generation(v: str) -> str:
     return GENERATION.get(v.lower().strip("."), "")
 
@@ -281,6 +331,12 @@ def names(cols: Mapping[str, Cells], n: int) -> dict[str, Cells]:
             given = blank(cols[fld])
             has = present(given)
             col[has] = given[has]
+    if "initials" in cols:  # an export with initials instead of first names
+        parsed_init = per_distinct(cols["initials"], _initials_or_none, (None, None, False))
+        take = parsed_init[2].astype(bool) & ~present(first)
+        first[take] = parsed_init[0][take]
+        no_middle = take & ~present(middle)
+        middle[no_middle] = parsed_init[1][no_middle]
     if "suffix" in cols:
         sfx = per_distinct1(cols["suffix"], _generation)
         has = present(sfx) & (sfx != "")

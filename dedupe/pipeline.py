@@ -18,7 +18,7 @@ import pandas as pd
 
 from dedupe.blocking import candidate_pairs
 from dedupe.cluster import Clustering, constrained_clusters
-from dedupe.compare import compare, record_arrays
+from dedupe.compare import compare, initial_spelled_out, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
@@ -150,9 +150,14 @@ def run_prepared(
     if model is not None and opts.term_frequency:
         weight = weight + tf_adjustment(model, levels, arrays["first_c"], i, Field.FIRST_NAME)
         weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, Field.LAST_NAME)
+        # A popular birthday (1 January, a placeholder date) agrees by chance more often.
+        weight = weight + tf_adjustment(
+            model, levels, _dob_codes(arrays["dob"]), i, Field.DATE_OF_BIRTH
+        )
+    spelled_out = initial_spelled_out(arrays, i, j, levels)
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
-    reasons, override = pair_rules(levels, hard)
+    reasons, override = pair_rules(levels, hard, spelled_out)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
     timings["scoring"] = time.perf_counter() - t
     bar.phase("clustering")
@@ -175,6 +180,7 @@ def run_prepared(
         resolved.cannot,
         hard,
         (reasons, override),
+        full_first_names(r),
     )
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
@@ -243,6 +249,19 @@ def effective_thresholds(
     threshold = min(opts.threshold, ATTAINABLE_SHARE * attainable)
     strong = opts.strong - (opts.threshold - threshold)
     return threshold, strong, attainable
+
+
+def _dob_codes(dob: np.ndarray) -> np.ndarray:
+    """A code per distinct date of birth (-1 where missing), for its frequency."""
+    codes = pd.factorize(dob)[0].astype(np.int64)
+    out: np.ndarray = np.where(dob > 0, codes, -1)
+    return out
+
+
+def full_first_names(r: pd.DataFrame) -> list[str]:
+    """Each record's first-name key when it is a name, not an initial ('' otherwise)."""
+    keys = r["first_key"].to_numpy(dtype=object)
+    return [k if isinstance(k, str) and len(k) > 1 else "" for k in keys.tolist()]
 
 
 def _identical_rows(r: pd.DataFrame) -> list[tuple[int, int]]:

@@ -14,6 +14,11 @@ class Refusal(StrEnum):
 
     # Pair rules (the two records alone).
     LAST_NAMES_DIFFER = "last names differ and no personal identifier agrees"
+    SURNAME_CHANGE_ALONE = "surnames differ and no number, address, email or phone is shared"
+    INITIAL_ALONE = (
+        "an initial only, with a household's or another person's contacts, "
+        "and no number, date of birth or mobile agrees"
+    )
     FIRST_NAMES_DIFFER = "first names differ"
     JR_ONE_SIDE = "Jr on one side only"
     NUMBER_WITHOUT_NAME = "number agrees but neither name nor date of birth does"
@@ -25,6 +30,7 @@ class Refusal(StrEnum):
     CLUSTER_DOBS = "would join incompatible dates of birth"
     CLUSTER_JR_SR = "would join a Jr and a Sr"
     CLUSTER_AUDITOR = "the auditor decided these are different people"
+    CLUSTER_FIRST_NAMES = "would join first names that cannot be one person's"
 
     @property
     def is_cluster(self) -> bool:
@@ -38,6 +44,7 @@ _CLUSTER = frozenset(
         Refusal.CLUSTER_DOBS,
         Refusal.CLUSTER_JR_SR,
         Refusal.CLUSTER_AUDITOR,
+        Refusal.CLUSTER_FIRST_NAMES,
     }
 )
 

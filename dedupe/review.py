@@ -134,6 +134,7 @@ def _categories(reasons: list[Refusal], lv: np.ndarray, w: np.ndarray, strong: f
     last_ok = (last >= LastName.EXACT) & (last <= LastName.CONTAINS)
     names_ok = (first_ok | (first == FirstName.INITIAL)) & last_ok
     place = (lv[:, Field.ADDRESS] == Address.EXACT) | (lv[:, Field.POSTCODE] == Postcode.EXACT)
+    place |= lv[:, Field.PHONE] == Phone.LANDLINE
     contact = email | phone | place
     n_contacts = email.astype(np.int8) + phone + place
     num_agree = (num == Number.EXACT) | (num == Number.ONE_EDIT)

@@ -68,7 +68,7 @@ def measure_hardness(levels: np.ndarray, min_anchors: int = 30) -> Hardness:
     email, phone or postcode. Too few such pairs → keep the constraint hard (the safe side).
     """
     lv = _Named(levels)
-    contact = lv.email_same | lv.phone_same | (lv.postcode == Postcode.EXACT)
+    contact = lv.email_same | lv.phone_same | lv.landline_same | (lv.postcode == Postcode.EXACT)
     names = (lv.first == FirstName.EXACT) & (lv.last == LastName.EXACT) & contact
     a = names & (lv.dob == Dob.EXACT) & (lv.number > Number.MISSING)
     b = names & (lv.number == Number.EXACT) & (lv.dob > Dob.MISSING)
@@ -110,7 +110,8 @@ class _Named:
         self.address = levels[:, Field.ADDRESS]
         self.suffix = levels[:, Field.SUFFIX]
         self.email_same = self.email == Email.EXACT
-        self.phone_same = self.phone == Phone.EXACT
+        self.phone_same = self.phone == Phone.EXACT  # a mobile: one person's
+        self.landline_same = self.phone == Phone.LANDLINE  # a household's
         self.number_exact = self.number == Number.EXACT
         self.number_agree = self.number_exact | (self.number == Number.ONE_EDIT)
         self.dob_agree = (self.dob == Dob.EXACT) | (self.dob == Dob.TYPO)
@@ -124,7 +125,9 @@ def _among(col: np.ndarray, *levels: int) -> np.ndarray:
     return np.isin(col, levels)
 
 
-def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pair_rules(
+    levels: np.ndarray, hard: Hardness | None = None, spelled_out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: the ``Refusal`` that forbids it to link on its own ('' = may link), and the
     ``Override`` of a hard constraint it carries ('' = none).
 
@@ -134,29 +137,54 @@ def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.nda
     incompatible dates of birth yield to the same number and the same full name (a DOB
     corrupted in several digits). A father and son differ in number; twins in first name.
     Later rules overwrite earlier ones: the last that applies is the reason given.
+    ``spelled_out``: per pair, an initial whose full name the shared email spells out
+    (``compare.initial_spelled_out``); without it a shared email never corroborates an initial.
     """
     hard = hard or Hardness()
     lv = _Named(levels)
     reason = np.full(len(levels), "", dtype=object)
     override = np.full(len(levels), "", dtype=object)
-    contact = lv.email_same | lv.phone_same | (lv.address == Address.EXACT)
-    two_contacts = lv.email_same & lv.phone_same
+    place = (lv.address == Address.EXACT) | (lv.postcode == Postcode.EXACT) | lv.landline_same
+    contact = lv.email_same | lv.phone_same | lv.landline_same | (lv.address == Address.EXACT)
+    two_contacts = lv.email_same & (lv.phone_same | lv.landline_same)
     corroborated = (
         lv.dob_agree
         | lv.first_agree
         | (lv.last == LastName.EXACT)
         | (lv.last_agree & ((lv.first == FirstName.INITIAL) | contact))
         | (lv.number_exact & two_contacts)
+        | (lv.number_exact & (lv.first == FirstName.INITIAL) & lv.email_same & place)
     )
     personal = lv.number_agree | (lv.dob == Dob.EXACT) | lv.email_same | lv.phone_same
     reason[(lv.last == LastName.DIFFERENT) & ~personal] = Refusal.LAST_NAMES_DIFFER
+    # A new surname is a fact about one person only when something beyond a first name and a
+    # birthday says so: at 1M members, same-first-name-same-birthday strangers are common.
+    renamed_alone = ~(lv.number_agree | lv.email_same | lv.phone_same | place)
+    reason[(lv.last == LastName.DIFFERENT) & renamed_alone] = Refusal.SURNAME_CHANGE_ALONE
+    # An initial matches anyone of that initial in the household: with a household's signs
+    # (a shared mailbox that does not name them, a landline) or a contact that differs, it
+    # needs a number, a date of birth or a mobile of its own.
+    personal_initial = lv.number_agree | lv.dob_agree | lv.phone_same
+    if spelled_out is not None:
+        personal_initial |= spelled_out
+    household_or_other = (
+        lv.email_same
+        | lv.landline_same
+        | (lv.email == Email.DIFFERENT)
+        | (lv.phone == Phone.DIFFERENT)
+    )
+    initial_alone = ~personal_initial & household_or_other
+    reason[(lv.first == FirstName.INITIAL) & initial_alone] = Refusal.INITIAL_ALONE
     # Sequential numbers (a family joining together) are 1 edit apart: only an exact number
-    # may outvote a different first name.
+    # may outvote a different first name. Where first names are too corrupted to be hard
+    # (``measure_hardness``), they still veto a link nothing personal supports (a household).
     first_ok = (lv.number_exact & lv.dob_agree) | (
         lv.number_exact & ~lv.dob_bad & (((lv.last == LastName.EXACT) & contact) | two_contacts)
     )
+    if not hard.names:
+        first_ok = lv.number_agree | lv.dob_agree
     first_differ = lv.first == FirstName.DIFFERENT
-    reason[first_differ & ~first_ok & hard.names] = Refusal.FIRST_NAMES_DIFFER
+    reason[first_differ & ~first_ok] = Refusal.FIRST_NAMES_DIFFER
     jr_one_side = (lv.suffix == Suffix.ONE_SIDE) & (lv.dob != Dob.EXACT) & ~lv.number_agree
     reason[jr_one_side] = Refusal.JR_ONE_SIDE
     reason[lv.number_agree & ~corroborated & hard.names] = Refusal.NUMBER_WITHOUT_NAME
@@ -175,8 +203,7 @@ def pair_rules(levels: np.ndarray, hard: Hardness | None = None) -> tuple[np.nda
     reason[dob_bad & ~dob_over] = Refusal.DOB_INCOMPATIBLE
     override[dob_over] = Override.DOB
     num_bad = (lv.number == Number.DIFFERENT) & hard.number
-    place = (lv.address == Address.EXACT) | (lv.postcode == Postcode.EXACT)
-    n_contacts = lv.email_same.astype(int) + lv.phone_same + place
+    n_contacts = lv.email_same.astype(int) + (lv.phone_same | lv.landline_same) + place
     num_over = (
         num_bad
         & lv.first_agree
