@@ -119,8 +119,7 @@ _FILLER = [
     for k, (f, s) in enumerate(
         zip(
             ["Ann", "Bob", "Cara", "Dev", "Ed", "Fay", "Gus", "Hal", "Ivy", "Jo"] * 3,
-            "Abbott Baines Carver Dunn Ellis Finch Gough Hale Irwin Jarvis Kemp Lowe Mann Nash "
-            "Orme Pike Quill Rudd Shaw Tate Upton Vane Wade Yates Zeal Amos Birch Cole Dale Eyre".split(),
+            ["Abbott", "Baines", "Carver", "Dunn", "Ellis", "Finch", "Gough", "Hale", "Irwin", "Jarvis", "Kemp", "Lowe", "Mann", "Nash", "Orme", "Pike", "Quill", "Rudd", "Shaw", "Tate", "Upton", "Vane", "Wade", "Yates", "Zeal", "Amos", "Birch", "Cole", "Dale", "Eyre"],
             strict=True,
         )
     )
