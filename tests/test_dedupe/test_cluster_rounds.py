@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from dedupe import cluster
-from dedupe.cluster import Clustering, constrained_clusters, pair_rules
+from dedupe.cluster import Clustering, constrained_clusters
+from dedupe.rules import pair_rules
 
 NUMBERS = ["", "1234567", "1234568", "7654321"]
 DOBS = [0, 19800102, 19800201, 19751231]
 SUFFIXES = ["", "", "", "jr", "sr"]
+FIRSTS = ["", "benjamin", "ben", "kirsty"]  # a nickname pair and a name neither can be
 
 
 def _random_case(seed: int) -> dict[str, object]:
@@ -30,6 +32,7 @@ def _random_case(seed: int) -> dict[str, object]:
     numbers = [str(x) for x in rng.choice(pick(NUMBERS), n)]
     dobs = np.asarray(rng.choice(pick(DOBS), n), np.int64)
     suffix = [str(x) for x in rng.choice(pick(SUFFIXES), n)]
+    firsts = [str(x) for x in rng.choice(pick(FIRSTS), n)]
     must, cannot = _links(rng, n), _links(rng, n)
     return {
         "n": n,
@@ -43,6 +46,7 @@ def _random_case(seed: int) -> dict[str, object]:
         "threshold": 20.0,
         "must": must,
         "cannot": cannot,
+        "firsts": firsts,
     }
 
 
