@@ -311,10 +311,10 @@ def _render_names(
         with_mid = c.rng.random(c.n) < 0.7
         sep, end = np.where(dots, ".", " "), np.where(dots, ".", "")
         inits = np.array(
-            [
+            [  # from the formal first name: a roll of initials never holds a nickname's
                 f[:1] + (s + m[:1] + e if m and k else e)
                 for f, m, k, s, e in zip(
-                    first, c.col["middle_name"], with_mid, sep, end, strict=True
+                    c.col["first_name"], c.col["middle_name"], with_mid, sep, end, strict=True
                 )
             ],
             dtype=object,

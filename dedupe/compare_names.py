@@ -46,6 +46,13 @@ def _first_name_levels(
     common = pairwise(Prefix.similarity, a, b, dtype=np.int32)  # shared leading letters
     same_initial = (common >= 1) | ((la == 0) & (lb == 0))
     initial = ((la == 1) | (lb == 1)) & same_initial
+    # An initial of the formal name against a nickname that starts otherwise ("O." and Liv
+    # for Olivia, "C" and Kit for Christopher): an initial of any name in the family.
+    other = np.flatnonzero(((la == 1) ^ (lb == 1)) & ~same_initial)
+    initial[other] = [
+        _initial_in_family(x, y) if len(x) == 1 else _initial_in_family(y, x)
+        for x, y in zip(a[other], b[other], strict=True)
+    ]
     # A short form that starts the long one (Ant/Anthony, Sam/Samantha) is a nickname.
     nickname = (nick_a == nick_b) | ((short >= 3) & (common == short))
     rare = np.zeros(len(a), bool) if rare_a is None or rare_b is None else (rare_a | rare_b)
@@ -61,6 +68,10 @@ def _first_name_levels(
     if rare_a is not None and rare_b is not None:
         sub[_misspelt_short_form(a, b, rare_a, rare_b, sub)] = FirstName.TYPO
     return sub
+
+
+def _initial_in_family(initial: str, name: str) -> bool:
+    return any(m[:1] == initial for m in family(name))
 
 
 def _first_name_typos(
