@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, LCSseq, Prefix
 
+from dedupe.keys import pack_pairs, unpack_pairs
 from dedupe.levels import (
     FIRST_NAME_TYPO_JW,
     LAST_NAME_TYPO_JW,
@@ -224,9 +225,11 @@ def swapped_names(
     f1, l1, f2, l2 = f1[sel], l1[sel], f2[sel], l2[sel]
     # Jaro-Winkler is symmetric, so s2 = JW(l1, f2) = JW(f2, l1): both are scores of
     # (first name, surname word) pairs, each distinct pair scored once.
-    size = np.int64(len(vocab))
+    size = len(vocab)
     sims = _vocabulary_scores(
-        vocab, np.concatenate([f1 * size + l2, f2 * size + l1]), SWAP_LOOSE_JW
+        vocab,
+        np.concatenate([pack_pairs(f1, l2, size), pack_pairs(f2, l1, size)]),
+        SWAP_LOOSE_JW,
     )
     s1, s2 = sims[: len(sel)], sims[len(sel) :]
     lens = str_lens(vocab)
@@ -265,9 +268,8 @@ def _vocabulary_scores(vocab: np.ndarray, pair: np.ndarray, lowest: float) -> np
         return np.zeros(0, np.float32)
     inv, uniq = pd.factorize(pair)
     size = len(vocab)
-    scores = scores_from(
-        JaroWinkler.normalized_similarity, vocab[uniq // size], vocab[uniq % size], lowest
-    )
+    x, y = unpack_pairs(uniq, size)
+    scores = scores_from(JaroWinkler.normalized_similarity, vocab[x], vocab[y], lowest)
     out: np.ndarray = scores[inv]
     return out
 

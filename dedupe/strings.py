@@ -16,6 +16,8 @@ from pandas.api.types import infer_dtype
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, DamerauLevenshtein
 
+from dedupe.keys import pack_pairs, unpack_pairs
+
 
 def delete_chars(values: pd.Series, delete: bytes, pattern: str) -> pd.Series:
     """Each string with the characters matched by ``pattern`` removed; ``delete`` is the same
@@ -171,8 +173,9 @@ def unique_pairs(
         ci, cj = np.minimum(ci, cj), np.maximum(ci, cj)
     m = np.int64(max(int(ci.max(initial=0)), int(cj.max(initial=0))) + 1)
     # A hash table, not a sort: the distinct pairs may come in any order.
-    inv, uniq = pd.factorize(ci * m + cj)
-    return uniq // m, uniq % m, inv
+    inv, uniq = pd.factorize(pack_pairs(ci, cj, int(m)))
+    ui, uj = unpack_pairs(uniq, int(m))
+    return ui, uj, inv
 
 
 def str_lens(values: np.ndarray) -> np.ndarray:
