@@ -337,6 +337,14 @@ def names(cols: Mapping[str, Cells], n: int) -> dict[str, Cells]:
         first[take] = parsed_init[0][take]
         no_middle = take & ~present(middle)
         middle[no_middle] = parsed_init[1][no_middle]
+        typed = present(cols["initials"]) & ~parsed_init[2].astype(bool) & ~present(first)
+        if typed.any():  # a given name typed into the initials column stays a name
+            cells = cols["initials"].copy()
+            cells[~typed] = None
+            _, f, m, _, ok = per_distinct(cells, _given_parts, (None, None, None, None, False))
+            got = ok.astype(bool)
+            first[got] = f[got]
+            middle[got & ~present(middle)] = m[got & ~present(middle)]
     if "suffix" in cols:
         sfx = per_distinct1(cols["suffix"], _generation)
         has = present(sfx) & (sfx != "")

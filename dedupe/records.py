@@ -75,7 +75,16 @@ def _cells(df: pd.DataFrame, name: str) -> Cells:
     return df[name].to_numpy(dtype=object) if name in df else nones(len(df))
 
 
-_NAME_FIELDS = ("first_name", "last_name", "full_name", "title", "middle_names", "suffix")
+#: Name columns ("initials": an export with initials instead of given names).
+_NAME_FIELDS = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "title",
+    "middle_names",
+    "suffix",
+    "initials",
+)
 #: "robin_edwards.jr39@…": a generation suffix the name columns left out.
 _JR_EMAIL = re.compile(r"(?:^|[a-z._-])(?:jr|jnr|junior)(?:[0-9._-]|@)")
 #: Embedded line breaks in a quoted address are separators, not content.

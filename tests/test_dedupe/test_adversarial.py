@@ -312,3 +312,13 @@ def test_heldout_profile_households_and_twins_are_kept_apart(tmp_path: Path) -> 
     people = manifest["people"]
     assert merged <= 0.002 * people, (merged, hard)
     assert split <= 0.01 * people, split
+
+
+def test_an_initials_column_gives_a_first_initial_and_middle_initials() -> None:
+    from dedupe.names import names
+
+    cells = np.array(["RA", "J. K.", "Al", None], dtype=object)
+    last = np.array(["Walsh", "Lee", "Khan", "Shaw"], dtype=object)
+    out = names({"initials": cells, "last_name": last}, 4)
+    assert list(out["first_key"]) == ["r", "j", "al", None]  # "Al": a name, not initials
+    assert list(out["middle_key"])[:2] == ["a", "k"]
