@@ -211,6 +211,18 @@ def pair_rules(
         & (lv.suffix < Suffix.ONE_SIDE)
         & (((lv.dob == Dob.EXACT) & contact) | ((lv.dob == Dob.MISSING) & (n_contacts >= 2)))
     )
+    # An initial instead of the full name: the same birthday, email, mobile and home still
+    # make one person whose number was mistyped (twins share no mobile).
+    num_over |= (
+        num_bad
+        & (lv.first == FirstName.INITIAL)
+        & lv.last_agree
+        & (lv.suffix < Suffix.ONE_SIDE)
+        & (lv.dob == Dob.EXACT)
+        & lv.email_same
+        & lv.phone_same
+        & place
+    )
     reason[num_bad & ~num_over] = Refusal.NUMBERS_FAR
     override[num_over] = Override.NUMBER
     reason[num_over & dob_bad] = Refusal.NUMBERS_FAR

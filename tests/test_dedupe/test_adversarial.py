@@ -322,3 +322,22 @@ def test_an_initials_column_gives_a_first_initial_and_middle_initials() -> None:
     out = names({"initials": cells, "last_name": last}, 4)
     assert list(out["first_key"]) == ["r", "j", "al", None]  # "Al": a name, not initials
     assert list(out["middle_key"])[:2] == ["a", "k"]
+
+
+def test_a_mistyped_number_with_an_initial_yields_to_birthday_email_mobile_and_home() -> None:
+    from dedupe.levels import Address, Number
+
+    same_person = _levels(
+        number=Number.DIFFERENT,
+        first_name=FirstName.INITIAL,
+        last_name=LastName.EXACT,
+        date_of_birth=Dob.EXACT,
+        email=Email.EXACT,
+        phone=Phone.EXACT,
+        postcode=Postcode.EXACT,
+        address=Address.EXACT,
+    )
+    assert pair_rules(same_person)[0][0] == ""
+    twin = same_person.copy()
+    twin[0, Field.PHONE] = Phone.LANDLINE  # a household's line, not a person's
+    assert pair_rules(twin)[0][0] == Refusal.NUMBERS_FAR
