@@ -6,17 +6,22 @@ measured and reported, never asserted in CI.
 
 Usage:
     python bench/bench_dedupe.py accuracy [--only uk10k,febrl3]     # table of scores
+    python bench/bench_dedupe.py accuracy --only heldout1m           # the held-out profile at 1M
     python bench/bench_dedupe.py speed --rows 1000000 [--seed 7]      # time split + peak RSS
     python bench/bench_dedupe.py                                      # both, speed at 1M rows
 
 The FEBRL and RLdata files are not member exports; ``accuracy`` turns them into exports
 (FEBRL: raw CSV + a mapping file; RLdata: a CSV with a combined date of birth) and maps the
-pipeline's ``row_id`` back to the truth's record ids before scoring.
+pipeline's ``row_id`` back to the truth's record ids before scoring. ``gen200k`` and
+``heldout200k`` are drawn by bench/generate.py with the default and the held-out profile
+(bench/gen_profile.py: distributions the matching was not developed on). ``speed`` also times
+an exact-number merge of the same files (``exact_number_merge``) as the load reference.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -31,8 +36,10 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-REF = ROOT.parent / "shared" / "refdata" / "dedupe"
-SCORER = ROOT.parent / "shared" / "tools" / "score_clusters.py"
+#: shared/ lives beside the repository; OMOV_SHARED points elsewhere (e.g. from a worktree).
+SHARED = Path(os.environ.get("OMOV_SHARED", ROOT.parent / "shared"))
+REF = SHARED / "refdata" / "dedupe"
+SCORER = SHARED / "tools" / "score_clusters.py"
 sys.path.insert(0, str(ROOT))
 
 FEBRL_MAPPING = (
@@ -141,13 +148,47 @@ def _rekey(out: Path, keyed: pd.DataFrame) -> None:
     )
 
 
+def _generated(
+    profile: str, rows: int, seed: int, orgs: int, work: Path, extra: list[str]
+) -> tuple[Path, Path]:
+    """A set from bench/generate.py with a profile (cached in bench/data), deduped."""
+    data = _generate(rows, seed, orgs, profile)
+    out = work / f"{profile}_{rows}"
+    _omov([*map(str, sorted((data / "exports").glob("*.csv"))), "--out", str(out), *extra])
+    return data / "truth" / "truth.csv", out
+
+
+def _generate(rows: int, seed: int, orgs: int, profile: str = "default") -> Path:
+    """bench/data/dedupe_<rows>_<seed>_<orgs>[_<profile>], generated once."""
+    tail = "" if profile == "default" else f"_{profile}"
+    data = ROOT / "bench" / "data" / f"dedupe_{rows}_{seed}_{orgs}{tail}"
+    if not (data / "exports").is_dir():
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "generate.py"),
+                *("--rows", str(rows), "--seed", str(seed), "--orgs", str(orgs)),
+                *("--profile", profile, "--out", str(data), "--quiet"),
+            ],
+            check=True,
+        )
+    return data
+
+
 DATASETS = {
     "uk100k": lambda w, x: _uk("uk100k_seed2", w, x),
     "uk10k": lambda w, x: _uk("uk10k_seed1", w, x),
     "febrl3": lambda w, x: _febrl("febrl3", w, x),
     "febrl4": lambda w, x: _febrl("febrl4", w, x),
     "rldata10000": lambda w, x: _rldata("rldata10000", w, x),
+    # Our generator, its default distributions and the held-out profile (gen_profile.py):
+    # other name rankings, households of 3-5, family mailboxes, initials-only exports.
+    "gen200k": lambda w, x: _generated("default", 200_000, 11, 6, w, x),
+    "heldout200k": lambda w, x: _generated("heldout", 200_000, 11, 6, w, x),
+    "heldout1m": lambda w, x: _generated("heldout", 1_000_000, 7, 4, w, x),
 }
+#: Run only when named with --only (a minute or two each).
+ON_REQUEST = {"heldout1m"}
 
 
 def oracle_decisions(out: Path, truth: Path) -> Path:
@@ -193,7 +234,7 @@ def accuracy(only: list[str]) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name, fn in DATASETS.items():
-            if only and name not in only:
+            if (only and name not in only) or (not only and name in ON_REQUEST):
                 continue
             t = time.perf_counter()
             truth, out = fn(work, [])
@@ -296,22 +337,17 @@ def _inner(exports_dir: Path, out: Path, workers: int) -> None:
 
 
 def _timed_run(exports_dir: Path, out: Path, workers: int, tree: TreePeak) -> None:
-    from dedupe.io import parse_org_args
-    from dedupe.loading import load_exports
-    from dedupe.outputs import write_all
-    from dedupe.pipeline import Options, run_prepared
+    import dedupe
 
     t0 = time.perf_counter()
-    opts = Options(today=date.today())
-    pairs = parse_org_args(sorted(exports_dir.glob("*.csv")), [])
-    exports, prep = load_exports(pairs, [], opts.today, workers)
-    t_read = time.perf_counter() - t0
-    res = run_prepared(prep, exports, opts, timings={"read_and_clean": t_read})
-    t = time.perf_counter()
-    write_all(res, exports, out, opts, {})
-    t_write = time.perf_counter() - t
+    done = dedupe.run(
+        sorted(exports_dir.glob("*.csv")),
+        out,
+        options=dedupe.Options(today=date.today()),
+        workers=workers,
+    )
+    res = done.result
     split = {k: round(v, 2) for k, v in res.timings.items()}
-    split["reports_and_writing"] = round(t_write, 2)
     figures = {
         "rows": res.stats["records_in"],
         "persons": res.stats["persons"],
@@ -327,25 +363,9 @@ def _timed_run(exports_dir: Path, out: Path, workers: int, tree: TreePeak) -> No
 
 
 def speed(rows: int, seed: int, orgs: int, workers: int = 0) -> None:
-    """Generate ``rows`` with bench/generate.py (cached), run in a fresh process, score."""
-    data = ROOT / "bench" / "data" / f"dedupe_{rows}_{seed}_{orgs}"
-    if not (data / "exports").is_dir():
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "generate.py"),
-                "--rows",
-                str(rows),
-                "--seed",
-                str(seed),
-                "--orgs",
-                str(orgs),
-                "--out",
-                str(data),
-                "--quiet",
-            ],
-            check=True,
-        )
+    """Generate ``rows`` with bench/generate.py (cached), run in a fresh process, score; then
+    time an exact-number merge of the same files in a fresh process (the load reference)."""
+    data = _generate(rows, seed, orgs)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         subprocess.run(
@@ -368,6 +388,15 @@ def speed(rows: int, seed: int, orgs: int, workers: int = 0) -> None:
         else:
             accuracy = {}
         figures = json.loads((out / "bench_figures.json").read_text())
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, __file__, "_exact", str(data / "exports"), str(Path(tmp) / "exact")],
+            check=True,
+        )
+        exact_seconds = round(time.perf_counter() - t, 2)
+        figures["exact_number_merge_seconds"] = exact_seconds
+        figures["ratio_to_exact_number_merge"] = round(figures["total_seconds"] / exact_seconds, 2)
+        print(json.dumps({"exact_number_merge_seconds": exact_seconds}))
         _save(
             f"dedupe_speed_{rows}",
             {
@@ -378,6 +407,30 @@ def speed(rows: int, seed: int, orgs: int, workers: int = 0) -> None:
                 "targets": {"total_seconds": 45, "peak_tree_rss_mb": 2000} if rows >= 10**6 else {},
             },
         )
+
+
+def exact_number_merge(exports_dir: Path, out: Path) -> None:
+    """The naive dedupe a data officer might write: read every export with pandas, keep the
+    digits of the membership-number column (found by the same header aliases), and call rows
+    with the same number one person (rows without one: a person each). Writes clusters.csv."""
+    from dedupe.io import decode_bytes
+    from dedupe.schema import lookup_header
+
+    parts = []
+    for path in sorted(exports_dir.glob("*.csv")):
+        text, _ = decode_bytes(path.read_bytes(), path)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        col = next((c for c in df.columns if lookup_header(c) == "membership_number"), None)
+        digits = df[col].str.replace(r"[^0-9]", "", regex=True).str.lstrip("0") if col else ""
+        parts.append(
+            pd.DataFrame({"source_org": path.stem, "row_id": range(1, len(df) + 1), "n": digits})
+        )
+    rows = pd.concat(parts, ignore_index=True)
+    key = rows["n"].where(rows["n"] != "", "row" + rows.index.astype(str))
+    rows["person_id"] = "E" + pd.Series(pd.factorize(key)[0]).astype(str)
+    out.mkdir(parents=True, exist_ok=True)
+    # A scratch file in a temporary folder (timed as the naive tool would write it).
+    rows[["source_org", "row_id", "person_id"]].to_csv(out / "clusters.csv", index=False)
 
 
 def main(argv: list[str]) -> int:
@@ -392,12 +445,17 @@ def main(argv: list[str]) -> int:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--orgs", type=int, default=4)
     s.add_argument("--workers", type=int, default=0, help="0: one per core")
+    e = sub.add_parser("_exact")
+    e.add_argument("exports", type=Path)
+    e.add_argument("out", type=Path)
     i = sub.add_parser("_inner")
     i.add_argument("exports", type=Path)
     i.add_argument("out", type=Path)
     i.add_argument("--workers", type=int, default=0)
     args = ap.parse_args(argv)
-    if args.cmd == "_inner":
+    if args.cmd == "_exact":
+        exact_number_merge(args.exports, args.out)
+    elif args.cmd == "_inner":
         _inner(args.exports, args.out, args.workers)
     elif args.cmd == "accuracy":
         accuracy([x for x in args.only.split(",") if x])

@@ -225,6 +225,64 @@ ORGS: list[OrgStyle] = [
     ),
 ]
 
+#: Export styles no default organisation uses (profiles swap them in: gen_profile.py).
+EXTRA_STYLES: dict[str, OrgStyle] = {
+    "initials_roll": OrgStyle(
+        key="initials_roll",
+        display="Socialist Societies Roll (initials only)",
+        weight=0.8,
+        encoding="utf-8",
+        headers={
+            "ref": "Ref",
+            "lp": "Membership Number",
+            "first": "Forename",
+            "last": "Surname",
+            "dob": "D.O.B.",
+            "email": "Email",
+            "landline": "Home Phone",
+            "phone": "Mobile",
+            "addr1": "Address 1",
+            "town": "Town",
+            "postcode": "Post Code",
+        },
+        dob_format="dmy",
+        lp_style="excel",
+        lp_missing=0.2,
+        lp_missing_token=("",),
+        name_style="initials",
+        address_style="split",
+        phone_style="raw",
+        id_style="int",
+        age_affinity="older",
+        surname_upper=0.5,
+    ),
+    "pipe_forum": OrgStyle(
+        key="pipe_forum",
+        display="Labour Forum for the Regions",
+        weight=0.7,
+        encoding="cp1252",
+        lineterminator="\r\n",
+        headers={
+            "ref": "Forum Ref",
+            "full": "Member Name",
+            "lp": "Labour Number",
+            "dob": "DOB",
+            "email": "E-mail",
+            "phone": "Tel",
+            "address": "Postal Address",
+        },
+        dob_format="dmy2",
+        lp_style="mixed",
+        lp_missing=0.3,
+        lp_missing_token=("", "n/a", "TBC"),
+        name_style="full",
+        address_style="single_line",
+        phone_style="intl",
+        id_style="int",
+        dob_missing=0.08,
+    ),
+}
+
 UNIONS = np.array(
     [
         "Unite",
@@ -261,11 +319,14 @@ DATE_FORMATS = {
 }
 
 
-def org_styles(k: int) -> list[OrgStyle]:
-    """The first k organisation styles (4 ≤ k ≤ 6)."""
+def org_styles(k: int, extra: tuple[str, ...] = ()) -> list[OrgStyle]:
+    """The first k organisation styles (4 ≤ k ≤ 6); ``extra`` styles replace the last ones."""
     if not 4 <= k <= len(ORGS):
         raise ValueError(f"--orgs must be between 4 and {len(ORGS)}, got {k}")
-    return ORGS[:k]
+    styles = ORGS[:k]
+    if extra:
+        styles = styles[: k - len(extra)] + [EXTRA_STYLES[x] for x in extra]
+    return styles
 
 
 def format_dates(y: np.ndarray, m: np.ndarray, d: np.ndarray, style: str) -> np.ndarray:

@@ -20,11 +20,14 @@ from gen_lists import (
     ascii_fold,
     load_lists,
 )
+from gen_profile import Profile
 
 REF_DATE = np.datetime64("2026-11-01")
 # Reflect out-of-range ages instead of clipping them (see _fold); generate.py --no-fold-dob
 # gives the old clipped draws back (they pile birthdays on one date).
 FOLD_DOB = True
+#: The distributions people are drawn from (set by generate.py; see gen_profile.py).
+PROFILE = Profile()
 LP_LOW, LP_HIGH = 100_000, 10_000_000  # 7 digits shown zero-padded: 0100000 … 9999999
 MIN_PAIRS = 4  # even a small sample has a few twins, father/son pairs and namesakes
 
@@ -73,16 +76,29 @@ def _draw_names(
             for flag, org in ((True, origin), (False, "british")):
                 sub = rows[use_native == flag]
                 pool = lists.first_pools[(org, g)]
-                first[sub] = rng.choice(pool.idx, size=len(sub), p=pool.p)
+                first[sub] = rng.choice(pool.idx, size=len(sub), p=_profiled(pool.p))
         rows = np.flatnonzero(in_c)
         use_native = rng.random(len(rows)) < sur_native
         for flag, org in ((True, sur_origin), (False, "british")):
             sub = rows[use_native == flag]
             pool = lists.last_pools[org]
-            last[sub] = rng.choice(pool.idx, size=len(sub), p=pool.p)
+            last[sub] = rng.choice(pool.idx, size=len(sub), p=_profiled(pool.p))
     women = gender == "F"
     last[women] = lists.last_fem[last[women]]
     return first, last
+
+
+def _profiled(p: np.ndarray) -> np.ndarray:
+    """A pool's draw probabilities under ``PROFILE``: weights handed ``name_rotation`` places
+    down the ranking (the old top names become rare), then raised to ``name_skew``."""
+    if PROFILE.name_skew == 1.0 and PROFILE.name_rotation == 0:
+        return p
+    order = np.argsort(-p, kind="stable")
+    w = np.empty_like(p)
+    w[order] = np.roll(p[order], PROFILE.name_rotation)
+    w = w**PROFILE.name_skew
+    out: np.ndarray = w / w.sum()
+    return out
 
 
 def _key(names: np.ndarray) -> np.ndarray:
@@ -276,7 +292,11 @@ def make_persons(
     )
     young = rng.random(n) < 0.2
     age_days = (
-        np.where(young, rng.uniform(16, 30, n), _fold(rng.normal(56, 15, n), 30, 97, FOLD_DOB))
+        np.where(
+            young,
+            rng.uniform(16, 30, n),
+            _fold(rng.normal(PROFILE.age_mean, PROFILE.age_sd, n), 30, 97, FOLD_DOB),
+        )
         * 365.25
     )
     dob = (REF_DATE - age_days.astype("timedelta64[D]")).astype("datetime64[D]")
@@ -315,6 +335,8 @@ def make_persons(
         p["dob"].to_numpy().astype("datetime64[Y]").astype(int) + 1970,
     )
     _couple_email(p, rng, r)
+    if PROFILE.family_email > 0:
+        _family_email(p, rng, PROFILE.family_email)
     _history(p, rng, r)
     _own_mailboxes(p)
     p.loc[rng.random(n) < r["no_lp"], "lp"] = -1
@@ -419,6 +441,56 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     lp[b[consec]] = np.minimum(lp[a[consec]] + 1, LP_HIGH - 1)
     _unique_numbers(lp, rng)
     p["lp"] = lp
+    if PROFILE.children > 0:
+        _children(p, rng, free, a, b, PROFILE.children)
+
+
+def _children(
+    p: pd.DataFrame,
+    rng: np.random.Generator,
+    free: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    share: float,
+) -> None:
+    """Grown-up children at home: 1-3 for a ``share`` of couples (households of 3-5).
+
+    A child shares the home (address, landline, household), the first partner's surname and
+    culture, and is born 20-38 years after the second partner; first names are their own.
+    """
+    with_kids = np.flatnonzero(rng.random(len(a)) < share)
+    counts = rng.integers(1, 4, len(with_kids))
+    parent = np.repeat(with_kids, counts)
+    pool = rng.permutation(np.flatnonzero(free))[: len(parent)]
+    parent = parent[: len(pool)]
+    free[pool] = False
+    _copy(p, a[parent], pool, [*HOME, "last_name", "culture"])
+    gap = rng.integers(20 * 365, 38 * 365, len(pool)).astype("timedelta64[D]")
+    born = _not_after(
+        p["dob"].to_numpy()[b[parent]] + gap, REF_DATE - np.timedelta64(18 * 365, "D"), FOLD_DOB
+    )
+    p.iloc[pool, p.columns.get_loc("dob")] = born
+    p.iloc[pool, p.columns.get_loc("maiden_name")] = ""
+    pid = p["person_id"].to_numpy()
+    p.iloc[pool, p.columns.get_loc("hard_case")] = "child"
+    p.iloc[pool, p.columns.get_loc("related_to")] = pid[a[parent]]
+
+
+def _family_email(p: pd.DataFrame, rng: np.random.Generator, share: float) -> None:
+    """A ``share`` of multi-person households use one family mailbox (the first member's)."""
+    household = p["household"].to_numpy()
+    sizes = np.bincount(household, minlength=len(p))
+    homes = np.flatnonzero(sizes >= 2)
+    chosen = homes[rng.random(len(homes)) < share]
+    first = np.full(len(p), -1)
+    members = np.flatnonzero(np.isin(household, chosen))
+    order = members[np.argsort(household[members], kind="stable")]
+    h = household[order]
+    starts = np.r_[True, h[1:] != h[:-1]]
+    first[h[starts]] = order[starts]
+    email = p["email"].to_numpy()
+    email[members] = email[first[household[members]]]
+    p["email"] = email
 
 
 def _unique_numbers(lp: np.ndarray, rng: np.random.Generator) -> None:

@@ -306,6 +306,20 @@ def _render_names(
     if style.name_style == "full_initial":
         mid = np.array([m[0] + "." if m else "" for m in middle], dtype=object)
         return {"full": _join(first, mid, last, _suffix(c, ("Jr",), ("Sr",), 0.7, 0.2))}
+    if style.name_style == "initials":  # "B", "B.", "B K" or "B.K.": the given names' initials
+        dots = c.rng.random(c.n) < 0.5
+        with_mid = c.rng.random(c.n) < 0.7
+        sep, end = np.where(dots, ".", " "), np.where(dots, ".", "")
+        inits = np.array(
+            [  # from the formal first name: a roll of initials never holds a nickname's
+                f[:1] + (s + m[:1] + e if m and k else e)
+                for f, m, k, s, e in zip(
+                    c.col["first_name"], c.col["middle_name"], with_mid, sep, end, strict=True
+                )
+            ],
+            dtype=object,
+        )
+        return {"first": inits, "last": _join(last, _suffix(c, ("Jr",), ("Sr",), 0.7, 0.2))}
     if style.name_style == "surname_comma":
         upper = np.array([s.upper() for s in last], dtype=object)
         sur = np.where(c.rng.random(c.n) < 0.9, upper, last)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import sys
 import time
@@ -30,6 +31,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from gen_candidates import gender_groups, make_candidates  # noqa: E402
 from gen_orgs import DATE_FORMATS, org_styles  # noqa: E402
 from gen_people import PERSON_RATES, make_persons  # noqa: E402
+from gen_profile import Profile, load_profile  # noqa: E402
 from gen_rows import (  # noqa: E402
     FLAGS,
     LP_TYPO_KINDS,
@@ -113,16 +115,24 @@ def generate(
     rates: dict[str, float] | None = None,
     quiet: bool = False,
     fold_dob: bool = True,
+    profile: Profile | None = None,
 ) -> dict[str, Any]:
     """Write exports, truth and candidates for ``rows`` rows; return the manifest.
 
     ``fold_dob`` reflects out-of-range ages instead of clipping them (see gen_people._fold);
-    ``False`` gives the old clipped draws, which pile thousands of birthdays on one date."""
+    ``False`` gives the old clipped draws, which pile thousands of birthdays on one date.
+    ``profile``: the distributions to draw from (gen_profile.py; None = the default)."""
+    prof = profile or Profile()
     gen_people.FOLD_DOB = fold_dob
+    gen_people.PROFILE = prof
     try:
-        return _generate(rows, seed, out, orgs, rates, quiet, fold_dob)
+        manifest = _generate(
+            rows, seed, out, orgs, {**prof.row_rates, **(rates or {})}, quiet, fold_dob
+        )
     finally:
         gen_people.FOLD_DOB = True
+        gen_people.PROFILE = Profile()
+    return manifest
 
 
 def _generate(
@@ -138,10 +148,13 @@ def _generate(
     log = (lambda m: None) if quiet else (lambda m: _log(m, t0))
     if rows < 200:
         raise ValueError("--rows must be at least 200 (people need room to overlap)")
-    styles = org_styles(orgs)
+    prof = gen_people.PROFILE
+    styles = org_styles(orgs, prof.styles)
     r = dict(ROW_RATES, **(rates or {}))
     rng = np.random.default_rng(seed)
-    persons = make_persons(persons_needed(rows, orgs, r["within_org_dup"]), rng)
+    persons = make_persons(
+        persons_needed(rows, orgs, r["within_org_dup"]), rng, prof.person_rates or None
+    )
     log(f"{len(persons):,} people drawn")
     rows_df = assign_memberships(persons, styles, rng, rows, r["within_org_dup"])
     true_numbers = np.sort(persons["lp"].to_numpy()[persons["lp"].to_numpy() >= 0])
@@ -218,6 +231,8 @@ def _generate(
     log("truth and candidates written")
     manifest = _manifest(seed, rows, orgs, persons, used, truth, flags, r, detail, key)
     manifest["fold_dob"] = fold_dob
+    if not prof.is_default:  # the default's manifest stays byte-identical
+        manifest["profile"] = dataclasses.asdict(prof)
     (truth_dir / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -295,9 +310,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="clip out-of-range ages as before (piles them on one birthday) instead of reflecting",
     )
+    ap.add_argument(
+        "--profile",
+        default="default",
+        help="distributions to draw from: default, heldout, or a JSON file (bench/gen_profile.py)",
+    )
     a = ap.parse_args(argv)
     try:
-        m = generate(a.rows, a.seed, a.out, a.orgs, quiet=a.quiet, fold_dob=a.fold_dob)
+        prof = load_profile(a.profile)
+        m = generate(
+            a.rows, a.seed, a.out, a.orgs, quiet=a.quiet, fold_dob=a.fold_dob, profile=prof
+        )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dedupe.keys import Keys, house_number, outward_code, per_string
+from dedupe.keys import Keys, house_number, outward_code, pack_pairs, per_string, unpack_pairs
 
 #: The pass pairing membership numbers one digit apart (run beside the key passes).
 NUMBER_EDITS = "number-1-edit+initials"
@@ -241,10 +241,10 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
         if name == NUMBER_EDITS:
             a, b, oversized = _deletion_pairs(_deletion_keys(num_c, num_u, initials), max_block)
             stat = {"pairs": len(a), "oversized_blocks": oversized, "rows_in_oversized": 0}
-            return a * np.int64(n) + b, stat
+            return pack_pairs(a, b, n), stat
         cap = name_cap if name in ("name", "last+nickname") else max_block
         a, b, nb, nr = pairs_from_codes(block_codes(*passes[name]), cap)
-        return a * np.int64(n) + b, {
+        return pack_pairs(a, b, n), {
             "pairs": len(a),
             "oversized_blocks": nb,
             "rows_in_oversized": nr,
@@ -269,7 +269,7 @@ def candidate_pairs(r: pd.DataFrame, max_block: int = 60, keys: Keys | None = No
     packed.sort()
     if len(packed):
         packed = packed[np.r_[True, packed[1:] != packed[:-1]]]
-    return Blocking(packed // n, packed % n, stats)
+    return Blocking(*unpack_pairs(packed, n), stats)
 
 
 def _unpadded(number: str) -> str | None:

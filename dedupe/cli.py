@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import time
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from dedupe.csvfile import load_mapping
-from dedupe.decisions_file import add_decisions, load_decisions
-from dedupe.headers import Column, Level, Notice
-from dedupe.io import Export, parse_org_args
-from dedupe.loading import load_exports, refuse_repeated_files, unused_mapping_lines
-from dedupe.members import Eligibility
-from dedupe.outputs import refuse_overwriting_inputs, write_all
-from dedupe.pipeline import DEFAULT_STRONG, DEFAULT_THRESHOLD, Options, run_prepared
-from dedupe.progress_bars import RowBars
-from dedupe.survey import FileSurvey, survey_exports
 from omov.appfactory import new_app
 from omov.errors import InputError, ProblemsFound
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dedupe.headers import Column, Notice
+    from dedupe.io import Export
+    from dedupe.survey import FileSurvey
+
+# The dedupe core (pandas, pyarrow, rapidfuzz) is imported inside the commands so `omov --help`
+# starts fast. These equal dedupe.pipeline's defaults (tests/test_omov/test_startup.py checks).
+DEFAULT_THRESHOLD = 20.0
+DEFAULT_STRONG = 26.0
 
 app = new_app("dedupe", "Merge the organisations' member exports into one record per person.")
 
@@ -58,6 +59,14 @@ ConsentOpt = Annotated[bool, typer.Option(help="Ignore consent columns.")]
 WorkersOpt = Annotated[
     int, typer.Option(help="Processes reading exports at once (0: one per core).", min=0)
 ]
+TodayOpt = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="Run date (YYYY-MM-DD; default today): decides two-digit years and ages. "
+        "summary.json records it; give the same date to reproduce a run.",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 
 
@@ -77,6 +86,7 @@ def run_cmd(
     include_lapsed: LapsedOpt = False,
     ignore_consent: ConsentOpt = False,
     workers: WorkersOpt = 0,
+    today: TodayOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Dedupe member exports into one record per person; exit 3 if a person must act.
@@ -88,35 +98,38 @@ def run_cmd(
 
     Example: omov dedupe run exports/*.csv --out out/dedupe --decisions decisions.csv
     """
+    from rich.console import Console
+
+    import dedupe
+    from dedupe.headers import Level
+    from dedupe.io import parse_org_args
+    from dedupe.members import Eligibility
+    from dedupe.pipeline import Options
+    from dedupe.progress_bars import RowBars
+
     err = Console(stderr=True, quiet=quiet)
     pairs = parse_org_args(list(exports or []), list(org or []))
-    extra = {"decisions": decisions} if decisions is not None else {}
-    if mapping is not None:
-        extra["mapping"] = mapping
-    refuse_overwriting_inputs(out, [p for _, p in pairs] + list(extra.values()))
-    refuse_repeated_files(pairs)
-    maps = load_mapping(mapping)
     opts = Options(
         threshold=threshold,
         strong=weak,
         eligibility=Eligibility(include_lapsed=include_lapsed, ignore_consent=ignore_consent),
+        today=today.date() if today is not None else date.today(),
     )
-    dec = None
-    if decisions is not None:
-        table, lines = load_decisions(decisions)
-        dec = (table, lines, str(decisions))
     with RowBars(err) as bars:
-        t0 = time.perf_counter()
-        loaded, prep = load_exports(pairs, maps, opts.today, workers, bars)
-        for exp in loaded:
+        done = dedupe.run(
+            pairs,
+            out,
+            options=opts,
+            mapping=mapping,
+            decisions=decisions,
+            workers=workers,
+            progress=bars,
+        )
+        for exp in done.exports:
             bars.print(_describe_export(exp))
-        mapping_notes = unused_mapping_lines(maps, loaded)
-        for note in mapping_notes:
+        for note in done.mapping_notes:
             bars.print(_notice_line(note))
-        timings = {"ingest_and_cleaning": time.perf_counter() - t0}
-        result = run_prepared(prep, loaded, opts, dec, bars, timings)
-        bars.phase("writing outputs")
-        write_all(result, loaded, out, opts, extra)
+    result, loaded, mapping_notes = done.result, done.exports, done.mapping_notes
     s = result.stats
     stale = sum(1 for x in result.decisions.log if x["status"] == "stale")
     _print_rejected(err, result.prep.rejected, out)
@@ -188,6 +201,8 @@ def _columns_text(columns: list[Column]) -> str:
 
 
 def _notice_line(note: Notice) -> str:
+    from dedupe.headers import Level
+
     mark = "WARNING" if note.level is Level.WARN else "note"
     return f"    {mark}: {note.text}"
 
@@ -223,9 +238,15 @@ def inspect_cmd(
 
     Example: omov dedupe inspect exports/*.csv exports/unison.xlsx --mapping headers.csv
     """
+    from rich.console import Console
+
+    from dedupe.csvfile import load_mapping
+    from dedupe.io import parse_org_args
+    from dedupe.survey import survey_exports
+
     out = Console()
     pairs = parse_org_args(list(exports or []), list(org or []))
-    survey = survey_exports(pairs, load_mapping(mapping), Options().today)
+    survey = survey_exports(pairs, load_mapping(mapping), date.today())
     for f in survey.files:
         out.print(_survey_text(f), markup=False, highlight=False, soft_wrap=True)
     for note in survey.mapping:
@@ -282,6 +303,10 @@ def decisions_add_cmd(
 
     Example: omov dedupe decisions add ~/Downloads/omov-decisions.csv --to decisions.csv
     """
+    from rich.console import Console
+
+    from dedupe.decisions_file import add_decisions
+
     done = add_decisions(answers, to)
     Console(stderr=True).print(
         f"{done.added} decision(s) added to {done.path}; {done.already} were already there. "

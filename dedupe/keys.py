@@ -102,3 +102,15 @@ def _outward(postcode: str) -> str:
 
 #: A postcode's outward code, the part before the space ('sw1a 1aa' -> 'sw1a').
 outward_code = per_string(_outward)
+
+
+def pack_pairs(a: np.ndarray, b: np.ndarray, base: int) -> np.ndarray:
+    """Pairs of integer codes in [0, base) as one int64 each (a * base + b): half the memory
+    of two arrays, and a plain sort or hash table finds distinct pairs."""
+    out: np.ndarray = np.asarray(a, np.int64) * np.int64(base) + b
+    return out
+
+
+def unpack_pairs(packed: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pack_pairs`` undone: (a, b)."""
+    return packed // base, packed % base

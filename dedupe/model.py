@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dedupe.compare import COMPARISONS, compare
+from dedupe.compare import compare
+from dedupe.levels import COMPARISONS, pack_levels, unpack_levels
 
 PSEUDO = 1.0  # pseudo-count per level: no level is ever impossible
 
@@ -106,7 +107,7 @@ _M_START = {  # a neutral starting point for EM: agreement levels likely among m
     "last_name": (0, 0.85, 0.06, 0.03, 0.06),
     "date_of_birth": (0, 0.9, 0.05, 0.02, 0.03),
     "email": (0, 0.6, 0.05, 0.35),
-    "phone": (0, 0.7, 0.3),
+    "phone": (0, 0.6, 0.1, 0.3),
     "postcode": (0, 0.75, 0.03, 0.04, 0.18),
     "address": (0, 0.7, 0.1, 0.03, 0.17),
     "town": (0, 0.8, 0.2),
@@ -122,7 +123,7 @@ PRIOR_M = {
     "last_name": (0.0, 0.86062, 0.03728, 0.00657, 0.09553),
     "date_of_birth": (0.0, 0.78878, 0.00908, 0.00222, 0.19992),
     "email": (0.0, 0.7423, 0.00621, 0.25149),
-    "phone": (0.0, 0.71518, 0.28482),
+    "phone": (0.0, 0.6, 0.11518, 0.28482),  # mobile / landline split: an estimate
     "postcode": (0.0, 0.81513, 0.01268, 0.01222, 0.15997),
     "address": (0.0, 0.93728, 0.0165, 0.0003, 0.04593),
     "town": (0.0, 0.84002, 0.15998),
@@ -134,7 +135,7 @@ PRIOR_U = {
     "last_name": (0.0, 0.00293, 0.000995, 0.00025, 0.995825),
     "date_of_birth": (0.0, 0.000176, 0.001083, 0.012052, 0.986689),
     "email": (0.0, 0.000156, 1.1e-05, 0.999833),
-    "phone": (0.0, 0.000234, 0.999766),
+    "phone": (0.0, 0.000184, 0.00005, 0.999766),
     "postcode": (0.0, 0.000387, 6.3e-05, 0.000376, 0.999175),
     "address": (0.0, 0.004125, 0.002578, 0.092987, 0.900309),
     "town": (0.0, 0.033468, 0.966532),
@@ -150,14 +151,9 @@ def estimate_m(
     """EM over aggregated comparison patterns with u fixed: returns m, match share, iterations."""
     if len(levels) == 0:  # no candidate pairs: nothing to learn, keep the priors
         return [np.array(PRIOR_M[c.name], float) for c in COMPARISONS], 0.5, 0
-    # Pack each pair's levels (< 8 each) into one integer: a 1-D unique is far cheaper.
-    # Column by column: one (pairs x comparisons) int64 temporary would cost ~0.5 GB at 1M.
-    shifts = (3 * np.arange(levels.shape[1])).astype(np.int64)
-    packed = np.zeros(len(levels), np.int64)
-    for k in range(levels.shape[1]):
-        packed |= levels[:, k].astype(np.int64) << shifts[k]
-    keys, counts = _sorted_counts(packed)
-    patterns = ((keys[:, None] >> shifts) & 7).astype(np.int8)
+    # One integer per pair: a 1-D unique is far cheaper than a row-wise one.
+    keys, counts = _sorted_counts(pack_levels(levels))
+    patterns = unpack_levels(keys)
     counts = counts.astype(float)
     m = [np.array(_M_START[c.name], float) for c in COMPARISONS]
     lam = 0.3
@@ -218,7 +214,8 @@ TF_MIN_COUNT = 20
 def tf_adjustment(
     model: Model, levels: np.ndarray, codes: np.ndarray, i: np.ndarray, k: int
 ) -> np.ndarray:
-    """Term-frequency shift for exact agreement on comparison ``k`` (Splink's TF adjustment).
+    """Term-frequency shift for exact agreement on comparison ``k`` (Splink's TF adjustment):
+    first names, surnames and dates of birth.
 
     Agreeing on "Smith" is weaker evidence than agreeing on "Abeywickrama": the u of an exact
     match on value v is v's share of the records, not the average. Shift = log2(u_avg / tf(v)),

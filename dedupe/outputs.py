@@ -274,6 +274,7 @@ def write_all(
         "inputs": {e.org: {k: v for k, v in res.prep.cleaning[e.org].items()} for e in exports}
         | {name: {"file": str(p), "sha256": sha256_file(p)} for name, p in extra_inputs.items()},
         "options": {
+            "today": opts.today.isoformat(),
             "threshold_bits": opts.threshold,
             "weak_link_below_bits": opts.strong,
             "max_block": opts.max_block,

@@ -17,16 +17,19 @@ import numpy as np
 import pandas as pd
 
 from dedupe.blocking import candidate_pairs
-from dedupe.cluster import Clustering, constrained_clusters, measure_hardness, pair_rules
-from dedupe.compare import compare, record_arrays
+from dedupe.cluster import Clustering, constrained_clusters
+from dedupe.compare import compare, initial_spelled_out, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
+from dedupe.levels import COMPARISONS, Field
 from dedupe.members import Eligibility, build_members, frame_of, hex_rank
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
+from dedupe.reasons import BY_MODEL
 from dedupe.records import Prepared, combine, prepare_export
 from dedupe.review import build_queue
+from dedupe.rules import measure_hardness, pair_rules
 from omov.errors import IntegrityError
 
 #: Match weight (bits, without the prior) at or above which a link is accepted.
@@ -145,11 +148,16 @@ def run_prepared(
         pair_weights(model, levels) - model.prior_weight if model is not None else np.zeros(len(i))
     )
     if model is not None and opts.term_frequency:
-        weight = weight + tf_adjustment(model, levels, arrays["first_c"], i, 1)
-        weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, 2)
+        weight = weight + tf_adjustment(model, levels, arrays["first_c"], i, Field.FIRST_NAME)
+        weight = weight + tf_adjustment(model, levels, arrays["last_c"], i, Field.LAST_NAME)
+        # A popular birthday (1 January, a placeholder date) agrees by chance more often.
+        weight = weight + tf_adjustment(
+            model, levels, _dob_codes(arrays["dob"]), i, Field.DATE_OF_BIRTH
+        )
+    spelled_out = initial_spelled_out(arrays, i, j, levels)
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
-    reasons, override = pair_rules(levels, hard)
+    reasons, override = pair_rules(levels, hard, spelled_out)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
     timings["scoring"] = time.perf_counter() - t
     bar.phase("clustering")
@@ -172,6 +180,7 @@ def run_prepared(
         resolved.cannot,
         hard,
         (reasons, override),
+        full_first_names(r),
     )
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
@@ -180,7 +189,7 @@ def run_prepared(
     t = time.perf_counter()
     min_link = _min_link(cl, i, weight)
     members = build_members(r, person, min_link, opts.eligibility)
-    wt = model.weights if model is not None else np.zeros((10, 6))
+    wt = model.weights if model is not None else np.zeros((len(COMPARISONS), 6))
     queue = build_queue(
         r,
         person,
@@ -240,6 +249,19 @@ def effective_thresholds(
     threshold = min(opts.threshold, ATTAINABLE_SHARE * attainable)
     strong = opts.strong - (opts.threshold - threshold)
     return threshold, strong, attainable
+
+
+def _dob_codes(dob: np.ndarray) -> np.ndarray:
+    """A code per distinct date of birth (-1 where missing), for its frequency."""
+    codes = pd.factorize(dob)[0].astype(np.int64)
+    out: np.ndarray = np.where(dob > 0, codes, -1)
+    return out
+
+
+def full_first_names(r: pd.DataFrame) -> list[str]:
+    """Each record's first-name key when it is a name, not an initial ('' otherwise)."""
+    keys = r["first_key"].to_numpy(dtype=object)
+    return [k if isinstance(k, str) and len(k) > 1 else "" for k in keys.tolist()]
 
 
 def _identical_rows(r: pd.DataFrame) -> list[tuple[int, int]]:
@@ -335,7 +357,7 @@ def _stats(
         "links_merged_despite_conflict": dict(
             sorted(
                 (how, sum(1 for m in cl.merges if m[3] == how))
-                for how in {m[3] for m in cl.merges if m[3] != "model"}
+                for how in {m[3] for m in cl.merges if m[3] != BY_MODEL}
             )
         ),
         "links_refused": dict(sorted(refused.items())),

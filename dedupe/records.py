@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from dedupe import names as nm
 from dedupe import normalise as nz
 from dedupe.distinct import (
     Cells,
@@ -74,7 +75,16 @@ def _cells(df: pd.DataFrame, name: str) -> Cells:
     return df[name].to_numpy(dtype=object) if name in df else nones(len(df))
 
 
-_NAME_FIELDS = ("first_name", "last_name", "full_name", "title", "middle_names", "suffix")
+#: Name columns ("initials": an export with initials instead of given names).
+_NAME_FIELDS = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "title",
+    "middle_names",
+    "suffix",
+    "initials",
+)
 #: "robin_edwards.jr39@…": a generation suffix the name columns left out.
 _JR_EMAIL = re.compile(r"(?:^|[a-z._-])(?:jr|jnr|junior)(?:[0-9._-]|@)")
 #: Embedded line breaks in a quoted address are separators, not content.
@@ -99,7 +109,7 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells | Distinct, Ce
     town_col = Distinct.of(_cells(df, "town"))
     town_vals = clean_cells(town_col.values)
     town = town_col.gather(town_vals)
-    town_key = town_col.gather(_keys(town_vals, nz.ascii_key_one, clean=False))
+    town_key = town_col.gather(_keys(town_vals, nm.ascii_key_one, clean=False))
     if any(clean_cell(v) is not None for v in pc_col.values) or all(a is None for a in lines):
         return (
             raw.gather(lines),
@@ -127,7 +137,7 @@ def _address_parts(df: pd.DataFrame) -> tuple[Cells, Cells, Cells | Distinct, Ce
     address = raw.gather(rest)
     if split_town:
         town = raw.gather(towns)
-        town_key = nz.ascii_key(town)
+        town_key = nm.ascii_key(town)
     return address, nz.address_key(address), raw.gather(found), town, town_key
 
 
@@ -157,7 +167,7 @@ def normalise_export(
     out: Columns = {
         c: df[c].to_numpy() for c in ("source_org", "row_id", "line", "fingerprint", "raw_fp")
     }
-    out.update(nz.names({c: _cells(df, c) for c in _NAME_FIELDS if c in df}, n))
+    out.update(nm.names({c: _cells(df, c) for c in _NAME_FIELDS if c in df}, n))
     out["number"] = nz.membership_number(_cells(df, "membership_number"), warn)
     dob, fmt = nz.dates_of_birth(_cells(df, "date_of_birth"), warn, today)
     out["dob"] = dob

@@ -14,8 +14,21 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from dedupe.cluster import ADDR, DOB, EMAIL, FIRST, LAST, NUM, PC, PHONE, SUFFIX, Clustering
-from dedupe.compare import COMPARISONS
+from dedupe.cluster import Clustering
+from dedupe.levels import (
+    COMPARISONS,
+    Address,
+    Dob,
+    Email,
+    Field,
+    FirstName,
+    LastName,
+    Number,
+    Phone,
+    Postcode,
+    Suffix,
+)
+from dedupe.reasons import BY_MODEL, Refusal
 
 #: Triage order of queue categories (lower first).
 CATEGORY_ORDER = {
@@ -48,9 +61,11 @@ def namesakes(levels: np.ndarray) -> np.ndarray:
     town (97 % of the 3,709 near misses at 1M synthetic rows; 1 of 61 at 200k was one
     person), and asking about them would bury the auditor.
     """
-    same_first = (levels[:, FIRST] >= 1) & (levels[:, FIRST] <= 3)
-    out: np.ndarray = same_first & (levels[:, LAST] == 4) & (levels[:, EMAIL] != 1)
-    return np.asarray(out & (levels[:, PHONE] != 1), dtype=bool)
+    first, last = levels[:, Field.FIRST_NAME], levels[:, Field.LAST_NAME]
+    same_first = (first >= FirstName.EXACT) & (first <= FirstName.TYPO)
+    out: np.ndarray = same_first & (last == LastName.DIFFERENT)
+    out &= levels[:, Field.EMAIL] != Email.EXACT
+    return np.asarray(out & (levels[:, Field.PHONE] != Phone.EXACT), dtype=bool)
 
 
 QUEUE_COLUMNS = (
@@ -89,7 +104,7 @@ QUEUE_COLUMNS = (
 )
 
 
-def _categories(reasons: list[str], lv: np.ndarray, w: np.ndarray, strong: float) -> np.ndarray:
+def _categories(reasons: list[Refusal], lv: np.ndarray, w: np.ndarray, strong: float) -> np.ndarray:
     """Queue category of each refused pair ('' when it is plainly two people), vectorised.
 
     Measured on labelled synthetic exports: refusals whose only other agreement is a shared
@@ -103,43 +118,64 @@ def _categories(reasons: list[str], lv: np.ndarray, w: np.ndarray, strong: float
     out = np.full(len(reasons), "", dtype=object)
     if not reasons:
         return out
-    distinct = set(reasons)
+    why = np.asarray(reasons, dtype=object)
 
-    def starts(*prefixes: str) -> np.ndarray:
-        hit = {x for x in distinct if x.startswith(prefixes)}
-        return np.fromiter((x in hit for x in reasons), bool, len(reasons))
+    def refused_for(*which: Refusal) -> np.ndarray:
+        return np.isin(why, list(which))
 
-    num, first, last, dob = lv[:, NUM], lv[:, FIRST], lv[:, LAST], lv[:, DOB]
-    email, phone = lv[:, EMAIL] == 1, lv[:, PHONE] == 1
-    first_ok = (first >= 1) & (first <= 3)
-    last_ok = (last >= 1) & (last <= 3)
-    names_ok = (first_ok | (first == 4)) & last_ok
-    place = (lv[:, ADDR] == 1) | (lv[:, PC] == 1)
+    num, first, last, dob = (
+        lv[:, Field.NUMBER],
+        lv[:, Field.FIRST_NAME],
+        lv[:, Field.LAST_NAME],
+        lv[:, Field.DATE_OF_BIRTH],
+    )
+    email, phone = lv[:, Field.EMAIL] == Email.EXACT, lv[:, Field.PHONE] == Phone.EXACT
+    first_ok = (first >= FirstName.EXACT) & (first <= FirstName.TYPO)
+    last_ok = (last >= LastName.EXACT) & (last <= LastName.CONTAINS)
+    names_ok = (first_ok | (first == FirstName.INITIAL)) & last_ok
+    place = (lv[:, Field.ADDRESS] == Address.EXACT) | (lv[:, Field.POSTCODE] == Postcode.EXACT)
+    place |= lv[:, Field.PHONE] == Phone.LANDLINE
     contact = email | phone | place
     n_contacts = email.astype(np.int8) + phone + place
-    num_agree = (num == 1) | (num == 2)
+    num_agree = (num == Number.EXACT) | (num == Number.ONE_EDIT)
     strong_num = num_agree & (w >= strong)
-    plausible = (dob <= 2) & (lv[:, SUFFIX] < 2)
-    strong_other = phone | ((dob == 1) & contact) | (n_contacts >= 2)
-    renamed = first_ok & (dob == 1) & (n_contacts >= 2)  # a new surname and a typo
-    rules: tuple[tuple[tuple[str, ...], np.ndarray, str], ...] = (
+    plausible = (dob <= Dob.TYPO) & (lv[:, Field.SUFFIX] < Suffix.ONE_SIDE)
+    strong_other = phone | ((dob == Dob.EXACT) & contact) | (n_contacts >= 2)
+    renamed = first_ok & (dob == Dob.EXACT) & (n_contacts >= 2)  # a new surname and a typo
+    rules: tuple[tuple[tuple[Refusal, ...], np.ndarray, str], ...] = (
         (
-            ("membership numbers",),
+            (Refusal.NUMBERS_FAR,),
             plausible & ((names_ok & strong_other) | renamed),
             "number conflict",
         ),
-        (("dates of birth",), names_ok & (num <= 2) & (phone | email), "date of birth conflict"),
-        (("number agrees",), (num == 1) & (email | phone), "number without name"),
-        (("first names",), strong_num | ((last == 1) & email & (dob == 1)), "name conflict"),
-        (("Jr",), strong_num | (first_ok & last_ok & (email | (n_contacts >= 2))), "name conflict"),
         (
-            ("would join",),
-            (w >= strong) & first_ok & last_ok & ((num == 1) | (dob == 1)),
+            (Refusal.DOB_INCOMPATIBLE,),
+            names_ok & (num <= Number.ONE_EDIT) & (phone | email),
+            "date of birth conflict",
+        ),
+        (
+            (Refusal.NUMBER_WITHOUT_NAME,),
+            (num == Number.EXACT) & (email | phone),
+            "number without name",
+        ),
+        (
+            (Refusal.FIRST_NAMES_DIFFER,),
+            strong_num | ((last == LastName.EXACT) & email & (dob == Dob.EXACT)),
+            "name conflict",
+        ),
+        (
+            (Refusal.JR_ONE_SIDE, Refusal.JR_SR),
+            strong_num | (first_ok & last_ok & (email | (n_contacts >= 2))),
+            "name conflict",
+        ),
+        (
+            (Refusal.CLUSTER_NUMBERS, Refusal.CLUSTER_DOBS, Refusal.CLUSTER_JR_SR),
+            (w >= strong) & first_ok & last_ok & ((num == Number.EXACT) | (dob == Dob.EXACT)),
             "cluster conflict",
         ),
     )
-    for prefixes, queued, category in rules:
-        out[starts(*prefixes) & queued] = category
+    for which, queued, category in rules:
+        out[refused_for(*which) & queued] = category
     return out
 
 
@@ -158,7 +194,7 @@ def weak_bridges(
     searches only its own cluster's few edges.
     """
     merged = np.fromiter((m[0] for m in cl.merges), np.int64, len(cl.merges))
-    by_model = np.fromiter((m[3] == "model" for m in cl.merges), bool, len(cl.merges))
+    by_model = np.fromiter((m[3] == BY_MODEL for m in cl.merges), bool, len(cl.merges))
     weak = merged[by_model & (weight[merged] < strong)]
     if not len(weak):
         return []
@@ -288,7 +324,8 @@ def build_queue(
     linkable = reasons == ""
     accepted = linkable & (weight >= threshold) & (lab[i] == lab[j])  # one label, one person
     bridges = set(weak_bridges(cl, i, j, weight, linkable, threshold, strong))
-    email_differs, phone_differs = levels[:, EMAIL] == 3, levels[:, PHONE] == 2
+    email_differs = levels[:, Field.EMAIL] == Email.DIFFERENT
+    phone_differs = levels[:, Field.PHONE] == Phone.DIFFERENT
     loose = set(weakly_attached(i, j, weight, accepted, email_differs | phone_differs, strong))
     bar = strong + BOTH_CONTACTS_DIFFER_BITS
     both = set(weakly_attached(i, j, weight, accepted, email_differs & phone_differs, bar))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-REFDATA = Path(os.environ.get("OMOV_REFDATA") or SHARED / "refdata")  # a worktree sets it
+SHARED = Path(os.environ.get("OMOV_SHARED", ROOT.parent / "shared"))  # beside the repo
+REFDATA = Path(os.environ.get("OMOV_REFDATA") or SHARED / "refdata")  # a worktree sets either
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dedupe.io import read_export
-from dedupe.pipeline import Options, run
+import dedupe
 
 
 def _scorer(refdata: Path):  # type: ignore[no-untyped-def]
@@ -26,8 +25,8 @@ def _scorer(refdata: Path):  # type: ignore[no-untyped-def]
 @pytest.mark.refdata
 def test_uk10k_accuracy(refdata: Path) -> None:
     folder = refdata / "dedupe" / "uk_members" / "uk10k_seed1"
-    exports = [read_export(p, p.stem, []) for p in sorted((folder / "exports").glob("*.csv"))]
-    res = run(exports, Options(today=date(2026, 11, 25)))
+    paths = sorted((folder / "exports").glob("*.csv"))
+    res = dedupe.run(paths, options=dedupe.Options(today=date(2026, 11, 25)), workers=1).result
     cand = res.clusters.rename(columns={"person_id": "cluster_id"})
     scorer = _scorer(refdata)
     truth = pd.read_csv(folder / "truth" / "truth.csv", dtype=str, keep_default_na=False)

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from dedupe import cluster
-from dedupe.cluster import Clustering, constrained_clusters, pair_rules
+from dedupe.cluster import Clustering, constrained_clusters
+from dedupe.rules import pair_rules
 
 NUMBERS = ["", "1234567", "1234568", "7654321"]
 DOBS = [0, 19800102, 19800201, 19751231]
 SUFFIXES = ["", "", "", "jr", "sr"]
+FIRSTS = ["", "benjamin", "ben", "kirsty"]  # a nickname pair and a name neither can be
 
 
 def _random_case(seed: int) -> dict[str, object]:
@@ -30,6 +32,7 @@ def _random_case(seed: int) -> dict[str, object]:
     numbers = [str(x) for x in rng.choice(pick(NUMBERS), n)]
     dobs = np.asarray(rng.choice(pick(DOBS), n), np.int64)
     suffix = [str(x) for x in rng.choice(pick(SUFFIXES), n)]
+    firsts = [str(x) for x in rng.choice(pick(FIRSTS), n)]
     must, cannot = _links(rng, n), _links(rng, n)
     return {
         "n": n,
@@ -43,6 +46,7 @@ def _random_case(seed: int) -> dict[str, object]:
         "threshold": 20.0,
         "must": must,
         "cannot": cannot,
+        "firsts": firsts,
     }
 
 
@@ -69,7 +73,7 @@ def test_rounds_match_the_sequential_loop(seed: int, monkeypatch: pytest.MonkeyP
     fast = _run(case)
     with monkeypatch.context() as m:
         # Every component through the Python loop: the reference behaviour.
-        m.setattr(cluster, "_fact_free", lambda comp, *a: np.zeros(len(comp), bool))
+        m.setattr(cluster, "fact_free", lambda comp, *a: np.zeros(len(comp), bool))
         slow = _run(case)
     assert fast.merges == slow.merges
     assert fast.refused == slow.refused

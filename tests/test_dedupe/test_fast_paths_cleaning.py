@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedupe import distinct as dd
+from dedupe import names as nm
 from dedupe import normalise as nz
 
 #: Characters that exercise case, whitespace (incl. \x1c-\x1f, NBSP), digits, separators.
@@ -144,11 +145,11 @@ _NAME_TOKENS = st.sampled_from(
 
 def _ref_split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
     title = []
-    while len(tokens) > 1 and nz._is_title(tokens[0]):
+    while len(tokens) > 1 and nm._is_title(tokens[0]):
         title.append(tokens.pop(0))
     gen = ""
-    while len(tokens) > 1 and nz._suffix_of(tokens[-1]) is not None:
-        g = nz._suffix_of(tokens.pop())
+    while len(tokens) > 1 and nm._suffix_of(tokens[-1]) is not None:
+        g = nm._suffix_of(tokens.pop())
         gen = g or gen
     return " ".join(title), tokens, gen
 
@@ -156,31 +157,31 @@ def _ref_split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_NAME_TOKENS, min_size=1, max_size=6).map(" ".join))
 def test_title_and_suffix_peeling_is_unchanged(value: str) -> None:
-    assert nz._split_tokens(value.split()) == _ref_split_tokens(value.split())
+    assert nm._split_tokens(value.split()) == _ref_split_tokens(value.split())
     if "," not in value:
         title, toks, gen = _ref_split_tokens(" ".join(value.split()).split())
-        assert nz.parse_full_name(value) == nz._first_last(title, toks, gen)
+        assert nm.parse_full_name(value) == nm._first_last(title, toks, gen)
 
 
 def _ref_surname_comma(v: str) -> tuple[str, str, str, str, str]:
     """The "SURNAME, Given" branch of ``parse_full_name`` before its fast path."""
     before, after = (p.strip() for p in v.split(",", 1))
     after_toks = after.split()
-    if after_toks and all(nz._suffix_of(t) is not None for t in after_toks):
-        title, toks, _ = nz._split_tokens(before.split())
+    if after_toks and all(nm._suffix_of(t) is not None for t in after_toks):
+        title, toks, _ = nm._split_tokens(before.split())
         gen = next(
             (
-                nz.GENERATION[t.lower().strip(".,")]
+                nm.GENERATION[t.lower().strip(".,")]
                 for t in after_toks
-                if t.lower().strip(".,") in nz.GENERATION
+                if t.lower().strip(".,") in nm.GENERATION
             ),
             "",
         )
-        return nz._first_last(title, toks, gen)
-    title, given_, gen = nz._split_tokens(after_toks)
+        return nm._first_last(title, toks, gen)
+    title, given_, gen = nm._split_tokens(after_toks)
     last_toks = before.split()
-    while len(last_toks) > 1 and nz._suffix_of(last_toks[-1]) is not None:
-        gen = nz._suffix_of(last_toks.pop()) or gen
+    while len(last_toks) > 1 and nm._suffix_of(last_toks[-1]) is not None:
+        gen = nm._suffix_of(last_toks.pop()) or gen
     if given_:
         return title, given_[0], " ".join(given_[1:]), " ".join(last_toks), gen
     return title, "", "", " ".join(last_toks), gen
@@ -193,13 +194,13 @@ def _ref_surname_comma(v: str) -> tuple[str, str, str, str, str]:
 )
 def test_surname_comma_fast_path_is_unchanged(before: str, after: str) -> None:
     value = f"{before},{after}"
-    if not value.strip(", ") or nz._ODD_NAME.search(" ".join(value.split())):
+    if not value.strip(", ") or nm._ODD_NAME.search(" ".join(value.split())):
         return
-    assert nz.parse_full_name(value) == _ref_surname_comma(" ".join(value.split()))
+    assert nm.parse_full_name(value) == _ref_surname_comma(" ".join(value.split()))
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet="abcXYZ'-é \u0131", max_size=8))
 def test_display_and_key_fast_path_is_unchanged(v: str) -> None:
-    d = nz._display(v)
-    assert nz._display_and_key(v) == (d, nz._ascii_key_one(d))
+    d = nm._display(v)
+    assert nm._display_and_key(v) == (d, nm._ascii_key_one(d))

@@ -16,11 +16,9 @@ from dedupe.compare import (
     _email_letters,
     _first_word,
     _first_word_letters,
-    _unique_pairs,
-    char_matrix,
-    differing_chars,
 )
 from dedupe.keys import house_number, outward_code
+from dedupe.strings import char_matrix, differing_chars, unique_pairs
 
 ODD = [
     "",
@@ -115,8 +113,8 @@ def test_block_codes_group_like_combine_codes() -> None:
 def test_unique_pairs_inverse_rebuilds_the_pairs() -> None:
     rng = np.random.default_rng(2)
     ci, cj = rng.integers(0, 50, 5000), rng.integers(0, 50, 5000)
-    ui, uj, inv = _unique_pairs(ci, cj)
+    ui, uj, inv = unique_pairs(ci, cj)
     assert np.array_equal(ui[inv], ci) and np.array_equal(uj[inv], cj)
-    si, sj, sinv = _unique_pairs(ci, cj, symmetric=True)
+    si, sj, sinv = unique_pairs(ci, cj, symmetric=True)
     assert np.array_equal(si[sinv], np.minimum(ci, cj))
     assert np.array_equal(sj[sinv], np.maximum(ci, cj))

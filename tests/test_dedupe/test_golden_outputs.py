@@ -34,7 +34,8 @@ TEXT_OUTPUTS = tuple(n for n in OUTPUTS if n not in ("members.parquet", "summary
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("golden")
     paths = write_world(base / "exports")
-    code = cli.run(["dedupe", "run", *map(str, paths), "--out", str(base / "out"), "-q"])
+    out = str(base / "out")
+    code = cli.run(["dedupe", "run", *map(str, paths), "--out", out, "--today", "2026-11-25", "-q"])
     assert code == ExitCode.PROBLEMS  # the world holds items for the auditor on purpose
     return base
 

@@ -33,7 +33,7 @@ def test_unrelated_names_stay_apart() -> None:
 
 
 def _levels(a: list[str], b: list[str], rare_a: list[bool]) -> list[int]:
-    from dedupe.compare import _first_name_levels
+    from dedupe.compare_names import _first_name_levels
 
     aa, bb = np.array(a, dtype=object), np.array(b, dtype=object)
     na = np.array([hash(nickname_group(x)) for x in a])
@@ -51,13 +51,13 @@ def test_misspelt_short_form_is_a_typo_but_two_real_names_differ() -> None:
 
 
 def test_cllr_is_a_title_not_a_first_name() -> None:
-    from dedupe.normalise import _split_given
+    from dedupe.names import _split_given
 
     assert _split_given("Cllr Zofia") == ("Cllr", "Zofia", "", "")
 
 
 def test_swapped_names_survive_an_initial_or_nickname() -> None:
-    from dedupe.compare import swapped_names
+    from dedupe.compare_names import swapped_names
 
     first = np.array(["shaw", "i", "white", "trev", "thomas", "tom"], dtype=object)
     last1 = np.array(["ian", "shaw", "trevor", "white", "morgan", "jones"], dtype=object)

@@ -7,6 +7,8 @@ import pandas as pd
 
 from dedupe.cluster import Clustering
 from dedupe.compare import COMPARISONS
+from dedupe.levels import Dob, Email, FirstName, LastName, Number, Phone, Postcode, Suffix
+from dedupe.reasons import Refusal
 from dedupe.review import (
     BOTH_CONTACTS_DIFFER_BITS,
     NEAR_MISS_BITS,
@@ -16,10 +18,10 @@ from dedupe.review import (
 )
 
 # Level vectors: number, first, last, dob, email, phone, postcode, address, town, suffix.
-NUM_FAR = 3
+NUM_FAR = Number.DIFFERENT
 
 
-def _category(reason: str, lv: np.ndarray, w: float, strong: float) -> str | None:
+def _category(reason: Refusal, lv: np.ndarray, w: float, strong: float) -> str | None:
     """One refused pair's queue category (None: not asked)."""
     return str(_categories([reason], lv[None, :], np.array([w]), strong)[0]) or None
 
@@ -33,32 +35,77 @@ def _lv(**levels: int) -> np.ndarray:
 
 
 def test_number_conflict_with_initial_and_two_contacts_is_queued() -> None:
-    lv = _lv(number=NUM_FAR, first_name=4, last_name=1, date_of_birth=1, email=1, phone=1)
-    assert _category("membership numbers 2+ edits apart", lv, 70.0, 26.0) == "number conflict"
+    lv = _lv(
+        number=NUM_FAR,
+        first_name=FirstName.INITIAL,
+        last_name=LastName.EXACT,
+        date_of_birth=Dob.EXACT,
+        email=Email.EXACT,
+        phone=Phone.EXACT,
+    )
+    assert _category(Refusal.NUMBERS_FAR, lv, 70.0, 26.0) == "number conflict"
 
 
 def test_number_conflict_with_dob_conflict_is_not_queued() -> None:
-    lv = _lv(number=NUM_FAR, first_name=1, last_name=1, date_of_birth=4, email=1, phone=1)
-    assert _category("membership numbers 2+ edits apart", lv, 70.0, 26.0) is None
+    lv = _lv(
+        number=NUM_FAR,
+        first_name=FirstName.EXACT,
+        last_name=LastName.EXACT,
+        date_of_birth=Dob.DIFFERENT,
+        email=Email.EXACT,
+        phone=Phone.EXACT,
+    )
+    assert _category(Refusal.NUMBERS_FAR, lv, 70.0, 26.0) is None
 
 
 def test_number_conflict_under_a_new_surname_needs_dob_and_two_contacts() -> None:
-    renamed = _lv(number=NUM_FAR, first_name=1, last_name=4, date_of_birth=1, email=1, phone=1)
-    assert _category("membership numbers 2+ edits apart", renamed, 60.0, 26.0) == "number conflict"
-    one_contact = _lv(number=NUM_FAR, first_name=1, last_name=4, date_of_birth=1, email=1)
-    assert _category("membership numbers 2+ edits apart", one_contact, 40.0, 26.0) is None
+    renamed = _lv(
+        number=NUM_FAR,
+        first_name=FirstName.EXACT,
+        last_name=LastName.DIFFERENT,
+        date_of_birth=Dob.EXACT,
+        email=Email.EXACT,
+        phone=Phone.EXACT,
+    )
+    assert _category(Refusal.NUMBERS_FAR, renamed, 60.0, 26.0) == "number conflict"
+    one_contact = _lv(
+        number=NUM_FAR,
+        first_name=FirstName.EXACT,
+        last_name=LastName.DIFFERENT,
+        date_of_birth=Dob.EXACT,
+        email=Email.EXACT,
+    )
+    assert _category(Refusal.NUMBERS_FAR, one_contact, 40.0, 26.0) is None
 
 
 def test_namesakes_sharing_only_a_postcode_are_not_queued() -> None:
-    lv = _lv(number=NUM_FAR, first_name=1, last_name=1, postcode=1)
-    assert _category("membership numbers 2+ edits apart", lv, 25.0, 26.0) is None
+    lv = _lv(
+        number=NUM_FAR,
+        first_name=FirstName.EXACT,
+        last_name=LastName.EXACT,
+        postcode=Postcode.EXACT,
+    )
+    assert _category(Refusal.NUMBERS_FAR, lv, 25.0, 26.0) is None
 
 
 def test_jr_on_one_side_in_one_household_is_asked() -> None:
-    lv = _lv(first_name=1, last_name=1, email=1, phone=1, postcode=1, suffix=2)
-    assert _category("Jr on one side only", lv, 60.0, 26.0) == "name conflict"
+    lv = _lv(
+        first_name=FirstName.EXACT,
+        last_name=LastName.EXACT,
+        email=Email.EXACT,
+        phone=Phone.EXACT,
+        postcode=Postcode.EXACT,
+        suffix=Suffix.ONE_SIDE,
+    )
+    assert _category(Refusal.JR_ONE_SIDE, lv, 60.0, 26.0) == "name conflict"
     assert (
-        _category("Jr on one side only", _lv(first_name=1, last_name=1, suffix=2), 20, 26) is None
+        _category(
+            "Jr on one side only",
+            _lv(first_name=FirstName.EXACT, last_name=LastName.EXACT, suffix=Suffix.ONE_SIDE),
+            20,
+            26,
+        )
+        is None
     )
 
 
@@ -101,7 +148,11 @@ def _queue(
 ) -> pd.DataFrame:
     r = _records(2)
     i, j = np.array([0]), np.array([1])
-    levels = _lv(first_name=1, last_name=1, postcode=1)[None, :] if levels is None else levels
+    levels = (
+        _lv(first_name=FirstName.EXACT, last_name=LastName.EXACT, postcode=Postcode.EXACT)[None, :]
+        if levels is None
+        else levels
+    )
     return build_queue(
         r,
         np.array(["P1", "P2"], dtype=object),
@@ -127,9 +178,21 @@ def test_near_miss_is_queued_and_a_clear_non_match_is_not() -> None:
 
 def test_near_miss_of_namesakes_is_not_asked() -> None:
     """Same first name and birthday, different surname, nothing personal shared: strangers."""
-    strangers = _lv(first_name=1, last_name=4, date_of_birth=1, email=3, postcode=4)[None, :]
+    strangers = _lv(
+        first_name=FirstName.EXACT,
+        last_name=LastName.DIFFERENT,
+        date_of_birth=Dob.EXACT,
+        email=Email.DIFFERENT,
+        postcode=Postcode.DIFFERENT,
+    )[None, :]
     assert _queue(19.5, levels=strangers).empty
-    renamed = _lv(first_name=1, last_name=4, date_of_birth=1, email=1, postcode=4)[None, :]
+    renamed = _lv(
+        first_name=FirstName.EXACT,
+        last_name=LastName.DIFFERENT,
+        date_of_birth=Dob.EXACT,
+        email=Email.EXACT,
+        postcode=Postcode.DIFFERENT,
+    )[None, :]
     assert list(_queue(19.5, levels=renamed)["category"]) == ["near miss"]
 
 
@@ -152,10 +215,21 @@ def _one_person_queue(weight: float, levels: np.ndarray) -> pd.DataFrame:
 
 def test_merge_whose_email_and_phone_both_differ_needs_a_stronger_link() -> None:
     """Namesakes at one postcode: same full name, both contacts different."""
-    both = _lv(first_name=1, last_name=1, email=3, phone=2, postcode=1)
+    both = _lv(
+        first_name=FirstName.EXACT,
+        last_name=LastName.EXACT,
+        email=Email.DIFFERENT,
+        phone=Phone.DIFFERENT,
+        postcode=Postcode.EXACT,
+    )
     asked = _one_person_queue(30.0, both)
     assert list(asked["category"]) == ["weak link"]
     assert list(asked["proposed_decision"]) == ["same"]
     assert _one_person_queue(26.0 + BOTH_CONTACTS_DIFFER_BITS + 1, both).empty
-    only_email = _lv(first_name=1, last_name=1, email=3, postcode=1)
+    only_email = _lv(
+        first_name=FirstName.EXACT,
+        last_name=LastName.EXACT,
+        email=Email.DIFFERENT,
+        postcode=Postcode.EXACT,
+    )
     assert _one_person_queue(30.0, only_email).empty

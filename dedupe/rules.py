@@ -1,0 +1,235 @@
+"""Pair rules: which candidate pairs may never link on their own, and which constraints give
+way to overwhelming evidence. Plus ``measure_hardness``: whether the data is clean enough for
+its numbers, dates of birth and first names to veto a link at all.
+
+Each rule reads the level matrix by name (``Field`` columns, level enums), and each refusal is
+a ``Refusal`` member the review queue matches on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedupe.levels import (
+    Address,
+    Dob,
+    Email,
+    Field,
+    FirstName,
+    LastName,
+    Number,
+    Phone,
+    Postcode,
+    Suffix,
+)
+from dedupe.reasons import Override, Refusal
+
+
+@dataclass(frozen=True)
+class Hardness:
+    """Which identifiers may veto a link, decided from the data (see ``measure_hardness``)."""
+
+    number: bool = True
+    dob: bool = True
+    number_conflict_rate: float = 0.0
+    dob_conflict_rate: float = 0.0
+    number_anchors: int = 0
+    dob_anchors: int = 0
+    names: bool = True
+    name_conflict_rate: float = 0.0
+    name_anchors: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "membership_number_is_hard": self.number,
+            "date_of_birth_is_hard": self.dob,
+            "number_conflict_rate_among_sure_matches": round(self.number_conflict_rate, 5),
+            "number_sure_matches": self.number_anchors,
+            "dob_conflict_rate_among_sure_matches": round(self.dob_conflict_rate, 5),
+            "dob_sure_matches": self.dob_anchors,
+            "names_are_hard": self.names,
+            "first_name_conflict_rate_among_sure_matches": round(self.name_conflict_rate, 5),
+            "name_sure_matches": self.name_anchors,
+            "max_conflict_rate_for_hard": MAX_CONFLICT_RATE,
+        }
+
+
+#: An identifier that disagrees (2+ edits / incompatible) in more than this share of
+#: otherwise-certain matches is too corrupted to veto a link (FEBRL: 4–7 %; UK exports: < 1 %).
+MAX_CONFLICT_RATE = 0.02
+
+
+def measure_hardness(levels: np.ndarray, min_anchors: int = 30) -> Hardness:
+    """How often numbers / DOBs conflict among pairs that are surely one person otherwise.
+
+    "Surely": same first and last name, plus the *other* identifier exact, plus a shared
+    email, phone or postcode. Too few such pairs → keep the constraint hard (the safe side).
+    """
+    lv = _Named(levels)
+    contact = lv.email_same | lv.phone_same | lv.landline_same | (lv.postcode == Postcode.EXACT)
+    names = (lv.first == FirstName.EXACT) & (lv.last == LastName.EXACT) & contact
+    a = names & (lv.dob == Dob.EXACT) & (lv.number > Number.MISSING)
+    b = names & (lv.number == Number.EXACT) & (lv.dob > Dob.MISSING)
+    rn = float((lv.number[a] == Number.DIFFERENT).mean()) if a.any() else 0.0
+    rd = float(lv.dob_bad[b].mean()) if b.any() else 0.0
+    # First names: pairs with the same number, DOB and surname and a shared contact.
+    c = (
+        (lv.number == Number.EXACT)
+        & (lv.dob == Dob.EXACT)
+        & (lv.last == LastName.EXACT)
+        & contact
+        & (lv.first > FirstName.MISSING)
+    )
+    rf = float((lv.first[c] == FirstName.DIFFERENT).mean()) if c.any() else 0.0
+    return Hardness(
+        number=not (a.sum() >= min_anchors and rn > MAX_CONFLICT_RATE),
+        dob=not (b.sum() >= min_anchors and rd > MAX_CONFLICT_RATE),
+        number_conflict_rate=rn,
+        dob_conflict_rate=rd,
+        number_anchors=int(a.sum()),
+        dob_anchors=int(b.sum()),
+        names=not (c.sum() >= min_anchors and rf > MAX_CONFLICT_RATE),
+        name_conflict_rate=rf,
+        name_anchors=int(c.sum()),
+    )
+
+
+class _Named:
+    """The level matrix's columns by name, and the agreements the rules share."""
+
+    def __init__(self, levels: np.ndarray) -> None:
+        self.number = levels[:, Field.NUMBER]
+        self.first = levels[:, Field.FIRST_NAME]
+        self.last = levels[:, Field.LAST_NAME]
+        self.dob = levels[:, Field.DATE_OF_BIRTH]
+        self.email = levels[:, Field.EMAIL]
+        self.phone = levels[:, Field.PHONE]
+        self.postcode = levels[:, Field.POSTCODE]
+        self.address = levels[:, Field.ADDRESS]
+        self.suffix = levels[:, Field.SUFFIX]
+        self.email_same = self.email == Email.EXACT
+        self.phone_same = self.phone == Phone.EXACT  # a mobile: one person's
+        self.landline_same = self.phone == Phone.LANDLINE  # a household's
+        self.number_exact = self.number == Number.EXACT
+        self.number_agree = self.number_exact | (self.number == Number.ONE_EDIT)
+        self.dob_agree = (self.dob == Dob.EXACT) | (self.dob == Dob.TYPO)
+        self.dob_bad = (self.dob == Dob.SAME_YEAR) | (self.dob == Dob.DIFFERENT)
+        self.first_agree = _among(self.first, FirstName.EXACT, FirstName.NICKNAME, FirstName.TYPO)
+        self.last_agree = _among(self.last, LastName.EXACT, LastName.TYPO, LastName.CONTAINS)
+        self.names_exact = (self.first == FirstName.EXACT) & (self.last == LastName.EXACT)
+
+
+def _among(col: np.ndarray, *levels: int) -> np.ndarray:
+    return np.isin(col, levels)
+
+
+def pair_rules(
+    levels: np.ndarray, hard: Hardness | None = None, spelled_out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: the ``Refusal`` that forbids it to link on its own ('' = may link), and the
+    ``Override`` of a hard constraint it carries ('' = none).
+
+    A hard constraint gives way only to overwhelming independent evidence, and then the merge
+    is queued for the auditor: numbers 2+ edits apart yield to the same full name, the same
+    date of birth and a shared email/phone/address (a number corrupted in several digits);
+    incompatible dates of birth yield to the same number and the same full name (a DOB
+    corrupted in several digits). A father and son differ in number; twins in first name.
+    Later rules overwrite earlier ones: the last that applies is the reason given.
+    ``spelled_out``: per pair, an initial whose full name the shared email spells out
+    (``compare.initial_spelled_out``); without it a shared email never corroborates an initial.
+    """
+    hard = hard or Hardness()
+    lv = _Named(levels)
+    reason = np.full(len(levels), "", dtype=object)
+    override = np.full(len(levels), "", dtype=object)
+    place = (lv.address == Address.EXACT) | (lv.postcode == Postcode.EXACT) | lv.landline_same
+    contact = lv.email_same | lv.phone_same | lv.landline_same | (lv.address == Address.EXACT)
+    two_contacts = lv.email_same & (lv.phone_same | lv.landline_same)
+    corroborated = (
+        lv.dob_agree
+        | lv.first_agree
+        | (lv.last == LastName.EXACT)
+        | (lv.last_agree & ((lv.first == FirstName.INITIAL) | contact))
+        | (lv.number_exact & two_contacts)
+        | (lv.number_exact & (lv.first == FirstName.INITIAL) & lv.email_same & place)
+    )
+    personal = lv.number_agree | (lv.dob == Dob.EXACT) | lv.email_same | lv.phone_same
+    reason[(lv.last == LastName.DIFFERENT) & ~personal] = Refusal.LAST_NAMES_DIFFER
+    # A new surname is a fact about one person only when something beyond a first name and a
+    # birthday says so: at 1M members, same-first-name-same-birthday strangers are common.
+    renamed_alone = ~(lv.number_agree | lv.email_same | lv.phone_same | place)
+    reason[(lv.last == LastName.DIFFERENT) & renamed_alone] = Refusal.SURNAME_CHANGE_ALONE
+    # An initial matches anyone of that initial in the household: with a household's signs
+    # (a shared mailbox that does not name them, a landline) or a contact that differs, it
+    # needs a number, a date of birth or a mobile of its own.
+    personal_initial = lv.number_agree | lv.dob_agree | lv.phone_same
+    if spelled_out is not None:
+        personal_initial |= spelled_out
+    household_or_other = (
+        lv.email_same
+        | lv.landline_same
+        | (lv.email == Email.DIFFERENT)
+        | (lv.phone == Phone.DIFFERENT)
+    )
+    initial_alone = ~personal_initial & household_or_other
+    reason[(lv.first == FirstName.INITIAL) & initial_alone] = Refusal.INITIAL_ALONE
+    # Sequential numbers (a family joining together) are 1 edit apart: only an exact number
+    # may outvote a different first name. Where first names are too corrupted to be hard
+    # (``measure_hardness``), they still veto a link nothing personal supports (a household).
+    first_ok = (lv.number_exact & lv.dob_agree) | (
+        lv.number_exact & ~lv.dob_bad & (((lv.last == LastName.EXACT) & contact) | two_contacts)
+    )
+    if not hard.names:
+        first_ok = lv.number_agree | lv.dob_agree
+    first_differ = lv.first == FirstName.DIFFERENT
+    reason[first_differ & ~first_ok] = Refusal.FIRST_NAMES_DIFFER
+    jr_one_side = (lv.suffix == Suffix.ONE_SIDE) & (lv.dob != Dob.EXACT) & ~lv.number_agree
+    reason[jr_one_side] = Refusal.JR_ONE_SIDE
+    reason[lv.number_agree & ~corroborated & hard.names] = Refusal.NUMBER_WITHOUT_NAME
+    reason[lv.suffix == Suffix.CONFLICT] = Refusal.JR_SR
+    dob_bad = lv.dob_bad
+    dob_over = (
+        dob_bad
+        & lv.first_agree
+        & lv.last_agree
+        & (lv.suffix != Suffix.CONFLICT)
+        & (lv.number_exact | (two_contacts & lv.names_exact))
+    )
+    if not hard.dob:
+        dob_bad = np.zeros(len(levels), bool)
+        dob_over = dob_bad
+    reason[dob_bad & ~dob_over] = Refusal.DOB_INCOMPATIBLE
+    override[dob_over] = Override.DOB
+    num_bad = (lv.number == Number.DIFFERENT) & hard.number
+    n_contacts = lv.email_same.astype(int) + (lv.phone_same | lv.landline_same) + place
+    num_over = (
+        num_bad
+        & lv.first_agree
+        & lv.last_agree
+        & (lv.suffix < Suffix.ONE_SIDE)
+        & (((lv.dob == Dob.EXACT) & contact) | ((lv.dob == Dob.MISSING) & (n_contacts >= 2)))
+    )
+    # An initial instead of the full name: the same birthday, email, mobile and home still
+    # make one person whose number was mistyped (twins share no mobile).
+    num_over |= (
+        num_bad
+        & (lv.first == FirstName.INITIAL)
+        & lv.last_agree
+        & (lv.suffix < Suffix.ONE_SIDE)
+        & (lv.dob == Dob.EXACT)
+        & lv.email_same
+        & lv.phone_same
+        & place
+    )
+    reason[num_bad & ~num_over] = Refusal.NUMBERS_FAR
+    override[num_over] = Override.NUMBER
+    reason[num_over & dob_bad] = Refusal.NUMBERS_FAR
+    override[num_over & dob_bad] = Override.NONE
+    return reason, override
+
+
+def pair_refusal(levels: np.ndarray, hard: Hardness | None = None) -> np.ndarray:
+    """Per pair: '' (may link) or the ``Refusal`` that forbids this pair on its own."""
+    return pair_rules(levels, hard)[0]
