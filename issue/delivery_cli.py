@@ -11,15 +11,15 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from issue.mail import MessageBuilder, parse_sender
-from issue.notice import load_notice
-from issue.send import Policy, SendReport, send_ballots
-from issue.smtp import Security, SmtpSettings
 from omov.errors import ProblemsFound, UsageError
+
+if TYPE_CHECKING:  # the sending modules are imported by the commands: fast `omov --help`
+    from issue.send import Policy, SendReport
+    from issue.smtp import SmtpSettings
 
 Out = Annotated[Path, typer.Option("--out", help="The election's issue directory.")]
 NoticeOpt = Annotated[
@@ -63,6 +63,8 @@ def _policy(rate: float | None, backoff: float, attempts: int, connections: int)
         raise UsageError("--max-attempts must be at least 1")
     if rate is not None and rate <= 0:
         raise UsageError("--rate must be positive")
+    from issue.send import Policy
+
     return Policy(rate=rate, backoff=backoff, max_attempts=attempts, connections=connections)
 
 
@@ -91,6 +93,8 @@ def smtp_settings(
 ) -> SmtpSettings:
     if starttls and tls:
         raise UsageError("give --starttls or --tls, not both")
+    from issue.smtp import Security, SmtpSettings
+
     security = Security.TLS if tls else Security.STARTTLS if starttls else Security.PLAIN
     user, password = read_credentials(credentials)
     if user is not None and security is Security.PLAIN and host not in ("127.0.0.1", "localhost"):
@@ -159,6 +163,10 @@ def send_cmd(
     Example: omov issue send --out out/issue --smtp-host smtp.example.org --smtp-port 587
     --starttls --from ballots@example.org --credentials smtp.cred --rate 20
     """
+    from issue.mail import MessageBuilder, parse_sender
+    from issue.notice import load_notice
+    from issue.send import send_ballots
+
     settings = smtp_settings(smtp_host, smtp_port, starttls, tls, credentials)
     note = load_notice(notice or out / "notice.json")
     builder = MessageBuilder(note, parse_sender(sender))
@@ -182,6 +190,7 @@ def print_cmd(
     Example: omov issue print --out out/issue --ballot out/candidates/ballot_definition.json
     """
     from issue.candidates_cli import read_ballot_definition
+    from issue.notice import load_notice
     from issue.print_packs import print_all
     from omov.fileio import sha256_file
 
@@ -274,6 +283,8 @@ def remind_cmd(
     """
     import datetime as dt
 
+    from issue.mail import MessageBuilder, parse_sender
+    from issue.notice import load_notice
     from issue.remind import remind
 
     if min_interval_hours < 0:

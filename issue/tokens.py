@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from omov.errors import UsageError
+
+if TYPE_CHECKING:  # numpy is imported where tokens are made in bulk: fast CLI start-up
+    import numpy as np
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BODY_SYMBOLS = 20
@@ -71,8 +73,6 @@ def _times_two(s: int) -> int:
 
 
 _TIMES_TWO = tuple(_times_two(s) for s in range(32))
-_TIMES_TWO_NP = np.array(_TIMES_TWO, dtype=np.uint8)
-_ALPHABET_NP = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
 
 
 class TokenFormatError(UsageError):
@@ -141,6 +141,8 @@ def format_token(canonical: str) -> str:
 
 def _symbols_from_bytes(raw: np.ndarray) -> np.ndarray:
     """(n, 13) random bytes → (n, 20) symbol values from the first 100 bits."""
+    import numpy as np
+
     bits = np.unpackbits(raw, axis=1)[:, :TOKEN_BITS].reshape(raw.shape[0], BODY_SYMBOLS, 5)
     weights = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
     symbols: np.ndarray = (bits * weights).sum(axis=2, dtype=np.uint8)
@@ -149,15 +151,20 @@ def _symbols_from_bytes(raw: np.ndarray) -> np.ndarray:
 
 def _canonical_block(n: int) -> np.ndarray:
     """(n, 21) ASCII codes of fresh canonical tokens (body from ``secrets``, Damm check)."""
+    import numpy as np
+
+    times_two = np.array(_TIMES_TWO, dtype=np.uint8)
+    alphabet = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
     raw = np.frombuffer(secrets.token_bytes(13 * n), dtype=np.uint8).reshape(n, 13)
     body = _symbols_from_bytes(raw)
     s = np.zeros(n, dtype=np.uint8)
     for i in range(BODY_SYMBOLS):
-        s = _TIMES_TWO_NP[s] ^ body[:, i]
+        s = times_two[s] ^ body[:, i]
     values = np.empty((n, TOKEN_SYMBOLS), dtype=np.uint8)
     values[:, :BODY_SYMBOLS] = body
-    values[:, BODY_SYMBOLS] = _TIMES_TWO_NP[s]
-    return _ALPHABET_NP[values]
+    values[:, BODY_SYMBOLS] = times_two[s]
+    result: np.ndarray = alphabet[values]
+    return result
 
 
 def new_tokens(n: int, *, block: int = 1 << 17) -> list[str]:

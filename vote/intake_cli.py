@@ -16,12 +16,10 @@ from typing import Annotated
 import typer
 
 from omov.errors import ProblemsFound, UsageError
-from vote.intake_merge import merge_intakes
-from vote.intake_outputs import OUTPUT_NAMES
-from vote.intake_service import IntakeRequest, take_in
-from vote.intake_void import void_run
 
-__all__ = ["OUTPUT_NAMES", "register_intake"]
+# The intake modules (numpy, the BLT reader) are imported inside the commands so `omov --help`
+# starts fast.
+__all__ = ["register_intake"]
 
 
 def register_intake(app: typer.Typer) -> None:
@@ -142,6 +140,8 @@ def intake(
 
     Example: omov vote intake online.csv --channel postal=keyed.csv --register out/issue/register.sqlite --keys out/issue/vote.key --ballot-def out/pack/ballot_definition.json --out out/intake
     """  # noqa: E501
+    from vote.intake_service import IntakeRequest, take_in
+
     _say(f"using register {register}, vote key {keys}, ballot definition {ballot_def}")
     with _progress() as progress:
         outcome = take_in(
@@ -196,6 +196,8 @@ def intake_merge(
 
     Example: omov vote intake-merge out/intake-online out/intake-postal --out out/intake-all
     """
+    from vote.intake_merge import merge_intakes
+
     doc = merge_intakes(dirs, out, audit_log)
     typer.echo(f"merged {len(dirs)} intakes: {doc['valid']:,} valid ballots")
     for name in ("ballots.blt", "ballots.csv", "merge_report.json"):
@@ -226,6 +228,8 @@ def void(
 
     Example: omov vote void 3f2a… --intake out/intake --register out/issue/register.sqlite --keys out/issue/vote.key --audit-log out/issue/audit.log --reason "wrong file"
     """  # noqa: E501
+    from vote.intake_void import void_run
+
     record = void_run(run_id, intake_dir, register, keys, audit_log, count or [], reason)
     typer.echo(
         f"voided intake run {record['run_id']}: {record['tokens_restored']:,} tokens unused "
