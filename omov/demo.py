@@ -398,6 +398,8 @@ def demo(argv: list[str] | None = None) -> int:
             (0, 3),
             [intake / "intake_report.html", intake / "rejected.csv", intake / "ballots.blt"],
             "rejected ballots listed with reasons",
+            needs="the simulated returns hold blank and spoilt papers, mistyped and unknown "
+            "tokens and papers posted after an online vote, on purpose: each is in rejected.csv",
         ),
         Step(
             f"count ({args.rule})",
