@@ -1,7 +1,7 @@
 """Rich progress on stderr for ``omov dedupe run``: rows with rate and ETA, then a bar per phase.
 
-Why here and not in ``omov.bars``: only dedupe reports rows (reading and cleaning a million-row
-export takes most of a minute); the shared phase bars stay as they are for the other stages.
+Why in dedupe: only dedupe reports rows (reading and cleaning a million-row export takes most
+of a minute); the other stages show a spinner while they work.
 """
 
 from __future__ import annotations

@@ -36,24 +36,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from issue import audit
+from issue.dispatch import POST_COLUMNS
 from issue.mail import Recipient, read_recipients
 from issue.sendlog import SendLog, exclusive
 from omov.errors import InputError
 from omov.fileio import sha256_file
 from omov.textio import read_csv_columns, write_csv
 
-POST_COLUMNS = (
-    "format_version",
-    "batch",
-    "person_id",
-    "token",
-    "full_name",
-    "first_name",
-    "address",
-    "town",
-    "postcode",
-    "vote_link",
-)
 DISPATCH_FORMAT = "omov.dispatch/1"
 
 
