@@ -29,18 +29,37 @@ from omov.errors import IntegrityError, UsageError
 from omov.fileio import sha256_file, write_json_atomic
 from vote import intake as core
 from vote import intake_journal as journal
+from vote import web_channel
 
 VOID_FORMAT_VERSION = "omov.intake-void/1"
 BALLOT_FILES = ("ballots.blt", "ballots.csv")
 
 
 def _papers_used(intake: Path) -> int | None:
-    """Tokens a finished run used: valid + blank + invalid papers (from its report)."""
+    """Tokens a finished run used: valid + blank + invalid papers (from its report), on every
+    channel but the sealed web box, whose tokens the web server used, not this run."""
     path = intake / "intake_report.json"
     if not path.is_file():
         return None
-    by_class = json.loads(path.read_text(encoding="utf-8"))["totals"]["by_class"]
-    return int(by_class[core.VALID]) + sum(int(by_class[c]) for c in core.PAPER_REJECTS)
+    channels = json.loads(path.read_text(encoding="utf-8"))["channels"]
+    return sum(
+        int(t["by_class"][core.VALID]) + sum(int(t["by_class"][c]) for c in core.PAPER_REJECTS)
+        for name, t in channels.items()
+        if name != web_channel.CHANNEL
+    )
+
+
+def _release_box(intake: Path, run_id: str) -> str | None:
+    """Give back the sealed box this run took in (if any), so a corrected intake can take it."""
+    path = intake / "intake_report.json"
+    if not path.is_file():
+        return None
+    inputs = json.loads(path.read_text(encoding="utf-8")).get("inputs", [])
+    for entry in inputs:
+        if entry.get("channel") == web_channel.CHANNEL:
+            box = Path(entry["file"]).parent
+            return str(box) if web_channel.release(box, run_id) else None
+    return None
 
 
 def _ballot_digests(intake: Path, doc: dict[str, Any]) -> set[str]:
@@ -174,6 +193,7 @@ def void_run(
             "reason": reason,
             "removed": removed,
             "register_after": counts_after,
+            "box_released": _release_box(intake, doc["run_id"]),
         }
         write_json_atomic(intake / "voided.json", record)
         _mark_report(intake, record)
@@ -187,6 +207,7 @@ def void_run(
             tokens_restored=restored,
             reason=reason,
             removed=removed,
+            box_released=record["box_released"],
         )
         journal.write(intake, {**doc, "state": journal.VOIDED}, key)
     return record

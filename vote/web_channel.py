@@ -98,6 +98,21 @@ def claim(box: SealedBox, run_id: str) -> None:
         os.close(dir_fd)
 
 
+def release(box_dir: Path, run_id: str) -> bool:
+    """Undo ``claim`` for a voided intake run: the box may then be taken in again (its ballots
+    were never counted). Only the run that took it can release it; returns whether it did."""
+    path = box_dir / CLAIM
+    if not path.is_file() or read_json(path, "box claim").get("run_id") != run_id:
+        return False
+    path.unlink()
+    dir_fd = os.open(box_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return True
+
+
 def marks(box: SealedBox) -> Iterator[str]:
     """Every ballot's positional marks, in the box's (random key) order."""
     conn = sqlite3.connect(f"file:{box.path}?mode=ro&immutable=1", uri=True)

@@ -222,6 +222,28 @@ def test_intake_takes_the_sealed_box_beside_postal_returns(tmp_path: Path) -> No
     assert _intake(e, tmp_path / "again", None) == 4
 
 
+def test_voiding_an_intake_gives_the_box_back(tmp_path: Path) -> None:
+    """A mistaken intake that took the sealed box is voided: its postal tokens are unused again
+    and the box may be taken in by the corrected intake — no web ballot is lost, none counted
+    twice. (Before: the void refused, its paper count included the box's ballots, and the box
+    stayed claimed by the voided run for ever.)"""
+    e = build(tmp_path)
+    _fill(e, 5)
+    postal = write_returns(tmp_path / "postal.csv", [(e.unused[10], "2;1;;;;")])
+    close_box(e.box, e.log, now=NOW)
+    assert _intake(e, tmp_path / "first", postal) == 0
+    run_id = json.loads((tmp_path / "first" / "intake_report.json").read_text())["run"]["id"]
+    void = ["vote", "void", run_id, "--intake", str(tmp_path / "first"), "--register"]
+    void += [str(e.register), "--keys", str(e.keys), "--audit-log", str(e.log)]
+    assert run([*void, "--reason", "wrong postal file"]) == 0
+    record = json.loads((tmp_path / "first" / "voided.json").read_text())
+    assert record["tokens_restored"] == 1 and record["box_released"] == str(e.box)
+    assert _intake(e, tmp_path / "second", postal) == 0
+    report = json.loads((tmp_path / "second" / "intake_report.json").read_text())
+    assert report["channels"]["web"]["valid"] == 5 and report["channels"]["postal"]["valid"] == 1
+    assert _intake(e, tmp_path / "third", None) == 4  # taken by the second run now
+
+
 def test_status_reports_aggregates_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     e = build(tmp_path)
     _fill(e, 2)
