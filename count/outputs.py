@@ -80,20 +80,25 @@ def _is_invalid_paper(cls: str) -> bool:
 
 
 def set_aside_at_intake(path: Path, digest: str) -> dict[str, int]:
-    """The papers the intake that wrote ``path`` set aside, by class, read from the
-    ``intake_report.json`` beside it — only if that report recorded exactly this file (its
-    SHA-256); otherwise nothing (a file from elsewhere carries its own invalid ballots)."""
-    report_path = path.parent / "intake_report.json"
-    if not report_path.is_file() or report_path.stat().st_size > 16 << 20:
-        return {}
-    try:
-        report = json.loads(report_path.read_text("utf-8"))
-        if report.get("outputs", {}).get(path.name) != digest:
-            return {}
-        by_class = report["totals"]["by_class"]
-        return {k: int(v) for k, v in sorted(by_class.items()) if _is_invalid_paper(k) and v}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}
+    """The papers the intake (or the merge of intakes) that wrote ``path`` set aside, by class,
+    read from the ``intake_report.json`` (or ``merge_report.json``) beside it — only if that
+    report recorded exactly this file (its SHA-256); otherwise nothing (a file from elsewhere
+    carries its own invalid ballots)."""
+    for name in ("intake_report.json", "merge_report.json"):
+        report_path = path.parent / name
+        if not report_path.is_file() or report_path.stat().st_size > 16 << 20:
+            continue
+        try:
+            report = json.loads(report_path.read_text("utf-8"))
+            if report.get("outputs", {}).get(path.name) != digest:
+                continue
+            by_class = (
+                report["set_aside"] if name == "merge_report.json" else report["totals"]["by_class"]
+            )
+            return {k: int(v) for k, v in sorted(by_class.items()) if _is_invalid_paper(k) and v}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return {}
 
 
 def write_result(result: CountResult, out_dir: str | Path) -> dict[str, str]:

@@ -46,6 +46,15 @@ def load_intake_dir(d: Path) -> tuple[dict[str, Any], Counter[core.Ranking]]:
     return report, parsed.rankings()
 
 
+def _set_aside(reports: Sequence[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in reports:
+        for cls, n in r["totals"]["by_class"].items():
+            if (cls == core.BLANK or cls.startswith("invalid_")) and int(n):
+                out[cls] = out.get(cls, 0) + int(n)
+    return dict(sorted(out.items()))
+
+
 def merge_intakes(dirs: Sequence[Path], out: Path, audit_log: Path | None = None) -> dict[str, Any]:
     """One ballot file from several intakes of one election (e.g. two concurrent processes);
     with ``audit_log``, ``intake.merged`` records each input's ballots SHA-256 (``void`` reads
@@ -86,6 +95,8 @@ def merge_intakes(dirs: Sequence[Path], out: Path, audit_log: Path | None = None
         "format_version": MERGE_FORMAT_VERSION,
         "election_id": first["election_id"],
         "valid": sum(total.values()),
+        # the blank and invalid papers each intake set aside, by class (the count reports them)
+        "set_aside": _set_aside([r for r, _ in loaded]),
         "inputs": [
             {
                 "dir": str(d),

@@ -62,3 +62,15 @@ def test_the_result_counts_the_papers_intake_set_aside(tmp_path: Path) -> None:
     report["outputs"]["ballots.blt"] = "0" * 64
     (tmp_path / "intake_report.json").write_text(json.dumps(report))
     assert count_file(blt, "ers97", tie_seed="s").set_aside == {}
+
+
+def test_a_merged_intake_reports_what_its_intakes_set_aside(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    blt = tmp_path / "ballots.blt"
+    blt.write_text('3 2\n10 1 0\n6 2 0\n5 3 0\n0\n"A"\n"B"\n"C"\n"t"\n')
+    digest = hashlib.sha256(blt.read_bytes()).hexdigest()
+    merge = {"outputs": {"ballots.blt": digest}, "set_aside": {"blank": 3, "invalid_x": 1}}
+    (tmp_path / "merge_report.json").write_text(json.dumps(merge))
+    assert count_file(blt, "ers97", tie_seed="s").set_aside == {"blank": 3, "invalid_x": 1}
