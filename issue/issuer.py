@@ -238,13 +238,13 @@ def _run_batch(
     vote_url: str,
 ) -> tuple[int, pa.Array]:
     """Steps 1–5 for one batch; returns its number and each new row's channel."""
+    notice = notice_if_present(s.paths.out)  # a broken notice.json stops before any write
     batch = s.ledger.next_batch()
     n = people.num_rows
     kill_point("batch_start")
     tokens = new_tokens(n)
     hashes = s.vote_key.token_hashes(tokens)
     channels = dispatch.channels_of(people.column("email")) if n else pa.array([], pa.string())
-    # Constant strings per row (to_pylist() would make a new str object per row).
     is_email = pc.equal(channels, "email").to_pylist()
     rows = [
         (p, h, "email" if e else "post") for p, h, e in zip(pids, hashes, is_email, strict=True)
@@ -277,7 +277,7 @@ def _run_batch(
                         channels,
                         vote_url,
                         election=s.vote_key.election,
-                        notice=notice_if_present(s.paths.out),
+                        notice=notice,
                     )
                 )
 

@@ -40,3 +40,19 @@ def test_preview_without_a_notice_names_the_election_and_what_is_missing(tmp_pat
     html = (out / "letter_preview.html").read_text("utf-8")
     assert "nec-2027" in html and "How to vote" in html
     assert "To complete before mailing: write OUT/notice.json" in html
+
+
+def test_a_broken_notice_stops_issue_run_before_anything_is_issued(tmp_path: Path) -> None:
+    import pytest
+
+    from omov.errors import InputError
+
+    out = tmp_path / "issue"
+    out.mkdir()
+    (out / "notice.json").write_text('{"format_version": "omov.notice/1", "title": ""}')
+    with pytest.raises(InputError, match="notice.json"):
+        issuer.issue_run(roll(tmp_path / "m.parquet", range(1, 4)), "nec-2027", out)
+    assert not (out / "dispatch_email.csv").exists() and not (out / "dispatch_post.csv").exists()
+    (out / "notice.json").unlink()  # fixed (here: removed): the same command now issues
+    issuer.issue_run(roll(tmp_path / "m.parquet", range(1, 4)), "nec-2027", out)
+    assert (out / "letter_preview.html").is_file()
