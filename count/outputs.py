@@ -34,8 +34,12 @@ def count_file(
     extra: dict[str, str] | None = None,
     constraint: tuple[str, list[Limit], dict[str, str]] | None = None,
     progress: Callable[[str], None] | None = None,
+    set_aside: dict[str, int] | None = None,
 ) -> CountResult:
     """Load a ballot file and count it; the result names the file and its SHA-256.
+
+    ``set_aside``: the papers set aside at intake, as recorded (a recount passes result.json's);
+    by default read from the intake report beside the file (``set_aside_at_intake``).
 
     ``constraint`` = (attribute, limits, group of each candidate by name) for a guard/doom count.
     """
@@ -69,7 +73,7 @@ def count_file(
         result,
         source=str(Path(path).resolve()),
         ballots_sha256=digest,
-        set_aside=set_aside_at_intake(Path(path), digest),
+        set_aside=set_aside_at_intake(Path(path), digest) if set_aside is None else set_aside,
     )
 
 
@@ -83,21 +87,33 @@ def set_aside_at_intake(path: Path, digest: str) -> dict[str, int]:
     """The papers the intake (or the merge of intakes) that wrote ``path`` set aside, by class,
     read from the ``intake_report.json`` (or ``merge_report.json``) beside it — only if that
     report recorded exactly this file (its SHA-256); otherwise nothing (a file from elsewhere
-    carries its own invalid ballots)."""
+    carries its own invalid ballots). A report that names this file but whose figures are not
+    whole, non-negative numbers was altered: exit 4, never a silent 0."""
     for name in ("intake_report.json", "merge_report.json"):
         report_path = path.parent / name
         if not report_path.is_file() or report_path.stat().st_size > 16 << 20:
             continue
         try:
             report = json.loads(report_path.read_text("utf-8"))
-            if report.get("outputs", {}).get(path.name) != digest:
-                continue
-            by_class = (
-                report["set_aside"] if name == "merge_report.json" else report["totals"]["by_class"]
-            )
-            return {k: int(v) for k, v in sorted(by_class.items()) if _is_invalid_paper(k) and v}
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError):
+            continue  # not a report of ours
+        if not isinstance(report, dict) or report.get("outputs", {}).get(path.name) != digest:
             continue
+        try:
+            merged = name == "merge_report.json"
+            by_class = report["set_aside"] if merged else report["totals"]["by_class"]
+            found = {k: v for k, v in sorted(by_class.items()) if _is_invalid_paper(k) and v}
+        except (KeyError, TypeError, AttributeError):
+            found = {"": -1}
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in found.values()
+        ):
+            raise IntegrityError(
+                f"{report_path} names this ballot file but its papers set aside are not whole "
+                "non-negative numbers",
+                fix="the intake report was altered: take the ballots in again",
+            )
+        return found
     return {}
 
 
@@ -173,6 +189,9 @@ def _recount(src: Path, doc: dict[str, Any]) -> CountResult:
         tie_decisions=decisions or None,
         extra=doc.get("options") or {},
         constraint=constraint,
+        # not in the ballot file: the recount carries what the count recorded (the scrutineer's
+        # report checks it against the intake), so a copy of the file alone recounts the same
+        set_aside={k: int(v) for k, v in (doc.get("set_aside_at_intake") or {}).items()},
     )
 
 

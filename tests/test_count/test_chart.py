@@ -74,3 +74,32 @@ def test_a_merged_intake_reports_what_its_intakes_set_aside(tmp_path: Path) -> N
     merge = {"outputs": {"ballots.blt": digest}, "set_aside": {"blank": 3, "invalid_x": 1}}
     (tmp_path / "merge_report.json").write_text(json.dumps(merge))
     assert count_file(blt, "ers97", tie_seed="s").set_aside == {"blank": 3, "invalid_x": 1}
+
+
+def test_an_altered_report_is_refused_and_a_lone_copy_recounts_the_same(tmp_path: Path) -> None:
+    """A report naming this file with a negative count is an integrity failure (exit 4), not a
+    smaller invalid figure; and `count verify --ballots` on a copy of the file alone (no intake
+    report beside it) recounts the same result, the set-aside papers carried from result.json."""
+    import hashlib
+    import json
+    import shutil
+
+    import pytest
+
+    from count.outputs import verify_dir, write_result
+    from omov.errors import IntegrityError
+
+    blt = tmp_path / "ballots.blt"
+    blt.write_text('3 2\n10 1 0\n6 2 0\n5 3 0\n0\n"A"\n"B"\n"C"\n"t"\n')
+    digest = hashlib.sha256(blt.read_bytes()).hexdigest()
+    report = {"outputs": {"ballots.blt": digest}, "totals": {"by_class": {"blank": -2}}}
+    (tmp_path / "intake_report.json").write_text(json.dumps(report))
+    with pytest.raises(IntegrityError, match="altered"):
+        count_file(blt, "ers97", tie_seed="s")
+    report["totals"]["by_class"] = {"blank": 2}
+    (tmp_path / "intake_report.json").write_text(json.dumps(report))
+    write_result(count_file(blt, "ers97", tie_seed="s"), tmp_path / "out")
+    alone = tmp_path / "copy" / "ballots.blt"
+    alone.parent.mkdir()
+    shutil.copy(blt, alone)
+    verify_dir(tmp_path / "out", alone)  # raises IntegrityError on any difference
