@@ -50,7 +50,7 @@ def test_a_broken_notice_stops_issue_run_before_anything_is_issued(tmp_path: Pat
     out = tmp_path / "issue"
     out.mkdir()
     (out / "notice.json").write_text('{"format_version": "omov.notice/1", "title": ""}')
-    with pytest.raises(InputError, match="notice.json"):
+    with pytest.raises(InputError, match=r"notice\.json"):
         issuer.issue_run(roll(tmp_path / "m.parquet", range(1, 4)), "nec-2027", out)
     assert not (out / "dispatch_email.csv").exists() and not (out / "dispatch_post.csv").exists()
     (out / "notice.json").unlink()  # fixed (here: removed): the same command now issues
