@@ -22,6 +22,7 @@ from count.rules.base import CountOptions
 from count.ties import TieDecision
 from omov.errors import InputError, IntegrityError, UsageError
 from omov.fileio import make_private_dirs, sha256_file, write_text_atomic
+from vote.intake import PAPER_REJECTS
 
 
 def count_file(
@@ -77,12 +78,6 @@ def count_file(
     )
 
 
-#: Intake classes of papers that reached the count's door but carry no valid vote (ERS97 §6): a
-#: member's blank or invalid paper. Token rejections (unknown, used, …) are not members' papers.
-def _is_invalid_paper(cls: str) -> bool:
-    return cls == "blank" or cls.startswith("invalid_")
-
-
 def set_aside_at_intake(path: Path, digest: str) -> dict[str, int]:
     """The papers the intake (or the merge of intakes) that wrote ``path`` set aside, by class,
     read from the ``intake_report.json`` (or ``merge_report.json``) beside it — only if that
@@ -102,7 +97,8 @@ def set_aside_at_intake(path: Path, digest: str) -> dict[str, int]:
         try:
             merged = name == "merge_report.json"
             by_class = report["set_aside"] if merged else report["totals"]["by_class"]
-            found = {k: v for k, v in sorted(by_class.items()) if _is_invalid_paper(k) and v}
+            # a member's blank or invalid paper (ERS97 §6); token rejections are not papers
+            found = {k: v for k, v in sorted(by_class.items()) if k in PAPER_REJECTS and v}
         except (KeyError, TypeError, AttributeError):
             found = {"": -1}
         if not all(

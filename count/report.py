@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vote.intake import PAPER_REJECTS
+
 REPORT_FORMAT_VERSION = "omov.scrutineer-report/1"
 
 #: s.52(2)-(3) statements (id, the subsection as printed, question): the scrutineer answers them;
@@ -191,7 +193,7 @@ def cross_checks(
             invalid = {
                 c: _sum_class(intakes, c)
                 for c in (intakes[0]["totals"]["by_class"] if intakes else {})
-                if (c == "blank" or c.startswith("invalid_")) and _sum_class(intakes, c)
+                if c in PAPER_REJECTS and _sum_class(intakes, c)
             }
             checks.append(
                 Check(

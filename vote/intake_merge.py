@@ -50,7 +50,7 @@ def _set_aside(reports: Sequence[dict[str, Any]]) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in reports:
         for cls, n in r["totals"]["by_class"].items():
-            if (cls == core.BLANK or cls.startswith("invalid_")) and int(n):
+            if cls in core.PAPER_REJECTS and int(n):
                 out[cls] = out.get(cls, 0) + int(n)
     return dict(sorted(out.items()))
 

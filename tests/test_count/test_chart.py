@@ -71,9 +71,15 @@ def test_a_merged_intake_reports_what_its_intakes_set_aside(tmp_path: Path) -> N
     blt = tmp_path / "ballots.blt"
     blt.write_text('3 2\n10 1 0\n6 2 0\n5 3 0\n0\n"A"\n"B"\n"C"\n"t"\n')
     digest = hashlib.sha256(blt.read_bytes()).hexdigest()
-    merge = {"outputs": {"ballots.blt": digest}, "set_aside": {"blank": 3, "invalid_x": 1}}
+    merge = {
+        "outputs": {"ballots.blt": digest},
+        "set_aside": {"blank": 3, "invalid_no_first_preference": 1},
+    }
     (tmp_path / "merge_report.json").write_text(json.dumps(merge))
-    assert count_file(blt, "ers97", tie_seed="s").set_aside == {"blank": 3, "invalid_x": 1}
+    assert count_file(blt, "ers97", tie_seed="s").set_aside == {
+        "blank": 3,
+        "invalid_no_first_preference": 1,
+    }
 
 
 def test_an_altered_report_is_refused_and_a_lone_copy_recounts_the_same(tmp_path: Path) -> None:
