@@ -136,12 +136,26 @@ def _wait_for(driver: Any, element_id: str) -> None:
 
 def _click(driver: Any, how: str, what: str) -> None:
     """Click a submit button and wait until the next page has replaced this one."""
-    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element("tag name", "html")
     driver.find_element(how, what).click()
-    WebDriverWait(driver, 15).until(ec.staleness_of(old))
+
+    def gone(_: Any) -> bool:
+        """The old page is gone: Chromium says so as a stale element or, mid-navigation, as a
+        node that "does not belong to the document" (seen once in CI as a flaky failure)."""
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, 15).until(gone)
 
 
 def _wait_text(driver: Any, words: str) -> None:
