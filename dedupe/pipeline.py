@@ -223,7 +223,7 @@ def run_prepared(
         blocks.passes,
         stats,
         timings,
-        {"i": i, "j": j, "levels": levels, "weight": weight},
+        {"i": i, "j": j, "levels": levels, "weight": weight, "reasons": reasons},
     )
 
 
