@@ -18,6 +18,8 @@ from dedupe.levels import (
     ADDRESS_SIMILAR,
     ADDRESS_SIMILAR_SAME_HOUSE,
     COMPARISONS,
+    NUMBER_NEAR_EDITS,
+    STAND_IN_MMDD,
     Address,
     Dob,
     Email,
@@ -41,6 +43,7 @@ from dedupe.strings import (
     scores_from,
     str_lens,
     unique_pairs,
+    within_edits,
     within_one_edit,
 )
 
@@ -196,20 +199,30 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
         far = np.flatnonzero(~near)
         near[far] = one_edit_apart(A["number_z"], A["number_zm"], A["number_zlen"], a[far], b[far])
         lvl[rest[near]] = Number.ONE_EDIT
+        far = np.flatnonzero(~near)
+        k = NUMBER_NEAR_EDITS
+        typo = within_edits(A["number"], A["number_m"], A["number_len"], a[far], b[far], k)
+        other = np.flatnonzero(~typo)
+        typo[other] = within_edits(
+            A["number_z"], A["number_zm"], A["number_zlen"], a[far[other]], b[far[other]], k
+        )
+        lvl[rest[far[typo]]] = Number.NEAR
     return lvl
 
 
 def numbers_far(a: str, b: str) -> bool:
-    """Two membership numbers 2+ edits apart, also after dropping leading zeros.
+    """Two membership numbers more than ``NUMBER_NEAR_EDITS`` apart, also after dropping
+    leading zeros: two numbers, not one mistyped (the ``Number.DIFFERENT`` level).
 
     Why both: a padded "06934535" that lost a digit reads "0693535"; against the real
     "6934535" that is 2 edits, but 1 edit once the padding zero is gone.
     """
     if a == b:
         return False
-    if DamerauLevenshtein.distance(a, b, score_cutoff=2) < 2:
+    k = NUMBER_NEAR_EDITS
+    if DamerauLevenshtein.distance(a, b, score_cutoff=k + 1) <= k:
         return False
-    return DamerauLevenshtein.distance(a.lstrip("0"), b.lstrip("0"), score_cutoff=2) >= 2
+    return DamerauLevenshtein.distance(a.lstrip("0"), b.lstrip("0"), score_cutoff=k + 1) > k
 
 
 def dob_digit_matrix(dob: np.ndarray) -> np.ndarray:
@@ -243,7 +256,7 @@ def _dob_compatible_pairs(
 
 def dob_compatible_one(a: int, b: int) -> bool:
     """Scalar twin of ``_dob_compatible_pairs`` for the clustering loop (no numpy call overhead)."""
-    if a == b:
+    if a == b or a % 10000 == STAND_IN_MMDD or b % 10000 == STAND_IN_MMDD:
         return True
     if a // 10000 == b // 10000 and a // 100 % 100 == b % 100 and a % 100 == b // 100 % 100:
         return True
@@ -272,6 +285,9 @@ def dob_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndar
     differ = np.flatnonzero(~same)  # the same date is EXACT whatever else holds
     compat = _dob_compatible_pairs(A["dob_digits"], A["dob"], i[idx[differ]], j[idx[differ]])
     sub[differ[compat]] = Dob.TYPO
+    x, y = a[idx[differ]], b[idx[differ]]
+    stand_in = ~compat & ((x % 10000 == STAND_IN_MMDD) | (y % 10000 == STAND_IN_MMDD))
+    sub[differ[stand_in]] = Dob.STAND_IN
     sub[same] = Dob.EXACT
     lvl[idx] = sub
     return lvl
@@ -405,47 +421,3 @@ def compare(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarra
     out[pc > 0, Field.TOWN] = Town.MISSING
     addr[(pc == Postcode.DIFFERENT) & (addr == Address.DIFFERENT)] = Address.MISSING
     return out
-
-
-def initial_spelled_out(
-    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
-) -> np.ndarray:
-    """Per pair: an initial on one side whose full first name, from the other side, is spelled
-    out in the email both share ("N Johnson" and "Nicola Johnson" at troynicola@…).
-
-    Why: a shared mailbox is household evidence (a family address), but one that names the
-    member with that initial is that member's own. Only pairs with an initial and the same
-    email are examined (a few thousand).
-    """
-    out = np.zeros(len(i), bool)
-    rows = np.flatnonzero(
-        (levels[:, Field.FIRST_NAME] == FirstName.INITIAL) & (levels[:, Field.EMAIL] == Email.EXACT)
-    )
-    if len(rows) == 0:
-        return out
-    first = np.append(A["first_u"], np.array([""], dtype=object))
-    last = np.append(A["last_u"], np.array([""], dtype=object))
-    a, b = i[rows], j[rows]
-    fa, fb = first[A["first_c"][a]], first[A["first_c"][b]]
-    full = np.where(str_lens(fa) >= str_lens(fb), fa, fb)
-    out[rows] = [
-        _names_owner(local, name, surname)
-        for local, name, surname in zip(
-            (m.partition("@")[0] for m in A["email"][a]), full, last[A["last_c"][a]], strict=True
-        )
-    ]
-    return out
-
-
-def _names_owner(local: str, first: str, last: str) -> bool:
-    """An email local part that names this person: their full first name ('troynicola'), or
-    their initial with the surname ('dyarley', 'yarley.d')."""
-    letters = "".join(ch for ch in local.lower() if ch.isalpha())
-    if len(first) >= 3 and first in letters:
-        return True
-    initial = first[:1]
-    return (
-        len(last) >= 3
-        and initial != ""
-        and (initial + last in letters or last + initial in letters)
-    )

@@ -21,7 +21,7 @@ from dedupe.levels import (
     FirstName,
     LastName,
 )
-from dedupe.nicknames import family, nickname_group
+from dedupe.nicknames import family, formal_names, nickname_group, same_person_names
 from dedupe.strings import (
     bounded_dl,
     exact,
@@ -44,6 +44,7 @@ def _first_name_levels(
     """``FirstName`` level (NICKNAME, TYPO, INITIAL or DIFFERENT) of distinct first-name pairs."""
     la, lb = str_lens(a), str_lens(b)
     short = np.minimum(la, lb)
+    rare = np.zeros(len(a), bool) if rare_a is None or rare_b is None else (rare_a | rare_b)
     common = pairwise(Prefix.similarity, a, b, dtype=np.int32)  # shared leading letters
     same_initial = (common >= 1) | ((la == 0) & (lb == 0))
     initial = ((la == 1) | (lb == 1)) & same_initial
@@ -54,9 +55,14 @@ def _first_name_levels(
         _initial_in_family(x, y) if len(x) == 1 else _initial_in_family(y, x)
         for x, y in zip(a[other], b[other], strict=True)
     ]
-    # A short form that starts the long one (Ant/Anthony, Sam/Samantha) is a nickname.
-    nickname = (nick_a == nick_b) | ((short >= 3) & (common == short))
-    rare = np.zeros(len(a), bool) if rare_a is None or rare_b is None else (rare_a | rare_b)
+    # On one line of the name table (Bob/Robert, Kath/Catherine), or a short form that starts
+    # the long one (Ant/Anthony, Sam/Samantha), unless the long one is the short one's
+    # feminine form (Paul/Paula, Daniel/Danielle): another name.
+    nickname = (short >= 3) & (common == short) & ~_other_gender(a, b, rare)
+    kin = np.flatnonzero(nick_a == nick_b)
+    nickname[kin] |= np.array(
+        [same_person_names(x, y) for x, y in zip(a[kin], b[kin], strict=True)], dtype=bool
+    )
     sub = np.full(len(a), FirstName.DIFFERENT, np.int8)
     sub[initial] = FirstName.INITIAL
     # A typo only matters where no nickname rule wins and both names are longer than initials.
@@ -64,7 +70,7 @@ def _first_name_levels(
     typo = _first_name_typos(
         a[open_], b[open_], la[open_], lb[open_], same_initial[open_], rare[open_]
     )
-    sub[open_[typo]] = FirstName.TYPO
+    sub[open_[typo & ~_other_gender(a[open_], b[open_], rare[open_])]] = FirstName.TYPO
     sub[nickname] = FirstName.NICKNAME
     if rare_a is not None and rare_b is not None:
         sub[_misspelt_short_form(a, b, rare_a, rare_b, sub)] = FirstName.TYPO
@@ -72,7 +78,41 @@ def _first_name_levels(
 
 
 def _initial_in_family(initial: str, name: str) -> bool:
-    return any(m[:1] == initial for m in family(name))
+    """ "O." for Liv (Olivia), "C" for Kit (Christopher): the initial of a given name the
+    short form stands for; never of another short form of it ("P" is not Megan's, though
+    Peggy and Meg are both Margaret's)."""
+    return any(m[:1] == initial for m in formal_names(name))
+
+
+#: Endings that make a given name its feminine form (Paul → Paula, Louis → Louise,
+#: Daniel → Danielle, Justin → Justine) or swap one for the other (Antonio/Antonia,
+#: Julius/Julia, Francis/Frances).
+FEMININE_ENDINGS = ("a", "e", "na", "ne", "le", "lle", "ine", "ette")
+GENDER_SWAPS = (("o", "a"), ("us", "a"), ("is", "es"))
+
+
+def _other_gender(a: np.ndarray, b: np.ndarray, rare: np.ndarray) -> np.ndarray:
+    """Per pair: two real spellings (neither rare) that are a name and its other-gender form.
+
+    Why: one letter or a feminine ending apart, such names pass as a typo or a short form,
+    and a brother and sister (Paul and Paula Hughes, at one address) would become one member.
+    """
+    out = np.zeros(len(a), bool)
+    for k in np.flatnonzero(~rare).tolist():
+        out[k] = _gendered(str(a[k]), str(b[k]))
+    return out
+
+
+def _gendered(x: str, y: str) -> bool:
+    if x == y or len(x) < 3 or len(y) < 3 or same_person_names(x, y):
+        return False
+    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+    if long_.startswith(short) and long_[len(short) :] in FEMININE_ENDINGS:
+        return True
+    return any(
+        x.endswith(p) and y.endswith(q) and x[: -len(p)] == y[: -len(q)] and len(x) > len(p) + 1
+        for p, q in (*GENDER_SWAPS, *((q, p) for p, q in GENDER_SWAPS))
+    )
 
 
 def _first_name_typos(
@@ -108,6 +148,11 @@ def _first_name_typos(
     typo[need] = (one & (long_enough | anagram)) | (
         (dl <= 2) & (short[need] >= 5) & same_initial[need]
     )
+    # Two real spellings (neither rare in the data) alike by Jaro-Winkler's long shared
+    # prefix are two names (Christine/Christopher, Nicola/Nicholas), not one mistyped:
+    # they are a typo only 1 edit apart (Rachael/Rachel; not Charles/Charlene).
+    real = np.flatnonzero(typo & ~rare)
+    typo[real] = bounded_dl(a[real], b[real], 1) <= 1
     return typo
 
 
@@ -281,7 +326,7 @@ def _given_alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         dtype=bool,
     )
     nick = np.array(
-        [x != "" and nickname_group(x) == nickname_group(y) for x, y in zip(a, b, strict=True)],
+        [x != "" and same_person_names(x, y) for x, y in zip(a, b, strict=True)],
         dtype=bool,
     )
     out: np.ndarray = initial | nick

@@ -49,7 +49,17 @@ class Number(_Levels):
     MISSING = 0, "missing"
     EXACT = 1, "exact"
     ONE_EDIT = 2, "1 edit apart"
-    DIFFERENT = 3, "different"
+    DIFFERENT = 3, "different"  # NUMBER_NEAR_EDITS + 1 or more edits apart: another number
+    NEAR = 4, "2-3 edits apart"  # a number mistyped in two or three digits
+
+
+#: Membership numbers at most this many edits apart (Damerau-Levenshtein, also once leading
+#: zeros are dropped) may be one number mistyped. Why 3: two random 7-digit numbers are that
+#: close about once in a few hundred pairs, while a number copied by hand with two digits
+#: wrong (or one lost and one wrong) is 2-3 edits from the original; on the held-out set
+#: every pair of one person's numbers 2-3 edits apart was a typo, and 4+ apart were as
+#: often two people as one.
+NUMBER_NEAR_EDITS = 3
 
 
 class FirstName(_Levels):
@@ -75,6 +85,12 @@ class Dob(_Levels):
     TYPO = 2, "day/month swapped or 1 digit"
     SAME_YEAR = 3, "same year"
     DIFFERENT = 4, "different"
+    STAND_IN = 5, "different, one is 1 January"  # a date put in for an unknown birthday
+
+
+#: Month and day (mmdd) of the date systems put in when only the year, or nothing, was
+#: known: a 1 January that disagrees with another date is no proof of two people.
+STAND_IN_MMDD = 101
 
 
 class Email(_Levels):
@@ -82,6 +98,7 @@ class Email(_Levels):
     EXACT = 1, "exact"
     ONE_EDIT = 2, "1 edit apart"
     DIFFERENT = 3, "different"
+    SHARED = 4, "same, in another's name"  # a household's mailbox naming someone else
 
 
 class Phone(_Levels):

@@ -102,11 +102,11 @@ def estimate_u(
 
 
 _M_START = {  # a neutral starting point for EM: agreement levels likely among matches
-    "number": (0, 0.85, 0.1, 0.05),
+    "number": (0, 0.85, 0.08, 0.05, 0.02),
     "first_name": (0, 0.8, 0.05, 0.08, 0.04, 0.03),
     "last_name": (0, 0.85, 0.06, 0.03, 0.06),
-    "date_of_birth": (0, 0.9, 0.05, 0.02, 0.03),
-    "email": (0, 0.6, 0.05, 0.35),
+    "date_of_birth": (0, 0.9, 0.05, 0.02, 0.025, 0.005),
+    "email": (0, 0.6, 0.05, 0.33, 0.02),
     "phone": (0, 0.6, 0.1, 0.3),
     "postcode": (0, 0.75, 0.03, 0.04, 0.18),
     "address": (0, 0.7, 0.1, 0.03, 0.17),
@@ -118,11 +118,11 @@ _M_START = {  # a neutral starting point for EM: agreement levels likely among m
 #: pseudo-counts (PRIOR_M_PAIRS, PRIOR_U_PAIRS): a run on a few dozen rows leans on them, a
 #: run on 100k rows is driven by its own data.
 PRIOR_M = {
-    "number": (0.0, 0.7694, 0.03176, 0.19884),
+    "number": (0.0, 0.7694, 0.03176, 0.18884, 0.01),  # near: an estimate
     "first_name": (0.0, 0.78641, 0.05749, 0.02717, 0.03525, 0.09368),
     "last_name": (0.0, 0.86062, 0.03728, 0.00657, 0.09553),
-    "date_of_birth": (0.0, 0.78878, 0.00908, 0.00222, 0.19992),
-    "email": (0.0, 0.7423, 0.00621, 0.25149),
+    "date_of_birth": (0.0, 0.78878, 0.00908, 0.00222, 0.19792, 0.002),  # 1 Jan: estimate
+    "email": (0.0, 0.7423, 0.00621, 0.23149, 0.02),  # another's name: an estimate
     "phone": (0.0, 0.6, 0.11518, 0.28482),  # mobile / landline split: an estimate
     "postcode": (0.0, 0.81513, 0.01268, 0.01222, 0.15997),
     "address": (0.0, 0.93728, 0.0165, 0.0003, 0.04593),
@@ -130,11 +130,11 @@ PRIOR_M = {
     "suffix": (0.0, 0.21968, 0.76342, 0.0169),
 }
 PRIOR_U = {
-    "number": (0.0, 0.00016, 2.2e-05, 0.999818),
+    "number": (0.0, 0.00016, 2.2e-05, 0.995818, 0.004),
     "first_name": (0.0, 0.001881, 0.001631, 0.001761, 0.002731, 0.991997),
     "last_name": (0.0, 0.00293, 0.000995, 0.00025, 0.995825),
-    "date_of_birth": (0.0, 0.000176, 0.001083, 0.012052, 0.986689),
-    "email": (0.0, 0.000156, 1.1e-05, 0.999833),
+    "date_of_birth": (0.0, 0.000176, 0.001083, 0.012052, 0.980689, 0.006),
+    "email": (0.0, 0.000156, 1.1e-05, 0.999832, 1e-06),
     "phone": (0.0, 0.000184, 0.00005, 0.999766),
     "postcode": (0.0, 0.000387, 6.3e-05, 0.000376, 0.999175),
     "address": (0.0, 0.004125, 0.002578, 0.092987, 0.900309),

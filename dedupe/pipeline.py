@@ -18,11 +18,12 @@ import pandas as pd
 
 from dedupe.blocking import candidate_pairs
 from dedupe.cluster import Clustering, constrained_clusters
-from dedupe.compare import compare, initial_spelled_out, record_arrays
+from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
 from dedupe.levels import COMPARISONS, Field
+from dedupe.mailbox import mailbox_evidence
 from dedupe.members import Eligibility, build_members, frame_of, hex_rank
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
@@ -143,6 +144,7 @@ def run_prepared(
     t = time.perf_counter()
     arrays = record_arrays(r, keys)
     levels = compare(arrays, i, j)
+    mailbox_names_both = mailbox_evidence(arrays, i, j, levels)
     model = fit(arrays, levels, n) if n >= 2 else None
     weight = (
         pair_weights(model, levels) - model.prior_weight if model is not None else np.zeros(len(i))
@@ -154,10 +156,9 @@ def run_prepared(
         weight = weight + tf_adjustment(
             model, levels, _dob_codes(arrays["dob"]), i, Field.DATE_OF_BIRTH
         )
-    spelled_out = initial_spelled_out(arrays, i, j, levels)
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
-    reasons, override = pair_rules(levels, hard, spelled_out)
+    reasons, override = pair_rules(levels, hard, mailbox_names_both)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
     timings["scoring"] = time.perf_counter() - t
     bar.phase("clustering")

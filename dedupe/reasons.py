@@ -24,9 +24,9 @@ class Refusal(StrEnum):
     NUMBER_WITHOUT_NAME = "number agrees but neither name nor date of birth does"
     JR_SR = "Jr/Sr conflict"
     DOB_INCOMPATIBLE = "dates of birth incompatible"
-    NUMBERS_FAR = "membership numbers 2+ edits apart"
+    NUMBERS_FAR = "membership numbers 4+ edits apart"
     # Cluster constraints (the join would put a conflict inside one person).
-    CLUSTER_NUMBERS = "would join membership numbers 2+ edits apart"
+    CLUSTER_NUMBERS = "would join membership numbers 4+ edits apart"
     CLUSTER_DOBS = "would join incompatible dates of birth"
     CLUSTER_JR_SR = "would join a Jr and a Sr"
     CLUSTER_AUDITOR = "the auditor decided these are different people"
@@ -53,7 +53,7 @@ class Override(StrEnum):
     """A hard constraint that gave way to overwhelming independent evidence (queued: counted)."""
 
     NONE = ""
-    NUMBER = "merged although the membership numbers are 2+ edits apart"
+    NUMBER = "merged although the membership numbers are 4+ edits apart"
     DOB = "merged although the dates of birth are incompatible"
 
 

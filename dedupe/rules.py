@@ -56,7 +56,7 @@ class Hardness:
         }
 
 
-#: An identifier that disagrees (2+ edits / incompatible) in more than this share of
+#: An identifier that disagrees (4+ edits / incompatible) in more than this share of
 #: otherwise-certain matches is too corrupted to veto a link (FEBRL: 4–7 %; UK exports: < 1 %).
 MAX_CONFLICT_RATE = 0.02
 
@@ -126,25 +126,30 @@ def _among(col: np.ndarray, *levels: int) -> np.ndarray:
 
 
 def pair_rules(
-    levels: np.ndarray, hard: Hardness | None = None, spelled_out: np.ndarray | None = None
+    levels: np.ndarray, hard: Hardness | None = None, mailbox_names_both: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: the ``Refusal`` that forbids it to link on its own ('' = may link), and the
     ``Override`` of a hard constraint it carries ('' = none).
 
     A hard constraint gives way only to overwhelming independent evidence, and then the merge
-    is queued for the auditor: numbers 2+ edits apart yield to the same full name, the same
+    is queued for the auditor: numbers 4+ edits apart yield to the same full name, the same
     date of birth and a shared email/phone/address (a number corrupted in several digits);
     incompatible dates of birth yield to the same number and the same full name (a DOB
     corrupted in several digits). A father and son differ in number; twins in first name.
     Later rules overwrite earlier ones: the last that applies is the reason given.
-    ``spelled_out``: per pair, an initial whose full name the shared email spells out
-    (``compare.initial_spelled_out``); without it a shared email never corroborates an initial.
+    ``mailbox_names_both``: per pair, the shared email names both records (an initial's own
+    mailbox, ``mailbox.mailbox_evidence``); without it a shared email never corroborates an
+    initial. A mailbox in another person's name (``Email.SHARED``) is a household's sign.
     """
     hard = hard or Hardness()
     lv = _Named(levels)
     reason = np.full(len(levels), "", dtype=object)
     override = np.full(len(levels), "", dtype=object)
     place = (lv.address == Address.EXACT) | (lv.postcode == Postcode.EXACT) | lv.landline_same
+    initial = lv.first == FirstName.INITIAL
+    mailbox_own = lv.email_same & (
+        np.zeros(len(levels), bool) if mailbox_names_both is None else mailbox_names_both
+    )
     contact = lv.email_same | lv.phone_same | lv.landline_same | (lv.address == Address.EXACT)
     two_contacts = lv.email_same & (lv.phone_same | lv.landline_same)
     corroborated = (
@@ -153,7 +158,8 @@ def pair_rules(
         | (lv.last == LastName.EXACT)
         | (lv.last_agree & ((lv.first == FirstName.INITIAL) | contact))
         | (lv.number_exact & two_contacts)
-        | (lv.number_exact & (lv.first == FirstName.INITIAL) & lv.email_same & place)
+        | (lv.number_exact & initial & (lv.email_same | lv.phone_same) & place)
+        | (lv.number_agree & initial & mailbox_own & place)
     )
     personal = lv.number_agree | (lv.dob == Dob.EXACT) | lv.email_same | lv.phone_same
     reason[(lv.last == LastName.DIFFERENT) & ~personal] = Refusal.LAST_NAMES_DIFFER
@@ -165,10 +171,10 @@ def pair_rules(
     # (a shared mailbox that does not name them, a landline) or a contact that differs, it
     # needs a number, a date of birth or a mobile of its own.
     personal_initial = lv.number_agree | lv.dob_agree | lv.phone_same
-    if spelled_out is not None:
-        personal_initial |= spelled_out
+    personal_initial |= mailbox_own
     household_or_other = (
         lv.email_same
+        | (lv.email == Email.SHARED)
         | lv.landline_same
         | (lv.email == Email.DIFFERENT)
         | (lv.phone == Phone.DIFFERENT)
@@ -178,8 +184,10 @@ def pair_rules(
     # Sequential numbers (a family joining together) are 1 edit apart: only an exact number
     # may outvote a different first name. Where first names are too corrupted to be hard
     # (``measure_hardness``), they still veto a link nothing personal supports (a household).
+    # A 1 January that disagrees (``Dob.STAND_IN``) vetoes nothing, but it is no agreement.
+    dob_not_bad = ~lv.dob_bad & (lv.dob != Dob.STAND_IN)
     first_ok = (lv.number_exact & lv.dob_agree) | (
-        lv.number_exact & ~lv.dob_bad & (((lv.last == LastName.EXACT) & contact) | two_contacts)
+        lv.number_exact & dob_not_bad & (((lv.last == LastName.EXACT) & contact) | two_contacts)
     )
     if not hard.names:
         first_ok = lv.number_agree | lv.dob_agree
@@ -192,10 +200,13 @@ def pair_rules(
     dob_bad = lv.dob_bad
     dob_over = (
         dob_bad
-        & lv.first_agree
         & lv.last_agree
         & (lv.suffix != Suffix.CONFLICT)
-        & (lv.number_exact | (two_contacts & lv.names_exact))
+        & (
+            (lv.first_agree & (lv.number_exact | (two_contacts & lv.names_exact)))
+            # An initial: the same number with the member's own email or mobile at one home.
+            | (initial & lv.number_exact & (lv.email_same | lv.phone_same) & place)
+        )
     )
     if not hard.dob:
         dob_bad = np.zeros(len(levels), bool)

@@ -152,6 +152,27 @@ def one_edit_apart(
     return out
 
 
+def within_edits(
+    strings: np.ndarray, chars: np.ndarray, lens: np.ndarray, a: np.ndarray, b: np.ndarray, k: int
+) -> np.ndarray:
+    """Damerau-Levenshtein distance <= k between records a[k] and b[k], exactly.
+
+    The prefilter of ``one_edit_apart`` widened: equal-length strings k edits apart differ
+    in at most 2k positions, and lengths more than k apart are never within k edits.
+    """
+    out = np.zeros(len(a), bool)
+    if len(a) == 0:
+        return out
+    la, lb = lens[a], lens[b]
+    gap = np.abs(la - lb)
+    maybe = np.flatnonzero(
+        ((gap == 0) & (differing_chars(chars, a, b) <= 2 * k)) | ((gap > 0) & (gap <= k))
+    )
+    if len(maybe):
+        out[maybe] = bounded_dl(strings[a[maybe]], strings[b[maybe]], k) <= k
+    return out
+
+
 def within_one_edit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Damerau-Levenshtein distance <= 1, element-wise.
 

@@ -223,7 +223,7 @@ def test_an_initial_with_only_household_evidence_is_refused() -> None:
         postcode=Postcode.EXACT,
     )
     assert pair_rules(lv)[0][0] == Refusal.INITIAL_ALONE
-    named = pair_rules(lv, spelled_out=np.array([True]))[0][0]
+    named = pair_rules(lv, mailbox_names_both=np.array([True]))[0][0]
     assert named == ""  # the shared email spells out this member's own name
 
 

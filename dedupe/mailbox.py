@@ -1,0 +1,137 @@
+"""Whose mailbox is a shared email: both records' own, or another person's the household uses.
+
+Why: one address on two records is strong evidence of one person when it is that person's own
+("oliver.atkinson509@…" on "O. Atkinson" and "Oliver Atkinson"), and only evidence of one home
+when it names someone else ("junes@…" on Chris and Christopher Savage, father and son;
+"madhav.fosu@…" on Larisa Fosu). A mailbox that names one first name is read as that
+person's; the names are the data's own given names (seen at least ``MIN_NAME_COUNT`` times)
+and the name table's, found at the start or end of a run of letters once the records'
+surnames are taken out (so "robinsonb68" names nobody, not Robin).
+
+``mailbox_evidence`` turns ``Email.EXACT`` into ``Email.SHARED`` where the mailbox names a
+person neither record can be, and says per pair whether it names both records (an initial's
+owner: "sydney59@…" on two records of "S Hinney"; or the initial with the surname,
+"fderstock@…" on "F. Derstck").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+from rapidfuzz.distance import DamerauLevenshtein
+
+from dedupe.levels import Email, Field
+from dedupe.nicknames import formal_names, is_known_name, same_person_names
+
+#: A spelling must be some member's given name at least this often to count as a name.
+MIN_NAME_COUNT = 3
+#: Names shorter than this are not looked for in an address (Al, Jo, Di: too many hits).
+MIN_NAME_LETTERS = 3
+
+_LETTER_RUNS = re.compile(r"[a-z]+")
+
+
+def mailbox_evidence(
+    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """Per pair: the shared mailbox names both records (their own). Pairs whose mailbox names
+    only someone else get ``Email.SHARED`` in ``levels`` (changed in place)."""
+    names_both = np.zeros(len(i), bool)
+    rows = np.flatnonzero(levels[:, Field.EMAIL] == Email.EXACT)
+    if len(rows) == 0:
+        return names_both
+    vocab = _vocabulary(A)
+    first = np.append(A["first_u"], np.array([""], dtype=object))
+    last = np.append(A["last_u"], np.array([""], dtype=object))
+    a, b = i[rows], j[rows]
+    other = np.zeros(len(rows), bool)
+    for k, (mail, fa, fb, la, lb) in enumerate(
+        zip(
+            A["email"][a].tolist(),
+            first[A["first_c"][a]].tolist(),
+            first[A["first_c"][b]].tolist(),
+            last[A["last_c"][a]].tolist(),
+            last[A["last_c"][b]].tolist(),
+            strict=True,
+        )
+    ):
+        local = mail.partition("@")[0]
+        found = _names_in(local, _letters(la), _letters(lb), vocab)
+        if found:
+            # A record without a first name may be anyone the mailbox names.
+            own_a, own_b = fa == "" or _owns(found, fa), fb == "" or _owns(found, fb)
+            names_both[rows[k]] = own_a and own_b and fa != "" and fb != ""
+            other[k] = not (own_a and own_b)
+        else:
+            names_both[rows[k]] = _initial_and_surname(local, fa, la) and _initial_and_surname(
+                local, fb, lb
+            )
+    levels[rows[other], Field.EMAIL] = Email.SHARED
+    return names_both
+
+
+def _vocabulary(A: dict[str, np.ndarray]) -> frozenset[str]:
+    """Given names: spellings of MIN_NAME_LETTERS+ letters seen MIN_NAME_COUNT+ times, or
+    known to the name table."""
+    codes = A["first_c"]
+    counts = np.bincount(codes[codes >= 0], minlength=len(A["first_u"]))
+    return frozenset(
+        name
+        for name, n in zip(A["first_u"].tolist(), counts.tolist(), strict=True)
+        if len(name) >= MIN_NAME_LETTERS
+        and name.isalpha()
+        and (n >= MIN_NAME_COUNT or is_known_name(name))
+    )
+
+
+def _letters(name: str) -> str:
+    return "".join(ch for ch in name.lower() if "a" <= ch <= "z")
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _names_in(local: str, last_a: str, last_b: str, vocab: frozenset[str]) -> frozenset[str]:
+    """Given names at the start or end of a run of letters in ``local``, surnames removed."""
+    found: set[str] = set()
+    for run in _LETTER_RUNS.findall(local.lower()):
+        for surname in (last_a, last_b):
+            if len(surname) >= MIN_NAME_LETTERS:
+                run = run.replace(surname, " ")
+        for part in run.split():
+            found.update(part[:k] for k in range(MIN_NAME_LETTERS, len(part) + 1))
+            found.update(part[k:] for k in range(len(part) - MIN_NAME_LETTERS + 1))
+    return frozenset(found & vocab)
+
+
+def _owns(found: frozenset[str], first: str) -> bool:
+    """A record whose first name (or initial) is one the mailbox names."""
+    return first != "" and any(_may_be(name, first) for name in found)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _may_be(name: str, first: str) -> bool:
+    if len(first) == 1:
+        return any(f[:1] == first for f in formal_names(name))
+    if name == first or same_person_names(name, first):
+        return True
+    if min(len(name), len(first)) >= MIN_NAME_LETTERS and (
+        name.startswith(first) or first.startswith(name)
+    ):
+        return True
+    return (
+        min(len(name), len(first)) >= 4
+        and DamerauLevenshtein.distance(name, first, score_cutoff=1) <= 1
+    )
+
+
+def _initial_and_surname(local: str, first: str, last: str) -> bool:
+    """'fderstock', 'derstock.f', 'f_derstock': the initial next to the surname."""
+    letters = "".join(ch for ch in local.lower() if "a" <= ch <= "z")
+    surname = _letters(last)
+    initial = first[:1]
+    return (
+        len(surname) >= MIN_NAME_LETTERS
+        and initial != ""
+        and (initial + surname in letters or surname + initial in letters)
+    )
