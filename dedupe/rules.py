@@ -147,6 +147,7 @@ def pair_rules(
     override = np.full(len(levels), "", dtype=object)
     place = (lv.address == Address.EXACT) | (lv.postcode == Postcode.EXACT) | lv.landline_same
     initial = lv.first == FirstName.INITIAL
+    household_mailbox = lv.email == Email.SHARED
     mailbox_own = lv.email_same & (
         np.zeros(len(levels), bool) if mailbox_names_both is None else mailbox_names_both
     )
@@ -160,8 +161,12 @@ def pair_rules(
         | (lv.number_exact & two_contacts)
         | (lv.number_exact & initial & (lv.email_same | lv.phone_same) & place)
         | (lv.number_agree & initial & mailbox_own & place)
+        | (lv.number_exact & initial & place & household_mailbox)
     )
     personal = lv.number_agree | (lv.dob == Dob.EXACT) | lv.email_same | lv.phone_same
+    # A married name with the household's mailbox: the same first name at the same home,
+    # writing from the mailbox that names the spouse ("sanjaydoshi68@" for Anamika).
+    personal |= (lv.first == FirstName.EXACT) & household_mailbox & place
     reason[(lv.last == LastName.DIFFERENT) & ~personal] = Refusal.LAST_NAMES_DIFFER
     # A new surname is a fact about one person only when something beyond a first name and a
     # birthday says so: at 1M members, same-first-name-same-birthday strangers are common.
