@@ -11,12 +11,14 @@ surnames are taken out (so "robinsonb68" names nobody, not Robin).
 ``mailbox_evidence`` turns ``Email.EXACT`` into ``Email.SHARED`` where the mailbox names a
 person neither record can be, and says per pair whether it names both records (an initial's
 owner: "sydney59@…" on two records of "S Hinney"; or the initial with the surname,
-"fderstock@…" on "F. Derstck").
+"fderstock@…" on "F. Derstock"). A mailbox naming only an initial with the surname is read the
+same way: "brobinson803@…" is B. Robinson's, not Susan Robinson's.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 import numpy as np
@@ -62,12 +64,15 @@ def mailbox_evidence(
         if found:
             # A record without a first name may be anyone the mailbox names.
             own_a, own_b = fa == "" or _owns(found, fa), fb == "" or _owns(found, fb)
-            names_both[rows[k]] = own_a and own_b and fa != "" and fb != ""
-            other[k] = not (own_a and own_b)
         else:
-            names_both[rows[k]] = _initial_and_surname(local, fa, la) and _initial_and_surname(
-                local, fb, lb
+            initials = _initials_by_surname(local, _letters(la)) | _initials_by_surname(
+                local, _letters(lb)
             )
+            if not initials:
+                continue
+            own_a, own_b = fa == "" or fa[:1] in initials, fb == "" or fb[:1] in initials
+        names_both[rows[k]] = own_a and own_b and fa != "" and fb != ""
+        other[k] = not (own_a and own_b)
     levels[rows[other], Field.EMAIL] = Email.SHARED
     return names_both
 
@@ -125,13 +130,19 @@ def _may_be(name: str, first: str) -> bool:
     )
 
 
-def _initial_and_surname(local: str, first: str, last: str) -> bool:
-    """'fderstock', 'derstock.f', 'f_derstock': the initial next to the surname."""
-    letters = "".join(ch for ch in local.lower() if "a" <= ch <= "z")
-    surname = _letters(last)
-    initial = first[:1]
-    return (
-        len(surname) >= MIN_NAME_LETTERS
-        and initial != ""
-        and (initial + surname in letters or surname + initial in letters)
-    )
+@functools.lru_cache(maxsize=1 << 18)
+def _initials_by_surname(local: str, surname: str) -> frozenset[str]:
+    """Letters the mailbox puts beside the surname as an initial: 'fderstock', 'derstock.f',
+    'f_derstock' give {'f'}; 'thederstocks' gives none (the whole run must be initial and
+    surname)."""
+    if len(surname) < MIN_NAME_LETTERS:
+        return frozenset()
+    runs = _LETTER_RUNS.findall(local.lower())
+    out = {run[0] for run in runs if len(run) == len(surname) + 1 and run[1:] == surname}
+    out |= {run[-1] for run in runs if len(run) == len(surname) + 1 and run[:-1] == surname}
+    for x, y in itertools.pairwise(runs):
+        if len(x) == 1 and y == surname:
+            out.add(x)
+        elif x == surname and len(y) == 1:
+            out.add(y)
+    return frozenset(out)
