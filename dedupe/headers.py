@@ -60,6 +60,7 @@ class How(StrEnum):
     ABBREVIATION = "abbreviation"
     SPELLING = "close spelling"
     VALUES = "its values"
+    QUALIFIED = "its words after a qualifying first word"
 
 
 class Level(StrEnum):
@@ -95,6 +96,8 @@ def recognise(header: str, sample: list[str] | None = None) -> tuple[str | None,
     if field is not None:
         if key == "number" and field != "membership_number":
             return _bare_number(sample)
+        if field == "org_member_id" and "membership" in key.split() and _labour_numbers(sample):
+            return "membership_number", How.VALUES  # "Membership ID": L1234567, L7654321, …
         return field, How.ALIAS
     if key == "number":  # "No.", "#", "Number" alone: the values decide
         return _bare_number(sample)
@@ -103,7 +106,27 @@ def recognise(header: str, sample: list[str] | None = None) -> tuple[str | None,
         return field, How.ABBREVIATION
     if (field := _close_spelling(spelled)) is not None:
         return field, How.SPELLING
+    # A qualifying first word: "Member Surname", "Contact Email", "Primary Phone".
+    words = spelled.split()
+    if len(words) > 1 and words[0] in QUALIFIER_WORDS:
+        field, how = recognise(" ".join(words[1:]), sample)
+        if field is not None and field != "org_member_id":
+            return field, How.QUALIFIED if how == How.ALIAS else how
     return None, None
+
+
+#: First words that only say whose or which value a column holds ("Member Surname").
+QUALIFIER_WORDS = frozenset(
+    {"member", "members", "contact", "person", "primary", "main", "preferred", "current"}
+)
+_LABOUR_NUMBER = re.compile(r"^\s*lp?[\s-]*\d(?:[\s-]?\d){5,8}\s*$", re.IGNORECASE)
+
+
+def _labour_numbers(sample: list[str] | None) -> bool:
+    """Most cells are Labour membership numbers written with their L (L1234567)."""
+    cells = [v for v in sample or [] if v.strip()]
+    hits = sum(1 for v in cells if _LABOUR_NUMBER.match(v))
+    return bool(cells) and hits >= VALUE_SHARE * len(cells)
 
 
 def _bare_number(sample: list[str] | None) -> tuple[str | None, How | None]:
@@ -274,7 +297,7 @@ def _notices(columns: list[Column], records: list[list[str]], user: dict[str, st
     out = [
         Notice(Level.INFO, f"{c.header!r} read as {c.field} ({c.how})")
         for c in columns
-        if c.field and c.how in (How.ABBREVIATION, How.SPELLING, How.VALUES)
+        if c.field and c.how in (How.ABBREVIATION, How.SPELLING, How.VALUES, How.QUALIFIED)
     ]
     if any(c.field == "membership_number" for c in columns):
         return out
@@ -321,7 +344,9 @@ def propose_mapping(
             lines.append(f",{_cell(c.header)},full_name")
             taken.add("full_name")
             continue
-        for target in ("first_name", "last_name"):
+        hinted = _name_hint(c.header)
+        order = (hinted,) if hinted else ("first_name", "last_name")
+        for target in order:
             if target not in taken and not (target == "first_name" and "initials" in taken):
                 lines.append(f",{_cell(c.header)},{target}")
                 taken.add(target)
@@ -335,6 +360,22 @@ def propose_mapping(
         f"--mapping headers.csv (it names the columns of {path.name} whose values look like "
         "names):\n      file,header,field\n      " + "\n      ".join(lines)
     )
+
+
+#: Header words that say which name a column of words holds, for a proposed mapping.
+_LAST_NAME_WORDS = frozenset({"surname", "last", "family", "lastname", "familyname", "nom"})
+_FIRST_NAME_WORDS = frozenset(
+    {"forename", "forenames", "first", "given", "christian", "firstname", "prenom", "prénom"}
+)
+
+
+def _name_hint(header: str) -> str | None:
+    words = set(re.findall(r"[^\W\d_]+", header.lower()))
+    if words & _LAST_NAME_WORDS:
+        return "last_name"
+    if words & _FIRST_NAME_WORDS:
+        return "first_name"
+    return None
 
 
 def _cell(text: str) -> str:

@@ -312,6 +312,7 @@ def lookup_header(header: str) -> str | None:
 #: ("Mem#" -> "membership number", "Addr 1" -> "address 1", "P/Code" -> "postcode").
 ABBREVIATIONS: dict[str, str] = {
     "mem": "membership",
+    "lab": "labour",
     "memb": "membership",
     "mbr": "member",
     "mbrship": "membership",

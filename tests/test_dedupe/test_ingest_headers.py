@@ -39,6 +39,13 @@ TODAY = dt.date(2026, 11, 25)
         ("Contact pref", None, None),
         ("Mobile 2", None, None),
         ("Address 4", None, None),
+        # a qualifying first word, and abbreviated words ("Lab. Mem. No.")
+        ("Member Surname", "last_name", How.QUALIFIED),
+        ("Member Forename", "first_name", How.QUALIFIED),
+        ("Contact Email", "email", How.ALIAS),
+        ("Primary Postcode", "postcode", How.QUALIFIED),
+        ("Lab. Mem. No.", "membership_number", How.ABBREVIATION),
+        ("Member ID", "org_member_id", How.ALIAS),
     ],
 )
 def test_header_variants(header: str, field: str | None, how: How | None) -> None:
@@ -48,6 +55,24 @@ def test_header_variants(header: str, field: str | None, how: How | None) -> Non
 def test_bare_number_header_is_decided_by_its_values() -> None:
     assert recognise("No.", ["L1234567", "2345678"]) == ("membership_number", How.VALUES)
     assert recognise("No.", ["17", "18", "19"]) == ("org_member_id", How.VALUES)
+
+
+def test_membership_id_holding_labour_numbers_is_the_membership_number() -> None:
+    # "Membership ID" is usually the organisation's own id; L-prefixed cells make it Labour's.
+    assert recognise("Membership ID", ["L1234567", "L 765 4321", "LP-2345678"]) == (
+        "membership_number",
+        How.VALUES,
+    )
+    assert recognise("Membership ID", ["1234567", "7654321"]) == ("org_member_id", How.ALIAS)
+
+
+def test_proposal_follows_the_header_words_not_the_column_order(write) -> None:  # type: ignore[no-untyped-def]
+    # The surname column comes first: proposing it as first_name (by position) was wrong.
+    p = write("fr.csv", "Nom,Prénom,Ref\nDupont,Jean,12345\nMartin,Anne,12346\n")
+    with pytest.raises(InputError) as info:
+        read_export(p, "fr", [])
+    fix = info.value.fix or ""
+    assert ",Nom,last_name" in fix and ",Prénom,first_name" in fix
 
 
 def test_initials_surname_no_dob_export_reads_and_links(write) -> None:  # type: ignore[no-untyped-def]
