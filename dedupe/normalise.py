@@ -84,6 +84,8 @@ DATE_FORMATS = (
     "%d.%m.%y",
     "%B %d, %Y",  # January 5, 1963
     "%b %d, %Y",  # Jan 5, 1963
+    "%d %b %y",  # 05 Jan 63
+    "%B %d %Y",  # January 5 1963
 )
 
 #: A midnight (or noon) time after a date ("1963-01-05 00:00:00", "1963-01-05T00:00:00.000Z",
@@ -91,6 +93,8 @@ DATE_FORMATS = (
 _MIDNIGHT = re.compile(
     r"(?:[ T]0?0:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?|\s+12:00(?::00)?\s*[AaPp]\.?[Mm]\.?)\s*$"
 )
+#: An ordinal after a day number ("5th January 1963", "January 21st, 1963"): dropped.
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 #: A whole number of days: what Excel shows when a date column is formatted as a number
 #: (10000 is 1927, 45000 is 2023; a bare year "1963" is not one).
 _EXCEL_SERIAL = re.compile(r"[1-9][0-9]{4}(?:\.0+)?")
@@ -209,7 +213,9 @@ def _date_texts(cells: Cells) -> tuple[npt.NDArray[np.intp], Cells]:
     as numbering the texts row by row, without a second pass over the rows.
     """
     d = Distinct.of(cells)
-    texts = [None if v is None else _MIDNIGHT.sub("", v) for v in clean_cells(d.values)]
+    texts = [
+        None if v is None else _ORDINAL.sub("", _MIDNIGHT.sub("", v)) for v in clean_cells(d.values)
+    ]
     sub_codes, uniq = pd.factorize(objects(texts), use_na_sentinel=True)
     codes = np.append(sub_codes, -1)[d.codes]
     return codes, objects(list(uniq))

@@ -103,6 +103,10 @@ def test_header_spellings(header: str, field: str | None) -> None:
         ("DOB", ["01-Feb-80", "31-Dec-75"], [19800201, 19751231]),  # Excel's default display
         ("DOB", ["February 1, 1980", "December 31, 1975"], [19800201, 19751231]),
         ("DOB", ["Feb 1, 1980", "Dec 31, 1975"], [19800201, 19751231]),
+        ("DOB", ["1st February 1980", "31st December 1975"], [19800201, 19751231]),
+        ("DOB", ["February 1st, 1980", "December 31st, 1975"], [19800201, 19751231]),
+        ("DOB", ["01 Feb 80", "31 Dec 75"], [19800201, 19751231]),
+        ("DOB", ["February 1 1980", "December 31 1975"], [19800201, 19751231]),
         ("DOB", ["1980-02-01T00:00:00.000Z", "1975-12-31 00:00"], [19800201, 19751231]),
         ("DOB", ["2/1/1980 12:00:00 AM", "12/31/1975 12:00:00 AM"], [19800201, 19751231]),
         # The column's format first; cells it misses only by a layout with one reading.
