@@ -101,6 +101,8 @@ def recognise(header: str, sample: list[str] | None = None) -> tuple[str | None,
         return field, How.ALIAS
     if key == "number":  # "No.", "#", "Number" alone: the values decide
         return _bare_number(sample)
+    if key == "member":  # "Member" alone: a name (words) or an id
+        return ("full_name" if _kind(sample or []) == "words" else "org_member_id"), How.VALUES
     spelled = expand_abbreviations(key)
     if spelled != key and (field := lookup_header(spelled)) is not None:
         return field, How.ABBREVIATION
@@ -110,7 +112,8 @@ def recognise(header: str, sample: list[str] | None = None) -> tuple[str | None,
     words = spelled.split()
     if len(words) > 1 and words[0] in QUALIFIER_WORDS:
         field, how = recognise(" ".join(words[1:]), sample)
-        if field is not None and field != "org_member_id":
+        # Never a whole name: "Preferred name" is what a member goes by, not their name.
+        if field is not None and field not in ("org_member_id", "full_name"):
             return field, How.QUALIFIED if how == How.ALIAS else how
     return None, None
 

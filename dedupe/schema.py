@@ -178,6 +178,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "mobile tel",
         "mob",
         "phone mobile",
+        "mobile phone number",
+        "cell phone",
+        "mobile cell",
     ),
     "address": (
         "address",
@@ -215,7 +218,15 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "town or city",
         "city town",
     ),
-    "postcode": ("postcode", "post code", "postal code", "zip", "zip code", "postcode zip"),
+    "postcode": (
+        "postcode",
+        "post code",
+        "postal code",
+        "zip",
+        "zip code",
+        "postcode zip",
+        "post zip code",
+    ),
     "org_member_id": (
         "id",
         "member id",

@@ -46,6 +46,9 @@ TODAY = dt.date(2026, 11, 25)
         ("Primary Postcode", "postcode", How.QUALIFIED),
         ("Lab. Mem. No.", "membership_number", How.ABBREVIATION),
         ("Member ID", "org_member_id", How.ALIAS),
+        ("Preferred name", None, None),  # a name one goes by, never the whole name
+        ("Mobile/Cell", "phone", How.ALIAS),
+        ("Post/Zip Code", "postcode", How.ALIAS),
     ],
 )
 def test_header_variants(header: str, field: str | None, how: How | None) -> None:
@@ -64,6 +67,11 @@ def test_membership_id_holding_labour_numbers_is_the_membership_number() -> None
         How.VALUES,
     )
     assert recognise("Membership ID", ["1234567", "7654321"]) == ("org_member_id", How.ALIAS)
+
+
+def test_a_column_headed_member_is_a_name_or_an_id_by_its_values() -> None:
+    assert recognise("Member", ["Ann Lee", "Bob Roe"]) == ("full_name", How.VALUES)
+    assert recognise("Member", ["10023", "10024"]) == ("org_member_id", How.VALUES)
 
 
 def test_proposal_follows_the_header_words_not_the_column_order(write) -> None:  # type: ignore[no-untyped-def]
