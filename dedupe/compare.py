@@ -206,8 +206,27 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
         typo[other] = within_edits(
             A["number_z"], A["number_zm"], A["number_zlen"], a[far[other]], b[far[other]], k
         )
-        lvl[rest[far[typo]]] = Number.NEAR
+        near = far[typo]
+        lvl[rest[near]] = Number.NEAR
+        # Numbers a family got by joining together (5100019, 5100020) are two numbers.
+        family = np.array(
+            [
+                consecutive_numbers(x, y)
+                for x, y in zip(A["number"][a[near]], A["number"][b[near]], strict=True)
+            ],
+            dtype=bool,
+        )
+        lvl[rest[near[family]]] = Number.DIFFERENT
     return lvl
+
+
+#: Numbers at most this far apart as integers were issued together (a family joining at
+#: once), not mistyped: 2-3 edits apart only because a carry changed several digits.
+CONSECUTIVE_SPAN = 10
+
+
+def consecutive_numbers(a: str, b: str) -> bool:
+    return a.isdigit() and b.isdigit() and abs(int(a) - int(b)) <= CONSECUTIVE_SPAN
 
 
 def numbers_far(a: str, b: str) -> bool:
@@ -221,7 +240,7 @@ def numbers_far(a: str, b: str) -> bool:
         return False
     k = NUMBER_NEAR_EDITS
     if DamerauLevenshtein.distance(a, b, score_cutoff=k + 1) <= k:
-        return False
+        return DamerauLevenshtein.distance(a, b, score_cutoff=1) > 1 and consecutive_numbers(a, b)
     return DamerauLevenshtein.distance(a.lstrip("0"), b.lstrip("0"), score_cutoff=k + 1) > k
 
 

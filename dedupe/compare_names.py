@@ -45,6 +45,9 @@ def _first_name_levels(
     la, lb = str_lens(a), str_lens(b)
     short = np.minimum(la, lb)
     rare = np.zeros(len(a), bool) if rare_a is None or rare_b is None else (rare_a | rare_b)
+    # A rare spelling beside a common name is likely that name mistyped; two rare ones (a
+    # small export, where every name is rare) or two common ones are names as written.
+    lopsided = np.zeros(len(a), bool) if rare_a is None or rare_b is None else (rare_a ^ rare_b)
     common = pairwise(Prefix.similarity, a, b, dtype=np.int32)  # shared leading letters
     same_initial = (common >= 1) | ((la == 0) & (lb == 0))
     initial = ((la == 1) | (lb == 1)) & same_initial
@@ -56,9 +59,9 @@ def _first_name_levels(
         for x, y in zip(a[other], b[other], strict=True)
     ]
     # On one line of the name table (Bob/Robert, Kath/Catherine), or a short form that starts
-    # the long one (Ant/Anthony, Sam/Samantha), unless the long one is the short one's
-    # feminine form (Paul/Paula, Daniel/Danielle): another name.
-    nickname = (short >= 3) & (common == short) & ~_other_gender(a, b, rare)
+    # the long one (Ant/Anthony, Sam/Samantha); a name and its feminine form (Paul/Paula,
+    # Daniel/Danielle) are made DIFFERENT at the end, whichever rule found them alike.
+    nickname = (short >= 3) & (common == short)
     kin = np.flatnonzero(nick_a == nick_b)
     nickname[kin] |= np.array(
         [same_person_names(x, y) for x, y in zip(a[kin], b[kin], strict=True)], dtype=bool
@@ -70,10 +73,12 @@ def _first_name_levels(
     typo = _first_name_typos(
         a[open_], b[open_], la[open_], lb[open_], same_initial[open_], rare[open_]
     )
-    sub[open_[typo & ~_other_gender(a[open_], b[open_], rare[open_])]] = FirstName.TYPO
+    sub[open_[typo]] = FirstName.TYPO
     sub[nickname] = FirstName.NICKNAME
     if rare_a is not None and rare_b is not None:
         sub[_misspelt_short_form(a, b, rare_a, rare_b, sub)] = FirstName.TYPO
+    alike = np.flatnonzero((sub == FirstName.TYPO) | (sub == FirstName.NICKNAME))
+    sub[alike[_other_gender(a[alike], b[alike], lopsided[alike])]] = FirstName.DIFFERENT
     return sub
 
 
@@ -91,14 +96,15 @@ FEMININE_ENDINGS = ("a", "e", "na", "ne", "le", "lle", "ine", "ette")
 GENDER_SWAPS = (("o", "a"), ("us", "a"), ("is", "es"))
 
 
-def _other_gender(a: np.ndarray, b: np.ndarray, rare: np.ndarray) -> np.ndarray:
-    """Per pair: two real spellings (neither rare) that are a name and its other-gender form.
+def _other_gender(a: np.ndarray, b: np.ndarray, lopsided: np.ndarray) -> np.ndarray:
+    """Per pair: a name and its other-gender form, unless one is a rare spelling beside a
+    common name (``lopsided``: then a typo is the likelier story).
 
     Why: one letter or a feminine ending apart, such names pass as a typo or a short form,
     and a brother and sister (Paul and Paula Hughes, at one address) would become one member.
     """
     out = np.zeros(len(a), bool)
-    for k in np.flatnonzero(~rare).tolist():
+    for k in np.flatnonzero(~lopsided).tolist():
         out[k] = _gendered(str(a[k]), str(b[k]))
     return out
 

@@ -124,7 +124,8 @@ def _letters(name: str) -> str:
 
 
 def _names_in(local: str, surname: str, vocab: frozenset[str]) -> frozenset[str]:
-    """Given names at the start or end of a run of letters in ``local``, the surname removed."""
+    """Given names at the start or end of a run of letters in ``local``, the surname removed:
+    the longest one at each end ("christine.okafor" names Christine, not also Chris)."""
     found: set[str] = set()
     for run in _LETTER_RUNS.findall(local.lower()):
         if len(surname) >= MIN_NAME_LETTERS:
@@ -132,10 +133,16 @@ def _names_in(local: str, surname: str, vocab: frozenset[str]) -> frozenset[str]
         for part in run.split():
             if part in vocab:
                 found.add(part)
-            longest = min(len(part), MAX_NAME_LETTERS)
-            found.update(part[:k] for k in range(MIN_NAME_LETTERS, longest))
-            found.update(part[-k:] for k in range(MIN_NAME_LETTERS, longest))
-    return frozenset(found & vocab)
+                continue
+            longest = min(len(part) - 1, MAX_NAME_LETTERS)
+            for ends in (
+                (part[:k] for k in range(longest, MIN_NAME_LETTERS - 1, -1)),
+                (part[-k:] for k in range(longest, MIN_NAME_LETTERS - 1, -1)),
+            ):
+                name = next((x for x in ends if x in vocab), None)
+                if name is not None:
+                    found.add(name)
+    return frozenset(found)
 
 
 def _owns(found: frozenset[str], first: str) -> bool:

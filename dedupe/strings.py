@@ -107,20 +107,25 @@ def record_char_matrix(codes: np.ndarray, uniques: np.ndarray) -> tuple[np.ndarr
 _LOW_BITS = {1: 0x0101010101010101, 2: 0x0001000100010001, 4: 0x0000000100000001}
 
 
-def differing_chars(chars: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Number of positions where rows a[k] and b[k] of a ``char_matrix`` differ.
+def differing_chars(
+    chars: np.ndarray, a: np.ndarray, b: np.ndarray, other: np.ndarray | None = None
+) -> np.ndarray:
+    """Number of positions where rows a[k] and b[k] of a ``char_matrix`` differ (row b[k] of
+    ``other``, a matrix of the same shape, when given).
 
     Why words: XOR of two 64-bit words, then OR-folding each character's bits onto its
     lowest bit and summing those bits (one multiply: the sum lands in the top character),
     counts up to 8 differing characters in a few operations (numpy < 2 has no popcount).
     """
     words = chars.view(np.uint64)
+    words_b = words if other is None else other.view(np.uint64)
     width_bits = 8 * chars.itemsize
     low = np.uint64(_LOW_BITS[chars.itemsize])
     count = np.zeros(len(a), np.int32)
     for w in range(words.shape[1]):
         col = np.ascontiguousarray(words[:, w])
-        x = col[a] ^ col[b]
+        col_b = col if other is None else np.ascontiguousarray(words_b[:, w])
+        x = col[a] ^ col_b[b]
         shift = width_bits // 2
         while shift:
             x |= x >> np.uint64(shift)
@@ -165,9 +170,18 @@ def within_edits(
         return out
     la, lb = lens[a], lens[b]
     gap = np.abs(la - lb)
-    maybe = np.flatnonzero(
-        ((gap == 0) & (differing_chars(chars, a, b) <= 2 * k)) | ((gap > 0) & (gap <= k))
+    same_len = gap == 0
+    close = same_len & (differing_chars(chars, a, b) <= 2 * k)
+    # A character dropped at one end and one added at the other shifts every position in
+    # two edits (1234567 / 2345678): compare each string shifted by one against the other.
+    shifted = np.zeros_like(chars)
+    shifted[:, :-1] = chars[:, 1:]
+    rest = np.flatnonzero(same_len & ~close)
+    near = (differing_chars(shifted, a[rest], b[rest], chars) <= 2 * k - 1) | (
+        differing_chars(chars, a[rest], b[rest], shifted) <= 2 * k - 1
     )
+    close[rest[near]] = True
+    maybe = np.flatnonzero(close | ((gap > 0) & (gap <= k)))
     if len(maybe):
         out[maybe] = bounded_dl(strings[a[maybe]], strings[b[maybe]], k) <= k
     return out
