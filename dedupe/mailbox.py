@@ -4,12 +4,15 @@ Why: one address on two records is strong evidence of one person when it is that
 ("oliver.atkinson509@…" on "O. Atkinson" and "Oliver Atkinson"), and only evidence of one home
 when it names someone else ("junes@…" on Chris and Christopher Savage, father and son;
 "madhav.fosu@…" on Larisa Fosu). A mailbox that names one first name is read as that
-person's; the names are the data's own given names (seen at least ``MIN_NAME_COUNT`` times)
-and the name table's, found at the start or end of a run of letters once the records'
-surnames are taken out (so "robinsonb68" names nobody, not Robin).
+person's; the names are the data's own given names that are seen at least ``MIN_NAME_COUNT``
+times or are in the name table, the longest one found at the start or end of a run of letters
+once the record's surname is taken out (so "robinsonb68" names nobody, not Robin, and
+"christine.okafor" names Christine, not Chris).
 
-``mailbox_evidence`` turns ``Email.EXACT`` into ``Email.SHARED`` where the mailbox names a
-person neither record can be, and says per pair whether it names both records (an initial's
+``mailbox_evidence`` turns ``Email.EXACT`` into ``Email.SHARED`` where the mailbox names
+somebody and not both records can be that person (Tony's "anthonythomas71@…" on Tony's and
+Katarzyna's records is the household's for that pair), and says per pair whether it names
+both records (an initial's
 owner: "sydney59@…" on two records of "S Hinney"; or the initial with the surname,
 "fderstock@…" on "F. Derstock"). A mailbox naming only an initial with the surname is read the
 same way: "brobinson803@…" is B. Robinson's, not Susan Robinson's.
