@@ -24,7 +24,7 @@ from dedupe.distinct import (
     per_distinct1,
     present,
 )
-from dedupe.nicknames import nickname_group
+from dedupe.nicknames import is_known_name, nickname_group
 
 #: nameparser's titles are US-flavoured: it misses the British councillor's "Cllr", which
 #: exports put in the first-name cell ("Cllr Jane") and which then hid the real given name.
@@ -91,6 +91,13 @@ def _is_title(tok: str) -> bool:
 _ANY_SUFFIX = frozenset(GENERATION) | (_SUFFIX_WORDS - {"i", "v", "2", "dr"})
 
 
+def _suffix_word(tok: str) -> bool:
+    """A suffix after a name ("Jr", "MBE", "PhD"), unless it is also a given name: in
+    "Smith, Ed" or "SMITH, SI" it is the first name (Ed.D. and S.I. stand after a name)."""
+    t = tok.lower().strip(".,")
+    return t in _ANY_SUFFIX and (t in GENERATION or not is_known_name(t))
+
+
 def _suffix_of(tok: str) -> str | None:
     t = tok.lower().strip(".,")
     if t in GENERATION:
@@ -151,12 +158,28 @@ def _split_tokens(tokens: list[str]) -> tuple[str, list[str], str]:
 
 def parse_full_name(value: str) -> tuple[str, str, str, str, str]:
     """(title, first, middle, last, generation) of a one-field name; initials written together
-    as the given names ("J.A. Smith") are a first initial and a middle one."""
+    as the given names ("J.A. Smith", "BRENNAN, RE") are a first initial and a middle one."""
     title, first, middle, last, gen = _parse_full_name(value)
     if "." in first and _JOINED_INITIALS.fullmatch(first):
         first, *rest = _expand_initials([first])
         middle = " ".join([*rest, middle]).strip()
+    first, middle = _unrun_initials(first, middle)
     return title, first, middle, last, gen
+
+
+def _unrun_initials(first: str, middle: str) -> tuple[str, str]:
+    """Capitals run together as the given name ("RE" for Rhianne Ellen, "HFB"): initials.
+
+    Only two capitals that are no name the table knows ("ED", "JO", "DI" stay names), or
+    three without a vowel: "IAN", "AMY" and "ROY" are names.
+    """
+    if not (first.isascii() and first.isalpha() and first.isupper()):
+        return first, middle
+    two = len(first) == 2 and not is_known_name(first.lower())
+    three = len(first) == 3 and not any(ch in "AEIOUY" for ch in first)
+    if not (two or three):
+        return first, middle
+    return first[0], " ".join([*first[1:], middle]).strip()
 
 
 def _parse_full_name(value: str) -> tuple[str, str, str, str, str]:
@@ -196,12 +219,12 @@ def _parse_full_name(value: str) -> tuple[str, str, str, str, str]:
             after_toks
             and last_toks
             and after_toks[0].lower().strip(".") not in _TITLES
-            and after_toks[0].lower().strip(".,") not in _ANY_SUFFIX
-            and after_toks[-1].lower().strip(".,") not in _ANY_SUFFIX
+            and not _suffix_word(after_toks[0])
+            and not _suffix_word(after_toks[-1])
             and last_toks[-1].lower().strip(".,") not in _ANY_SUFFIX
         ):
             return "", after_toks[0], " ".join(after_toks[1:]), " ".join(last_toks), ""
-        if after_toks and all(_suffix_of(t) is not None for t in after_toks):
+        if after_toks and all(_suffix_word(t) for t in after_toks):
             title, toks, _ = _split_tokens(before.split())
             gen = next(
                 (
@@ -236,7 +259,8 @@ def _first_last(title: str, toks: list[str], gen: str) -> tuple[str, str, str, s
 def _split_given(value: str) -> tuple[str, str, str, str]:
     """A 'first name' cell: (title, first, middle, generation) — exports put middles here."""
     title, toks, gen = _split_tokens(value.split())
-    return title, (toks[0] if toks else ""), " ".join(toks[1:]), gen
+    first, middle = _unrun_initials(toks[0] if toks else "", " ".join(toks[1:]))
+    return title, first, middle, gen
 
 
 def _split_family(value: str) -> tuple[str, str]:

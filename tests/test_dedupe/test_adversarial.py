@@ -31,12 +31,15 @@ TODAY = date(2026, 11, 25)
 HEADER = "Member ID,Labour Membership No,First Name,Last Name,Date of Birth,Email,Phone,Address Line 1,Town,Postcode\n"
 
 
-def _persons(tmp_path: Path, files: dict[str, str]) -> dict[tuple[str, int], str]:
+def _persons(
+    tmp_path: Path, files: dict[str, str], extra: list[Path] | None = None
+) -> dict[tuple[str, int], str]:
     paths = []
     for name, body in files.items():
         p = tmp_path / f"{name}.csv"
         p.write_text(HEADER + body, encoding="utf-8")
         paths.append(p)
+    paths += extra or []
     res = dedupe.run(paths, options=dedupe.Options(today=TODAY), workers=1).result
     c = res.clusters
     return {
@@ -178,6 +181,40 @@ def test_initials_written_together_link_to_the_full_name_with_a_number(tmp_path:
 def test_joined_initials_are_initials(cell: str, first: str, middle: str) -> None:
     _, f, m, _, _ = parse_full_name(cell if " " in cell else f"{cell} Walsh")
     assert (f, m) == (first, middle)
+
+
+@pytest.mark.parametrize(
+    ("cell", "first", "middle"),
+    [
+        # capitals run together as the given names are initials (heldout2's register)
+        ("BRENNAN, RE", "R", "E"),
+        ("VAUGHAN, CE", "C", "E"),
+        ("LEWIS, HFB", "H", "F B"),
+        ("RE BRENNAN", "R", "E"),
+        # ... but a short name stays a name, also in capitals, and is no suffix
+        ("SMITH, ED", "ED", ""),
+        ("Smith, Ed", "Ed", ""),
+        ("SMITH, SI", "SI", ""),
+        ("SMITH, IAN", "IAN", ""),
+        ("SMITH, AMY", "AMY", ""),
+        ("Smith, Jo", "Jo", ""),
+    ],
+)
+def test_run_together_capitals_are_initials_but_short_names_are_names(
+    cell: str, first: str, middle: str
+) -> None:
+    _, f, m, _, gen = parse_full_name(cell)
+    assert (f, m, gen) == (first, middle, "")
+
+
+def test_a_run_together_initials_record_links_to_its_full_name(tmp_path: Path) -> None:
+    north = "N1,,Rhianne Ellen,Brennan,04/08/1983,rbrennan@example.com,07700900551,3 Oak Way,York,YO1 7AB\n"
+    register = "Name,DOB,Email,Phone,Postcode\n" + (
+        '"BRENNAN, RE",04/08/1983,rbrennan@example.com,07700 900551,YO1 7AB\n'
+    )
+    (tmp_path / "register.csv").write_text(register)
+    persons = _persons(tmp_path, {"north": north}, extra=[tmp_path / "register.csv"])
+    assert persons[("north", 1)] == persons[("register", 1)]
 
 
 def test_initials_cell_parsing() -> None:
