@@ -80,11 +80,11 @@ EXTRA_STYLES: dict[str, OrgStyle] = {
         lineterminator="\r\n",
         headers={
             "ref": "Reg No",
-            "full": "Surname, Initials",
+            "full": "Name",
             "lp": "Party Membership No",
             "dob": "Birth Date",
             "email": "Email Addr",
-            "phone": "Contact Tel",
+            "phone": "Tel No",
             "addr1": "Address",
             "town": "Town",
             "postcode": "Postcode",
@@ -108,7 +108,7 @@ EXTRA_STYLES: dict[str, OrgStyle] = {
         weight=0.65,
         encoding="utf-8",
         headers={
-            "ref": "Contact No",
+            "ref": "Branch Ref",
             "lp": "Labour Member No",
             "first": "Forenames",
             "last": "Surname",
