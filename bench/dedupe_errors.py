@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import dedupe  # noqa: E402
-from dedupe.levels import COMPARISONS  # noqa: E402
+from dedupe.levels import COMPARISONS, Field, FirstName  # noqa: E402
 
 SHOWN = ["first_name", "middle_names", "last_name", "suffix", "dob", "number", "email", "phone"]
 SHOWN += ["postcode", "address", "town"]
@@ -56,6 +56,9 @@ class Pair:
         )
         why = f"; refused: {self.reason}" if self.reason else ""
         return f"weight {self.weight:.1f}; {lv}{why}"
+
+    def first_name(self) -> str:
+        return FirstName(int(self.levels[Field.FIRST_NAME])).name.lower()
 
     def disagreeing(self) -> str:
         bad = [
@@ -86,6 +89,7 @@ class Errors:
         self.true = rec["person_id"].to_numpy()
         self.found = rec["found"].to_numpy()
         self._by_record = self._index_pairs()
+        self.split_orgs: Counter[str] = Counter()
 
     def _index_pairs(self) -> dict[int, list[int]]:
         """Pair positions by record, only for records involved in an error (memory)."""
@@ -131,6 +135,24 @@ class Errors:
             lines.append(f"    [{k}] {r['source_org']}:{r['row_id']} {label}={r[label]} :: {cells}")
         return lines
 
+    def initials_as_name(self, pair: Pair) -> bool:
+        """One side's "first name" is 2-3 letters with the other's initial but is neither
+        its start nor the other's initials spelled with dots ("Re" for Rhianne Ellen): most
+        likely a register's "BRENNAN, RE" read as a name."""
+        x, y = self.rec.iloc[pair.i], self.rec.iloc[pair.j]
+        for a, b in ((x, y), (y, x)):
+            short = str(a["first_name"] or "").strip().lower()
+            full = str(b["first_name"] or "").strip().lower()
+            if (
+                2 <= len(short) <= 3
+                and short.isalpha()
+                and len(full) > len(short)
+                and full[:1] == short[:1]
+                and not full.startswith(short)
+            ):
+                return True
+        return False
+
     def relation(self, a: str, b: str) -> str:
         """How two true people are related (persons.parquet)."""
         p, q = self.persons.loc[a], self.persons.loc[b]
@@ -164,7 +186,8 @@ class Errors:
             pair = self.best(a, b)
             linked = pair is not None and not pair.reason and pair.weight >= self.threshold
             how = "linked directly" if linked else "bridged through a third record"
-            kind = f"{' + '.join(kinds)} ({how})"
+            names = f"first names {pair.first_name()}" if pair else "never compared"
+            kind = f"{' + '.join(kinds)}; {names}; {how}"
             text = [f"  cluster {cluster}: {len(people)} true people"]
             text += self.show(rows, "person_id")
             text.append(f"    best cross pair: {pair.describe() if pair else 'never compared'}")
@@ -192,6 +215,12 @@ class Errors:
             else:
                 why = "over the threshold: refused by a cluster constraint"
             kind = f"{why} [{pair.disagreeing() if pair else '-'}]"
+            if pair is not None and self.initials_as_name(pair):
+                kind += (
+                    " (a 2-3 letter first name with the other's initial: initials read as a name?)"
+                )
+            off = pd.unique(self.rec["source_org"].to_numpy()[b])
+            self.split_orgs.update({str(o): 1 for o in off})
             hard = self.persons.loc[person, "hard_case"] or "-"
             text = [f"  person {person} (hard case: {hard}) in {len(parts)} found persons"]
             text += self.show(rows, "found")
@@ -203,6 +232,13 @@ class Errors:
 def report(title: str, groups: dict[str, list[tuple[int, list[str]]]], examples: int) -> None:
     total = sum(n for g in groups.values() for n, _ in g)
     print(f"\n## {title}: {total} in {sum(len(g) for g in groups.values())} cases\n")
+    coarse: Counter[str] = Counter()
+    for kind, g in groups.items():
+        coarse[kind.split(" [")[0].split(";")[0]] += sum(n for n, _ in g)
+    print("By cause:")
+    for cause, n in coarse.most_common():
+        print(f"- {n:5d}  {cause}")
+    print("\nBy kind:")
     order = sorted(groups, key=lambda k: -sum(n for n, _ in groups[k]))
     for kind in order:
         g = groups[kind]
@@ -228,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# dedupe errors on {a.data} (threshold {e.threshold:.1f} bits)")
     report("Wrong merges (persons merged into another person's record)", e.merges(), a.examples)
     report("Splits (spare ballots)", e.splits(), a.examples)
+    print(f"\nsplits by export of the split-off records: {dict(e.split_orgs.most_common())}")
     c = Counter(e.persons.loc[pd.unique(e.true), "hard_case"].replace("", "-"))
     print(f"\nhard cases in the set: {dict(c)}")
     return 0
