@@ -20,13 +20,13 @@ class OrgStyle:
     weight: float
     encoding: str
     headers: dict[str, str]
-    dob_format: str | None  # dmy, iso, mdy, dmy2, dmonY or None (no DOB column)
+    dob_format: str | None  # a DATE_FORMATS key or None (no DOB column)
     lp_style: str  # L7, excel, pad8, mixed, LP, spaced
     lp_missing: float
     lp_missing_token: tuple[str, ...]  # what a blank number looks like ("" mostly)
-    name_style: str  # split, full, surname_comma, title_split, full_initial
-    address_style: str  # split, single_line, split2, postcode_only
-    phone_style: str  # spaced, intl, raw, paren
+    name_style: str  # split, full, surname_comma, title_split, full_initial, initials, ...
+    address_style: str  # split, single_line, split2, postcode_only, house_street
+    phone_style: str  # spaced, intl, raw, paren, dashed
     id_style: str
     age_affinity: str = "none"  # young, working, older
     lineterminator: str = "\n"
@@ -225,64 +225,6 @@ ORGS: list[OrgStyle] = [
     ),
 ]
 
-#: Export styles no default organisation uses (profiles swap them in: gen_profile.py).
-EXTRA_STYLES: dict[str, OrgStyle] = {
-    "initials_roll": OrgStyle(
-        key="initials_roll",
-        display="Socialist Societies Roll (initials only)",
-        weight=0.8,
-        encoding="utf-8",
-        headers={
-            "ref": "Ref",
-            "lp": "Membership Number",
-            "first": "Forename",
-            "last": "Surname",
-            "dob": "D.O.B.",
-            "email": "Email",
-            "landline": "Home Phone",
-            "phone": "Mobile",
-            "addr1": "Address 1",
-            "town": "Town",
-            "postcode": "Post Code",
-        },
-        dob_format="dmy",
-        lp_style="excel",
-        lp_missing=0.2,
-        lp_missing_token=("",),
-        name_style="initials",
-        address_style="split",
-        phone_style="raw",
-        id_style="int",
-        age_affinity="older",
-        surname_upper=0.5,
-    ),
-    "pipe_forum": OrgStyle(
-        key="pipe_forum",
-        display="Labour Forum for the Regions",
-        weight=0.7,
-        encoding="cp1252",
-        lineterminator="\r\n",
-        headers={
-            "ref": "Forum Ref",
-            "full": "Member Name",
-            "lp": "Labour Number",
-            "dob": "DOB",
-            "email": "E-mail",
-            "phone": "Tel",
-            "address": "Postal Address",
-        },
-        dob_format="dmy2",
-        lp_style="mixed",
-        lp_missing=0.3,
-        lp_missing_token=("", "n/a", "TBC"),
-        name_style="full",
-        address_style="single_line",
-        phone_style="intl",
-        id_style="int",
-        dob_missing=0.08,
-    ),
-}
-
 UNIONS = np.array(
     [
         "Unite",
@@ -316,15 +258,20 @@ DATE_FORMATS = {
     "mdy": "%m/%d/%Y",
     "dmy2": "%d-%m-%y",
     "dmonY": "%-d %b %Y",
+    "dmonY_dash": "%d-%b-%Y",
+    "dmy_dot": "%d.%m.%Y",
 }
 
 
 def org_styles(k: int, extra: tuple[str, ...] = ()) -> list[OrgStyle]:
-    """The first k organisation styles (4 ≤ k ≤ 6); ``extra`` styles replace the last ones."""
+    """The first k organisation styles (4 ≤ k ≤ 6); ``extra`` styles (gen_styles.py) replace
+    the last ones."""
     if not 4 <= k <= len(ORGS):
         raise ValueError(f"--orgs must be between 4 and {len(ORGS)}, got {k}")
     styles = ORGS[:k]
     if extra:
+        from gen_styles import EXTRA_STYLES  # it builds on OrgStyle: imported when needed
+
         styles = styles[: k - len(extra)] + [EXTRA_STYLES[x] for x in extra]
     return styles
 
@@ -342,6 +289,10 @@ def format_dates(y: np.ndarray, m: np.ndarray, d: np.ndarray, style: str) -> np.
         out = _PAD2[d] + "-" + _PAD2[m] + "-" + _PAD2[y % 100]
     elif style == "dmonY":
         out = _NOPAD[d] + " " + MONTHS[m] + " " + ys
+    elif style == "dmonY_dash":
+        out = _PAD2[d] + "-" + MONTHS[m] + "-" + ys
+    elif style == "dmy_dot":
+        out = _PAD2[d] + "." + _PAD2[m] + "." + ys
     else:
         raise ValueError(style)
     return np.where(y > 0, out, "").astype(object)
@@ -402,6 +353,8 @@ def _group(digits: str, style: str) -> str:
         return f"+44 (0){code[1:]} {body}" if code.startswith("07") else f"({code}) {body}"
     if style == "intl":
         return f"+44 {code[1:]} {body}"
+    if style == "dashed":  # an old system's "01632-960123", "07700-900123"
+        return f"{code}-{rest}"
     return digits
 
 

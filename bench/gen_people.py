@@ -7,6 +7,7 @@ loop except on small subsets such as double-barrelled surnames).
 
 from __future__ import annotations
 
+import gen_households
 import numpy as np
 import pandas as pd
 from gen_lists import (
@@ -290,7 +291,7 @@ def make_persons(
     last[dbl] = np.array(
         [a if a == b else f"{a}-{b}" for a, b in zip(last[dbl], other, strict=True)], dtype=object
     )
-    young = rng.random(n) < 0.2
+    young = rng.random(n) < PROFILE.young_share
     age_days = (
         np.where(
             young,
@@ -335,9 +336,17 @@ def make_persons(
         p["dob"].to_numpy().astype("datetime64[Y]").astype(int) + 1970,
     )
     _couple_email(p, rng, r)
-    if PROFILE.family_email > 0:
+    own = None  # a family-mailbox member's own address (heldout2: gen_households.py)
+    if PROFILE.family_email > 0 and PROFILE.family_email_name == "first":
         _family_email(p, rng, PROFILE.family_email)
-    _history(p, rng, r)
+    elif PROFILE.family_email > 0:
+        own = gen_households.family_mailboxes(p, rng, PROFILE.family_email)
+    moved = None
+    if PROFILE.renamed_moved > 0:
+        moved = gen_households.renamed_moves(p, rng, PROFILE.renamed_moved)
+    _history(p, rng, r, moved)
+    if own is not None or moved is not None:
+        gen_households.after_history(p, rng, own, PROFILE.family_email_keep_own, moved, _emails)
     _own_mailboxes(p)
     p.loc[rng.random(n) < r["no_lp"], "lp"] = -1
     return p
@@ -368,6 +377,8 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
         fi[j] = choices[rng.integers(len(choices))]
         p.iat[j, p.columns.get_loc("first_name")] = lists.first[fi[j]]
     p["first_idx"] = fi
+    if PROFILE.twin_same_initial > 0:
+        gen_households.same_initial_twins(p, rng, a, b, PROFILE.twin_same_initial)
     _mark(p, a, b, "twin", "twin", pid)
     # Father and son: same first/middle/last name, son 20-40 years younger, same home.
     old = (p["dob"].to_numpy() < np.datetime64("1975-01-01")) & (p["gender"].to_numpy() == "M")
@@ -407,6 +418,11 @@ def _relations(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -
     p.iloc[b, p.columns.get_loc("house")] = house
     p.iloc[b, p.columns.get_loc("addr1")] = _s(house) + " " + p["street"].to_numpy()[a]
     _mark(p, a, b, "namesake", "namesake", pid)
+    if PROFILE.birthday_namesakes > 0:  # same first name and birthday, nothing else
+        a, b = gen_households.birthday_namesakes(
+            p, rng, free, PROFILE.birthday_namesakes, _take_pairs
+        )
+        _mark(p, a, b, "birthday", "birthday", pid)
     # Couples: same home and landline; often the same surname; some joined together.
     # (mostly a man and a woman; the woman is b, the one who may have taken the other's surname)
     n_couples = int(n * r["couple"] / 2)
@@ -518,13 +534,22 @@ def _couple_email(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]
     p["email"] = email
 
 
-def _history(p: pd.DataFrame, rng: np.random.Generator, r: dict[str, float]) -> None:
+def _history(
+    p: pd.DataFrame,
+    rng: np.random.Generator,
+    r: dict[str, float],
+    also_moved: np.ndarray | None = None,
+) -> None:
     """Previous address, e-mail and mobile for people who moved or changed them (stale copies).
 
-    Old values are drawn only for the people who have one (memory at 1M rows)."""
+    Old values are drawn only for the people who have one (memory at 1M rows).
+    ``also_moved``: households (by id) that moved whatever the draw."""
     n = len(p)
     household = p["household"].to_numpy()
-    moved_home = np.flatnonzero(rng.random(n) < r["moved"])
+    move = rng.random(n) < r["moved"]
+    if also_moved is not None:
+        move |= also_moved
+    moved_home = np.flatnonzero(move)
     slot = np.full(n, -1)
     slot[moved_home] = np.arange(len(moved_home))
     where = slot[household]  # a household moves together

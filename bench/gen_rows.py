@@ -12,6 +12,7 @@ import pandas as pd
 from gen_lists import STREET_ABBREV, ascii_fold, cp1252_safe, load_lists
 from gen_orgs import UNION_P, UNIONS, OrgStyle, format_dates, format_lp, format_phones
 from gen_people import REF_DATE
+from gen_styles import house_street, surname_initials
 
 ROW_RATES: dict[str, float] = {
     "lp_mistype": 0.025,
@@ -320,6 +321,11 @@ def _render_names(
             dtype=object,
         )
         return {"first": inits, "last": _join(last, _suffix(c, ("Jr",), ("Sr",), 0.7, 0.2))}
+    if style.name_style == "surname_initials":  # "SMITH, J.A." (gen_styles.py)
+        sur = _join(last, _suffix(c, ("Jr",), ("Sr",), 0.6, 0.2))
+        cells, init = surname_initials(c.rng, c.col["first_name"], middle, first, sur)
+        c.flags["initial"] |= init
+        return {"full": cells}
     if style.name_style == "surname_comma":
         upper = np.array([s.upper() for s in last], dtype=object)
         sur = np.where(c.rng.random(c.n) < 0.9, upper, last)
@@ -375,6 +381,8 @@ def _lp(c: _Ctx, style: OrgStyle, p: pd.DataFrame, true_numbers: np.ndarray) -> 
 def _email(c: _Ctx) -> np.ndarray:
     email = c.col["email"].copy()
     stale = c.pick(c.r["stale_email"], c.col["old_email"] != "")
+    if c.r.get("maiden_stale", 0) > 0:  # a maiden-name row predates the marriage's new e-mail
+        stale |= c.pick(c.r["maiden_stale"], c.flags["maiden"] & (c.col["old_email"] != ""))
     email[stale] = c.col["old_email"][stale]
     c.flags["stale_email"] = stale
     k = c.rng.integers(0, 1000, c.n)
@@ -422,6 +430,8 @@ def _email(c: _Ctx) -> np.ndarray:
 
 def _address(c: _Ctx, style: OrgStyle) -> dict[str, np.ndarray]:
     stale = c.pick(c.r["stale_address"], c.col["old_addr1"] != "")
+    if c.r.get("maiden_stale", 0) > 0:  # ... and the move that came with it
+        stale |= c.pick(c.r["maiden_stale"], c.flags["maiden"] & (c.col["old_addr1"] != ""))
     c.flags["stale_address"] = stale
     addr1 = np.where(stale, c.col["old_addr1"], c.col["addr1"]).astype(object)
     town = np.where(stale, c.col["old_town"], c.col["town"]).astype(object)
@@ -472,6 +482,9 @@ def _address(c: _Ctx, style: OrgStyle) -> dict[str, np.ndarray]:
         tail = np.where(c.rng.random(c.n) < 0.2, " " + pc, ", " + pc)
         one = addr1 + ", " + town + np.where(pc == "", "", tail)
         return {"address": one.astype(object)}
+    if style.address_style == "house_street":
+        house, street = house_street(addr1)
+        return {"house": house, "street": street, "town": town, "postcode": pc}
     if style.address_style == "split2":
         flat = np.array([a.startswith("Flat ") for a in addr1])
         a1 = np.array(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import json
 import sys
 import time
@@ -232,7 +231,7 @@ def _generate(
     manifest = _manifest(seed, rows, orgs, persons, used, truth, flags, r, detail, key)
     manifest["fold_dob"] = fold_dob
     if not prof.is_default:  # the default's manifest stays byte-identical
-        manifest["profile"] = dataclasses.asdict(prof)
+        manifest["profile"] = prof.changes()
     (truth_dir / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -313,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--profile",
         default="default",
-        help="distributions to draw from: default, heldout, or a JSON file (bench/gen_profile.py)",
+        help="distributions to draw from: default, heldout, heldout2 or a JSON file "
+        "(bench/gen_profile.py)",
     )
     a = ap.parse_args(argv)
     try:
