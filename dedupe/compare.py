@@ -199,6 +199,15 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
         far = np.flatnonzero(~near)
         near[far] = one_edit_apart(A["number_z"], A["number_zm"], A["number_zlen"], a[far], b[far])
         lvl[rest[near]] = Number.ONE_EDIT
+        one = np.flatnonzero(near)
+        in_a_row = np.array(
+            [
+                consecutive_numbers(x, y, ADJACENT_SPAN)
+                for x, y in zip(A["number"][a[one]], A["number"][b[one]], strict=True)
+            ],
+            dtype=bool,
+        )
+        lvl[rest[one[in_a_row]]] = Number.ADJACENT
         far = np.flatnonzero(~near)
         k = NUMBER_NEAR_EDITS
         typo = within_edits(A["number"], A["number_m"], A["number_len"], a[far], b[far], k)
@@ -223,10 +232,13 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
 #: Numbers at most this far apart as integers were issued together (a family joining at
 #: once), not mistyped: 2-3 edits apart only because a carry changed several digits.
 CONSECUTIVE_SPAN = 10
+#: One edit apart and at most this far apart as integers (5100019, 5100020 or 5100021):
+#: ``Number.ADJACENT``, a mistyped last digit or the next member of a family joining together.
+ADJACENT_SPAN = 2
 
 
-def consecutive_numbers(a: str, b: str) -> bool:
-    return a.isdigit() and b.isdigit() and abs(int(a) - int(b)) <= CONSECUTIVE_SPAN
+def consecutive_numbers(a: str, b: str, span: int = CONSECUTIVE_SPAN) -> bool:
+    return a.isdigit() and b.isdigit() and abs(int(a) - int(b)) <= span
 
 
 def numbers_far(a: str, b: str) -> bool:

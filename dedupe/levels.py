@@ -51,6 +51,7 @@ class Number(_Levels):
     ONE_EDIT = 2, "1 edit apart"
     DIFFERENT = 3, "different"  # NUMBER_NEAR_EDITS + 1 or more edits apart: another number
     NEAR = 4, "2-3 edits apart"  # a number mistyped in two or three digits
+    ADJACENT = 5, "1 edit apart and consecutive"  # a typo, or a family's numbers in a row
 
 
 #: Membership numbers at most this many edits apart (Damerau-Levenshtein, also once leading

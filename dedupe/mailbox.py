@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein
 
-from dedupe.levels import Email, Field
+from dedupe.levels import Email, Field, FirstName
 from dedupe.nicknames import formal_names, is_known_name, same_person_names
 
 #: A spelling must be some member's given name at least this often to count as a name.
@@ -73,6 +73,60 @@ def mailbox_evidence(
     # A record without a first name may be anyone the mailbox names.
     levels[rows[some & ~((own_a | ~has_a) & (own_b | ~has_b))], Field.EMAIL] = Email.SHARED
     return names_both
+
+
+def initial_spelled_out(
+    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
+) -> None:
+    """An initial whose own mailbox (not one the pair shares) spells out another first name
+    than the other record's: ``FirstName.INITIAL`` becomes ``DIFFERENT`` in ``levels``.
+
+    Why: "J. Holmer" writing from "jasmine.holmer78@…" is Jasmine, not her twin James at the
+    same address with the same birthday; "M Price" at "meghan.price@…" is not Max. The name
+    must start with the initial ("sydney59@…" for "S"); a mailbox naming someone of another
+    initial says nothing of whose the initial is (a household's).
+    """
+    # Not where the pair shares the mailbox: then both use it, and it is the household's.
+    rows = np.flatnonzero(
+        (levels[:, Field.FIRST_NAME] == FirstName.INITIAL)
+        & (levels[:, Field.EMAIL] != Email.EXACT)
+        & (levels[:, Field.EMAIL] != Email.ONE_EDIT)
+    )
+    if len(rows) == 0:
+        return
+    first = np.append(A["first_u"], np.array([""], dtype=object))
+    lens = np.append(np.fromiter(map(len, A["first_u"]), np.int64, len(A["first_u"])), 0)
+    a, b = i[rows], j[rows]
+    fa, fb = A["first_c"][a], A["first_c"][b]
+    # The side with the initial only, against the side with a full first name.
+    a_short = (lens[fa] == 1) & (lens[fb] > 1)
+    b_short = (lens[fb] == 1) & (lens[fa] > 1)
+    short = np.where(a_short, a, b)
+    full = np.where(a_short, fb, fa)
+    sel = np.flatnonzero((a_short | b_short) & (A["email_c"][short] >= 0))
+    if len(sel) == 0:
+        return
+    vocab = _vocabulary(A)
+    last = np.append(A["last_u"], np.array([""], dtype=object))
+    other = np.zeros(len(sel), bool)
+    for k, (mail, ini, surname, name) in enumerate(
+        zip(
+            A["email"][short[sel]].tolist(),
+            first[A["first_c"][short[sel]]].tolist(),
+            last[A["last_c"][short[sel]]].tolist(),
+            first[full[sel]].tolist(),
+            strict=True,
+        )
+    ):
+        spelled = _spelled(mail.partition("@")[0], ini, _letters(surname), vocab)
+        other[k] = bool(spelled) and not any(_may_be(x, name) for x in spelled)
+    levels[rows[sel[other]], Field.FIRST_NAME] = FirstName.DIFFERENT
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _spelled(local: str, initial: str, surname: str, vocab: frozenset[str]) -> frozenset[str]:
+    """Given names in ``local`` that ``initial`` may stand for."""
+    return frozenset(x for x in _names_in(local, surname, vocab) if _may_be(x, initial))
 
 
 def _read_mailboxes(A: dict[str, np.ndarray], recs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +218,7 @@ def _may_be(name: str, first: str) -> bool:
     ):
         return True
     return (
-        min(len(name), len(first)) >= 4
+        min(len(name), len(first)) >= MIN_NAME_LETTERS
         and DamerauLevenshtein.distance(name, first, score_cutoff=1) <= 1
     )
 

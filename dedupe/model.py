@@ -102,7 +102,7 @@ def estimate_u(
 
 
 _M_START = {  # a neutral starting point for EM: agreement levels likely among matches
-    "number": (0, 0.85, 0.08, 0.05, 0.02),
+    "number": (0, 0.85, 0.06, 0.05, 0.02, 0.02),
     "first_name": (0, 0.8, 0.05, 0.08, 0.04, 0.03),
     "last_name": (0, 0.85, 0.06, 0.03, 0.06),
     "date_of_birth": (0, 0.9, 0.05, 0.02, 0.025, 0.005),
@@ -118,7 +118,7 @@ _M_START = {  # a neutral starting point for EM: agreement levels likely among m
 #: pseudo-counts (PRIOR_M_PAIRS, PRIOR_U_PAIRS): a run on a few dozen rows leans on them, a
 #: run on 100k rows is driven by its own data.
 PRIOR_M = {
-    "number": (0.0, 0.7694, 0.03176, 0.18884, 0.01),  # near: an estimate
+    "number": (0.0, 0.7694, 0.02176, 0.18884, 0.01, 0.01),  # near, adjacent: estimates
     "first_name": (0.0, 0.78641, 0.05749, 0.02717, 0.03525, 0.09368),
     "last_name": (0.0, 0.86062, 0.03728, 0.00657, 0.09553),
     "date_of_birth": (0.0, 0.78878, 0.00908, 0.00222, 0.19792, 0.002),  # 1 Jan: estimate
@@ -130,7 +130,7 @@ PRIOR_M = {
     "suffix": (0.0, 0.21968, 0.76342, 0.0169),
 }
 PRIOR_U = {
-    "number": (0.0, 0.00016, 2.2e-05, 0.995818, 0.004),
+    "number": (0.0, 0.00016, 1.6e-05, 0.995818, 0.004, 6e-06),
     "first_name": (0.0, 0.001881, 0.001631, 0.001761, 0.002731, 0.991997),
     "last_name": (0.0, 0.00293, 0.000995, 0.00025, 0.995825),
     "date_of_birth": (0.0, 0.000176, 0.001083, 0.012052, 0.980689, 0.006),

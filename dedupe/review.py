@@ -138,7 +138,8 @@ def _categories(reasons: list[Refusal], lv: np.ndarray, w: np.ndarray, strong: f
     place |= lv[:, Field.PHONE] == Phone.LANDLINE
     contact = email | phone | place
     n_contacts = email.astype(np.int8) + phone + place
-    num_agree = (num == Number.EXACT) | (num == Number.ONE_EDIT)
+    num_agree_levels = (Number.EXACT, Number.ONE_EDIT, Number.ADJACENT)
+    num_agree = np.isin(num, num_agree_levels)
     strong_num = num_agree & (w >= strong)
     plausible = (dob <= Dob.TYPO) & (lv[:, Field.SUFFIX] < Suffix.ONE_SIDE)
     strong_other = phone | ((dob == Dob.EXACT) & contact) | (n_contacts >= 2)
@@ -151,7 +152,7 @@ def _categories(reasons: list[Refusal], lv: np.ndarray, w: np.ndarray, strong: f
         ),
         (
             (Refusal.DOB_INCOMPATIBLE,),
-            names_ok & (num <= Number.ONE_EDIT) & (phone | email),
+            names_ok & np.isin(num, (Number.MISSING, *num_agree_levels)) & (phone | email),
             "date of birth conflict",
         ),
         (

@@ -113,7 +113,12 @@ class _Named:
         self.phone_same = self.phone == Phone.EXACT  # a mobile: one person's
         self.landline_same = self.phone == Phone.LANDLINE  # a household's
         self.number_exact = self.number == Number.EXACT
-        self.number_agree = self.number_exact | (self.number == Number.ONE_EDIT)
+        self.number_agree = self.number_exact | _among(
+            self.number, Number.ONE_EDIT, Number.ADJACENT
+        )
+        # The next number in a row is a family's as often as a typo: it says nothing of
+        # which member an initial is.
+        self.number_personal = self.number_agree & (self.number != Number.ADJACENT)
         self.dob_agree = (self.dob == Dob.EXACT) | (self.dob == Dob.TYPO)
         self.dob_bad = (self.dob == Dob.SAME_YEAR) | (self.dob == Dob.DIFFERENT)
         self.first_agree = _among(self.first, FirstName.EXACT, FirstName.NICKNAME, FirstName.TYPO)
@@ -160,7 +165,7 @@ def pair_rules(
         | (lv.last_agree & ((lv.first == FirstName.INITIAL) | contact))
         | (lv.number_exact & two_contacts)
         | (lv.number_exact & initial & (lv.email_same | lv.phone_same) & place)
-        | (lv.number_agree & initial & mailbox_own & place)
+        | (lv.number_personal & initial & mailbox_own & place)
         | (lv.number_exact & initial & place & household_mailbox)
     )
     personal = lv.number_agree | (lv.dob == Dob.EXACT) | lv.email_same | lv.phone_same
@@ -175,7 +180,7 @@ def pair_rules(
     # An initial matches anyone of that initial in the household: with a household's signs
     # (a shared mailbox that does not name them, a landline) or a contact that differs, it
     # needs a number, a date of birth or a mobile of its own.
-    personal_initial = lv.number_agree | lv.dob_agree | lv.phone_same
+    personal_initial = lv.number_personal | lv.dob_agree | lv.phone_same
     personal_initial |= mailbox_own
     household_or_other = (
         lv.email_same
@@ -225,7 +230,12 @@ def pair_rules(
         & lv.first_agree
         & lv.last_agree
         & (lv.suffix < Suffix.ONE_SIDE)
-        & (((lv.dob == Dob.EXACT) & contact) | ((lv.dob == Dob.MISSING) & (n_contacts >= 2)))
+        & (
+            ((lv.dob == Dob.EXACT) & contact)
+            # without a DOB, two contacts of which one is a person's own (a home's landline
+            # and postcode are one household's: a father and son of one name share them)
+            | ((lv.dob == Dob.MISSING) & (n_contacts >= 2) & (lv.email_same | lv.phone_same))
+        )
     )
     # An initial instead of the full name: the same birthday, email, mobile and home still
     # make one person whose number was mistyped (twins share no mobile).

@@ -378,3 +378,55 @@ def test_a_mistyped_number_with_an_initial_yields_to_birthday_email_mobile_and_h
     twin = same_person.copy()
     twin[0, Field.PHONE] = Phone.LANDLINE  # a household's line, not a person's
     assert pair_rules(twin)[0][0] == Refusal.NUMBERS_FAR
+
+
+def test_twins_stay_two_when_the_initials_record_writes_from_its_own_mailbox(
+    tmp_path: Path,
+) -> None:
+    """'J. Holmer' at jasmine.holmer78@ is Jasmine, not her twin James (same birthday, home)."""
+    home = "9 Rectory Lane,Norwich,NR8 5JA"
+    north = (
+        f"N1,L4164637,James,Holmer,16/01/2001,james_holmer@example.com,07700900661,{home}\n"
+        f"N2,L4164640,Jasmine,Holmer,16/01/2001,jasmine.holmer78@example.com,07700900662,{home}\n"
+    )
+    union = f"U1,,J.,Holmer,16/01/2001,jasmine.holmer78@example.com,,{home}\n"
+    persons = _persons(tmp_path, {"north": north, "union": union})
+    assert persons[("union", 1)] == persons[("north", 2)] != persons[("north", 1)]
+
+
+def test_twins_stay_two_when_only_the_initials_mailbox_names_the_other_twin(
+    tmp_path: Path,
+) -> None:
+    # Jasmine is not in the other export: her initials record must not become James's.
+    # (Other members called Jasmine make it a given name the data knows, as at scale.)
+    home = "9 Rectory Lane,Norwich,NR8 5JA"
+    others = "".join(
+        f"P{k},L52000{k}0,Jasmine,Other{k},0{k}/02/1970,,,{k} Low St,Hull,HU1 {k}AB\n"
+        for k in range(1, 4)
+    )
+    north = (
+        f"N1,L4164637,James,Holmer,16/01/2001,james_holmer@example.com,07700900661,{home}\n"
+        + others
+    )
+    union = f"U1,,J.,Holmer,16/01/2001,jasmine.holmer78@example.com,,{home}\n"
+    persons = _persons(tmp_path, {"north": north, "union": union})
+    assert persons[("union", 1)] != persons[("north", 1)]
+
+
+def test_an_initial_with_the_next_number_of_a_family_is_not_that_member(tmp_path: Path) -> None:
+    """Tony Ross 9098272 and 'A Ross' 9098273 joined together: consecutive numbers are a
+    family's as often as a typo, so they do not say the initial is Tony."""
+    home = "rossfamily@example.com,0121 319 1719,27 Ash Rise,Birmingham,B60 3TP"
+    north = f"N1,L9098272,Tony,Ross,27/04/1989,{home}\n"
+    union = f"U1,9098273,A,Ross,,{home}\n"
+    persons = _persons(tmp_path, {"north": north, "union": union})
+    assert persons[("union", 1)] != persons[("north", 1)]
+
+
+def test_father_and_son_of_one_name_at_one_home_stay_two_without_a_dob(tmp_path: Path) -> None:
+    """Gethin Harries senior and junior: numbers far apart, the same landline and postcode (one
+    household's), no DOB on the son's record and no email or mobile in common."""
+    north = "N1,L1446494,Gethin,Harries,31/07/1957,harries.family@example.com,0115 507 6414,52 Heath Lane,Nottingham,NG19 7GG\n"
+    union = "U1,0590350,Gethin,Harries,,harriesgethin@example.com,0115 507 6414,,,NG19 7GG\n"
+    persons = _persons(tmp_path, {"north": north, "union": union})
+    assert persons[("union", 1)] != persons[("north", 1)]

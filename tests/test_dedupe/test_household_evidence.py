@@ -22,6 +22,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 import dedupe
 from dedupe.cluster import constrained_clusters
 from dedupe.compare import (
+    ADJACENT_SPAN,
     compare,
     consecutive_numbers,
     dob_compatible_one,
@@ -196,6 +197,8 @@ def test_near_iff_two_to_three_edits_apart(template: pd.DataFrame, pair: tuple[s
     level = _number_level(template, a, b)
     if a == b:
         assert level == Number.EXACT
+    elif edits <= 1 and consecutive_numbers(a, b, ADJACENT_SPAN):
+        assert level == Number.ADJACENT  # the next member of a family, or a typo
     elif edits <= 1:
         assert level == Number.ONE_EDIT
     elif edits <= 3 and consecutive_numbers(a, b):
