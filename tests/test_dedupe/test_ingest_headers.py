@@ -49,6 +49,10 @@ TODAY = dt.date(2026, 11, 25)
         ("Preferred name", None, None),  # a name one goes by, never the whole name
         ("Mobile/Cell", "phone", How.ALIAS),
         ("Post/Zip Code", "postcode", How.ALIAS),
+        ("Home Email", "email", How.ALIAS),
+        ("Work Email", None, None),  # a second email column would stop the run: left unread
+        ("House No/Name", "address", How.ALIAS),
+        ("Flat No", "address", How.ALIAS),
     ],
 )
 def test_header_variants(header: str, field: str | None, how: How | None) -> None:
