@@ -281,7 +281,10 @@ def _dob_compatible_pairs(
     if len(cand):  # strings only for the few pairs two digits apart
         sa, sb = x[cand].astype(str).astype(object), y[cand].astype(str).astype(object)
         trans[cand] = bounded_dl(sa, sb, 1) <= 1
-    out: np.ndarray = (x == y) | swap | (diffs <= 1) | trans
+    # A two-digit year mistyped by one digit ("92" for "02") is ten or more years out once
+    # the century is added: the same date written yymmdd is one digit apart.
+    yy = np.count_nonzero(digits[a, 2:] != digits[b, 2:], axis=1) <= 1
+    out: np.ndarray = (x == y) | swap | (diffs <= 1) | trans | yy
     return out
 
 
@@ -293,7 +296,7 @@ def dob_compatible_one(a: int, b: int) -> bool:
         return True
     sa, sb = f"{a:08d}", f"{b:08d}"
     diff = [k for k in range(8) if sa[k] != sb[k]]
-    if len(diff) <= 1:
+    if len(diff) <= 1 or len([k for k in diff if k >= 2]) <= 1:  # or one digit of yymmdd
         return True
     return (
         len(diff) == 2

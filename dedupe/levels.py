@@ -83,7 +83,7 @@ class LastName(_Levels):
 class Dob(_Levels):
     MISSING = 0, "missing"
     EXACT = 1, "exact"
-    TYPO = 2, "day/month swapped or 1 digit"
+    TYPO = 2, "day/month swapped or 1 digit"  # also 1 digit of the date written yymmdd
     SAME_YEAR = 3, "same year"
     DIFFERENT = 4, "different"
     STAND_IN = 5, "different, one is 1 January"  # a date put in for an unknown birthday

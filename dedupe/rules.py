@@ -245,8 +245,8 @@ def pair_rules(
         & lv.last_agree
         & (lv.suffix < Suffix.ONE_SIDE)
         & (lv.dob == Dob.EXACT)
-        & lv.email_same
-        & lv.phone_same
+        # the member's own mobile, or a mailbox both share that names them ("yusuf32@")
+        & ((lv.email_same & lv.phone_same) | mailbox_own)
         & place
     )
     reason[num_bad & ~num_over] = Refusal.NUMBERS_FAR

@@ -430,3 +430,19 @@ def test_father_and_son_of_one_name_at_one_home_stay_two_without_a_dob(tmp_path:
     union = "U1,0590350,Gethin,Harries,,harriesgethin@example.com,0115 507 6414,,,NG19 7GG\n"
     persons = _persons(tmp_path, {"north": north, "union": union})
     assert persons[("union", 1)] != persons[("north", 1)]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "compatible"),
+    [
+        (19920905, 20020905, True),  # "92" typed as "02": ten years out once the century is added
+        (20071127, 19971127, True),
+        (19620911, 19620911, True),
+        (19390920, 19400920, False),  # a year later is another date, not a digit typo
+        (19620911, 19851102, False),
+    ],
+)
+def test_a_two_digit_year_typo_is_a_dob_typo(a: int, b: int, compatible: bool) -> None:
+    from dedupe.compare import dob_compatible_one
+
+    assert dob_compatible_one(a, b) is compatible
