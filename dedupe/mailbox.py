@@ -126,7 +126,7 @@ def initial_spelled_out(
 @functools.lru_cache(maxsize=1 << 16)
 def _spelled(local: str, initial: str, surname: str, vocab: frozenset[str]) -> frozenset[str]:
     """Given names in ``local`` that ``initial`` may stand for."""
-    return frozenset(x for x in _names_in(local, surname, vocab) if _may_be(x, initial))
+    return frozenset(x for x in _names_in(local, (surname,), vocab) if _may_be(x, initial))
 
 
 def _read_mailboxes(A: dict[str, np.ndarray], recs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,11 +144,21 @@ def _read_mailboxes(A: dict[str, np.ndarray], recs: np.ndarray) -> tuple[np.ndar
     lasts = np.zeros(len(uniq), dtype=object)
     mails = np.zeros(len(uniq), dtype=object)
     firsts[codes], lasts[codes], mails[codes] = first[fc], last[lc], A["email"][recs]
-    for k, (mail, f, surname) in enumerate(
-        zip(mails.tolist(), firsts.tolist(), lasts.tolist(), strict=True)
+    # Every surname written with the address is taken out of it (a married name: Anamika
+    # Rahman at "sanjaydoshi68@" beside her Doshi record names Sanjay, not "Doshi").
+    email_c = A["email_c"][recs].tolist()
+    by_email: dict[int, set[str]] = {}
+    for e, surname in zip(email_c, last[lc].tolist(), strict=True):
+        by_email.setdefault(e, set()).add(_letters(surname))
+    written = {e: tuple(sorted(names)) for e, names in by_email.items()}
+    surnames = np.empty(len(uniq), dtype=object)
+    for code, e in zip(codes.tolist(), email_c, strict=True):
+        surnames[code] = written[e]  # one by one: numpy would read a list of tuples as 2-D
+    for k, (mail, f, surname, known) in enumerate(
+        zip(mails.tolist(), firsts.tolist(), lasts.tolist(), surnames.tolist(), strict=True)
     ):
         local = mail.partition("@")[0]
-        found = _names_in(local, _letters(surname), vocab)
+        found = _names_in(local, known, vocab)
         if found:
             named_u[k], own_u[k] = True, f != "" and _owns(found, f)
             continue
@@ -180,13 +190,14 @@ def _letters(name: str) -> str:
     return "".join(ch for ch in name.lower() if "a" <= ch <= "z")
 
 
-def _names_in(local: str, surname: str, vocab: frozenset[str]) -> frozenset[str]:
-    """Given names at the start or end of a run of letters in ``local``, the surname removed:
+def _names_in(local: str, surnames: tuple[str, ...], vocab: frozenset[str]) -> frozenset[str]:
+    """Given names at the start or end of a run of letters in ``local``, the surnames removed:
     the longest one at each end ("christine.okafor" names Christine, not also Chris)."""
     found: set[str] = set()
     for run in _LETTER_RUNS.findall(local.lower()):
-        if len(surname) >= MIN_NAME_LETTERS:
-            run = run.replace(surname, " ")
+        for surname in surnames:
+            if len(surname) >= MIN_NAME_LETTERS:
+                run = run.replace(surname, " ")
         for part in run.split():
             if part in vocab:
                 found.add(part)
