@@ -212,11 +212,16 @@ class PreparedExport:
     """
 
     org: str
-    #: RECORD_COLUMNS but ``source_org`` (the same in every row), each a 1-D array, rows
-    #: sorted by (fingerprint, row_id). Columns, not a frame: a worker process pickles
-    #: contiguous columns several times faster than a frame's transposed 2-D block, and
-    #: ``combine`` builds the one frame of all organisations without a ``pd.concat`` copy.
-    columns: Columns
+    #: The text columns of RECORD_COLUMNS (but ``source_org``, the same in every row) as the
+    #: rows of one C-ordered 2-D block, named by ``text_names``; rows sorted by (fingerprint,
+    #: row_id). Why not a frame: a worker pickles a frame's transposed block against the
+    #: grain (slow), and ``combine`` builds one frame of all parts without a ``pd.concat``
+    #: copy. Why one block, not a column each: freed, one big block goes back to the system;
+    #: many column-sized arrays stay in the heap and raise the peak memory later on.
+    text: npt.NDArray[np.object_]
+    text_names: list[str]
+    #: The other (numeric and boolean) columns.
+    numbers: Columns
     rejected: list[dict[str, object]]
     warnings: list[dict[str, object]]
     report: dict[str, object]
@@ -252,8 +257,22 @@ def prepare_export(exp: Export, today: date) -> PreparedExport:
         )
     report["rejected"] = len(rejected)
     order = _canonical_order(out, np.flatnonzero(~nameless))
-    kept = {c: out[c][order] for c in RECORD_COLUMNS if c != "source_org"}
-    return PreparedExport(exp.org, kept, rejected, warnings, report)
+    names = [c for c in RECORD_COLUMNS if c != "source_org" and out[c].dtype.kind == "O"]
+    text = np.empty((len(names), len(order)), dtype=object)
+    for i, c in enumerate(names):
+        np.take(out[c], order, out=text[i])
+    numbers = {c: out[c][order] for c in RECORD_COLUMNS if out[c].dtype.kind != "O"}
+    return PreparedExport(exp.org, text, names, numbers, rejected, warnings, report)
+
+
+def _column(part: PreparedExport, name: str) -> npt.NDArray[Any]:
+    """One of a part's RECORD_COLUMNS."""
+    if name == "source_org":
+        return np.full(part.text.shape[1], part.org, dtype=object)
+    if name in part.numbers:
+        return part.numbers[name]
+    row: npt.NDArray[Any] = part.text[part.text_names.index(name)]
+    return row
 
 
 def _records_frame(parts: list[PreparedExport]) -> pd.DataFrame:
@@ -263,11 +282,8 @@ def _records_frame(parts: list[PreparedExport]) -> pd.DataFrame:
     adopts without copying; ``pd.concat`` of per-part frames (or a frame from a dict of
     columns) copies them all again to consolidate.
     """
-    n = sum(len(p.columns["row_id"]) for p in parts)
-    cols: dict[str, list[npt.NDArray[Any]]] = {
-        c: [p.columns[c] for p in parts] for c in RECORD_COLUMNS if c != "source_org"
-    }
-    cols["source_org"] = [np.full(len(p.columns["row_id"]), p.org, dtype=object) for p in parts]
+    n = sum(p.text.shape[1] for p in parts)
+    cols = {c: [_column(p, c) for p in parts] for c in RECORD_COLUMNS}
     dtypes = {c: np.result_type(*(a.dtype for a in cols[c])) for c in RECORD_COLUMNS}
     text = [c for c in RECORD_COLUMNS if dtypes[c].kind == "O"]
     block = np.empty((len(text), n), dtype=object)
