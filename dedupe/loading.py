@@ -153,7 +153,8 @@ def load_exports(
     """
     bar = progress or Silent()
     rows = bar if isinstance(bar, RowProgress) else None
-    expected = {path: _expected_rows(path) for _, path in pairs}
+    # Counting lines reads every file once more (~0.1 s at 1M rows): only for a row display.
+    expected = {path: _expected_rows(path) if rows is not None else 0 for _, path in pairs}
     if rows is not None:
         rows.rows_expected(sum(expected.values()))
     else:
