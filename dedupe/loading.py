@@ -49,7 +49,7 @@ def read_and_prepare(
         for n in exp.notices
         if n.level is Level.WARN
     ]
-    exp.data = exp.data.iloc[0:0]
+    exp.data = exp.data.iloc[0:0].copy()  # a view would keep every cell alive
     return exp, part
 
 

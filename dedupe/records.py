@@ -327,5 +327,5 @@ def prepare(exports: list[Export], today: date, release_raw: bool = False) -> Pr
     for exp in exports:
         parts.append(prepare_export(exp, today))
         if release_raw:  # the raw cells are no longer needed: free them before the next file
-            exp.data = exp.data.iloc[0:0]
+            exp.data = exp.data.iloc[0:0].copy()  # a view would keep every cell alive
     return combine(parts)
