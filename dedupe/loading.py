@@ -8,10 +8,12 @@ worker, which also keeps them out of the main process's peak memory.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -39,15 +41,34 @@ def read_and_prepare(
     File-level warnings (a membership-number column left unread) are also rows of
     warnings.csv (row_id 0, the header's line), so they outlive the screen.
     """
-    exp = read_export(path, org, mapping, on_rows)
-    part = prepare_export(exp, today)
+    with _collector_paused():
+        exp = read_export(path, org, mapping, on_rows)
+        part = prepare_export(exp, today)
     part.warnings[:0] = [
         {"source_org": org, "row_id": 0, "line": 1, "field": n.field, "warning": n.text}
         for n in exp.notices
         if n.level is Level.WARN
     ]
-    exp.data = exp.data.iloc[0:0]
+    exp.data = exp.data.iloc[0:0].copy()  # a view would keep every cell alive
     return exp, part
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while one export is read and normalised.
+
+    Why: reading builds a list per row (a million containers at 1M rows) that live until the
+    file is done; the collector's full passes walk all of them again and again (~10 % of the
+    CPU of reading a 300k-row file). Nothing read here needs it: what cycles there are wait
+    for the next collection once it is back on.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def refuse_repeated_files(pairs: list[tuple[str, Path]]) -> None:
@@ -132,7 +153,8 @@ def load_exports(
     """
     bar = progress or Silent()
     rows = bar if isinstance(bar, RowProgress) else None
-    expected = {path: _expected_rows(path) for _, path in pairs}
+    # Counting lines reads every file once more (~0.1 s at 1M rows): only for a row display.
+    expected = {path: _expected_rows(path) if rows is not None else 0 for _, path in pairs}
     if rows is not None:
         rows.rows_expected(sum(expected.values()))
     else:

@@ -113,7 +113,7 @@ def run(
     for exp in exports:
         parts.append(prepare_export(exp, opts.today))
         if release_raw:
-            exp.data = exp.data.iloc[0:0]
+            exp.data = exp.data.iloc[0:0].copy()  # a view would keep every cell alive
         bar.advance()
     prep = combine(parts)
     return run_prepared(

@@ -212,7 +212,16 @@ class PreparedExport:
     """
 
     org: str
-    records: pd.DataFrame  # RECORD_COLUMNS, sorted by (fingerprint, row_id)
+    #: The text columns of RECORD_COLUMNS (but ``source_org``, the same in every row) as the
+    #: rows of one C-ordered 2-D block, named by ``text_names``; rows sorted by (fingerprint,
+    #: row_id). Why not a frame: a worker pickles a frame's transposed block against the
+    #: grain (slow), and ``combine`` builds one frame of all parts without a ``pd.concat``
+    #: copy. Why one block, not a column each: freed, one big block goes back to the system;
+    #: many column-sized arrays stay in the heap and raise the peak memory later on.
+    text: npt.NDArray[np.object_]
+    text_names: list[str]
+    #: The other (numeric and boolean) columns.
+    numbers: Columns
     rejected: list[dict[str, object]]
     warnings: list[dict[str, object]]
     report: dict[str, object]
@@ -247,24 +256,43 @@ def prepare_export(exp: Export, today: date) -> PreparedExport:
             }
         )
     report["rejected"] = len(rejected)
-    kept = _records_frame(out, _canonical_order(out, np.flatnonzero(~nameless)))
-    return PreparedExport(exp.org, kept, rejected, warnings, report)
+    order = _canonical_order(out, np.flatnonzero(~nameless))
+    names = [c for c in RECORD_COLUMNS if c != "source_org" and out[c].dtype.kind == "O"]
+    text = np.empty((len(names), len(order)), dtype=object)
+    for i, c in enumerate(names):
+        np.take(out[c], order, out=text[i])
+    numbers = {c: out[c][order] for c in RECORD_COLUMNS if out[c].dtype.kind != "O"}
+    return PreparedExport(exp.org, text, names, numbers, rejected, warnings, report)
 
 
-def _records_frame(out: Columns, order: npt.NDArray[np.intp]) -> pd.DataFrame:
-    """RECORD_COLUMNS of ``out`` taken in ``order``, as one DataFrame.
+def _column(part: PreparedExport, name: str) -> npt.NDArray[Any]:
+    """One of a part's RECORD_COLUMNS."""
+    if name == "source_org":
+        return np.full(part.text.shape[1], part.org, dtype=object)
+    if name in part.numbers:
+        return part.numbers[name]
+    row: npt.NDArray[Any] = part.text[part.text_names.index(name)]
+    return row
 
-    Why by hand: the text columns are taken straight into one 2-D block that the frame adopts
-    without copying; building from a dict of columns copies them all again to consolidate.
+
+def _records_frame(parts: list[PreparedExport]) -> pd.DataFrame:
+    """RECORD_COLUMNS of all ``parts``, one after the other, as one DataFrame.
+
+    Why by hand: the text columns are concatenated straight into one 2-D block that the frame
+    adopts without copying; ``pd.concat`` of per-part frames (or a frame from a dict of
+    columns) copies them all again to consolidate.
     """
-    text = [c for c in RECORD_COLUMNS if out[c].dtype == object]
-    block = np.empty((len(text), len(order)), dtype=object)
+    n = sum(p.text.shape[1] for p in parts)
+    cols = {c: [_column(p, c) for p in parts] for c in RECORD_COLUMNS}
+    dtypes = {c: np.result_type(*(a.dtype for a in cols[c])) for c in RECORD_COLUMNS}
+    text = [c for c in RECORD_COLUMNS if dtypes[c].kind == "O"]
+    block = np.empty((len(text), n), dtype=object)
     for i, c in enumerate(text):
-        np.take(out[c], order, out=block[i])
-    frame = pd.DataFrame(block.T, columns=text, index=pd.RangeIndex(len(order)), copy=False)
+        np.concatenate(cols[c], out=block[i])
+    frame = pd.DataFrame(block.T, columns=text, index=pd.RangeIndex(n), copy=False)
     for pos, c in enumerate(RECORD_COLUMNS):
-        if out[c].dtype != object:
-            frame.insert(pos, c, out[c][order])
+        if dtypes[c].kind != "O":
+            frame.insert(pos, c, np.concatenate(cols[c]))
     return frame
 
 
@@ -283,7 +311,7 @@ def combine(parts: list[PreparedExport]) -> Prepared:
         raise ValueError("two exports have the same organisation name")
     prep = Prepared(records=pd.DataFrame(columns=list(RECORD_COLUMNS)))
     if parts:
-        prep.records = pd.concat([p.records for p in parts], ignore_index=True)
+        prep.records = _records_frame(parts)
     for part in parts:
         prep.rejected.extend(part.rejected)
         prep.warnings.extend(part.warnings)
@@ -299,5 +327,5 @@ def prepare(exports: list[Export], today: date, release_raw: bool = False) -> Pr
     for exp in exports:
         parts.append(prepare_export(exp, today))
         if release_raw:  # the raw cells are no longer needed: free them before the next file
-            exp.data = exp.data.iloc[0:0]
+            exp.data = exp.data.iloc[0:0].copy()  # a view would keep every cell alive
     return combine(parts)
