@@ -196,7 +196,10 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
     if len(rest):
         a, b = i[rest], j[rest]
         near = one_edit_apart(A["number"], A["number_m"], A["number_len"], a, b)
-        far = np.flatnonzero(~near)
+        # Leading zeros matter only where a number has them (a padded "06934535").
+        zeros = A["number_len"] != A["number_zlen"]
+        padded = zeros[a] | zeros[b]
+        far = np.flatnonzero(~near & padded)
         near[far] = one_edit_apart(A["number_z"], A["number_zm"], A["number_zlen"], a[far], b[far])
         lvl[rest[near]] = Number.ONE_EDIT
         one = np.flatnonzero(near)
@@ -211,7 +214,7 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
         far = np.flatnonzero(~near)
         k = NUMBER_NEAR_EDITS
         typo = within_edits(A["number"], A["number_m"], A["number_len"], a[far], b[far], k)
-        other = np.flatnonzero(~typo)
+        other = np.flatnonzero(~typo & padded[far])
         typo[other] = within_edits(
             A["number_z"], A["number_zm"], A["number_zlen"], a[far[other]], b[far[other]], k
         )
