@@ -38,6 +38,7 @@ from dedupe.strings import (
     delete_chars,
     differing_chars,
     exact,
+    near_one,
     one_edit_apart,
     record_char_matrix,
     scores_from,
@@ -254,9 +255,9 @@ def numbers_far(a: str, b: str) -> bool:
     if a == b:
         return False
     k = NUMBER_NEAR_EDITS
-    if DamerauLevenshtein.distance(a, b, score_cutoff=k + 1) <= k:
+    if near_one(a, b, k):
         return DamerauLevenshtein.distance(a, b, score_cutoff=1) > 1 and consecutive_numbers(a, b)
-    return DamerauLevenshtein.distance(a.lstrip("0"), b.lstrip("0"), score_cutoff=k + 1) > k
+    return not near_one(a.lstrip("0"), b.lstrip("0"), k)
 
 
 def dob_digit_matrix(dob: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein
 
-from dedupe.levels import Dob, Email, Field, FirstName, LastName
+from dedupe.levels import Dob, Email, Field, FirstName, LastName, Number, Phone
 from dedupe.nicknames import formal_names, is_known_name, same_person_names
 
 #: A spelling must be some member's given name at least this often to count as a name.
@@ -52,13 +52,17 @@ def mailbox_evidence(
     per pair: at 1M rows some three million pairs share an email.
     """
     names_both = np.zeros(len(i), bool)
-    # Records alike in full name and birthday are one person whoever's the mailbox is (twins
-    # differ in first name): their mailbox is not read (two thirds of the pairs at 1M rows).
+    # Records alike in full name and birthday, number or mobile are one person whoever's the
+    # mailbox is (twins differ in first name): their mailbox is not read (most pairs).
     first, last = levels[:, Field.FIRST_NAME], levels[:, Field.LAST_NAME]
     alike = (
         np.isin(first, (FirstName.EXACT, FirstName.NICKNAME, FirstName.TYPO))
         & np.isin(last, (LastName.EXACT, LastName.TYPO))
-        & (levels[:, Field.DATE_OF_BIRTH] == Dob.EXACT)
+        & (
+            (levels[:, Field.DATE_OF_BIRTH] == Dob.EXACT)
+            | (levels[:, Field.NUMBER] == Number.EXACT)
+            | (levels[:, Field.PHONE] == Phone.EXACT)
+        )
     )
     rows = np.flatnonzero((levels[:, Field.EMAIL] == Email.EXACT) & ~alike)
     if len(rows) == 0:

@@ -160,10 +160,12 @@ def one_edit_apart(
 def within_edits(
     strings: np.ndarray, chars: np.ndarray, lens: np.ndarray, a: np.ndarray, b: np.ndarray, k: int
 ) -> np.ndarray:
-    """Damerau-Levenshtein distance <= k between records a[k] and b[k], exactly.
-
-    The prefilter of ``one_edit_apart`` widened: equal-length strings k edits apart differ
-    in at most 2k positions, and lengths more than k apart are never within k edits.
+    """Damerau-Levenshtein distance <= k between records a[k] and b[k], for the slips a
+    mistyped number shows: substitutions and adjacent swaps, characters lost or added, and a
+    character dropped at one end with one added at the other (1234567 / 2345678). The exact
+    distance is computed only for pairs a prefilter lets through (``near_one`` is the same
+    rule for one pair); rarer shapes — a character moved inside the string together with
+    another slip — count as more than k edits apart: two numbers, the cautious reading.
     """
     out = np.zeros(len(a), bool)
     if len(a) == 0:
@@ -171,19 +173,56 @@ def within_edits(
     la, lb = lens[a], lens[b]
     gap = np.abs(la - lb)
     same_len = gap == 0
-    close = same_len & (differing_chars(chars, a, b) <= 2 * k)
+    differ = differing_chars(chars, a, b)
+    close = same_len & (differ <= k)
+    # Between k and 2k differing positions, k edits need adjacent swaps (one edit, two
+    # positions each): count them on those pairs only (a Hamming filter of 2k passes half
+    # of all pairs of 7-digit numbers).
+    swaps = np.flatnonzero(same_len & (differ > k) & (differ <= 2 * k))
+    if len(swaps):
+        close[swaps] = differ[swaps] - _adjacent_swaps(chars, a[swaps], b[swaps]) <= k
     # A character dropped at one end and one added at the other shifts every position in
     # two edits (1234567 / 2345678): compare each string shifted by one against the other.
     shifted = np.zeros_like(chars)
     shifted[:, :-1] = chars[:, 1:]
     rest = np.flatnonzero(same_len & ~close)
-    near = (differing_chars(shifted, a[rest], b[rest], chars) <= 2 * k - 1) | (
-        differing_chars(chars, a[rest], b[rest], shifted) <= 2 * k - 1
+    near = (differing_chars(shifted, a[rest], b[rest], chars) <= k - 1) | (
+        differing_chars(chars, a[rest], b[rest], shifted) <= k - 1
     )
     close[rest[near]] = True
     maybe = np.flatnonzero(close | ((gap > 0) & (gap <= k)))
     if len(maybe):
         out[maybe] = bounded_dl(strings[a[maybe]], strings[b[maybe]], k) <= k
+    return out
+
+
+def near_one(x: str, y: str, k: int) -> bool:
+    """``within_edits`` for one pair of strings (the clustering's scalar check)."""
+    n = len(x)
+    if abs(n - len(y)) > k:
+        return False
+    if n == len(y):
+        differ = sum(1 for p in range(n) if x[p] != y[p])
+        swaps = sum(
+            1
+            for p in range(n - 1)
+            if x[p] != y[p] and x[p + 1] != y[p + 1] and x[p] == y[p + 1] and x[p + 1] == y[p]
+        )
+        left = sum(1 for p in range(n - 1) if x[p + 1] != y[p]) + 1
+        right = sum(1 for p in range(n - 1) if x[p] != y[p + 1]) + 1
+        close = differ <= k or (differ <= 2 * k and differ - swaps <= k)
+        if not (close or min(left, right) <= k - 1):
+            return False
+    return bool(DamerauLevenshtein.distance(x, y, score_cutoff=k + 1) <= k)
+
+
+def _adjacent_swaps(chars: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair: positions p where rows a and b hold two characters swapped (xy / yx); an
+    overlapping count only ever lets more pairs through to the exact distance."""
+    ca, cb = chars[a], chars[b]
+    diff = ca != cb
+    swapped = diff[:, :-1] & diff[:, 1:] & (ca[:, :-1] == cb[:, 1:]) & (ca[:, 1:] == cb[:, :-1])
+    out: np.ndarray = swapped.sum(axis=1)
     return out
 
 
