@@ -92,3 +92,15 @@ def _is_utf8(raw: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def population(names: list[tuple[str, str]]) -> str:
+    """Rows of other members (no shared address, number or email with anyone) in the
+    ``Member ID,Labour Membership No,First Name,Last Name,Date of Birth,Email,Phone,
+    Address Line 1,Town,Postcode`` layout: enough of each given name that the data knows it,
+    as any real export of a few hundred members does."""
+    return "".join(
+        f"P{k},{7300100 + 37 * k},{first},{last},{1 + k % 27:02d}/{1 + k % 12:02d}/{1950 + k},"
+        f"{first.lower()}{k}@example.net,,{k} High Street,Leeds,LS1{k % 9} {k % 9}AB\n"
+        for k, (first, last) in enumerate(names, start=1)
+    )

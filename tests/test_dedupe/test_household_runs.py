@@ -16,6 +16,8 @@ import pytest
 
 import dedupe
 
+from .data import population
+
 TODAY = date(2026, 11, 25)
 HEADER = "Member ID,Labour Membership No,First Name,Last Name,Date of Birth,Email,Phone,Address Line 1,Town,Postcode\n"
 
@@ -23,23 +25,18 @@ Key = tuple[str, int]
 
 #: Other members at other addresses: enough Junes, Pauls and Paulas that those spellings are
 #: given names of the data, as in any real export of a few hundred members or more.
-POPULATION = "".join(
-    f"P{k},{7300100 + 37 * k},{first},{last},{1 + k % 27:02d}/{1 + k % 12:02d}/{1950 + k},"
-    f"{first.lower()}{k}@example.net,,{k} High Street,Leeds,LS1{k % 9} {k % 9}AB\n"
-    for k, (first, last) in enumerate(
-        [
-            ("June", "Abbott"),
-            ("June", "Baines"),
-            ("June", "Carver"),
-            ("Paul", "Dunn"),
-            ("Paul", "Ellis"),
-            ("Paul", "Finch"),
-            ("Paula", "Gough"),
-            ("Paula", "Hale"),
-            ("Paula", "Irwin"),
-        ],
-        start=1,
-    )
+POPULATION = population(
+    [
+        ("June", "Abbott"),
+        ("June", "Baines"),
+        ("June", "Carver"),
+        ("Paul", "Dunn"),
+        ("Paul", "Ellis"),
+        ("Paul", "Finch"),
+        ("Paula", "Gough"),
+        ("Paula", "Hale"),
+        ("Paula", "Irwin"),
+    ]
 )
 
 
