@@ -89,15 +89,19 @@ def mailbox_evidence(
 
 def initial_spelled_out(
     A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
-) -> None:
+) -> np.ndarray:
     """An initial whose own mailbox (not one the pair shares) spells out another first name
     than the other record's: ``FirstName.INITIAL`` becomes ``DIFFERENT`` in ``levels``.
 
     Why: "J. Holmer" writing from "jasmine.holmer78@…" is Jasmine, not her twin James at the
     same address with the same birthday; "M Price" at "meghan.price@…" is not Max. The name
     must start with the initial ("sydney59@…" for "S"); a mailbox naming someone of another
-    initial says nothing of whose the initial is (a household's).
+    initial says nothing of whose the initial is (a household's). Returns per pair: the
+    initial's own mailbox spells out the other record's first name ("G Summers" at
+    "gregorysummers@…" beside Gregory Summers at the family's mailbox) — that member's own
+    evidence, as a shared mobile would be.
     """
+    named = np.zeros(len(i), bool)
     # Not where the pair shares the mailbox: then both use it, and it is the household's.
     rows = np.flatnonzero(
         (levels[:, Field.FIRST_NAME] == FirstName.INITIAL)
@@ -105,7 +109,7 @@ def initial_spelled_out(
         & (levels[:, Field.EMAIL] != Email.ONE_EDIT)
     )
     if len(rows) == 0:
-        return
+        return named
     first = np.append(A["first_u"], np.array([""], dtype=object))
     lens = np.append(np.fromiter(map(len, A["first_u"]), np.int64, len(A["first_u"])), 0)
     a, b = i[rows], j[rows]
@@ -117,10 +121,11 @@ def initial_spelled_out(
     full = np.where(a_short, fb, fa)
     sel = np.flatnonzero((a_short | b_short) & (A["email_c"][short] >= 0))
     if len(sel) == 0:
-        return
+        return named
     vocab = _vocabulary(A)
     last = np.append(A["last_u"], np.array([""], dtype=object))
     other = np.zeros(len(sel), bool)
+    same = np.zeros(len(sel), bool)
     for k, (mail, ini, surname, name) in enumerate(
         zip(
             A["email"][short[sel]].tolist(),
@@ -131,8 +136,11 @@ def initial_spelled_out(
         )
     ):
         spelled = _spelled(mail.partition("@")[0], ini, _letters(surname), vocab)
-        other[k] = bool(spelled) and not any(_may_be(x, name) for x in spelled)
+        same[k] = any(_may_be(x, name) for x in spelled)
+        other[k] = bool(spelled) and not same[k]
     levels[rows[sel[other]], Field.FIRST_NAME] = FirstName.DIFFERENT
+    named[rows[sel[same]]] = True
+    return named
 
 
 @functools.lru_cache(maxsize=1 << 16)

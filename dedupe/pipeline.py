@@ -144,7 +144,7 @@ def run_prepared(
     t = time.perf_counter()
     arrays = record_arrays(r, keys)
     levels = compare(arrays, i, j)
-    initial_spelled_out(arrays, i, j, levels)
+    initial_named = initial_spelled_out(arrays, i, j, levels)
     mailbox_names_both = mailbox_evidence(arrays, i, j, levels)
     model = fit(arrays, levels, n) if n >= 2 else None
     weight = (
@@ -159,7 +159,7 @@ def run_prepared(
         )
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
-    reasons, override = pair_rules(levels, hard, mailbox_names_both)
+    reasons, override = pair_rules(levels, hard, mailbox_names_both, initial_named)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
     timings["scoring"] = time.perf_counter() - t
     bar.phase("clustering")

@@ -131,7 +131,10 @@ def _among(col: np.ndarray, *levels: int) -> np.ndarray:
 
 
 def pair_rules(
-    levels: np.ndarray, hard: Hardness | None = None, mailbox_names_both: np.ndarray | None = None
+    levels: np.ndarray,
+    hard: Hardness | None = None,
+    mailbox_names_both: np.ndarray | None = None,
+    initial_named: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: the ``Refusal`` that forbids it to link on its own ('' = may link), and the
     ``Override`` of a hard constraint it carries ('' = none).
@@ -145,6 +148,8 @@ def pair_rules(
     ``mailbox_names_both``: per pair, the shared email names both records (an initial's own
     mailbox, ``mailbox.mailbox_evidence``); without it a shared email never corroborates an
     initial. A mailbox in another person's name (``Email.SHARED``) is a household's sign.
+    ``initial_named``: per pair, the initial's own mailbox spells out the other record's first
+    name (``mailbox.initial_spelled_out``): evidence of that member, as a mobile is.
     """
     hard = hard or Hardness()
     lv = _Named(levels)
@@ -182,6 +187,8 @@ def pair_rules(
     # needs a number, a date of birth or a mobile of its own.
     personal_initial = lv.number_personal | lv.dob_agree | lv.phone_same
     personal_initial |= mailbox_own
+    if initial_named is not None:
+        personal_initial |= initial_named
     household_or_other = (
         lv.email_same
         | (lv.email == Email.SHARED)

@@ -446,3 +446,14 @@ def test_a_two_digit_year_typo_is_a_dob_typo(a: int, b: int, compatible: bool) -
     from dedupe.compare import dob_compatible_one
 
     assert dob_compatible_one(a, b) is compatible
+
+
+def test_an_initial_whose_own_mailbox_spells_the_other_name_links(tmp_path: Path) -> None:
+    """'G Summers' writing from gregorysummers@ beside Gregory Summers, who gives the family's
+    mailbox: the initial's own address names him (as a shared mobile would)."""
+    north = (
+        "N1,L9263875,Gregory,Summers,,summers.family@example.com,,12 Mill Road,Cambridge,CB8 8LW\n"
+    )
+    union = "U1,,G,Summers,26/03/2000,gregorysummers@example.com,,12 Mill Road,Cambridge,CB8 8LW\n"
+    persons = _persons(tmp_path, {"north": north, "union": union})
+    assert persons[("union", 1)] == persons[("north", 1)]
