@@ -204,14 +204,7 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
         near[far] = one_edit_apart(A["number_z"], A["number_zm"], A["number_zlen"], a[far], b[far])
         lvl[rest[near]] = Number.ONE_EDIT
         one = np.flatnonzero(near)
-        in_a_row = np.array(
-            [
-                consecutive_numbers(x, y, ADJACENT_SPAN)
-                for x, y in zip(A["number"][a[one]], A["number"][b[one]], strict=True)
-            ],
-            dtype=bool,
-        )
-        lvl[rest[one[in_a_row]]] = Number.ADJACENT
+        lvl[rest[one[_consecutive(A, a[one], b[one], ADJACENT_SPAN)]]] = Number.ADJACENT
         far = np.flatnonzero(~near)
         k = NUMBER_NEAR_EDITS
         typo = within_edits(A["number"], A["number_m"], A["number_len"], a[far], b[far], k)
@@ -222,15 +215,21 @@ def number_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.n
         near = far[typo]
         lvl[rest[near]] = Number.NEAR
         # Numbers a family got by joining together (5100019, 5100020) are two numbers.
-        family = np.array(
-            [
-                consecutive_numbers(x, y)
-                for x, y in zip(A["number"][a[near]], A["number"][b[near]], strict=True)
-            ],
-            dtype=bool,
-        )
+        family = _consecutive(A, a[near], b[near], CONSECUTIVE_SPAN)
         lvl[rest[near[family]]] = Number.DIFFERENT
     return lvl
+
+
+def _consecutive(A: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray, span: int) -> np.ndarray:
+    """``consecutive_numbers`` of records a[k] and b[k] (only a few pairs get here)."""
+    numbers = A["number"]
+    return np.array(
+        [
+            consecutive_numbers(x, y, span)
+            for x, y in zip(numbers[a].tolist(), numbers[b].tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
 
 
 #: Numbers at most this far apart as integers were issued together (a family joining at

@@ -54,6 +54,10 @@ class Number(_Levels):
     ADJACENT = 5, "1 edit apart and consecutive"  # a typo, or a family's numbers in a row
 
 
+#: Number levels that agree: the same number, or one a single slip away (consecutive ones
+#: included — which member of a family an initial is, they do not say).
+NUMBER_AGREES = (Number.EXACT, Number.ONE_EDIT, Number.ADJACENT)
+
 #: Membership numbers at most this many edits apart (Damerau-Levenshtein, also once leading
 #: zeros are dropped) may be one number mistyped. Why 3: two random 7-digit numbers are that
 #: close about once in a few hundred pairs, while a number copied by hand with two digits

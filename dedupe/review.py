@@ -17,6 +17,7 @@ import pandas as pd
 from dedupe.cluster import Clustering
 from dedupe.levels import (
     COMPARISONS,
+    NUMBER_AGREES,
     Address,
     Dob,
     Email,
@@ -138,8 +139,7 @@ def _categories(reasons: list[Refusal], lv: np.ndarray, w: np.ndarray, strong: f
     place |= lv[:, Field.PHONE] == Phone.LANDLINE
     contact = email | phone | place
     n_contacts = email.astype(np.int8) + phone + place
-    num_agree_levels = (Number.EXACT, Number.ONE_EDIT, Number.ADJACENT)
-    num_agree = np.isin(num, num_agree_levels)
+    num_agree = np.isin(num, NUMBER_AGREES)
     strong_num = num_agree & (w >= strong)
     plausible = (dob <= Dob.TYPO) & (lv[:, Field.SUFFIX] < Suffix.ONE_SIDE)
     strong_other = phone | ((dob == Dob.EXACT) & contact) | (n_contacts >= 2)
@@ -152,7 +152,7 @@ def _categories(reasons: list[Refusal], lv: np.ndarray, w: np.ndarray, strong: f
         ),
         (
             (Refusal.DOB_INCOMPATIBLE,),
-            names_ok & np.isin(num, (Number.MISSING, *num_agree_levels)) & (phone | email),
+            names_ok & np.isin(num, (Number.MISSING, *NUMBER_AGREES)) & (phone | email),
             "date of birth conflict",
         ),
         (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedupe.levels import (
+    NUMBER_AGREES,
     Address,
     Dob,
     Email,
@@ -113,9 +114,7 @@ class _Named:
         self.phone_same = self.phone == Phone.EXACT  # a mobile: one person's
         self.landline_same = self.phone == Phone.LANDLINE  # a household's
         self.number_exact = self.number == Number.EXACT
-        self.number_agree = self.number_exact | _among(
-            self.number, Number.ONE_EDIT, Number.ADJACENT
-        )
+        self.number_agree = _among(self.number, *NUMBER_AGREES)
         # The next number in a row is a family's as often as a typo: it says nothing of
         # which member an initial is.
         self.number_personal = self.number_agree & (self.number != Number.ADJACENT)
