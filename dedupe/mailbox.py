@@ -30,6 +30,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from dedupe.levels import Dob, Email, Field, FirstName, LastName, Number, Phone
 from dedupe.nicknames import formal_names, is_known_name, same_person_names
+from dedupe.strings import str_lens
 
 #: A spelling must be some member's given name at least this often to count as a name.
 MIN_NAME_COUNT = 3
@@ -43,7 +44,11 @@ _LETTER_RUNS = re.compile(r"[a-z]+")
 
 
 def mailbox_evidence(
-    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
+    A: dict[str, np.ndarray],
+    i: np.ndarray,
+    j: np.ndarray,
+    levels: np.ndarray,
+    vocab: frozenset[str],
 ) -> np.ndarray:
     """Per pair: the shared mailbox names both records (their own). Pairs whose mailbox names
     only someone else get ``Email.SHARED`` in ``levels`` (changed in place).
@@ -69,7 +74,7 @@ def mailbox_evidence(
         return names_both
     a, b = i[rows], j[rows]
     recs = np.unique(np.concatenate([a, b]))
-    named, own = _read_mailboxes(A, recs)
+    named, own = _read_mailboxes(A, recs, vocab)
     pa, pb = np.searchsorted(recs, a), np.searchsorted(recs, b)
     fa, fb = A["first_c"][a], A["first_c"][b]
     has_a, has_b = fa >= 0, fb >= 0
@@ -88,7 +93,11 @@ def mailbox_evidence(
 
 
 def initial_spelled_out(
-    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
+    A: dict[str, np.ndarray],
+    i: np.ndarray,
+    j: np.ndarray,
+    levels: np.ndarray,
+    vocab: frozenset[str],
 ) -> np.ndarray:
     """An initial whose own mailbox (not one the pair shares) spells out another first name
     than the other record's: ``FirstName.INITIAL`` becomes ``DIFFERENT`` in ``levels``.
@@ -111,7 +120,7 @@ def initial_spelled_out(
     if len(rows) == 0:
         return named
     first = np.append(A["first_u"], np.array([""], dtype=object))
-    lens = np.append(np.fromiter(map(len, A["first_u"]), np.int64, len(A["first_u"])), 0)
+    lens = np.append(str_lens(A["first_u"]), 0)
     a, b = i[rows], j[rows]
     fa, fb = A["first_c"][a], A["first_c"][b]
     # The side with the initial only, against the side with a full first name.
@@ -122,7 +131,6 @@ def initial_spelled_out(
     sel = np.flatnonzero((a_short | b_short) & (A["email_c"][short] >= 0))
     if len(sel) == 0:
         return named
-    vocab = _vocabulary(A)
     last = np.append(A["last_u"], np.array([""], dtype=object))
     other = np.zeros(len(sel), bool)
     same = np.zeros(len(sel), bool)
@@ -149,10 +157,11 @@ def _spelled(local: str, initial: str, surname: str, vocab: frozenset[str]) -> f
     return frozenset(x for x in _names_in(local, (surname,), vocab) if _may_be(x, initial))
 
 
-def _read_mailboxes(A: dict[str, np.ndarray], recs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _read_mailboxes(
+    A: dict[str, np.ndarray], recs: np.ndarray, vocab: frozenset[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Per record: its mailbox names somebody (a given name, or an initial beside the
     surname), and it names this record."""
-    vocab = _vocabulary(A)
     first = np.append(A["first_u"], np.array([""], dtype=object))
     last = np.append(A["last_u"], np.array([""], dtype=object))
     fc, lc = A["first_c"][recs], A["last_c"][recs]
@@ -191,9 +200,9 @@ def _initials(names: np.ndarray) -> np.ndarray:
     return np.array([x[:1] for x in names.tolist()], dtype=object)
 
 
-def _vocabulary(A: dict[str, np.ndarray]) -> frozenset[str]:
-    """Given names: spellings of MIN_NAME_LETTERS+ letters seen MIN_NAME_COUNT+ times, or
-    known to the name table."""
+def given_names(A: dict[str, np.ndarray]) -> frozenset[str]:
+    """The given names looked for in mailboxes (once per run, for both readings): spellings
+    of MIN_NAME_LETTERS+ letters seen MIN_NAME_COUNT+ times, or known to the name table."""
     codes = A["first_c"]
     counts = np.bincount(codes[codes >= 0], minlength=len(A["first_u"]))
     return frozenset(

@@ -23,7 +23,7 @@ from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
 from dedupe.levels import COMPARISONS, Field
-from dedupe.mailbox import initial_spelled_out, mailbox_evidence
+from dedupe.mailbox import given_names, initial_spelled_out, mailbox_evidence
 from dedupe.members import Eligibility, build_members, frame_of, hex_rank
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
@@ -144,8 +144,9 @@ def run_prepared(
     t = time.perf_counter()
     arrays = record_arrays(r, keys)
     levels = compare(arrays, i, j)
-    initial_named = initial_spelled_out(arrays, i, j, levels)
-    mailbox_names_both = mailbox_evidence(arrays, i, j, levels)
+    names = given_names(arrays)
+    initial_named = initial_spelled_out(arrays, i, j, levels, names)
+    mailbox_names_both = mailbox_evidence(arrays, i, j, levels, names)
     model = fit(arrays, levels, n) if n >= 2 else None
     weight = (
         pair_weights(model, levels) - model.prior_weight if model is not None else np.zeros(len(i))

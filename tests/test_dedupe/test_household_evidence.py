@@ -105,12 +105,12 @@ def _pair_levels(res: Result, x: tuple[str, int], y: tuple[str, int]) -> np.ndar
 def _names_both(res: Result, x: tuple[str, int], y: tuple[str, int]) -> tuple[int, bool]:
     """(email level, the mailbox names both records) of one candidate pair, from the run's
     records through ``mailbox_evidence`` itself."""
-    from dedupe.mailbox import mailbox_evidence
+    from dedupe.mailbox import given_names, mailbox_evidence
 
     A = record_arrays(res.prep.records)
     i, j = res.pairs["i"], res.pairs["j"]
     levels = compare(A, i, j)
-    both = mailbox_evidence(A, i, j, levels)
+    both = mailbox_evidence(A, i, j, levels, given_names(A))
     k = _pair_row(res, x, y)
     return int(levels[k, Field.EMAIL]), bool(both[k])
 
