@@ -127,8 +127,13 @@ _LABOUR_NUMBER = re.compile(r"^\s*lp?[\s-]*\d(?:[\s-]?\d){5,8}\s*$", re.IGNORECA
 
 def _labour_numbers(sample: list[str] | None) -> bool:
     """Most cells are Labour membership numbers written with their L (L1234567)."""
-    cells = [v for v in sample or [] if v.strip()]
-    hits = sum(1 for v in cells if _LABOUR_NUMBER.match(v))
+    return _mostly(sample or [], _LABOUR_NUMBER)
+
+
+def _mostly(values: list[str], pattern: re.Pattern[str]) -> bool:
+    """At least VALUE_SHARE of the non-empty cells (stripped) match ``pattern``."""
+    cells = [v.strip() for v in values if v.strip()]
+    hits = sum(1 for v in cells if pattern.match(v))
     return bool(cells) and hits >= VALUE_SHARE * len(cells)
 
 
@@ -167,11 +172,7 @@ def _typo_of(word: str, alias_word: str) -> bool:
 
 def looks_like_membership_numbers(values: list[str]) -> bool:
     """Most non-empty cells are 6-9 digits, perhaps with an L / LP prefix."""
-    cells = [v.strip() for v in values if v.strip()]
-    if not cells:
-        return False
-    hits = sum(1 for v in cells if _MEMBERSHIP_VALUE.match(v))
-    return hits >= VALUE_SHARE * len(cells)
+    return _mostly(values, _MEMBERSHIP_VALUE)
 
 
 def _kind(values: list[str]) -> str:
