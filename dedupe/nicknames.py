@@ -185,8 +185,10 @@ olumide mide
 """
 
 
-def _lines() -> list[tuple[str, ...]]:
-    return [tuple(line.split()) for line in _FAMILIES.strip().splitlines()]
+#: The table's lines, parsed once: a given name first, then the forms it goes by.
+_LINES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(line.split()) for line in _FAMILIES.strip().splitlines()
+)
 
 
 def _build() -> dict[str, str]:
@@ -197,7 +199,7 @@ def _build() -> dict[str, str]:
             x = parent[x]
         return x
 
-    for names in _lines():
+    for names in _LINES:
         root = find(names[0])
         for n in names[1:]:
             r = find(n)
@@ -210,12 +212,12 @@ def _build() -> dict[str, str]:
 _GROUP = _build()
 #: Per name: the lines (given names) it stands on, and the names sharing a line with it.
 _LINES_OF: dict[str, frozenset[int]] = {}
-for _k, _line in enumerate(_lines()):
+for _k, _line in enumerate(_LINES):
     for _name in _line:
         _LINES_OF[_name] = _LINES_OF.get(_name, frozenset()) | {_k}
-_FORMAL = tuple(line[0] for line in _lines())
+_FORMAL = tuple(line[0] for line in _LINES)
 _KIN: dict[str, tuple[str, ...]] = {
-    _name: tuple(sorted({m for k in ks for m in _lines()[k]})) for _name, ks in _LINES_OF.items()
+    _name: tuple(sorted({m for k in ks for m in _LINES[k]})) for _name, ks in _LINES_OF.items()
 }
 
 

@@ -253,9 +253,9 @@ def test_first_name_level_does_not_depend_on_the_order(a: str, b: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(name=st.sampled_from(_table_names()))
 def test_formal_names_start_with_the_name_and_list_given_names_only(name: str) -> None:
-    from dedupe.nicknames import _lines, formal_names
+    from dedupe.nicknames import _LINES, formal_names
 
-    given_names = {line[0] for line in _lines()}
+    given_names = {line[0] for line in _LINES}
     first, *rest = formal_names(name)
     assert first == name
     assert rest and set(rest) <= given_names  # every table name stands on some line
