@@ -166,7 +166,7 @@ def pair_rules(
         lv.dob_agree
         | lv.first_agree
         | (lv.last == LastName.EXACT)
-        | (lv.last_agree & ((lv.first == FirstName.INITIAL) | contact))
+        | (lv.last_agree & (initial | contact))
         | (lv.number_exact & two_contacts)
         | (lv.number_exact & initial & (lv.email_same | lv.phone_same) & place)
         | (lv.number_personal & initial & mailbox_own & place)
@@ -190,13 +190,13 @@ def pair_rules(
         personal_initial |= initial_named
     household_or_other = (
         lv.email_same
-        | (lv.email == Email.SHARED)
+        | household_mailbox
         | lv.landline_same
         | (lv.email == Email.DIFFERENT)
         | (lv.phone == Phone.DIFFERENT)
     )
     initial_alone = ~personal_initial & household_or_other
-    reason[(lv.first == FirstName.INITIAL) & initial_alone] = Refusal.INITIAL_ALONE
+    reason[initial & initial_alone] = Refusal.INITIAL_ALONE
     # Sequential numbers (a family joining together) are 1 edit apart: only an exact number
     # may outvote a different first name. Where first names are too corrupted to be hard
     # (``measure_hardness``), they still veto a link nothing personal supports (a household).
@@ -247,7 +247,7 @@ def pair_rules(
     # make one person whose number was mistyped (twins share no mobile).
     num_over |= (
         num_bad
-        & (lv.first == FirstName.INITIAL)
+        & initial
         & lv.last_agree
         & (lv.suffix < Suffix.ONE_SIDE)
         & (lv.dob == Dob.EXACT)
