@@ -253,10 +253,17 @@ def numbers_far(a: str, b: str) -> bool:
     """
     if a == b:
         return False
+    za, zb = a.lstrip("0"), b.lstrip("0")
+    if _one_edit(a, b) or _one_edit(za, zb):
+        return False  # Number.ONE_EDIT or ADJACENT (also "0012345" against "12345")
     k = NUMBER_NEAR_EDITS
-    if near_one(a, b, k):
-        return DamerauLevenshtein.distance(a, b, score_cutoff=1) > 1 and consecutive_numbers(a, b)
-    return not near_one(a.lstrip("0"), b.lstrip("0"), k)
+    if near_one(a, b, k) or near_one(za, zb, k):
+        return consecutive_numbers(a, b)  # NEAR, unless a family's numbers issued together
+    return True
+
+
+def _one_edit(a: str, b: str) -> bool:
+    return DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1
 
 
 def dob_digit_matrix(dob: np.ndarray) -> np.ndarray:
