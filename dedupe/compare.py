@@ -12,7 +12,7 @@ import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein
 from rapidfuzz.fuzz import token_set_ratio
 
-from dedupe.compare_names import first_level, last_level, swapped_names
+from dedupe.compare_names import first_level, last_level, rare_spellings, swapped_names
 from dedupe.keys import Keys, house_number, outward_code, per_string
 from dedupe.levels import (
     ADDRESS_SIMILAR,
@@ -64,10 +64,9 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
     nick_of_first = np.full(len(first_u), -1, np.int64)
     ok = first_c >= 0
     nick_of_first[first_c[ok]] = nick_c[ok]
-    # A spelling seen at most twice and unknown to the name table: a likely typo.
     counts = np.bincount(first_c[first_c >= 0], minlength=len(first_u))
     known = np.fromiter((is_known_name(x) for x in first_u), bool, len(first_u))
-    first_rare = (counts <= 2) & ~known
+    first_rare = rare_spellings(first_u, counts, known)
     first_s, mid_s = _shared_codes(keys, "first_key", "middle_key")
     valid_pc = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
     sector_c = keys.derived("sector", "postcode", per_string(lambda v: v[:-2]))[0]

@@ -33,6 +33,54 @@ from dedupe.strings import (
 )
 
 
+#: A spelling at most this share as common as a name one edit away is that name mistyped.
+RARE_BESIDE_SHARE = 1 / 50
+#: Seen at most this often, a spelling the name table does not know is a likely typo.
+RARE_COUNT = 2
+
+
+def rare_spellings(names: np.ndarray, counts: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Per distinct first-name spelling: a likely typo rather than a name as written.
+
+    A spelling the name table does not know that is seen at most ``RARE_COUNT`` times, or
+    that is one edit from a spelling at least 50 times as common ("emiky" beside "emily").
+    Why relative: a keyboard slip on a common name recurs as the export grows (five
+    "Emiky"s in 200k rows, more at 1M), so a fixed count alone would make it a real name
+    and two typos of one Emily (Emilly, Emiky) two different people.
+    """
+    rare = (counts <= RARE_COUNT) & ~known
+    beside = _commonest_neighbour(names, counts, np.flatnonzero(~known & ~rare))
+    rare |= counts <= beside * RARE_BESIDE_SHARE
+    out: np.ndarray = rare & ~known
+    return out
+
+
+def _commonest_neighbour(names: np.ndarray, counts: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Per spelling (only those in ``which``; 0 elsewhere): the count of the commonest other
+    spelling one edit away, found through shared one-letter deletions (a substitution, an
+    insertion or a swap of neighbours leaves two spellings a deletion in common)."""
+    by_deletion: dict[str, list[int]] = {}
+    for k, name in enumerate(names.tolist()):
+        for key in _deletions(name):
+            by_deletion.setdefault(key, []).append(k)
+    out = np.zeros(len(names), np.int64)
+    for k in which.tolist():
+        x = str(names[k])
+        near = {m for key in _deletions(x) for m in by_deletion.get(key, ())} - {k}
+        best = [
+            int(counts[m])
+            for m in near
+            if DamerauLevenshtein.distance(x, str(names[m]), score_cutoff=1) <= 1
+        ]
+        out[k] = max(best, default=0)
+    return out
+
+
+def _deletions(name: str) -> set[str]:
+    """The name itself and every spelling one letter shorter."""
+    return {name} | {name[:k] + name[k + 1 :] for k in range(len(name))}
+
+
 def _first_name_levels(
     a: np.ndarray,
     b: np.ndarray,

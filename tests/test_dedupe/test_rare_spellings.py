@@ -1,0 +1,99 @@
+# ruff: noqa: E501  (CSV fixtures are clearer on one line each)
+"""A keyboard slip on a common name recurs as an export grows: it is still a slip.
+
+``rare_spellings`` decides which first-name spellings are likely typos (the name rules then
+read two of them as one name). A fixed "seen at most twice" made "Emiky" a real name once
+five members' Emily had been mistyped that way, and two typos of one Emily (Emilly, Emiky)
+two different people.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dedupe
+from dedupe.compare_names import RARE_BESIDE_SHARE, rare_spellings
+
+from .data import population
+
+
+def _rare(table: dict[str, tuple[int, bool]]) -> dict[str, bool]:
+    names = np.array(list(table), dtype=object)
+    counts = np.array([c for c, _ in table.values()])
+    known = np.array([k for _, k in table.values()])
+    return dict(zip(table, rare_spellings(names, counts, known).tolist(), strict=True))
+
+
+def test_a_recurring_slip_beside_a_common_name_is_rare() -> None:
+    got = _rare({"emily": (2000, True), "emiky": (5, False), "emilly": (12, False)})
+    assert got == {"emily": False, "emiky": True, "emilly": True}
+
+
+def test_a_name_the_table_knows_is_never_rare() -> None:
+    assert _rare({"john": (3000, True), "jon": (1, True)}) == {"john": False, "jon": False}
+
+
+def test_an_unknown_name_common_in_its_own_right_is_not_rare() -> None:
+    """Kristy beside Kirsty: a name people are given, not a slip, once it is this common."""
+    share = int(500 * RARE_BESIDE_SHARE) + 1
+    got = _rare({"kirsty": (500, True), "kristy": (share, False), "eunan": (3, False)})
+    assert got == {"kirsty": False, "kristy": False, "eunan": False}
+
+
+def test_seen_at_most_twice_and_unknown_is_rare_on_its_own() -> None:
+    assert _rare({"xqvy": (2, False), "xqvz": (3, False)}) == {"xqvy": True, "xqvz": False}
+
+
+def test_only_spellings_one_edit_away_count() -> None:
+    """Only a common spelling one edit away makes a slip: Emma is two edits from "emkiy"."""
+    got = _rare({"emma": (5000, True), "emkiy": (5, False)})
+    assert got == {"emma": False, "emkiy": False}
+
+
+TODAY = date(2026, 11, 25)
+HEADER = "Member ID,Labour Membership No,First Name,Last Name,Date of Birth,Email,Phone,Address Line 1,Town,Postcode\n"
+SURNAMES = ["Abbott", "Baines", "Carver", "Dunn", "Ellis", "Finch", "Gough", "Hale", "Irwin", "Jones"]
+#: 250 Emilys, and Emily mistyped as Emiky and Emilly by three members each, elsewhere.
+POPULATION = population(
+    [("Emily", f"{s}{t.lower()}") for s in SURNAMES for t in SURNAMES[:5] for _ in range(5)]
+    + [("Emiky", "Moss"), ("Emiky", "Nash"), ("Emiky", "Oakes")]
+    + [("Emilly", "Pike"), ("Emilly", "Quinn"), ("Emilly", "Reed")]
+    + [("Emilia", "Stone")] * 3
+)
+
+
+def _persons(tmp_path: Path, north: str, pipe: str) -> list[set[tuple[str, int]]]:
+    paths = []
+    for name, body in {"north": north, "pipe": pipe, "population": POPULATION}.items():
+        p = tmp_path / f"{name}.csv"
+        p.write_text(HEADER + body, encoding="utf-8")
+        paths.append(p)
+    c = dedupe.run(paths, options=dedupe.Options(today=TODAY), workers=1).result.clusters
+    groups: dict[str, set[tuple[str, int]]] = {}
+    for org, row, pid in zip(c["source_org"], c["row_id"], c["person_id"], strict=True):
+        if org != "population":
+            groups.setdefault(pid, set()).add((org, int(row)))
+    return sorted(groups.values(), key=sorted)
+
+
+HOME = "emilywright@yahoo.co.uk,,276 St Mary's Street,Belfast,BT6 4EJ"
+
+
+def test_two_typos_of_one_emily_with_her_birthday_mailbox_and_home_are_one_person(
+    tmp_path: Path,
+) -> None:
+    north = f"N1,L9328789,Emilly,Wright,02/10/1992,{HOME}\n"
+    pipe = f"F1,,Emiky,Wright,02/10/1992,{HOME}\n"
+    assert _persons(tmp_path, north, pipe) == [{("north", 1), ("pipe", 1)}]
+
+
+@pytest.mark.parametrize("twin", ["Emilia", "Emma"])
+def test_twins_with_real_names_at_one_home_stay_two(tmp_path: Path, twin: str) -> None:
+    """Emily and Emilia (or Emma) Wright: one birthday, one home, one family mailbox."""
+    north = f"N1,L9328789,Emily,Wright,02/10/1992,{HOME}\n"
+    pipe = f"F1,,{twin},Wright,02/10/1992,{HOME}\n"
+    assert _persons(tmp_path, north, pipe) == [{("north", 1)}, {("pipe", 1)}]
