@@ -32,7 +32,6 @@ from dedupe.strings import (
     within_one_edit,
 )
 
-
 #: A spelling at most this share as common as a name one edit away is that name mistyped.
 RARE_BESIDE_SHARE = 1 / 50
 #: Seen at most this often, a spelling the name table does not know is a likely typo.

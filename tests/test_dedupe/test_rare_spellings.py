@@ -56,7 +56,18 @@ def test_only_spellings_one_edit_away_count() -> None:
 
 TODAY = date(2026, 11, 25)
 HEADER = "Member ID,Labour Membership No,First Name,Last Name,Date of Birth,Email,Phone,Address Line 1,Town,Postcode\n"
-SURNAMES = ["Abbott", "Baines", "Carver", "Dunn", "Ellis", "Finch", "Gough", "Hale", "Irwin", "Jones"]
+SURNAMES = [
+    "Abbott",
+    "Baines",
+    "Carver",
+    "Dunn",
+    "Ellis",
+    "Finch",
+    "Gough",
+    "Hale",
+    "Irwin",
+    "Jones",
+]
 #: 250 Emilys, and Emily mistyped as Emiky and Emilly by three members each, elsewhere.
 POPULATION = population(
     [("Emily", f"{s}{t.lower()}") for s in SURNAMES for t in SURNAMES[:5] for _ in range(5)]
