@@ -21,7 +21,18 @@ import pytest
 
 import dedupe
 from dedupe.cluster import constrained_clusters
-from dedupe.levels import COMPARISONS, Dob, Email, Field, FirstName, LastName, Phone, Postcode
+from dedupe.levels import (
+    COMPARISONS,
+    Dob,
+    Email,
+    Field,
+    FirstName,
+    LastName,
+    Number,
+    Phone,
+    Postcode,
+    Suffix,
+)
 from dedupe.names import initials_parts, parse_full_name
 from dedupe.reasons import Refusal
 from dedupe.rules import pair_rules
@@ -274,6 +285,33 @@ def test_first_name_and_birthday_alone_do_not_change_a_surname() -> None:
         postcode=Postcode.DIFFERENT,
     )
     assert pair_rules(lv)[0][0] == Refusal.SURNAME_CHANGE_ALONE
+
+
+def test_an_initial_with_the_members_own_number_may_carry_a_new_surname() -> None:
+    """ "F Thaman" and Farah Sherlock with one membership number: one person, renamed. The
+    number must be exact (the next number in a row is a family's), and a birthday that
+    disagrees still refuses."""
+    renamed = dict(first_name=FirstName.INITIAL, last_name=LastName.DIFFERENT)
+    assert pair_rules(_levels(number=Number.EXACT, **renamed))[0][0] == ""
+    for number in (Number.ADJACENT, Number.ONE_EDIT):
+        assert pair_rules(_levels(number=number, **renamed))[0][0] == Refusal.NUMBER_WITHOUT_NAME
+    born_apart = _levels(number=Number.EXACT, date_of_birth=Dob.DIFFERENT, **renamed)
+    assert pair_rules(born_apart)[0][0] == Refusal.DOB_INCOMPATIBLE
+
+
+def test_jr_in_one_export_only_is_one_person_with_the_same_mobile() -> None:
+    """Adam Heywood and Adam Heywood (sr), one mobile: a father and son share a home, a
+    landline and a family mailbox, never a mobile."""
+    base = dict(
+        first_name=FirstName.EXACT,
+        last_name=LastName.EXACT,
+        email=Email.EXACT,
+        postcode=Postcode.EXACT,
+        suffix=Suffix.ONE_SIDE,
+    )
+    assert pair_rules(_levels(phone=Phone.EXACT, **base))[0][0] == ""
+    for phone in (Phone.LANDLINE, Phone.DIFFERENT, Phone.MISSING):
+        assert pair_rules(_levels(phone=phone, **base))[0][0] == Refusal.JR_ONE_SIDE
 
 
 def test_an_initial_never_bridges_two_full_names_in_one_cluster() -> None:
