@@ -156,14 +156,14 @@ class Errors:
     def relation(self, a: str, b: str) -> str:
         """How two true people are related (persons.parquet)."""
         p, q = self.persons.loc[a], self.persons.loc[b]
-        if p["related_to"] == b or q["related_to"] == a:
+        if p.get("related_to") == b or q.get("related_to") == a:
             kinds = {p["hard_case"], q["hard_case"]} - {""}
             if "senior" in kinds:
                 return "father/son (Jr/Sr)"
             return "parent/child" if "child" in kinds else "/".join(sorted(kinds))
-        if p["partner_id"] == b:
+        if p.get("partner_id") == b:
             return "couple"
-        if p["household_id"] == q["household_id"]:
+        if p.get("household_id", a) == q.get("household_id", b):
             return "household (parent/child or siblings)"
         if p["first_name"] == q["first_name"] and p["dob"] == q["dob"]:
             return "same first name and birthday (chance)"

@@ -34,7 +34,7 @@ class Clustering:
     """Labels per record plus every merge and refusal, for the queue and the report."""
 
     labels: np.ndarray
-    # pair idx, the two roots joined, how: BY_MODEL or the Override it took
+    # pair idx, the two roots joined, how: BY_MODEL, the Override it took, or BY_RULE
     merges: list[tuple[int, int, int, str]] = field(default_factory=list)
     refused: list[tuple[int, Refusal]] = field(default_factory=list)  # pair idx, reason
     forced: list[tuple[int, int, str]] = field(default_factory=list)  # rec a, rec b, decision
@@ -191,6 +191,7 @@ def constrained_clusters(
     hard: Hardness | None = None,
     rules: tuple[np.ndarray, np.ndarray] | None = None,
     firsts: list[str] | None = None,
+    accept: np.ndarray | None = None,
 ) -> Clustering:
     """Accept links ≥ threshold from the strongest down, refusing those that break a constraint.
 
@@ -199,6 +200,8 @@ def constrained_clusters(
     cluster, even through others. ``rules`` is ``pair_rules(levels, hard)`` if the caller
     already has it (it is not computed twice). ``firsts``: each record's full first-name key
     ('' for an initial or none): one person never holds two names that cannot be one.
+    ``accept``: per pair, may it link (default: weight ≥ threshold); the pipeline adds the
+    ``rules.sure_links`` below the threshold, whose ``override`` entry is ``BY_RULE``.
     """
     hard = hard or Hardness()
     cs = _Constraints(numbers, dobs, suffix, hard, firsts, _alike_names(firsts, i, j, levels))
@@ -213,7 +216,7 @@ def constrained_clusters(
         cs.forbid.setdefault(cs.find(b), set()).add(a)
         out.forced.append((a, b, "different"))
     reason, override = rules if rules is not None else pair_rules(levels, hard)
-    cand = np.flatnonzero(weight >= threshold)
+    cand = np.flatnonzero(weight >= threshold if accept is None else accept)
     order = cand[np.lexsort((j[cand], i[cand], -weight[cand]))]
     # Components over the links and the auditor's decisions: each is clustered on its own,
     # the fact-free ones in array rounds, the others by the loop; events merged in link order.

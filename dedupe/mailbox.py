@@ -196,6 +196,25 @@ def _read_mailboxes(
     return named_u[codes], own_u[codes]
 
 
+def first_name_handles(
+    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """Per pair sharing an email: its local part is a first name and digits only ("abbie77@",
+    "frank.99@"). Such a handle says which first name, not which member of that name: at
+    uk100k, Abbie Burton's and Abbie Holmes's records both carried abbie77@.
+    """
+    out = np.zeros(len(i), bool)
+    rows = np.flatnonzero(levels[:, Field.EMAIL] == Email.EXACT)
+    if len(rows) == 0:
+        return out
+    a = i[rows]
+    local = [_letters(e.partition("@")[0]) for e in A["email"][a].tolist()]
+    codes = A["first_c"][a]
+    first = np.append(A["first_u"], "")[codes].tolist()
+    out[rows] = [x == f for x, f in zip(local, first, strict=True)]
+    return out
+
+
 def _initials(names: np.ndarray) -> np.ndarray:
     return np.array([x[:1] for x in names.tolist()], dtype=object)
 

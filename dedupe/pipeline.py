@@ -23,14 +23,19 @@ from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
 from dedupe.levels import COMPARISONS, Field
-from dedupe.mailbox import given_names, initial_spelled_out, mailbox_evidence
+from dedupe.mailbox import (
+    first_name_handles,
+    given_names,
+    initial_spelled_out,
+    mailbox_evidence,
+)
 from dedupe.members import Eligibility, build_members, frame_of, hex_rank
 from dedupe.model import Model, fit, pair_weights, tf_adjustment
 from dedupe.progress import Progress, Silent
-from dedupe.reasons import BY_MODEL
+from dedupe.reasons import BY_MODEL, BY_RULE
 from dedupe.records import Prepared, combine, prepare_export
 from dedupe.review import build_queue
-from dedupe.rules import measure_hardness, pair_rules
+from dedupe.rules import measure_hardness, pair_rules, sure_links
 from omov.errors import IntegrityError
 
 #: Match weight (bits, without the prior) at or above which a link is accepted.
@@ -147,6 +152,7 @@ def run_prepared(
     names = given_names(arrays)
     initial_named = initial_spelled_out(arrays, i, j, levels, names)
     mailbox_names_both = mailbox_evidence(arrays, i, j, levels, names)
+    handle = first_name_handles(arrays, i, j, levels)
     model = fit(arrays, levels, n) if n >= 2 else None
     weight = (
         pair_weights(model, levels) - model.prior_weight if model is not None else np.zeros(len(i))
@@ -162,6 +168,9 @@ def run_prepared(
     hard = measure_hardness(levels)
     reasons, override = pair_rules(levels, hard, mailbox_names_both, initial_named)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
+    sure = sure_links(levels, reasons, handle) & (weight < threshold)
+    accept = (weight >= threshold) | sure
+    how = np.where(sure & (override == ""), BY_RULE, override)
     timings["scoring"] = time.perf_counter() - t
     bar.phase("clustering")
     t = time.perf_counter()
@@ -182,8 +191,9 @@ def run_prepared(
         must,
         resolved.cannot,
         hard,
-        (reasons, override),
+        (reasons, how),
         full_first_names(r),
+        accept,
     )
     person = person_ids(r["fingerprint"].to_numpy(dtype=object), cl.labels)
     _record_effects(resolved, person)
@@ -206,6 +216,7 @@ def run_prepared(
         threshold,
         strong,
         resolved.decided_pairs,
+        accept,
     )
     clusters = _clusters_table(r, person)
     stats = _stats(r, cl, members, queue, exports, prep)
@@ -360,9 +371,10 @@ def _stats(
         "links_merged_despite_conflict": dict(
             sorted(
                 (how, sum(1 for m in cl.merges if m[3] == how))
-                for how in {m[3] for m in cl.merges if m[3] != BY_MODEL}
+                for how in {m[3] for m in cl.merges if m[3] not in (BY_MODEL, BY_RULE)}
             )
         ),
+        "links_below_threshold_by_rule": sum(1 for m in cl.merges if m[3] == BY_RULE),
         "links_refused": dict(sorted(refused.items())),
         "queue_items": len(queue),
         "queue_by_category": {

@@ -59,3 +59,5 @@ class Override(StrEnum):
 
 #: How an accepted link's merge is recorded when no constraint was overridden.
 BY_MODEL = "model"
+#: How a link below the threshold is recorded when ``rules.sure_links`` accepted it.
+BY_RULE = "below the threshold: the member's own number, email or mobile and first name"

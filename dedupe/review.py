@@ -200,11 +200,11 @@ def weak_bridges(
     i: np.ndarray,
     j: np.ndarray,
     weight: np.ndarray,
-    linkable: np.ndarray,
-    threshold: float,
+    usable: np.ndarray,
     strong: float,
 ) -> list[int]:
     """Merges below ``strong`` that alone hold their person together (graph bridges).
+    ``usable``: per pair, a link that could hold them (refused by no rule, accepted).
 
     The accepted-quality edges are grouped by cluster in numpy (one sort), so each weak merge
     searches only its own cluster's few edges.
@@ -215,7 +215,7 @@ def weak_bridges(
     if not len(weak):
         return []
     lab = cl.labels
-    ok = np.flatnonzero(linkable & (weight >= threshold) & (lab[i] == lab[j]))
+    ok = np.flatnonzero(usable & (lab[i] == lab[j]))
     key = lab[i[ok]]
     grouped = np.argsort(key, kind="stable")
     key, ok = key[grouped], ok[grouped]
@@ -298,8 +298,15 @@ def build_queue(
     threshold: float,
     strong: float,
     decided: dict[tuple[int, int], str],
+    accept: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per item for the auditor (strongest pair per pair of persons), triaged."""
+    """One row per item for the auditor (strongest pair per pair of persons), triaged.
+
+    ``accept``: per pair, may it link (default: weight ≥ threshold; the pipeline adds the
+    ``rules.sure_links`` below it, which are neither near misses nor weak links).
+    """
+    if accept is None:
+        accept = weight >= threshold
     items: dict[tuple[str, str], tuple[int, str, str, str]] = {}
 
     def add(p: int, cat: str, why: str, proposed: str) -> None:
@@ -331,21 +338,23 @@ def build_queue(
     worth = (cats != "") & (lab[i[refused]] != lab[j[refused]])  # still two persons
     for k in np.flatnonzero(worth).tolist():
         add(int(refused[k]), str(cats[k]), whys[k], "different")
-    near = (reasons == "") & (weight < threshold) & (weight >= threshold - NEAR_MISS_BITS)
+    near = (reasons == "") & ~accept & (weight >= threshold - NEAR_MISS_BITS)
     near &= ~namesakes(levels)
     for p in np.flatnonzero(near & (lab[i] != lab[j])).tolist():
         add(p, "near miss", f"weight {weight[p]:.1f} is just below the threshold", "different")
     # Merges that overrode a constraint (overwhelming evidence) were right in every labelled
-    # case: they are counted in summary.json (links_merged_despite_conflict), not queued.
+    # case: they are counted in summary.json (links_merged_despite_conflict), not queued;
+    # so are the links a rule accepted below the threshold (links_below_threshold_by_rule).
     linkable = reasons == ""
-    accepted = linkable & (weight >= threshold) & (lab[i] == lab[j])  # one label, one person
-    bridges = set(weak_bridges(cl, i, j, weight, linkable, threshold, strong))
+    accepted = linkable & accept & (lab[i] == lab[j])  # one label, one person
+    bridges = set(weak_bridges(cl, i, j, weight, linkable & accept, strong))
     email_differs = levels[:, Field.EMAIL] == Email.DIFFERENT
     phone_differs = levels[:, Field.PHONE] == Phone.DIFFERENT
     loose = set(weakly_attached(i, j, weight, accepted, email_differs | phone_differs, strong))
     bar = strong + BOTH_CONTACTS_DIFFER_BITS
     both = set(weakly_attached(i, j, weight, accepted, email_differs & phone_differs, bar))
-    for p in sorted(bridges | loose | both):
+    by_rule = {p for p in loose | both if weight[p] < threshold}
+    for p in sorted((bridges | loose | both) - by_rule):
         if str(person[i[p]]) in ruled_same:
             continue
         if p in bridges:
