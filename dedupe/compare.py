@@ -12,7 +12,7 @@ import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein
 from rapidfuzz.fuzz import token_set_ratio
 
-from dedupe.compare_names import first_level, last_level, rare_spellings, swapped_names
+from dedupe.compare_names import first_level, last_level, spelling_slips, swapped_names
 from dedupe.keys import Keys, house_number, outward_code, per_string
 from dedupe.levels import (
     ADDRESS_SIMILAR,
@@ -66,7 +66,7 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
     nick_of_first[first_c[ok]] = nick_c[ok]
     counts = np.bincount(first_c[first_c >= 0], minlength=len(first_u))
     known = np.fromiter((is_known_name(x) for x in first_u), bool, len(first_u))
-    first_rare = rare_spellings(first_u, counts, known)
+    first_rare, first_meant = spelling_slips(first_u, counts, known)
     first_s, mid_s = _shared_codes(keys, "first_key", "middle_key")
     valid_pc = r["pc_valid"].fillna(False).to_numpy(dtype=bool)
     sector_c = keys.derived("sector", "postcode", per_string(lambda v: v[:-2]))[0]
@@ -91,6 +91,7 @@ def record_arrays(r: pd.DataFrame, keys: Keys | None = None) -> dict[str, np.nda
         "last_u": last_u,
         "nick_of_first": nick_of_first,
         "first_rare": first_rare,
+        "first_meant": first_meant,
         "first_s": first_s,
         "mid_s": mid_s,
         "last1_c": keys.derived("last1_word", "last_name", _first_word)[0],

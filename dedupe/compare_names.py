@@ -38,41 +38,51 @@ RARE_BESIDE_SHARE = 1 / 50
 RARE_COUNT = 2
 
 
-def rare_spellings(names: np.ndarray, counts: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Per distinct first-name spelling: a likely typo rather than a name as written.
+def spelling_slips(
+    names: np.ndarray, counts: np.ndarray, known: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct first-name spelling: is it a likely typo, and which spelling (index into
+    ``names``) it is a slip of (-1: none known).
 
-    A spelling the name table does not know that is seen at most ``RARE_COUNT`` times, or
-    that is one edit from a spelling at least 50 times as common ("emiky" beside "emily").
-    Why relative: a keyboard slip on a common name recurs as the export grows (five
-    "Emiky"s in 200k rows, more at 1M), so a fixed count alone would make it a real name
-    and two typos of one Emily (Emilly, Emiky) two different people.
+    A likely typo: a spelling the name table does not know that is seen at most
+    ``RARE_COUNT`` times, or that is one edit from a spelling at least 50 times as common
+    ("emiky" beside "emily"): that one is the name meant. Why relative: a keyboard slip on a
+    common name recurs as the export grows (five "Emiky"s in 200k rows, more at 1M), so a
+    fixed count alone would make it a real name and two typos of one Emily (Emilly, Emiky)
+    two different people.
     """
-    rare = (counts <= RARE_COUNT) & ~known
-    beside = _commonest_neighbour(names, counts, np.flatnonzero(~known & ~rare))
-    rare |= counts <= beside * RARE_BESIDE_SHARE
-    out: np.ndarray = rare & ~known
-    return out
+    beside, meant = _commonest_neighbour(names, counts, np.flatnonzero(~known))
+    slip = ~known & (counts <= beside * RARE_BESIDE_SHARE)
+    rare = slip | ((counts <= RARE_COUNT) & ~known)
+    return rare, np.where(slip, meant, -1)
 
 
-def _commonest_neighbour(names: np.ndarray, counts: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """Per spelling (only those in ``which``; 0 elsewhere): the count of the commonest other
-    spelling one edit away, found through shared one-letter deletions (a substitution, an
-    insertion or a swap of neighbours leaves two spellings a deletion in common)."""
+def _commonest_neighbour(
+    names: np.ndarray, counts: np.ndarray, which: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per spelling (only those in ``which``; 0 and -1 elsewhere): the count and index of the
+    commonest other spelling one edit away, found through shared one-letter deletions (a
+    substitution, an insertion or a swap of neighbours leaves two spellings a deletion in
+    common). Ties go to the spelling first in ``names``."""
     by_deletion: dict[str, list[int]] = {}
     for k, name in enumerate(names.tolist()):
         for key in _deletions(name):
             by_deletion.setdefault(key, []).append(k)
-    out = np.zeros(len(names), np.int64)
+    top = np.zeros(len(names), np.int64)
+    meant = np.full(len(names), -1, np.int64)
     for k in which.tolist():
         x = str(names[k])
         near = {m for key in _deletions(x) for m in by_deletion.get(key, ())} - {k}
-        best = [
-            int(counts[m])
-            for m in near
-            if DamerauLevenshtein.distance(x, str(names[m]), score_cutoff=1) <= 1
-        ]
-        out[k] = max(best, default=0)
-    return out
+        best = max(
+            (
+                (int(counts[m]), -m)
+                for m in near
+                if DamerauLevenshtein.distance(x, str(names[m]), score_cutoff=1) <= 1
+            ),
+            default=(0, 1),
+        )
+        top[k], meant[k] = best[0], -best[1]
+    return top, meant
 
 
 def _deletions(name: str) -> set[str]:
@@ -242,7 +252,12 @@ def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
         rare = A["first_rare"]
         sub = _first_name_levels(
             A["first_u"][ui], A["first_u"][uj], nick[ui], nick[uj], rare[ui], rare[uj]
-        )[inv]
+        )
+        # Two slips of one common name ("Niegl" and "Ngel" for Nigel) are that name.
+        meant = A["first_meant"]
+        one = (sub == FirstName.DIFFERENT) & (meant[ui] >= 0) & (meant[ui] == meant[uj])
+        sub[one] = FirstName.TYPO
+        sub = sub[inv]
         # A middle name used as the first name ("A. John Smith" vs "John Smith").
         fs, ms = A["first_s"], A["mid_s"]
         differ = np.flatnonzero(sub == FirstName.DIFFERENT)

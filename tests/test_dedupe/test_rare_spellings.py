@@ -1,7 +1,7 @@
 # ruff: noqa: E501  (CSV fixtures are clearer on one line each)
 """A keyboard slip on a common name recurs as an export grows: it is still a slip.
 
-``rare_spellings`` decides which first-name spellings are likely typos (the name rules then
+``spelling_slips`` decides which first-name spellings are likely typos (the name rules then
 read two of them as one name). A fixed "seen at most twice" made "Emiky" a real name once
 five members' Emily had been mistyped that way, and two typos of one Emily (Emilly, Emiky)
 two different people.
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import dedupe
-from dedupe.compare_names import RARE_BESIDE_SHARE, rare_spellings
+from dedupe.compare_names import RARE_BESIDE_SHARE, spelling_slips
 
 from .data import population
 
@@ -25,7 +25,16 @@ def _rare(table: dict[str, tuple[int, bool]]) -> dict[str, bool]:
     names = np.array(list(table), dtype=object)
     counts = np.array([c for c, _ in table.values()])
     known = np.array([k for _, k in table.values()])
-    return dict(zip(table, rare_spellings(names, counts, known).tolist(), strict=True))
+    return dict(zip(table, spelling_slips(names, counts, known)[0].tolist(), strict=True))
+
+
+def test_a_slip_names_the_spelling_it_was_meant_to_be() -> None:
+    names = np.array(["nigel", "niegl", "ngel", "nigella", "xqvy"], dtype=object)
+    counts = np.array([400, 2, 1, 30, 1])
+    known = np.array([True, False, False, True, False])
+    rare, meant = spelling_slips(names, counts, known)
+    assert rare.tolist() == [False, True, True, False, True]
+    assert meant.tolist() == [-1, 0, 0, -1, -1]  # xqvy: rare, but a slip of nothing known
 
 
 def test_a_recurring_slip_beside_a_common_name_is_rare() -> None:
@@ -74,6 +83,7 @@ POPULATION = population(
     + [("Emiky", "Moss"), ("Emiky", "Nash"), ("Emiky", "Oakes")]
     + [("Emilly", "Pike"), ("Emilly", "Quinn"), ("Emilly", "Reed")]
     + [("Emilia", "Stone")] * 3
+    + [("Nigel", f"{s}{t.lower()}") for s in SURNAMES for t in SURNAMES[:6]]
 )
 
 
@@ -99,6 +109,14 @@ def test_two_typos_of_one_emily_with_her_birthday_mailbox_and_home_are_one_perso
 ) -> None:
     north = f"N1,L9328789,Emilly,Wright,02/10/1992,{HOME}\n"
     pipe = f"F1,,Emiky,Wright,02/10/1992,{HOME}\n"
+    assert _persons(tmp_path, north, pipe) == [{("north", 1), ("pipe", 1)}]
+
+
+def test_two_different_slips_of_one_nigel_at_his_home_are_one_person(tmp_path: Path) -> None:
+    """Niegl and Ngel are each one edit from Nigel and two from each other."""
+    home = "nigel.jackson@example.com,,4 Park Row,Leeds,LS1 5HD"
+    north = f"N1,,Niegl,Jackson,27/04/1966,{home}\n"
+    pipe = f"F1,,Ngel,Jackson,27/04/1966,{home}\n"
     assert _persons(tmp_path, north, pipe) == [{("north", 1), ("pipe", 1)}]
 
 
