@@ -41,7 +41,7 @@ class Profile:
     """Everything a profile may change; the defaults are the default generator."""
 
     name: str = "default"
-    #: Overrides of gen_people.PERSON_RATES (couple, twins, couple_shared_email, ...).
+    #: Overrides of gen_settings.PERSON_RATES (couple, twins, couple_shared_email, ...).
     person_rates: dict[str, float] = field(default_factory=dict)
     #: Overrides of gen_rows.ROW_RATES (initial_only, nickname, ...).
     row_rates: dict[str, float] = field(default_factory=dict)
