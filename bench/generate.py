@@ -27,18 +27,16 @@ import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from gen_candidates import gender_groups, make_candidates  # noqa: E402
+from gen_memberships import (  # noqa: E402
+    MEMBERSHIP_COUNTS,
+    assign_memberships,
+    membership_count_probs,
+)
+from gen_mistakes import FLAGS, LP_TYPO_KINDS, ROW_RATES  # noqa: E402
 from gen_orgs import DATE_FORMATS, org_styles  # noqa: E402
 from gen_people import make_persons  # noqa: E402
 from gen_profile import Profile, load_profile  # noqa: E402
-from gen_rows import (  # noqa: E402
-    FLAGS,
-    LP_TYPO_KINDS,
-    MEMBERSHIP_COUNTS,
-    ROW_RATES,
-    assign_memberships,
-    build_org,
-    membership_count_probs,
-)
+from gen_rows import build_org  # noqa: E402
 from gen_settings import PERSON_RATES, PeopleSettings  # noqa: E402
 
 FORMAT_VERSION = "1"

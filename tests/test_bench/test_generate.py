@@ -13,7 +13,7 @@ import pytest
 from bench_helpers import ROOT, bench_module
 
 generate = bench_module("generate")
-gen_rows = bench_module("gen_rows")
+gen_mistakes = bench_module("gen_mistakes")
 
 ROWS, SEED = 2500, 11
 
@@ -113,7 +113,7 @@ def test_overlap_and_rates_roughly_as_configured(data: Path, manifest: dict[str,
             org
         )
     n = len(flags)
-    rates = gen_rows.ROW_RATES
+    rates = gen_mistakes.ROW_RATES
     assert abs(flags["lp_mistyped"].mean() - rates["lp_mistype"] * 0.82) < 0.012
     assert 0.004 < flags["within_org_dup"].mean() < 0.03
     assert abs(flags["email_missing"].mean() - rates["email_missing"]) < 0.02
