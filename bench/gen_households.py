@@ -1,9 +1,10 @@
 """Look-alikes that came with the ``heldout2`` profile: who shares what in a household, twins
 with one initial, strangers born on the same day with the same first name, renamed movers.
 
-Why apart from gen_people.py: each hook runs only when its profile knob is set (gen_profile.py),
-and draws its random numbers only then, so default and heldout data stay byte-identical; here
-they read as what they model, not as branches inside the default generator.
+Why apart from gen_people.py and gen_relations.py: each hook runs only when its profile knob is
+set (gen_profile.py), and draws its random numbers only then, so default and heldout data stay
+byte-identical; here they read as what they model, not as branches inside the default generator.
+(gen_relations.py calls these hooks, so it hands ``take_pairs`` in rather than being imported.)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from gen_contacts import emails
 from gen_lists import EMAIL_DOMAIN_W, EMAIL_DOMAINS, ascii_fold, load_lists
 
 #: Of family mailboxes ("mixed"): share named after one member (the rest after nobody).
@@ -134,7 +136,6 @@ def after_history(
     own: np.ndarray | None,
     keep_own: float,
     moved: np.ndarray | None,
-    emails: Callable[..., np.ndarray],
 ) -> None:
     """Old e-mails: a renamed mover's was under the maiden name; a family-mailbox member's own
     address still shows on some rows (a ``keep_own`` share of them, where no old one is set)."""

@@ -41,9 +41,9 @@ class Profile:
     """Everything a profile may change; the defaults are the default generator."""
 
     name: str = "default"
-    #: Overrides of gen_people.PERSON_RATES (couple, twins, couple_shared_email, ...).
+    #: Overrides of gen_settings.PERSON_RATES (couple, twins, couple_shared_email, ...).
     person_rates: dict[str, float] = field(default_factory=dict)
-    #: Overrides of gen_rows.ROW_RATES (initial_only, nickname, ...).
+    #: Overrides of gen_mistakes.ROW_RATES (initial_only, nickname, ...).
     row_rates: dict[str, float] = field(default_factory=dict)
     #: Name weights are raised to this power within each pool (> 1: common names commoner).
     name_skew: float = 1.0

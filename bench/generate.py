@@ -22,24 +22,22 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # bench/ is a folder of scripts, not a package
     sys.path.insert(0, str(HERE))
 
-import gen_people  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from gen_candidates import gender_groups, make_candidates  # noqa: E402
-from gen_orgs import DATE_FORMATS, org_styles  # noqa: E402
-from gen_people import PERSON_RATES, make_persons  # noqa: E402
-from gen_profile import Profile, load_profile  # noqa: E402
-from gen_rows import (  # noqa: E402
-    FLAGS,
-    LP_TYPO_KINDS,
+from gen_memberships import (  # noqa: E402
     MEMBERSHIP_COUNTS,
-    ROW_RATES,
     assign_memberships,
-    build_org,
     membership_count_probs,
 )
+from gen_mistakes import FLAGS, LP_TYPO_KINDS, ROW_RATES  # noqa: E402
+from gen_orgs import DATE_FORMATS, org_styles  # noqa: E402
+from gen_people import make_persons  # noqa: E402
+from gen_profile import Profile, load_profile  # noqa: E402
+from gen_rows import build_org  # noqa: E402
+from gen_settings import PERSON_RATES, PeopleSettings  # noqa: E402
 
 FORMAT_VERSION = "1"
 
@@ -118,20 +116,12 @@ def generate(
 ) -> dict[str, Any]:
     """Write exports, truth and candidates for ``rows`` rows; return the manifest.
 
-    ``fold_dob`` reflects out-of-range ages instead of clipping them (see gen_people._fold);
+    ``fold_dob`` reflects out-of-range ages instead of clipping them (see gen_settings.fold);
     ``False`` gives the old clipped draws, which pile thousands of birthdays on one date.
     ``profile``: the distributions to draw from (gen_profile.py; None = the default)."""
     prof = profile or Profile()
-    gen_people.FOLD_DOB = fold_dob
-    gen_people.PROFILE = prof
-    try:
-        manifest = _generate(
-            rows, seed, out, orgs, {**prof.row_rates, **(rates or {})}, quiet, fold_dob
-        )
-    finally:
-        gen_people.FOLD_DOB = True
-        gen_people.PROFILE = Profile()
-    return manifest
+    people = PeopleSettings.of(prof.person_rates, prof, fold_dob)
+    return _generate(rows, seed, out, orgs, {**prof.row_rates, **(rates or {})}, quiet, people)
 
 
 def _generate(
@@ -141,19 +131,17 @@ def _generate(
     orgs: int,
     rates: dict[str, float] | None,
     quiet: bool,
-    fold_dob: bool,
+    people: PeopleSettings,
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
     log = (lambda m: None) if quiet else (lambda m: _log(m, t0))
     if rows < 200:
         raise ValueError("--rows must be at least 200 (people need room to overlap)")
-    prof = gen_people.PROFILE
+    prof = people.profile
     styles = org_styles(orgs, prof.styles)
     r = dict(ROW_RATES, **(rates or {}))
     rng = np.random.default_rng(seed)
-    persons = make_persons(
-        persons_needed(rows, orgs, r["within_org_dup"]), rng, prof.person_rates or None
-    )
+    persons = make_persons(persons_needed(rows, orgs, r["within_org_dup"]), rng, people)
     log(f"{len(persons):,} people drawn")
     rows_df = assign_memberships(persons, styles, rng, rows, r["within_org_dup"])
     true_numbers = np.sort(persons["lp"].to_numpy()[persons["lp"].to_numpy() >= 0])
@@ -229,7 +217,7 @@ def _generate(
     key.to_csv(truth_dir / "candidates_key.csv", index=False, lineterminator="\n")
     log("truth and candidates written")
     manifest = _manifest(seed, rows, orgs, persons, used, truth, flags, r, detail, key)
-    manifest["fold_dob"] = fold_dob
+    manifest["fold_dob"] = people.fold_dob
     if not prof.is_default:  # the default's manifest stays byte-identical
         manifest["profile"] = prof.changes()
     (truth_dir / "manifest.json").write_text(

@@ -13,7 +13,7 @@ import pytest
 from bench_helpers import ROOT, bench_module
 
 generate = bench_module("generate")
-gen_rows = bench_module("gen_rows")
+gen_mistakes = bench_module("gen_mistakes")
 
 ROWS, SEED = 2500, 11
 
@@ -52,6 +52,23 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     generate.generate(800, 6, tmp_path / "c", quiet=True)
     c = _files(tmp_path / "c")
     assert c["exports/northern_socialists.csv"] != a["exports/northern_socialists.csv"]
+
+
+def test_a_runs_settings_reach_the_draw_and_end_with_it(tmp_path: Path) -> None:
+    """Profile and DOB folding travel with one run (gen_settings.PeopleSettings): they change
+    what is drawn, and a default run after them gives the default bytes again."""
+    generate.generate(800, 5, tmp_path / "a", quiet=True)
+    held = bench_module("gen_profile").load_profile("heldout2")
+    generate.generate(800, 5, tmp_path / "held", quiet=True, fold_dob=False, profile=held)
+    generate.generate(800, 5, tmp_path / "clipped", quiet=True, fold_dob=False)
+    generate.generate(800, 5, tmp_path / "b", quiet=True)
+    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert [k for k in a if a[k] != b.get(k)] == []
+    held_people = _files(tmp_path / "held")["truth/persons.parquet"]
+    assert held_people != a["truth/persons.parquet"]
+    clipped = _files(tmp_path / "clipped")
+    assert clipped["truth/persons.parquet"] != a["truth/persons.parquet"]
+    assert json.loads(clipped["truth/manifest.json"])["fold_dob"] is False
 
 
 def test_layout_keeps_truth_apart(data: Path, manifest: dict[str, Any]) -> None:
@@ -113,7 +130,7 @@ def test_overlap_and_rates_roughly_as_configured(data: Path, manifest: dict[str,
             org
         )
     n = len(flags)
-    rates = gen_rows.ROW_RATES
+    rates = gen_mistakes.ROW_RATES
     assert abs(flags["lp_mistyped"].mean() - rates["lp_mistype"] * 0.82) < 0.012
     assert 0.004 < flags["within_org_dup"].mean() < 0.03
     assert abs(flags["email_missing"].mean() - rates["email_missing"]) < 0.02
