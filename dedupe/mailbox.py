@@ -197,21 +197,20 @@ def _read_mailboxes(
 
 
 def first_name_handles(
-    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, levels: np.ndarray
+    A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
-    """Per pair sharing an email: its local part is a first name and digits only ("abbie77@",
-    "frank.99@"). Such a handle says which first name, not which member of that name: at
-    uk100k, Abbie Burton's and Abbie Holmes's records both carried abbie77@.
+    """Per pair (only ``rows``, pairs sharing an email; False elsewhere): the email's local
+    part is either record's first name and digits only ("abbie77@", "frank.99@"). Such a
+    handle says which first name, not which member of that name: at uk100k, Abbie Burton's
+    and Abbie Holmes's records both carried abbie77@.
     """
     out = np.zeros(len(i), bool)
-    rows = np.flatnonzero(levels[:, Field.EMAIL] == Email.EXACT)
     if len(rows) == 0:
         return out
-    a = i[rows]
-    local = [_letters(e.partition("@")[0]) for e in A["email"][a].tolist()]
-    codes = A["first_c"][a]
-    first = np.append(A["first_u"], "")[codes].tolist()
-    out[rows] = [x == f for x, f in zip(local, first, strict=True)]
+    local = [_letters(e.partition("@")[0]) for e in A["email"][i[rows]].tolist()]
+    firsts = np.append(A["first_u"], "")
+    fa, fb = firsts[A["first_c"][i[rows]]].tolist(), firsts[A["first_c"][j[rows]]].tolist()
+    out[rows] = [x in (f, g) for x, f, g in zip(local, fa, fb, strict=True)]
     return out
 
 

@@ -22,7 +22,7 @@ from dedupe.compare import compare, record_arrays
 from dedupe.decisions import Resolved, resolve
 from dedupe.io import Export
 from dedupe.keys import Keys
-from dedupe.levels import COMPARISONS, Field
+from dedupe.levels import COMPARISONS, Email, Field
 from dedupe.mailbox import (
     first_name_handles,
     given_names,
@@ -152,7 +152,6 @@ def run_prepared(
     names = given_names(arrays)
     initial_named = initial_spelled_out(arrays, i, j, levels, names)
     mailbox_names_both = mailbox_evidence(arrays, i, j, levels, names)
-    handle = first_name_handles(arrays, i, j, levels)
     model = fit(arrays, levels, n) if n >= 2 else None
     weight = (
         pair_weights(model, levels) - model.prior_weight if model is not None else np.zeros(len(i))
@@ -164,11 +163,16 @@ def run_prepared(
         weight = weight + tf_adjustment(
             model, levels, _dob_codes(arrays["dob"]), i, Field.DATE_OF_BIRTH
         )
+    # Only pairs a rule may accept below the threshold need to know (rules.sure_links).
+    below = (levels[:, Field.EMAIL] == Email.EXACT) & (weight < opts.threshold)
+    handle = first_name_handles(arrays, i, j, np.flatnonzero(below))
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
     reasons, override = pair_rules(levels, hard, mailbox_names_both, initial_named)
     threshold, strong, attainable = effective_thresholds(model, levels, opts)
-    sure = sure_links(levels, reasons, handle) & (weight < threshold)
+    sure = np.zeros(len(i), bool)
+    below = np.flatnonzero(weight < threshold)
+    sure[below] = sure_links(levels[below], reasons[below], handle[below])
     accept = (weight >= threshold) | sure
     how = np.where(sure & (override == ""), BY_RULE, override)
     timings["scoring"] = time.perf_counter() - t
