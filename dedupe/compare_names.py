@@ -44,16 +44,18 @@ def spelling_slips(
     """Per distinct first-name spelling: is it a likely typo, and which spelling (index into
     ``names``) it is a slip of (-1: none known).
 
-    A likely typo: a spelling the name table does not know that is seen at most
-    ``RARE_COUNT`` times, or that is one edit from a spelling at least 50 times as common
-    ("emiky" beside "emily"): that one is the name meant. Why relative: a keyboard slip on a
-    common name recurs as the export grows (five "Emiky"s in 200k rows, more at 1M), so a
-    fixed count alone would make it a real name and two typos of one Emily (Emilly, Emiky)
-    two different people.
+    A likely typo (rare): a spelling the name table does not know that is seen at most
+    ``RARE_COUNT`` times; the typo rules give it more latitude. A slip of a name: a spelling
+    the table does not know that is one edit from a spelling at least 50 times as common
+    ("emiky" beside "emily"), which is the name meant — and only that name. Why: a keyboard
+    slip on a common name recurs as the export grows (five "Emiky"s in 200k rows, more at
+    1M), so a count alone would make it a real name and two typos of one Emily (Emilly,
+    Emiky) two people; yet it is a slip of Emily, not of any name near it ("Maire", a real
+    name one edit from Marie, is not Mary: twins at 1M held-out rows were joined so).
     """
     beside, meant = _commonest_neighbour(names, counts, np.flatnonzero(~known))
     slip = ~known & (counts <= beside * RARE_BESIDE_SHARE)
-    rare = slip | ((counts <= RARE_COUNT) & ~known)
+    rare = (counts <= RARE_COUNT) & ~known
     return rare, np.where(slip, meant, -1)
 
 
@@ -253,10 +255,12 @@ def first_level(A: dict[str, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.nd
         sub = _first_name_levels(
             A["first_u"][ui], A["first_u"][uj], nick[ui], nick[uj], rare[ui], rare[uj]
         )
-        # Two slips of one common name ("Niegl" and "Ngel" for Nigel) are that name.
+        # A slip of the other name ("Emiky", Emily), or two slips of one common name
+        # ("Niegl" and "Ngel" for Nigel): that name.
         meant = A["first_meant"]
-        one = (sub == FirstName.DIFFERENT) & (meant[ui] >= 0) & (meant[ui] == meant[uj])
-        sub[one] = FirstName.TYPO
+        slip = (meant[ui] >= 0) & ((meant[ui] == meant[uj]) | (meant[ui] == uj))
+        slip |= (meant[uj] >= 0) & (meant[uj] == ui)
+        sub[(sub == FirstName.DIFFERENT) & slip] = FirstName.TYPO
         sub = sub[inv]
         # A middle name used as the first name ("A. John Smith" vs "John Smith").
         fs, ms = A["first_s"], A["mid_s"]
