@@ -276,3 +276,60 @@ def test_inspect_shows_each_xls_sheet(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "xls workbook, sheet Members" in out and "xls workbook, sheet Young" in out
     assert "Blank" not in out
     assert "'LP number' → membership_number" in out and "would reject line 8" in out
+
+
+def _prepared(tmp_path: Path, rows: list[Row]) -> list[tuple[int, object, object]]:
+    exp = read_export(write_xls(tmp_path / "m.xls", {"Members": rows}), "m", [])
+    rec = prepare([exp], TODAY).records.sort_values("row_id")
+    return list(zip(rec["line"].tolist(), rec["number"].tolist(), rec["dob"].tolist(), strict=True))
+
+
+def test_date_cells_and_typed_dates_mixed_in_one_column_are_all_read(tmp_path: Path) -> None:
+    # Date cells come as ISO; the typed-in dates beside them decide day/month order (13/05 is
+    # day-first). Before: the ISO cells outvoted them and 05/06/1970 was left out.
+    rows: list[Row] = [
+        ["First name", "Last name", "DOB"],
+        ["Ann", "One", dt.date(1980, 2, 1)],
+        ["Bob", "Two", "05/06/1970"],
+        ["Cy", "Three", dt.datetime(1975, 12, 31, 0, 0)],
+        ["Di", "Four", "13/05/1971"],
+        ["Ed", "Five", "1969-07-20"],
+        ["Flo", "Six", Serial(21916)],  # 1960-01-01 in the 1900 system
+        ["Gus", "Seven", "2/3/1960"],
+    ]
+    got = [dob for _, _, dob in _prepared(tmp_path, rows)]
+    assert got == [19800201, 19700605, 19751231, 19710513, 19690720, 19600101, 19600302]
+
+
+def test_typed_dates_month_first_beside_date_cells(tmp_path: Path) -> None:
+    rows: list[Row] = [["First name", "Last name", "DOB"], ["Ann", "One", dt.date(1980, 2, 1)]]
+    rows += [["Bob", "Two", "12/31/1970"], ["Cy", "Three", "05/06/1971"]]
+    got = [dob for _, _, dob in _prepared(tmp_path, rows)]
+    assert got == [19800201, 19701231, 19710506]  # 12/31 says month first, for 05/06 too
+
+
+def test_membership_numbers_mixed_numeric_and_text_cells(tmp_path: Path) -> None:
+    rows: list[Row] = [
+        ["First name", "Last name", "Membership number"],
+        ["Ann", "One", 1234567],  # numeric
+        ["Bob", "Two", "0234567"],  # text: its leading zero is kept
+        ["Cy", "Three", 2345678.0],  # a float cell: no '.0'
+        ["Di", "Four", "L3456789"],
+        ["Ed", "Five", 1e20],  # a number too long for a cell: digits lost, never trusted
+    ]
+    exp = read_export(write_xls(tmp_path / "m.xls", {"Members": rows}), "m", [])
+    warnings = prepare([exp], TODAY).warnings
+    got = [(line, number) for line, number, _ in _prepared(tmp_path, rows)]
+    assert got == [(2, "1234567"), (3, "0234567"), (4, "2345678"), (5, "3456789"), (6, None)]
+    assert [(w["line"], w["field"]) for w in warnings] == [(6, "membership_number")]
+    assert "scientific notation" in str(warnings[0]["warning"])
+
+
+def test_numeric_cell_that_lost_its_leading_zero_is_warned_at_its_row(tmp_path: Path) -> None:
+    # Excel turned "0234567" into the number 234567: 6 digits are not a number, said per row.
+    rows: list[Row] = [["First name", "Last name", "Membership number"], ["Bob", "Two", 234567]]
+    exp = read_export(write_xls(tmp_path / "m.xls", {"Members": rows}), "m", [])
+    warnings = prepare([exp], TODAY).warnings
+    assert [(w["line"], w["field"], w["warning"]) for w in warnings] == [
+        (2, "membership_number", "not a 7-digit membership number")
+    ]
