@@ -227,7 +227,7 @@ def dates_of_birth(
     """Parse a date-of-birth column with the format detected from the column; yyyymmdd ints."""
     codes, uniq = _date_texts(cells)
     filled = codes >= 0
-    fmt, _rate = detect_date_format(pd.Series(uniq, dtype=object))
+    fmt = _column_format(pd.Series(uniq, dtype=object))
     serial = np.append(
         pd.Series(uniq, dtype=object).str.fullmatch(_EXCEL_SERIAL).to_numpy(bool), False
     )
@@ -260,6 +260,18 @@ def dates_of_birth(
         f"{fmt} (or in the future, or a placeholder such as 1900-01-01)",
     )
     return out, fmt
+
+
+def _column_format(uniq: pd.Series) -> str | None:
+    """The column's date format, decided by its texts that are not ISO dates when any parse.
+
+    ISO dates are read whatever the format (``_unambiguous_rest``); a spreadsheet's date cells
+    all come as ISO, and counting them let them outvote the typed-in dates beside them
+    ("05/06/1970" left out of a column of date cells as not being yyyy-mm-dd).
+    """
+    iso = pd.to_datetime(uniq, format="%Y-%m-%d", errors="coerce").notna()
+    fmt = detect_date_format(uniq[~iso])[0] if iso.any() and not iso.all() else None
+    return fmt or detect_date_format(uniq)[0]
 
 
 #: Layouts that can only be read one way: tried on the cells the column's format misses (a
