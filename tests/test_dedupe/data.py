@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from dedupe.levels import COMPARISONS, Field
 from dedupe.outputs import DIGESTED_OUTPUTS
 
 NORTH = """Member ID,Labour Membership No,First Name,Last Name,Date of Birth,Email,Mobile,Address Line 1,Town,Postcode,Status
@@ -104,3 +107,12 @@ def population(names: list[tuple[str, str]]) -> str:
         f"{first.lower()}{k}@example.net,,{k} High Street,Leeds,LS1{k % 9} {k % 9}AB\n"
         for k, (first, last) in enumerate(names, start=1)
     )
+
+
+def level_row(**named: int) -> np.ndarray:
+    """One candidate pair's level row, the named fields set (``first_name=FirstName.EXACT``),
+    every other field missing: the input ``pair_rules`` and ``sure_links`` read."""
+    out = np.zeros((1, len(COMPARISONS)), np.int8)
+    for name, value in named.items():
+        out[0, Field[name.upper()]] = value
+    return out

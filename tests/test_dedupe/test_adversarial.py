@@ -22,7 +22,6 @@ import pytest
 import dedupe
 from dedupe.cluster import constrained_clusters
 from dedupe.levels import (
-    COMPARISONS,
     Dob,
     Email,
     Field,
@@ -36,6 +35,8 @@ from dedupe.levels import (
 from dedupe.names import initials_parts, parse_full_name
 from dedupe.reasons import Refusal
 from dedupe.rules import pair_rules
+
+from .data import level_row
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 25)
@@ -235,15 +236,8 @@ def test_initials_cell_parsing() -> None:
     assert initials_parts("Rebecca") is None
 
 
-def _levels(**named: int) -> np.ndarray:
-    out = np.zeros((1, len(COMPARISONS)), np.int8)
-    for name, value in named.items():
-        out[0, Field[name.upper()]] = value
-    return out
-
-
 def test_shared_landline_and_family_email_cannot_outvote_different_first_names() -> None:
-    household = _levels(
+    household = level_row(
         first_name=FirstName.DIFFERENT,
         last_name=LastName.EXACT,
         date_of_birth=Dob.DIFFERENT,
@@ -252,7 +246,7 @@ def test_shared_landline_and_family_email_cannot_outvote_different_first_names()
         postcode=Postcode.EXACT,
     )
     assert pair_rules(household)[0][0] in (Refusal.FIRST_NAMES_DIFFER, Refusal.DOB_INCOMPATIBLE)
-    no_dob = _levels(
+    no_dob = level_row(
         first_name=FirstName.DIFFERENT,
         last_name=LastName.EXACT,
         email=Email.EXACT,
@@ -263,7 +257,7 @@ def test_shared_landline_and_family_email_cannot_outvote_different_first_names()
 
 
 def test_an_initial_with_only_household_evidence_is_refused() -> None:
-    lv = _levels(
+    lv = level_row(
         first_name=FirstName.INITIAL,
         last_name=LastName.EXACT,
         email=Email.EXACT,
@@ -276,7 +270,7 @@ def test_an_initial_with_only_household_evidence_is_refused() -> None:
 
 
 def test_first_name_and_birthday_alone_do_not_change_a_surname() -> None:
-    lv = _levels(
+    lv = level_row(
         first_name=FirstName.EXACT,
         last_name=LastName.DIFFERENT,
         date_of_birth=Dob.EXACT,
@@ -292,10 +286,10 @@ def test_an_initial_with_the_members_own_number_may_carry_a_new_surname() -> Non
     number must be exact (the next number in a row is a family's), and a birthday that
     disagrees still refuses."""
     renamed = dict(first_name=FirstName.INITIAL, last_name=LastName.DIFFERENT)
-    assert pair_rules(_levels(number=Number.EXACT, **renamed))[0][0] == ""
+    assert pair_rules(level_row(number=Number.EXACT, **renamed))[0][0] == ""
     for number in (Number.ADJACENT, Number.ONE_EDIT):
-        assert pair_rules(_levels(number=number, **renamed))[0][0] == Refusal.NUMBER_WITHOUT_NAME
-    born_apart = _levels(number=Number.EXACT, date_of_birth=Dob.DIFFERENT, **renamed)
+        assert pair_rules(level_row(number=number, **renamed))[0][0] == Refusal.NUMBER_WITHOUT_NAME
+    born_apart = level_row(number=Number.EXACT, date_of_birth=Dob.DIFFERENT, **renamed)
     assert pair_rules(born_apart)[0][0] == Refusal.DOB_INCOMPATIBLE
 
 
@@ -309,15 +303,15 @@ def test_jr_in_one_export_only_is_one_person_with_the_same_mobile() -> None:
         postcode=Postcode.EXACT,
         suffix=Suffix.ONE_SIDE,
     )
-    assert pair_rules(_levels(phone=Phone.EXACT, **base))[0][0] == ""
+    assert pair_rules(level_row(phone=Phone.EXACT, **base))[0][0] == ""
     for phone in (Phone.LANDLINE, Phone.DIFFERENT, Phone.MISSING):
-        assert pair_rules(_levels(phone=phone, **base))[0][0] == Refusal.JR_ONE_SIDE
+        assert pair_rules(level_row(phone=phone, **base))[0][0] == Refusal.JR_ONE_SIDE
 
 
 def test_an_initial_never_bridges_two_full_names_in_one_cluster() -> None:
     """B (initial) links strongly to Benjamin and to Kirsty... no: to Benjamin and Bethan.
     Each link alone is allowed; the second join would hold Benjamin and Bethan: refused."""
-    lv = np.repeat(_levels(first_name=FirstName.INITIAL, last_name=LastName.EXACT), 2, axis=0)
+    lv = np.repeat(level_row(first_name=FirstName.INITIAL, last_name=LastName.EXACT), 2, axis=0)
     out = constrained_clusters(
         3,
         np.array([0, 0]),
@@ -402,7 +396,7 @@ def test_an_initials_column_gives_a_first_initial_and_middle_initials() -> None:
 def test_a_mistyped_number_with_an_initial_yields_to_birthday_email_mobile_and_home() -> None:
     from dedupe.levels import Address, Number
 
-    same_person = _levels(
+    same_person = level_row(
         number=Number.DIFFERENT,
         first_name=FirstName.INITIAL,
         last_name=LastName.EXACT,

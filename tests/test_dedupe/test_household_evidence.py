@@ -31,7 +31,6 @@ from dedupe.compare import (
     record_arrays,
 )
 from dedupe.levels import (
-    COMPARISONS,
     Dob,
     Email,
     Field,
@@ -46,7 +45,7 @@ from dedupe.reasons import Override, Refusal
 from dedupe.rules import pair_rules
 from dedupe.strings import near_one
 
-from .data import population
+from .data import level_row, population
 
 TODAY = date(2026, 11, 25)
 HEADER = "Member ID,Labour Membership No,First Name,Last Name,Date of Birth,Email,Phone,Address Line 1,Town,Postcode\n"
@@ -97,7 +96,7 @@ def _pair_row(res: Result, x: tuple[str, int], y: tuple[str, int]) -> int:
     return int(hit[0])
 
 
-def _pair_levels(res: Result, x: tuple[str, int], y: tuple[str, int]) -> np.ndarray:
+def _pairlevel_row(res: Result, x: tuple[str, int], y: tuple[str, int]) -> np.ndarray:
     out: np.ndarray = res.pairs["levels"][_pair_row(res, x, y)]
     return out
 
@@ -113,13 +112,6 @@ def _names_both(res: Result, x: tuple[str, int], y: tuple[str, int]) -> tuple[in
     both = mailbox_evidence(A, i, j, levels, given_names(A))
     k = _pair_row(res, x, y)
     return int(levels[k, Field.EMAIL]), bool(both[k])
-
-
-def _levels(**named: int) -> np.ndarray:
-    out = np.zeros((1, len(COMPARISONS)), np.int8)
-    for name, value in named.items():
-        out[0, Field[name.upper()]] = value
-    return out
 
 
 # --- Membership numbers: 2-3 edits apart is one number mistyped, 4+ is another number. ---
@@ -239,12 +231,14 @@ def test_near_numbers_are_no_veto_but_different_ones_are() -> None:
         date_of_birth=Dob.EXACT,
         postcode=Postcode.EXACT,
     )
-    assert pair_rules(_levels(number=Number.NEAR, **same_person))[0][0] == ""
-    assert pair_rules(_levels(number=Number.DIFFERENT, **same_person))[0][0] == Refusal.NUMBERS_FAR
+    assert pair_rules(level_row(number=Number.NEAR, **same_person))[0][0] == ""
+    assert (
+        pair_rules(level_row(number=Number.DIFFERENT, **same_person))[0][0] == Refusal.NUMBERS_FAR
+    )
     # Overwhelming evidence (the same full name, birthday and home, a shared email) still
     # outweighs numbers 4+ edits apart, and the merge is queued as an override.
     reasons, override = pair_rules(
-        _levels(number=Number.DIFFERENT, email=Email.EXACT, **same_person)
+        level_row(number=Number.DIFFERENT, email=Email.EXACT, **same_person)
     )
     assert (reasons[0], override[0]) == ("", Override.NUMBER)
 
@@ -252,7 +246,7 @@ def test_near_numbers_are_no_veto_but_different_ones_are() -> None:
 def test_clustering_joins_near_numbers_and_refuses_far_ones() -> None:
     """The clustering's own number constraint (``numbers_far``) follows the pair level."""
     lv = np.repeat(
-        _levels(first_name=FirstName.EXACT, last_name=LastName.EXACT, date_of_birth=Dob.EXACT),
+        level_row(first_name=FirstName.EXACT, last_name=LastName.EXACT, date_of_birth=Dob.EXACT),
         2,
         axis=0,
     )
@@ -289,7 +283,7 @@ def test_a_mailbox_naming_someone_else_is_household_evidence(tmp_path: Path) -> 
     )
     res = _run(tmp_path, {"north": north + POPULATION, "union": union})
     for x, y in ((("north", 1), ("union", 1)), (("north", 2), ("union", 2))):
-        assert _pair_levels(res, x, y)[Field.EMAIL] == Email.SHARED
+        assert _pairlevel_row(res, x, y)[Field.EMAIL] == Email.SHARED
         assert _names_both(res, x, y) == (Email.SHARED, False)
 
 
@@ -308,7 +302,7 @@ def test_a_mailbox_naming_both_records_corroborates_an_initial(tmp_path: Path) -
     for row in (1, 2, 3):
         x, y = ("north", row), ("union", row)
         assert _names_both(res, x, y) == (Email.EXACT, True), row
-        assert _pair_levels(res, x, y)[Field.EMAIL] == Email.EXACT
+        assert _pairlevel_row(res, x, y)[Field.EMAIL] == Email.EXACT
     # "O" and "Oliver": nothing else personal agrees, yet the initial is not left alone.
     o_oliver = _pair_row(res, ("north", 1), ("union", 1))
     assert res.pairs["levels"][o_oliver][Field.FIRST_NAME] == FirstName.INITIAL
@@ -385,7 +379,7 @@ def test_a_disagreeing_1_january_is_a_stand_in(tmp_path: Path) -> None:
     )
     res = _run(tmp_path, {"north": north, "union": union})
     dob = [
-        int(_pair_levels(res, ("north", k), ("union", k))[Field.DATE_OF_BIRTH])
+        int(_pairlevel_row(res, ("north", k), ("union", k))[Field.DATE_OF_BIRTH])
         for k in (1, 2, 3, 4)
     ]
     # Another date; one digit from 1 January (a typo wins); the same 1 January; no 1 January.
@@ -406,8 +400,10 @@ def test_two_real_dates_stay_incompatible_when_clustering() -> None:
 
 def test_a_stand_in_dob_vetoes_nothing() -> None:
     one = dict(first_name=FirstName.EXACT, last_name=LastName.EXACT, email=Email.EXACT)
-    assert pair_rules(_levels(date_of_birth=Dob.DIFFERENT, **one))[0][0] == Refusal.DOB_INCOMPATIBLE
-    assert pair_rules(_levels(date_of_birth=Dob.STAND_IN, **one))[0][0] == ""
+    assert (
+        pair_rules(level_row(date_of_birth=Dob.DIFFERENT, **one))[0][0] == Refusal.DOB_INCOMPATIBLE
+    )
+    assert pair_rules(level_row(date_of_birth=Dob.STAND_IN, **one))[0][0] == ""
 
 
 def test_a_stand_in_dob_is_no_agreement_for_different_first_names() -> None:
@@ -421,13 +417,13 @@ def test_a_stand_in_dob_is_no_agreement_for_different_first_names() -> None:
         phone=Phone.LANDLINE,
         postcode=Postcode.EXACT,
     )
-    assert pair_rules(_levels(date_of_birth=Dob.MISSING, **household))[0][0] == ""
-    refused = pair_rules(_levels(date_of_birth=Dob.STAND_IN, **household))[0][0]
+    assert pair_rules(level_row(date_of_birth=Dob.MISSING, **household))[0][0] == ""
+    refused = pair_rules(level_row(date_of_birth=Dob.STAND_IN, **household))[0][0]
     assert refused == Refusal.FIRST_NAMES_DIFFER
 
 
 def test_clustering_joins_a_stand_in_dob() -> None:
-    lv = _levels(
+    lv = level_row(
         number=Number.EXACT,
         first_name=FirstName.EXACT,
         last_name=LastName.EXACT,

@@ -14,10 +14,8 @@ import pytest
 
 import dedupe
 from dedupe.levels import (
-    COMPARISONS,
     Dob,
     Email,
-    Field,
     FirstName,
     LastName,
     Number,
@@ -27,21 +25,13 @@ from dedupe.levels import (
 from dedupe.reasons import BY_RULE, Refusal
 from dedupe.rules import pair_rules, sure_links
 
-from .data import population
-
-
-def _levels(**named: int) -> np.ndarray:
-    out = np.zeros((1, len(COMPARISONS)), np.int8)
-    for name, value in named.items():
-        out[0, Field[name.upper()]] = value
-    return out
-
+from .data import level_row, population
 
 MOVED = dict(last_name=LastName.DIFFERENT, postcode=Postcode.DIFFERENT, email=Email.DIFFERENT)
 
 
-def _sure(handle: bool = False, **named: int) -> bool:
-    lv = _levels(**named)
+def _sure(named: dict[str, int], handle: bool = False) -> bool:
+    lv = level_row(**named)
     return bool(sure_links(lv, pair_rules(lv)[0], np.array([handle]))[0])
 
 
@@ -51,7 +41,7 @@ def _sure(handle: bool = False, **named: int) -> bool:
 )
 @pytest.mark.parametrize("first", [FirstName.EXACT, FirstName.NICKNAME])
 def test_own_identifier_and_first_name_is_sure(own: dict[str, int], first: int) -> None:
-    assert _sure(**{**MOVED, "first_name": first, **own})
+    assert _sure({**MOVED, "first_name": first, **own})
 
 
 @pytest.mark.parametrize(
@@ -66,15 +56,15 @@ def test_own_identifier_and_first_name_is_sure(own: dict[str, int], first: int) 
     ],
 )
 def test_weaker_evidence_is_not_sure(named: dict[str, int], why: str) -> None:
-    assert not _sure(**{**MOVED, **named}), why
+    assert not _sure({**MOVED, **named}), why
 
 
 def test_a_first_name_handle_is_not_the_members_own_email() -> None:
-    assert not _sure(handle=True, **{**MOVED, "first_name": FirstName.EXACT, "email": Email.EXACT})
+    assert not _sure({**MOVED, "first_name": FirstName.EXACT, "email": Email.EXACT}, handle=True)
 
 
 def test_a_refused_pair_is_never_sure() -> None:
-    lv = _levels(number=Number.EXACT, first_name=FirstName.EXACT, date_of_birth=Dob.DIFFERENT)
+    lv = level_row(number=Number.EXACT, first_name=FirstName.EXACT, date_of_birth=Dob.DIFFERENT)
     reasons = pair_rules(lv)[0]
     assert reasons[0] == Refusal.DOB_INCOMPATIBLE
     assert not sure_links(lv, reasons)[0]
@@ -87,7 +77,9 @@ POPULATION = population(
 )
 
 
-def _run(tmp_path: Path, files: dict[str, str]) -> tuple[list[set[tuple[str, int]]], dict]:
+def _run(
+    tmp_path: Path, files: dict[str, str]
+) -> tuple[list[set[tuple[str, int]]], dict[str, object]]:
     paths = []
     for name, body in {**files, "population": POPULATION}.items():
         p = tmp_path / f"{name}.csv"
@@ -111,7 +103,8 @@ def test_a_member_who_married_and_moved_is_one_person_by_her_number(tmp_path: Pa
     persons, stats = _run(tmp_path, {"north": north, "union": union})
     assert persons == [{("north", 1), ("union", 1)}]
     assert stats["links_below_threshold_by_rule"] == 1
-    assert BY_RULE not in stats["links_merged_despite_conflict"]
+    despite = stats["links_merged_despite_conflict"]
+    assert isinstance(despite, dict) and BY_RULE not in despite
 
 
 def test_two_members_of_one_first_name_sharing_a_first_name_handle_stay_two(
