@@ -164,8 +164,8 @@ def run_prepared(
             model, levels, _dob_codes(arrays["dob"]), i, Field.DATE_OF_BIRTH
         )
     # Only pairs a rule may accept below the threshold need to know (rules.sure_links).
-    below = (levels[:, Field.EMAIL] == Email.EXACT) & (weight < opts.threshold)
-    handle = first_name_handles(arrays, i, j, np.flatnonzero(below))
+    shared_below = (levels[:, Field.EMAIL] == Email.EXACT) & (weight < opts.threshold)
+    handle = first_name_handles(arrays, i, j, np.flatnonzero(shared_below))
     del arrays, keys  # per-record arrays: free them before clustering builds its own state
     hard = measure_hardness(levels)
     reasons, override = pair_rules(levels, hard, mailbox_names_both, initial_named)

@@ -168,12 +168,11 @@ def pair_rules(
         | (lv.last == LastName.EXACT)
         | (lv.last_agree & (initial | contact))
         | (lv.number_exact & two_contacts)
-        | (lv.number_exact & initial & (lv.email_same | lv.phone_same) & place)
-        | (lv.number_personal & initial & mailbox_own & place)
-        | (lv.number_exact & initial & place & household_mailbox)
-        # A member's own number and their initial, under a new surname: at 200k held-out rows
-        # each of the 1,100 such pairs without a conflicting birthday was one person.
+        # A member's own number and their initial, also under a new surname: at 200k held-out
+        # rows each of the 1,100 such pairs without a conflicting birthday was one person.
         | (lv.number_exact & initial)
+        # A number one slip away, with the initial's own mailbox at the same home.
+        | (lv.number_personal & initial & mailbox_own & place)
     )
     personal = lv.number_agree | (lv.dob == Dob.EXACT) | lv.email_same | lv.phone_same
     # A married name with the household's mailbox: the same first name at the same home,
