@@ -49,12 +49,17 @@ _SAVE_AGAIN = (
 )
 
 
+def _damaged(path: Path, message: str) -> InputError:
+    """A workbook the reader cannot use: saving it again from the spreadsheet program is the fix."""
+    return InputError(message, path=str(path), line=1, fix=_SAVE_AGAIN)
+
+
 def _not_a_workbook(raw: bytes, path: Path) -> InputError:
     """Why a file named like a workbook is none: the '.xls' that is a CSV, a web page or XML."""
     start = raw[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     named = f"this file is named {split_sheet(path)[0].suffix} but"
     if not raw:
-        return InputError("the file is empty", path=str(path), line=1, fix=_SAVE_AGAIN)
+        return _damaged(path, "the file is empty")
     if start.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta")):
         what = "a web page or XML file (the 'Excel' download of many web systems)"
         return InputError(
@@ -72,21 +77,11 @@ def _not_a_workbook(raw: bytes, path: Path) -> InputError:
             fix="rename it to .csv (comma, semicolon and tab separated text are all read) "
             "and run again",
         )
-    return InputError(
-        f"{named} is not a workbook (no Excel or OpenDocument signature)",
-        path=str(path),
-        line=1,
-        fix=_SAVE_AGAIN,
-    )
+    return _damaged(path, f"{named} is not a workbook (no Excel or OpenDocument signature)")
 
 
 def _unreadable(exc: BaseException, path: Path) -> InputError:
-    return InputError(
-        f"cannot read the spreadsheet ({type(exc).__name__}: {exc})",
-        path=str(path),
-        line=1,
-        fix=_SAVE_AGAIN,
-    )
+    return _damaged(path, f"cannot read the spreadsheet ({type(exc).__name__}: {exc})")
 
 
 def _reader_failed(exc: BaseException) -> bool:
@@ -182,11 +177,9 @@ CHILD_TIMEOUT_S = 300
 
 
 def _crashed(path: Path, how: str) -> InputError:
-    return InputError(
+    return _damaged(
+        path,
         f"the spreadsheet reader failed on this file ({how}): it is damaged or not a real .xls",
-        path=str(path),
-        line=1,
-        fix=_SAVE_AGAIN,
     )
 
 
